@@ -1,0 +1,29 @@
+import Foundation
+import LendingCore
+
+/// 手机实名 (三要素): is this phone number registered with the carrier to this name and ID number?
+public protocol CarrierVerification: OutsideService {
+    func verify(phone: MobileNumber, name: String, idNumber: ChineseIDNumber) async throws(ProviderError) -> CarrierResult
+}
+
+public enum CarrierResult: String, Sendable, Codable, Equatable {
+    case match, mismatch
+}
+
+/// P06's phone (13800000006) is registered to another person; every other combination matches.
+public struct SandboxCarrierVerification: CarrierVerification {
+    public let serviceName = "carrier"
+    public let isSandbox = true
+    private let log = SandboxLog(service: "carrier")
+
+    public init() {}
+
+    public func verify(phone: MobileNumber, name: String, idNumber: ChineseIDNumber) async throws(ProviderError)
+        -> CarrierResult
+    {
+        let owner = SandboxPersona.forPhone(phone)
+        let result: CarrierResult = owner?.phoneRegisteredToSomeoneElse == true ? .mismatch : .match
+        log.info("carrier check \(phone.masked) / \(PersonalDataMask.name(name)) / \(idNumber.masked): \(result.rawValue)")
+        return result
+    }
+}

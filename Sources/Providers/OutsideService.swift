@@ -1,0 +1,64 @@
+import Foundation
+import LendingCore
+import Logging
+
+/// Every outside service Yidai calls (SMS, OCR, citizen registry, face, carrier, UnionPay, credit bureau).
+/// `isSandbox` lets the production start-up refuse simulated services.
+public protocol OutsideService: Sendable {
+    /// Short stable name: "sms", "ocr", "registry", "face", "carrier", "unionpay", "bureau".
+    var serviceName: String { get }
+    var isSandbox: Bool { get }
+}
+
+/// An outside service could not answer usefully. `message` is English (API), `messageZh` Chinese (H5 pages).
+public struct ProviderError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let code: String
+    public let message: String
+    public let messageZh: String
+
+    public init(code: String, message: String, messageZh: String) {
+        self.code = code
+        self.message = message
+        self.messageZh = messageZh
+    }
+
+    /// OCR could not read the images.
+    public static let unreadable = ProviderError(
+        code: "card_unreadable", message: "Could not read the card, please retake the photos",
+        messageZh: "无法识别证件，请重新拍摄")
+    /// The service is down or refused to answer.
+    public static let unavailable = ProviderError(
+        code: "service_unavailable", message: "The service is not available right now, please try again later",
+        messageZh: "服务暂时不可用，请稍后再试")
+    public static let timeout = ProviderError(
+        code: "service_timeout", message: "The service took too long to answer, please try again",
+        messageZh: "服务响应超时，请重试")
+    /// The face check got neither an image nor a simulated capture.
+    public static let noFaceCaptured = ProviderError(
+        code: "face_not_captured", message: "No face was captured, please try again",
+        messageZh: "未采集到人脸，请重试")
+    /// A credit report was asked for without a signed authorization.
+    public static let authorizationMissing = ProviderError(
+        code: "authorization_missing", message: "A signed credit report authorization is required",
+        messageZh: "查询征信需要您签署的授权书")
+
+    public var description: String { "\(code): \(message)" }
+}
+
+/// Which side of a resident identity card: the photo side (front) or the national emblem side (back).
+public enum IDCardSide: String, Sendable, Codable, CaseIterable {
+    case front, back
+}
+
+/// The logger every sandbox uses: label `yidai.sandbox.<service>`, messages prefixed `[SANDBOX]`, PII masked by callers.
+struct SandboxLog: Sendable {
+    let logger: Logger
+
+    init(service: String) {
+        logger = Logger(label: "yidai.sandbox.\(service)")
+    }
+
+    func info(_ message: String) {
+        logger.info("[SANDBOX] \(message)")
+    }
+}

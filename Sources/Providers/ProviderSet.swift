@@ -1,0 +1,39 @@
+import Foundation
+import LendingCore
+
+/// The outside services the App uses, passed in at configuration (sandbox in development and tests).
+public struct ProviderSet: Sendable {
+    public var sms: any SMSGateway
+    public var ocr: any IDCardOCR
+    public var registry: any CitizenRegistry
+    public var face: any FaceVerification
+    public var carrier: any CarrierVerification
+    public var unionPay: any UnionPayVerification
+    public var bureau: any CreditBureau
+
+    public init(
+        sms: any SMSGateway, ocr: any IDCardOCR, registry: any CitizenRegistry, face: any FaceVerification,
+        carrier: any CarrierVerification, unionPay: any UnionPayVerification, bureau: any CreditBureau
+    ) {
+        self.sms = sms
+        self.ocr = ocr
+        self.registry = registry
+        self.face = face
+        self.carrier = carrier
+        self.unionPay = unionPay
+        self.bureau = bureau
+    }
+
+    public var all: [any OutsideService] { [sms, ocr, registry, face, carrier, unionPay, bureau] }
+
+    /// Names of the services that are simulated ("sms", "ocr", ...): production refuses to start unless empty.
+    public var sandboxServices: [String] { all.filter(\.isSandbox).map(\.serviceName) }
+
+    /// Every service simulated, deterministically, from domain.md's sandbox table.
+    public static func sandbox(clock: @escaping @Sendable () -> Date = Date.init) -> ProviderSet {
+        ProviderSet(
+            sms: SandboxSMSGateway(clock: clock), ocr: SandboxIDCardOCR(), registry: SandboxCitizenRegistry(),
+            face: SandboxFaceVerification(), carrier: SandboxCarrierVerification(),
+            unionPay: SandboxUnionPayVerification(), bureau: SandboxCreditBureau(clock: clock))
+    }
+}
