@@ -48,10 +48,10 @@ public enum PersonalDataMask {
         String(raw.filter { !$0.isWhitespace && $0 != "-" })
     }
 
-    /// Keeps `head` and `tail` characters only when at least as many are hidden as shown; otherwise hides all.
+    /// Keeps `head` and `tail` characters only when at least 3 are left to hide; otherwise hides all.
     private static func keepEnds(_ s: String, head: Int, tail: Int) -> String {
         let chars = Array(s)
-        guard chars.count >= 2 * (head + tail) - 2 else { return String(repeating: "*", count: chars.count) }
+        guard chars.count >= head + tail + 3 else { return String(repeating: "*", count: chars.count) }
         return String(chars.prefix(head)) + String(repeating: "*", count: chars.count - head - tail)
             + String(chars.suffix(tail))
     }
