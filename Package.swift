@@ -55,6 +55,13 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
+            name: "ProvidersTests",
+            dependencies: [
+                "Providers",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
             name: "AppTests",
             dependencies: [
                 "App",

@@ -1,5 +1,6 @@
 import Foundation
 import LendingCore
+import Logging
 
 /// 手机实名 (三要素): is this phone number registered with the carrier to this name and ID number?
 public protocol CarrierVerification: OutsideService {
@@ -14,16 +15,19 @@ public enum CarrierResult: String, Sendable, Codable, Equatable {
 public struct SandboxCarrierVerification: CarrierVerification {
     public let serviceName = "carrier"
     public let isSandbox = true
-    private let log = SandboxLog(service: "carrier")
+    /// Label `yidai.sandbox.carrier` unless another logger is given (tests capture it).
+    public let logger: Logger
 
-    public init() {}
+    public init(logger: Logger? = nil) {
+        self.logger = logger ?? Logger(label: "yidai.sandbox.carrier")
+    }
 
     public func verify(phone: MobileNumber, name: String, idNumber: ChineseIDNumber) async throws(ProviderError)
         -> CarrierResult
     {
         let owner = SandboxPersona.forPhone(phone)
         let result: CarrierResult = owner?.phoneRegisteredToSomeoneElse == true ? .mismatch : .match
-        log.info("carrier check \(phone.masked) / \(PersonalDataMask.name(name)) / \(idNumber.masked): \(result.rawValue)")
+        logger.sandboxInfo("carrier check \(phone.masked) / \(PersonalDataMask.name(name)) / \(idNumber.masked): \(result.rawValue)")
         return result
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import LendingCore
+import Logging
 
 /// 联网核查: does the citizen registry know this ID number under this name? A match returns a reference to the
 /// registry photo that the face comparison uses.
@@ -18,9 +19,12 @@ public enum RegistryResult: Sendable, Equatable {
 public struct SandboxCitizenRegistry: CitizenRegistry {
     public let serviceName = "registry"
     public let isSandbox = true
-    private let log = SandboxLog(service: "registry")
+    /// Label `yidai.sandbox.registry` unless another logger is given (tests capture it).
+    public let logger: Logger
 
-    public init() {}
+    public init(logger: Logger? = nil) {
+        self.logger = logger ?? Logger(label: "yidai.sandbox.registry")
+    }
 
     public func verify(name: String, idNumber: ChineseIDNumber) async throws(ProviderError) -> RegistryResult {
         let given = name.filter { !$0.isWhitespace }
@@ -31,7 +35,7 @@ public struct SandboxCitizenRegistry: CitizenRegistry {
         } else {
             result = .match(photoReference: Self.photoReference(for: idNumber))
         }
-        log.info("registry check \(PersonalDataMask.name(given)) / \(idNumber.masked): \(result)")
+        logger.sandboxInfo("registry check \(PersonalDataMask.name(given)) / \(idNumber.masked): \(result)")
         return result
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import LendingCore
+import Logging
 
 /// The credit reference center (征信中心). Called only with a signed authorization (征信业管理条例 art. 18);
 /// `authorizationReference` identifies it.
@@ -14,10 +15,12 @@ public struct SandboxCreditBureau: CreditBureau {
     public let serviceName = "bureau"
     public let isSandbox = true
     private let clock: @Sendable () -> Date
-    private let log = SandboxLog(service: "bureau")
+    /// Label `yidai.sandbox.bureau` unless another logger is given (tests capture it).
+    public let logger: Logger
 
-    public init(clock: @escaping @Sendable () -> Date = Date.init) {
+    public init(clock: @escaping @Sendable () -> Date = Date.init, logger: Logger? = nil) {
         self.clock = clock
+        self.logger = logger ?? Logger(label: "yidai.sandbox.bureau")
     }
 
     public func report(name: String, idNumber: ChineseIDNumber, authorizationReference: String)
@@ -29,7 +32,7 @@ public struct SandboxCreditBureau: CreditBureau {
         let digest = SandboxCards.sha256Hex(Data((idNumber.value + "|" + authorizationReference).utf8))
         report.reportId = "SANDBOX-CR-" + digest.prefix(12).uppercased()
         report.generatedOn = Self.chinaDate(clock())
-        log.info(
+        logger.sandboxInfo(
             "credit report \(report.reportId) for \(PersonalDataMask.name(name)) / \(idNumber.masked) (like \(persona.key))")
         return report
     }

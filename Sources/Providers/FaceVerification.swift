@@ -1,5 +1,6 @@
 import Foundation
 import LendingCore
+import Logging
 
 /// 活体检测 + 人脸比对: a liveness check on the capture and its comparison with the registry photo.
 public protocol FaceVerification: OutsideService {
@@ -39,9 +40,12 @@ public struct FaceResult: Sendable, Codable, Equatable {
 public struct SandboxFaceVerification: FaceVerification {
     public let serviceName = "face"
     public let isSandbox = true
-    private let log = SandboxLog(service: "face")
+    /// Label `yidai.sandbox.face` unless another logger is given (tests capture it).
+    public let logger: Logger
 
-    public init() {}
+    public init(logger: Logger? = nil) {
+        self.logger = logger ?? Logger(label: "yidai.sandbox.face")
+    }
 
     public func verify(idNumber: ChineseIDNumber, registryPhotoReference: String, capture: FaceCapture)
         async throws(ProviderError) -> FaceResult
@@ -52,7 +56,7 @@ public struct SandboxFaceVerification: FaceVerification {
             persona.livenessPasses
             ? FaceResult(livenessPassed: true, similarity: persona.faceSimilarity)
             : FaceResult(livenessPassed: false, similarity: 0)
-        log.info(
+        logger.sandboxInfo(
             "face check \(idNumber.masked) (\(capture.simulated ? "simulated" : "camera")): liveness \(result.livenessPassed ? "passed" : "failed"), similarity \(result.similarity), threshold \(result.threshold)"
         )
         return result

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import LendingCore
+import Logging
 
 /// Reads both sides of a resident identity card from photos.
 public protocol IDCardOCR: OutsideService {
@@ -82,19 +83,22 @@ public enum IDCardValidUntil: Sendable, Codable, Equatable, CustomStringConverti
 public struct SandboxIDCardOCR: IDCardOCR {
     public let serviceName = "ocr"
     public let isSandbox = true
-    private let log = SandboxLog(service: "ocr")
+    /// Label `yidai.sandbox.ocr` unless another logger is given (tests capture it).
+    public let logger: Logger
 
-    public init() {}
+    public init(logger: Logger? = nil) {
+        self.logger = logger ?? Logger(label: "yidai.sandbox.ocr")
+    }
 
     public func read(front: Data, back: Data) async throws(ProviderError) -> IDCardReading {
         guard let f = SandboxCards.recognize(front), f.side == .front,
             let b = SandboxCards.recognize(back), b.side == .back, b.person == f.person,
             let reading = SandboxCards.reading(person: f.person)
         else {
-            log.info("OCR could not read the images (\(front.count) + \(back.count) bytes): not a sandbox test card")
+            logger.sandboxInfo("OCR could not read the images (\(front.count) + \(back.count) bytes): not a sandbox test card")
             throw .unreadable
         }
-        log.info("OCR read test card \(f.person): \(PersonalDataMask.name(reading.name)), \(PersonalDataMask.idNumber(reading.idNumber))")
+        logger.sandboxInfo("OCR read test card \(f.person): \(PersonalDataMask.name(reading.name)), \(PersonalDataMask.idNumber(reading.idNumber))")
         return reading
     }
 }

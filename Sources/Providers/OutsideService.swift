@@ -50,15 +50,9 @@ public enum IDCardSide: String, Sendable, Codable, CaseIterable {
     case front, back
 }
 
-/// The logger every sandbox uses: label `yidai.sandbox.<service>`, messages prefixed `[SANDBOX]`, PII masked by callers.
-struct SandboxLog: Sendable {
-    let logger: Logger
-
-    init(service: String) {
-        logger = Logger(label: "yidai.sandbox.\(service)")
-    }
-
-    func info(_ message: String) {
-        logger.info("[SANDBOX] \(message)")
+extension Logger {
+    /// Every sandbox logs through this: messages prefixed `[SANDBOX]`; callers mask PII.
+    func sandboxInfo(_ message: String) {
+        info("[SANDBOX] \(message)")
     }
 }

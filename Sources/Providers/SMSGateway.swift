@@ -1,5 +1,6 @@
 import Foundation
 import LendingCore
+import Logging
 
 /// Sends text messages (OTP codes) to a mobile phone.
 public protocol SMSGateway: OutsideService {
@@ -27,17 +28,19 @@ public actor SandboxSMSGateway: SMSGateway {
     public nonisolated let serviceName = "sms"
     public nonisolated let isSandbox = true
     private let clock: @Sendable () -> Date
-    private let log = SandboxLog(service: "sms")
+    /// Label `yidai.sandbox.sms` unless another logger is given (tests capture it).
+    public nonisolated let logger: Logger
     private var messages: [SandboxSMSMessage] = []
 
-    public init(clock: @escaping @Sendable () -> Date = Date.init) {
+    public init(clock: @escaping @Sendable () -> Date = Date.init, logger: Logger? = nil) {
         self.clock = clock
+        self.logger = logger ?? Logger(label: "yidai.sandbox.sms")
     }
 
     public func send(to phone: MobileNumber, text: String) async throws {
         messages.append(SandboxSMSMessage(phone: phone.value, text: text, sentAt: clock()))
         // The text carries an OTP (C3 data): log its length, never its content.
-        log.info("SMS to \(phone.masked) kept in the sandbox outbox (\(text.count) characters)")
+        logger.sandboxInfo("SMS to \(phone.masked) kept in the sandbox outbox (\(text.count) characters)")
     }
 
     /// Newest first; only the messages to `phone` when given.

@@ -1,5 +1,6 @@
 import Foundation
 import LendingCore
+import Logging
 
 /// 银联鉴权 (四要素): do name, ID number, card and the card's reserved phone belong together? Debit cards only.
 public protocol UnionPayVerification: OutsideService {
@@ -26,9 +27,12 @@ public enum CardVerificationResult: Sendable, Equatable {
 public struct SandboxUnionPayVerification: UnionPayVerification {
     public let serviceName = "unionpay"
     public let isSandbox = true
-    private let log = SandboxLog(service: "unionpay")
+    /// Label `yidai.sandbox.unionpay` unless another logger is given (tests capture it).
+    public let logger: Logger
 
-    public init() {}
+    public init(logger: Logger? = nil) {
+        self.logger = logger ?? Logger(label: "yidai.sandbox.unionpay")
+    }
 
     public func verify(card: BankCardNumber, name: String, idNumber: ChineseIDNumber, phone: MobileNumber)
         async throws(ProviderError) -> CardVerificationResult
@@ -41,7 +45,7 @@ public struct SandboxUnionPayVerification: UnionPayVerification {
         } else {
             result = .verified(bankName: Self.bankName(bin: card.bin), cardType: .debit)
         }
-        log.info(
+        logger.sandboxInfo(
             "UnionPay check \(card.masked) / \(PersonalDataMask.name(name)) / \(idNumber.masked) / \(phone.masked): \(result)")
         return result
     }
