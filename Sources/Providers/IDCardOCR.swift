@@ -118,6 +118,11 @@ public enum SandboxCards {
         catalogue.readings[person.uppercased()]
     }
 
+    /// Which test card image these exact bytes are, if any (for the H5 "use test card" helper and tests).
+    public static func identify(_ data: Data) -> (person: String, side: IDCardSide)? {
+        recognize(data).map { ($0.person, $0.side) }
+    }
+
     struct Face: Hashable, Sendable {
         let person: String
         let side: IDCardSide

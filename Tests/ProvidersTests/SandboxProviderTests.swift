@@ -50,6 +50,21 @@ struct SandboxOCRTests {
         #expect(reading.validUntil?.isValid(on: CivilDate(iso: "2026-11-26")!) == true)
     }
 
+    @Test("test card images are identified by their exact bytes")
+    func identify() throws {
+        let back = try #require(SandboxCards.image(person: "P07", side: .back))
+        #expect(SandboxCards.identify(back)?.person == "P07")
+        #expect(SandboxCards.identify(back)?.side == .back)
+        #expect(SandboxCards.identify(back + Data([0])) == nil)
+    }
+
+    @Test("a card's validity end is written as a date or 长期 in JSON")
+    func validUntilJSON() throws {
+        let data = try JSONEncoder().encode([IDCardValidUntil.longTerm, .date(CivilDate(iso: "2038-03-20")!)])
+        #expect(String(decoding: data, as: UTF8.self) == #"["长期","2038-03-20"]"#)
+        #expect(try JSONDecoder().decode([IDCardValidUntil].self, from: data) == [.longTerm, .date(CivilDate(iso: "2038-03-20")!)])
+    }
+
     @Test("the card lists every sandbox person")
     func persons() {
         #expect(SandboxCards.persons == SandboxPersona.all.map(\.key))
