@@ -7,7 +7,7 @@ public struct BankCardNumber: Sendable, Hashable, Codable, CustomStringConvertib
     public let value: String
 
     public init(_ raw: String) throws(FieldError) {
-        let s = String(raw.filter { !$0.isWhitespace && $0 != "-" })
+        let s = String(IdentityCharacters.halfWidth(raw).filter { !$0.isWhitespace && $0 != "-" })
         guard !s.isEmpty else {
             throw Self.error("card_number_required", "Enter the bank card number", "请输入银行卡号")
         }

@@ -16,7 +16,7 @@ public struct ChineseIDNumber: Sendable, Hashable, Codable, CustomStringConverti
     public let value: String
 
     public init(_ raw: String) throws(FieldError) {
-        let compact = String(raw.filter { !$0.isWhitespace }).uppercased()
+        let compact = String(IdentityCharacters.halfWidth(raw).filter { !$0.isWhitespace }).uppercased()
         guard !compact.isEmpty else {
             throw Self.error("id_number_required", "Enter the ID number", "请输入身份证号码")
         }
@@ -102,8 +102,21 @@ public struct ChineseIDNumber: Sendable, Hashable, Codable, CustomStringConverti
     }
 }
 
-/// Character tests shared by the identity value types.
+/// Character handling shared by the identity value types.
 enum IdentityCharacters {
     /// "0"..."9" only (not full-width or other scripts' digits).
     static func isDigit(_ c: Character) -> Bool { c.isASCII && c.isNumber }
+
+    /// Full-width forms that Chinese input methods produce (０-９, Ｘ, ｘ, ＋, －) become their ASCII forms.
+    static func halfWidth(_ s: String) -> String {
+        var scalars = String.UnicodeScalarView()
+        for u in s.unicodeScalars {
+            if (0xFF01...0xFF5E).contains(u.value), let ascii = Unicode.Scalar(u.value - 0xFEE0) {
+                scalars.append(ascii)
+            } else {
+                scalars.append(u)
+            }
+        }
+        return String(scalars)
+    }
 }

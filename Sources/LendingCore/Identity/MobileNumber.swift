@@ -8,7 +8,7 @@ public struct MobileNumber: Sendable, Hashable, Codable, CustomStringConvertible
     public let value: String
 
     public init(_ raw: String) throws(FieldError) {
-        var s = String(raw.filter { !$0.isWhitespace && $0 != "-" && $0 != "(" && $0 != ")" })
+        var s = String(IdentityCharacters.halfWidth(raw).filter { !$0.isWhitespace && $0 != "-" && $0 != "(" && $0 != ")" })
         guard !s.isEmpty else {
             throw Self.error("phone_required", "Enter the mobile number", "请输入手机号码")
         }

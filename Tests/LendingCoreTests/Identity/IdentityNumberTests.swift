@@ -39,6 +39,7 @@ struct ChineseIDNumberTests {
         let id = try ChineseIDNumber("  11010819850122401x ")
         #expect(id.value == "11010819850122401X")
         #expect(try ChineseIDNumber("440305 19880315 2013").value == "440305198803152013")
+        #expect(try ChineseIDNumber("１１０１０８１９８５０１２２４０１ｘ").value == "11010819850122401X")  // full-width input
     }
 
     @Test("a wrong check character is refused as a check digit error")

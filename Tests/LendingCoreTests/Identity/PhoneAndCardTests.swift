@@ -10,6 +10,7 @@ struct MobileNumberTests {
         #expect(try MobileNumber("86-138-0000-0001").value == "13800000001")
         #expect(try MobileNumber("8613800000001").value == "13800000001")
         #expect(try MobileNumber("199 1234 5678").value == "19912345678")
+        #expect(try MobileNumber("＋８６ １３８０００００００１").value == "13800000001")  // full-width input
     }
 
     @Test("wrong lengths, letters and prefixes are refused with the phone field named")
