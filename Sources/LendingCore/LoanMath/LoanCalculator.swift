@@ -36,6 +36,16 @@ public enum LoanCalculator {
             guess: resolved.rate.approximate)
         return RepaymentSchedule(terms: terms, installments: installments, aprHundredthsOfPercent: apr)
     }
+
+    /// APR (年化利率, IRR method) of any stream of monthly payments against what the borrower actually received,
+    /// in hundredths of a percent (1391 means 13.91%). Payments are in fen, the first one month after disbursement.
+    /// Exact to the rounding: see `AnnualPercentageRate`. Payments that repay no more than was received (a negative
+    /// IRR, which this engine's schedules never have) give 0.
+    public static func aprHundredthsOfPercent(netDisbursedFen: Int64, monthlyPaymentsFen: [Int64]) -> Int64 {
+        precondition(netDisbursedFen > 0 && monthlyPaymentsFen.allSatisfy { $0 >= 0 })
+        return AnnualPercentageRate.hundredthsOfPercent(
+            netDisbursedFen: netDisbursedFen, paymentsFen: monthlyPaymentsFen, guess: 0.01)
+    }
 }
 
 /// How to lay out installments from a principal: shared by new loans and by re-amortization after a prepayment.

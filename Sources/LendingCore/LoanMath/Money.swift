@@ -29,11 +29,29 @@ public enum Money {
 
     /// Two decimals for an amount in fen: 123450 → "1234.50", -300 → "-3.00".
     public static func string(fen: Int64) -> String {
-        let magnitude = fen.magnitude
-        let yuan = magnitude / 100
-        let cents = magnitude % 100
-        let sign = fen < 0 ? "-" : ""
-        return "\(sign)\(yuan).\(cents < 10 ? "0" : "")\(cents)"
+        var magnitude = fen.magnitude
+        // At most 19 digits, a point and a sign: write ASCII backwards into a stack buffer; short results then
+        // become small (inline) strings without a heap allocation.
+        var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        return withUnsafeMutableBytes(of: &scratch) { bytes in
+            var index = bytes.count
+            var digits = 0
+            repeat {
+                if digits == 2 {
+                    index -= 1
+                    bytes[index] = UInt8(ascii: ".")
+                }
+                index -= 1
+                bytes[index] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                digits += 1
+            } while magnitude > 0 || digits < 3
+            if fen < 0 {
+                index -= 1
+                bytes[index] = UInt8(ascii: "-")
+            }
+            return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[index...]), as: UTF8.self)
+        }
     }
 
     /// Strict decimal parsing for money and rates typed by people or sent by clients: an optional leading '-',
@@ -89,9 +107,16 @@ public enum Money {
     static func scaledInteger(_ value: Decimal, scale: Int) -> Int64? {
         if value.isNaN { return nil }
         if value.isZero { return 0 }
-        let significand = value.significand
-        guard significand <= maxUInt64AsDecimal else { return nil }
-        var magnitude = NSDecimalNumber(decimal: significand).uint64Value
+        let significand = value.significand  // a whole number; the sign is separate
+        var magnitude: UInt64
+        // Fast path: NSDecimalNumber.doubleValue builds the significand exactly while it is below 2^53.
+        let approximate = NSDecimalNumber(decimal: significand).doubleValue
+        if approximate < 9.0e15 {
+            magnitude = UInt64(approximate)
+        } else {
+            guard significand <= maxUInt64AsDecimal else { return nil }
+            magnitude = NSDecimalNumber(decimal: significand).uint64Value
+        }
         var exponent = value.exponent + scale
         while exponent > 0 {
             let (times10, overflow) = magnitude.multipliedReportingOverflow(by: 10)
