@@ -17,14 +17,21 @@ public struct SandboxCarrierVerification: CarrierVerification {
     public let isSandbox = true
     /// Label `yidai.sandbox.carrier` unless another logger is given (tests capture it).
     public let logger: Logger
+    private let failure: ProviderError?
 
-    public init(logger: Logger? = nil) {
+    /// `failure`, when given, is thrown by every call: a simulated outage for error-path tests.
+    public init(logger: Logger? = nil, failure: ProviderError? = nil) {
+        self.failure = failure
         self.logger = logger ?? Logger(label: "yidai.sandbox.carrier")
     }
 
     public func verify(phone: MobileNumber, name: String, idNumber: ChineseIDNumber) async throws(ProviderError)
         -> CarrierResult
     {
+        if let failure {
+            logger.sandboxInfo("simulated failure: \(failure.code)")
+            throw failure
+        }
         let owner = SandboxPersona.forPhone(phone)
         let result: CarrierResult = owner?.phoneRegisteredToSomeoneElse == true ? .mismatch : .match
         logger.sandboxInfo("carrier check \(phone.masked) / \(PersonalDataMask.name(name)) / \(idNumber.masked): \(result.rawValue)")

@@ -21,12 +21,19 @@ public struct SandboxCitizenRegistry: CitizenRegistry {
     public let isSandbox = true
     /// Label `yidai.sandbox.registry` unless another logger is given (tests capture it).
     public let logger: Logger
+    private let failure: ProviderError?
 
-    public init(logger: Logger? = nil) {
+    /// `failure`, when given, is thrown by every call: a simulated outage for error-path tests.
+    public init(logger: Logger? = nil, failure: ProviderError? = nil) {
+        self.failure = failure
         self.logger = logger ?? Logger(label: "yidai.sandbox.registry")
     }
 
     public func verify(name: String, idNumber: ChineseIDNumber) async throws(ProviderError) -> RegistryResult {
+        if let failure {
+            logger.sandboxInfo("simulated failure: \(failure.code)")
+            throw failure
+        }
         let given = name.filter { !$0.isWhitespace }
         let persona = SandboxPersona.forIDNumber(idNumber)
         let result: RegistryResult

@@ -17,15 +17,22 @@ public struct SandboxCreditBureau: CreditBureau {
     private let clock: @Sendable () -> Date
     /// Label `yidai.sandbox.bureau` unless another logger is given (tests capture it).
     public let logger: Logger
+    private let failure: ProviderError?
 
-    public init(clock: @escaping @Sendable () -> Date = Date.init, logger: Logger? = nil) {
+    /// `failure`, when given, is thrown by every call: a simulated outage for error-path tests.
+    public init(clock: @escaping @Sendable () -> Date = Date.init, logger: Logger? = nil, failure: ProviderError? = nil) {
         self.clock = clock
+        self.failure = failure
         self.logger = logger ?? Logger(label: "yidai.sandbox.bureau")
     }
 
     public func report(name: String, idNumber: ChineseIDNumber, authorizationReference: String)
         async throws(ProviderError) -> CreditReport
     {
+        if let failure {
+            logger.sandboxInfo("simulated failure: \(failure.code)")
+            throw failure
+        }
         guard !authorizationReference.trimmingCharacters(in: .whitespaces).isEmpty else { throw .authorizationMissing }
         let persona = SandboxPersona.forIDNumber(idNumber)
         var report = persona.creditFacts

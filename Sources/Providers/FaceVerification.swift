@@ -42,14 +42,21 @@ public struct SandboxFaceVerification: FaceVerification {
     public let isSandbox = true
     /// Label `yidai.sandbox.face` unless another logger is given (tests capture it).
     public let logger: Logger
+    private let failure: ProviderError?
 
-    public init(logger: Logger? = nil) {
+    /// `failure`, when given, is thrown by every call: a simulated outage for error-path tests.
+    public init(logger: Logger? = nil, failure: ProviderError? = nil) {
+        self.failure = failure
         self.logger = logger ?? Logger(label: "yidai.sandbox.face")
     }
 
     public func verify(idNumber: ChineseIDNumber, registryPhotoReference: String, capture: FaceCapture)
         async throws(ProviderError) -> FaceResult
     {
+        if let failure {
+            logger.sandboxInfo("simulated failure: \(failure.code)")
+            throw failure
+        }
         guard capture.simulated || !(capture.image ?? Data()).isEmpty else { throw .noFaceCaptured }
         let persona = SandboxPersona.forIDNumber(idNumber)
         let result =

@@ -85,12 +85,19 @@ public struct SandboxIDCardOCR: IDCardOCR {
     public let isSandbox = true
     /// Label `yidai.sandbox.ocr` unless another logger is given (tests capture it).
     public let logger: Logger
+    private let failure: ProviderError?
 
-    public init(logger: Logger? = nil) {
+    /// `failure`, when given, is thrown by every call: a simulated outage for error-path tests.
+    public init(logger: Logger? = nil, failure: ProviderError? = nil) {
+        self.failure = failure
         self.logger = logger ?? Logger(label: "yidai.sandbox.ocr")
     }
 
     public func read(front: Data, back: Data) async throws(ProviderError) -> IDCardReading {
+        if let failure {
+            logger.sandboxInfo("simulated failure: \(failure.code)")
+            throw failure
+        }
         guard let f = SandboxCards.recognize(front), f.side == .front,
             let b = SandboxCards.recognize(back), b.side == .back, b.person == f.person,
             let reading = SandboxCards.reading(person: f.person)

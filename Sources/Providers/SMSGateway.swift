@@ -30,14 +30,21 @@ public actor SandboxSMSGateway: SMSGateway {
     private let clock: @Sendable () -> Date
     /// Label `yidai.sandbox.sms` unless another logger is given (tests capture it).
     public nonisolated let logger: Logger
+    private nonisolated let failure: ProviderError?
     private var messages: [SandboxSMSMessage] = []
 
-    public init(clock: @escaping @Sendable () -> Date = Date.init, logger: Logger? = nil) {
+    /// `failure`, when given, is thrown by every call: a simulated outage for error-path tests.
+    public init(clock: @escaping @Sendable () -> Date = Date.init, logger: Logger? = nil, failure: ProviderError? = nil) {
         self.clock = clock
+        self.failure = failure
         self.logger = logger ?? Logger(label: "yidai.sandbox.sms")
     }
 
     public func send(to phone: MobileNumber, text: String) async throws {
+        if let failure {
+            logger.sandboxInfo("simulated failure: \(failure.code)")
+            throw failure
+        }
         messages.append(SandboxSMSMessage(phone: phone.value, text: text, sentAt: clock()))
         // The text carries an OTP (C3 data): log its length, never its content.
         logger.sandboxInfo("SMS to \(phone.masked) kept in the sandbox outbox (\(text.count) characters)")

@@ -29,14 +29,21 @@ public struct SandboxUnionPayVerification: UnionPayVerification {
     public let isSandbox = true
     /// Label `yidai.sandbox.unionpay` unless another logger is given (tests capture it).
     public let logger: Logger
+    private let failure: ProviderError?
 
-    public init(logger: Logger? = nil) {
+    /// `failure`, when given, is thrown by every call: a simulated outage for error-path tests.
+    public init(logger: Logger? = nil, failure: ProviderError? = nil) {
+        self.failure = failure
         self.logger = logger ?? Logger(label: "yidai.sandbox.unionpay")
     }
 
     public func verify(card: BankCardNumber, name: String, idNumber: ChineseIDNumber, phone: MobileNumber)
         async throws(ProviderError) -> CardVerificationResult
     {
+        if let failure {
+            logger.sandboxInfo("simulated failure: \(failure.code)")
+            throw failure
+        }
         let result: CardVerificationResult
         if Self.creditBINs.contains(card.bin) {
             result = .notDebitCard

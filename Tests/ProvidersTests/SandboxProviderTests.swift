@@ -401,3 +401,36 @@ struct CapturingLogHandler: LogHandler {
         box.append(event.message.description)
     }
 }
+
+@Suite("Simulated outages")
+struct SandboxOutageTests {
+    @Test("a sandbox built with a failure throws it from every call, for error-path tests")
+    func failures() async throws {
+        let p = try #require(SandboxPersona.forKey("P01"))
+        let down = ProviderError.unavailable
+        await #expect(throws: down) {
+            try await SandboxCitizenRegistry(failure: down).verify(name: p.name, idNumber: p.idNumber)
+        }
+        await #expect(throws: ProviderError.timeout) {
+            try await SandboxCreditBureau(failure: .timeout).report(name: p.name, idNumber: p.idNumber, authorizationReference: "A")
+        }
+        await #expect(throws: down) {
+            try await SandboxUnionPayVerification(failure: down).verify(
+                card: p.verifiableDebitCard, name: p.name, idNumber: p.idNumber, phone: p.phone)
+        }
+        await #expect(throws: down) {
+            try await SandboxCarrierVerification(failure: down).verify(phone: p.phone, name: p.name, idNumber: p.idNumber)
+        }
+        await #expect(throws: down) {
+            try await SandboxFaceVerification(failure: down).verify(
+                idNumber: p.idNumber, registryPhotoReference: "r", capture: FaceCapture(simulated: true))
+        }
+        await #expect(throws: down) {
+            try await SandboxIDCardOCR(failure: down).read(front: Data(), back: Data())
+        }
+        let sms = SandboxSMSGateway(failure: down)
+        await #expect(throws: ProviderError.self) { try await sms.send(to: p.phone, text: "x") }
+        #expect(await sms.outbox().isEmpty)
+        #expect(ProviderError.unavailable.code == "service_unavailable")
+    }
+}

@@ -200,3 +200,17 @@ struct JourneyOrderTests {
         #expect(try JSONDecoder().decode(ApplicationProgress.self, from: data) == p)
     }
 }
+
+@Suite("Credit report facts")
+struct CreditReportTests {
+    @Test("a credit report survives a JSON round trip with its decimals and date")
+    func codable() throws {
+        let report = CreditReport(
+            thinFile: false, accounts: 4, currentOverdueAmount: Decimal(string: "2300.50")!, overdueMonthsLast24: 3,
+            inquiriesLast3Months: 9, cardUtilization: Decimal(string: "0.20")!, monthlyRepayments: 7200,
+            reportId: "SANDBOX-CR-1", generatedOn: CivilDate(iso: "2026-11-27"))
+        let data = try JSONEncoder().encode(report)
+        #expect(String(decoding: data, as: UTF8.self).contains("\"2026-11-27\""))
+        #expect(try JSONDecoder().decode(CreditReport.self, from: data) == report)
+    }
+}
