@@ -202,7 +202,7 @@ struct JourneyOrderTests {
 }
 
 @Suite("Credit report facts")
-struct CreditReportTests {
+struct CreditReportCodingTests {
     @Test("a credit report survives a JSON round trip with its decimals and date")
     func codable() throws {
         let report = CreditReport(
