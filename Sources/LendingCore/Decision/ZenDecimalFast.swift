@@ -1,0 +1,202 @@
+import Foundation
+
+/// Fast paths for the decimals that decisions use (up to 19 significant digits).
+/// Foundation's `Decimal` arithmetic is slow on Linux; these read its storage directly.
+/// The storage layout is checked once against Foundation itself, and every fast path
+/// falls back to Foundation when the layout differs or a value is too large.
+struct ZenDecimalParts {
+    var mantissa: UInt64
+    var exponent: Int
+    var negative: Bool
+}
+
+extension ZenNumber {
+    static let pow10: [UInt64] = (0...19).map { (i: Int) -> UInt64 in
+        var v: UInt64 = 1
+        for _ in 0..<i { v *= 10 }
+        return v
+    }
+
+    /// Whether this Foundation stores `Decimal` as: exponent byte, (length << 4 | sign 0x08 | compact 0x04),
+    /// two reserved bytes, then eight little-endian 16-bit mantissa words.
+    static let fastLayout: Bool = {
+        let samples: [(String, UInt64, Int, Bool)] = [
+            ("0", 0, 0, false), ("1", 1, 0, false), ("-1", 1, 0, true), ("12345.678", 12_345_678, -3, false),
+            ("-0.5", 5, -1, true), ("18446744073709551615", UInt64.max, 0, false), ("1e20", 1, 20, false),
+        ]
+        for (text, m, e, neg) in samples {
+            guard let d = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")) else { return false }
+            guard let p = rawParts(d), p.mantissa == m, p.exponent == e, p.negative == neg || m == 0 else {
+                return false
+            }
+            let rebuilt = rawMake(ZenDecimalParts(mantissa: m, exponent: e, negative: neg))
+            guard rebuilt == d, rebuilt.description == d.description else { return false }
+        }
+        let sum = Decimal(string: "0.1")! + Decimal(string: "0.2")!
+        guard let p = rawParts(sum), p.mantissa == 3, p.exponent == -1 else { return false }
+        return true
+    }()
+
+    @inline(__always)
+    static func rawParts(_ d: Decimal) -> ZenDecimalParts? {
+        withUnsafeBytes(of: d) { b -> ZenDecimalParts? in
+            let flags = b[1]
+            let length = Int(flags >> 4)
+            guard length <= 4 else { return nil }
+            for i in 4..<20 where i >= 4 + length * 2 && b[i] != 0 { return nil }
+            var m: UInt64 = 0
+            var i = length - 1
+            while i >= 0 {
+                m = (m << 16) | UInt64(b[4 + i * 2]) | (UInt64(b[5 + i * 2]) << 8)
+                i -= 1
+            }
+            return ZenDecimalParts(
+                mantissa: m, exponent: Int(Int8(bitPattern: b[0])), negative: (flags & 0x08) != 0 && length > 0)
+        }
+    }
+
+    @inline(__always)
+    static func rawMake(_ p: ZenDecimalParts) -> Decimal {
+        var d = Decimal()
+        var m = p.mantissa
+        var length = 0
+        var words: [UInt16] = [0, 0, 0, 0]
+        while m != 0 {
+            words[length] = UInt16(truncatingIfNeeded: m)
+            m >>= 16
+            length += 1
+        }
+        withUnsafeMutableBytes(of: &d) { b in
+            b[0] = UInt8(bitPattern: Int8(truncatingIfNeeded: p.exponent))
+            var flags = UInt8(length << 4)
+            if p.negative && length > 0 { flags |= 0x08 }
+            b[1] = flags
+            b[2] = 0
+            b[3] = 0
+            for i in 0..<4 {
+                b[4 + i * 2] = UInt8(truncatingIfNeeded: words[i])
+                b[5 + i * 2] = UInt8(truncatingIfNeeded: words[i] >> 8)
+            }
+            for i in 12..<20 { b[i] = 0 }
+        }
+        return d
+    }
+
+    @inline(__always)
+    static func parts(_ d: Decimal) -> ZenDecimalParts? {
+        guard fastLayout else { return nil }
+        return rawParts(d)
+    }
+
+    @inline(__always)
+    static func make(mantissa: UInt64, exponent: Int, negative: Bool) -> Decimal {
+        if fastLayout && exponent >= -127 && exponent <= 127 {
+            return rawMake(ZenDecimalParts(mantissa: mantissa, exponent: exponent, negative: negative))
+        }
+        let r = Decimal(sign: .plus, exponent: exponent, significand: Decimal(mantissa))
+        return negative ? -r : r
+    }
+
+    /// Compares magnitudes m1·10^e1 and m2·10^e2; nil when it cannot decide cheaply.
+    @inline(__always)
+    static func compareMagnitude(_ m1: UInt64, _ e1: Int, _ m2: UInt64, _ e2: Int) -> Int? {
+        if m1 == 0 || m2 == 0 { return m1 == m2 ? 0 : (m1 == 0 ? -1 : 1) }
+        if e1 == e2 { return m1 < m2 ? -1 : (m1 == m2 ? 0 : 1) }
+        if e1 > e2 {
+            let d = e1 - e2
+            guard d <= 19 else { return 1 }
+            let (h, l) = m1.multipliedFullWidth(by: pow10[d])
+            if h > 0 { return 1 }
+            return l < m2 ? -1 : (l == m2 ? 0 : 1)
+        } else {
+            let d = e2 - e1
+            guard d <= 19 else { return -1 }
+            let (h, l) = m2.multipliedFullWidth(by: pow10[d])
+            if h > 0 { return -1 }
+            return m1 < l ? -1 : (m1 == l ? 0 : 1)
+        }
+    }
+
+    /// -1, 0 or 1; exact.
+    @inline(__always)
+    static func compare(_ a: Decimal, _ b: Decimal) -> Int {
+        if let x = parts(a), let y = parts(b) {
+            let xz = x.mantissa == 0
+            let yz = y.mantissa == 0
+            let xs = xz ? 0 : (x.negative ? -1 : 1)
+            let ys = yz ? 0 : (y.negative ? -1 : 1)
+            if xs != ys { return xs < ys ? -1 : 1 }
+            if xs == 0 { return 0 }
+            // Magnitudes that differ by more than 19 orders are decided by the exponent alone (not exact
+            // for mantissas with many trailing zeros, so only trust the cheap path when it is certain).
+            let d = x.exponent - y.exponent
+            if abs(d) <= 19, let c = compareMagnitude(x.mantissa, x.exponent, y.mantissa, y.exponent) {
+                return xs > 0 ? c : -c
+            }
+        }
+        return a < b ? -1 : (a == b ? 0 : 1)
+    }
+
+    @inline(__always)
+    static func equal(_ a: Decimal, _ b: Decimal) -> Bool { compare(a, b) == 0 }
+
+    /// Aligns two small decimals to a common exponent; nil on overflow.
+    @inline(__always)
+    static func aligned(_ x: ZenDecimalParts, _ y: ZenDecimalParts) -> (UInt64, UInt64, Int)? {
+        if x.exponent == y.exponent { return (x.mantissa, y.mantissa, x.exponent) }
+        if x.exponent > y.exponent {
+            let d = x.exponent - y.exponent
+            guard d <= 19 else { return nil }
+            let (r, o) = x.mantissa.multipliedReportingOverflow(by: pow10[d])
+            return o ? nil : (r, y.mantissa, y.exponent)
+        }
+        let d = y.exponent - x.exponent
+        guard d <= 19 else { return nil }
+        let (r, o) = y.mantissa.multipliedReportingOverflow(by: pow10[d])
+        return o ? nil : (x.mantissa, r, x.exponent)
+    }
+
+    /// rust_decimal's largest magnitude (2^96 - 1); zen-engine fails beyond it.
+    static let maxMagnitude = Decimal(string: "79228162514264337593543950335")!
+
+    @inline(__always)
+    static func inRange(_ d: Decimal) -> Decimal? {
+        d.isNaN || abs(d) > maxMagnitude ? nil : d
+    }
+
+    @inline(__always)
+    static func add(_ a: Decimal, _ b: Decimal) -> Decimal? {
+        if let x = parts(a), let y = parts(b), let (mx, my, e) = aligned(x, y) {
+            if x.negative == y.negative {
+                let (s, o) = mx.addingReportingOverflow(my)
+                if !o { return make(mantissa: s, exponent: e, negative: x.negative) }
+            } else if mx >= my {
+                return make(mantissa: mx - my, exponent: e, negative: x.negative)
+            } else {
+                return make(mantissa: my - mx, exponent: e, negative: y.negative)
+            }
+        }
+        return inRange(a + b)
+    }
+
+    @inline(__always)
+    static func subtract(_ a: Decimal, _ b: Decimal) -> Decimal? {
+        if var y = parts(b), parts(a) != nil {
+            y.negative.toggle()
+            return add(a, make(mantissa: y.mantissa, exponent: y.exponent, negative: y.negative))
+        }
+        return inRange(a - b)
+    }
+
+    @inline(__always)
+    static func multiply(_ a: Decimal, _ b: Decimal) -> Decimal? {
+        if let x = parts(a), let y = parts(b) {
+            let (m, o) = x.mantissa.multipliedReportingOverflow(by: y.mantissa)
+            let e = x.exponent + y.exponent
+            if !o && e >= -28 && e <= 100 {
+                return make(mantissa: m, exponent: e, negative: x.negative != y.negative)
+            }
+        }
+        return inRange(limitPrecision(a * b))
+    }
+}
