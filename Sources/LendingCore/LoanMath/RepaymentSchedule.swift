@@ -16,8 +16,7 @@ public struct ScheduledInstallment: Sendable, Equatable {
         self.remainingPrincipalFen = remainingPrincipalFen
     }
 
-    /// `principal`, `interest` and `remainingPrincipal` must have at most 2 decimals (they are truncated to the fen
-    /// otherwise after half-even rounding).
+    /// Amounts with more than 2 decimals are rounded half-even to the fen.
     public init(number: Int, dueDate: CivilDate, principal: Decimal, interest: Decimal, remainingPrincipal: Decimal) {
         func fen(_ d: Decimal) -> Int64 { Money.fen(exactly: Money.roundHalfEven(d)) ?? 0 }
         self.init(

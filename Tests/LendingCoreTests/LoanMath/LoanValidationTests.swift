@@ -68,3 +68,41 @@ struct LoanValidationTests {
         #expect(error.code == "invalid")
     }
 }
+
+@Suite("Loan terms typed as text")
+struct LoanTermsTextTests {
+    let today = CivilDate(iso: "2026-03-31")!
+
+    @Test("text values become validated terms, with today's business date by default")
+    func parsesText() throws {
+        let terms = try LoanTerms(
+            principalText: "5000.00", annualRateText: "12", termMonths: 18, methodText: "equal-installment",
+            startDateText: nil, businessDate: today, installmentRoundingText: "1")
+        #expect(terms.principal == 5000)
+        #expect(terms.installmentRounding == 1)
+        #expect(terms.upfrontFee == 0)
+        #expect(terms.startDate == today)
+        #expect(try LoanCalculator.schedule(for: terms).installments.last?.dueDate.iso == "2027-09-30")
+    }
+
+    @Test("non-numeric money, a malformed date or an unknown method is refused on its field",
+        arguments: [
+            ("principal", "1e5", "12", "equal-principal", nil, nil),
+            ("principal", "-100", "12", "equal-principal", nil, nil),
+            ("annualRate", "1000", "twelve", "equal-principal", nil, nil),
+            ("method", "1000", "12", "bullet", nil, nil),
+            ("startDate", "1000", "12", "equal-principal", "2026-02-30", nil),
+            ("upfrontFee", "1000", "12", "equal-principal", nil, "abc"),
+            ("upfrontFee", "1000", "12", "equal-principal", nil, "1200"),
+        ] as [(String, String, String, String, String?, String?)])
+    func refusesText(
+        _ field: String, _ principal: String, _ rate: String, _ method: String, _ start: String?, _ fee: String?
+    ) throws {
+        let error = try #require(throws: FieldError.self) {
+            try LoanTerms(
+                principalText: principal, annualRateText: rate, termMonths: 12, methodText: method,
+                startDateText: start, businessDate: today, upfrontFeeText: fee)
+        }
+        #expect(error.field == field)
+    }
+}
