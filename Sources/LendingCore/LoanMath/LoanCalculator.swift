@@ -18,7 +18,8 @@ public enum LoanCalculator {
             if resolved.termMonths > 1, level < resolved.rate.periodInterest(onFen: resolved.principalFen) {
                 throw FieldError(
                     field: "installmentRounding", code: "too_coarse",
-                    message: "installmentRounding is too coarse for this loan: the rounded installment would not cover the interest",
+                    message:
+                        "installmentRounding is too coarse for this loan: the rounded installment would not cover the interest",
                     messageZh: "还款额取整单位过大：取整后的月供不足以支付利息")
             }
             plan.levelPaymentFen = level
@@ -75,7 +76,9 @@ struct AmortizationPlan {
         var remaining = principalFen
         for index in 0..<periods {
             let number = firstNumber + index
-            let interest = index == 0 ? (firstInterestFen ?? rate.periodInterest(onFen: remaining))
+            let interest =
+                index == 0
+                ? (firstInterestFen ?? rate.periodInterest(onFen: remaining))
                 : rate.periodInterest(onFen: remaining)
             var principal: Int64
             if index == periods - 1 {

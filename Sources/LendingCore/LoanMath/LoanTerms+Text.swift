@@ -33,7 +33,8 @@ extension LoanTerms {
         let rounding = try installmentRoundingText.map { text throws(FieldError) in
             try number(text, field: "installmentRounding", zh: "还款额取整单位")
         }
-        let fee = try upfrontFeeText.map { text throws(FieldError) in try number(text, field: "upfrontFee", zh: "一次性费用") }
+        let fee = try upfrontFeeText.map { text throws(FieldError) in try number(text, field: "upfrontFee", zh: "一次性费用")
+        }
         self.init(
             principal: principal, annualRatePercent: rate, termMonths: termMonths, method: method, startDate: start,
             installmentRounding: rounding ?? Decimal(sign: .plus, exponent: -2, significand: 1), upfrontFee: fee ?? 0)

@@ -99,7 +99,8 @@ public struct LoanTerms: Sendable, Equatable {
         else {
             throw FieldError(
                 field: "installmentRounding", code: "out_of_range",
-                message: "installmentRounding must be a positive multiple of 0.01 no larger than 10000 (e.g. 0.01, 1, 100)",
+                message:
+                    "installmentRounding must be a positive multiple of 0.01 no larger than 10000 (e.g. 0.01, 1, 100)",
                 messageZh: "还款额取整单位须为 0.01 的正整数倍且不超过 10000（如 0.01、1、100）")
         }
         guard let feeFen = Money.fen(exactly: upfrontFee), feeFen >= 0, feeFen < principalFen else {

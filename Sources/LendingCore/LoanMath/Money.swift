@@ -92,7 +92,9 @@ public enum Money {
             guard digitCount <= 38 else { return nil }
             return Decimal(string: text, locale: Locale(identifier: "en_US_POSIX"))
         }
-        return Decimal(sign: negative && significand != 0 ? .minus : .plus, exponent: -fractionDigits, significand: Decimal(significand))
+        return Decimal(
+            sign: negative && significand != 0 ? .minus : .plus, exponent: -fractionDigits,
+            significand: Decimal(significand))
     }
 
     /// The amount in whole fen when `value` has at most two decimals and fits in Int64; nil otherwise.

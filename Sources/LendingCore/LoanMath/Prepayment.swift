@@ -44,7 +44,9 @@ public struct PrepaymentQuote: Sendable, Equatable {
     public var amountDue: Decimal { Money.decimal(fen: amountDueFen) }
     public var interestSaved: Decimal { Money.decimal(fen: interestSavedFen) }
     /// Interest still to pay after `date` under the new plan.
-    public var remainingInterest: Decimal { Money.decimal(fen: remainingInstallments.reduce(0) { $0 + $1.interestFen }) }
+    public var remainingInterest: Decimal {
+        Money.decimal(fen: remainingInstallments.reduce(0) { $0 + $1.interestFen })
+    }
 }
 
 extension RepaymentSchedule {
@@ -67,7 +69,8 @@ extension RepaymentSchedule {
         guard let amountFen = Money.fen(exactly: principal), amountFen >= 1, amountFen <= context.outstandingFen else {
             throw FieldError(
                 field: "amount", code: "out_of_range",
-                message: "amount must be between 0.01 and the outstanding principal \(Money.string(fen: context.outstandingFen)) with at most 2 decimals",
+                message:
+                    "amount must be between 0.01 and the outstanding principal \(Money.string(fen: context.outstandingFen)) with at most 2 decimals",
                 messageZh: "提前还款本金须在 0.01 至剩余本金 \(Money.string(fen: context.outstandingFen)) 元之间，最多两位小数")
         }
         return try prepay(fen: amountFen, context: context, option: amountFen == context.outstandingFen ? nil : option)
@@ -97,7 +100,8 @@ extension RepaymentSchedule {
         guard lastDue <= date, date <= nextDue else {
             throw FieldError(
                 field: "date", code: "out_of_range",
-                message: "date must be between \(lastDue.iso) and \(nextDue.iso): installments due before it must be paid first",
+                message:
+                    "date must be between \(lastDue.iso) and \(nextDue.iso): installments due before it must be paid first",
                 messageZh: "还款日期须在 \(lastDue.iso) 至 \(nextDue.iso) 之间：之前到期的各期须先还清")
         }
         let outstanding = paid == 0 ? resolved.principalFen : installments[paid - 1].remainingPrincipalFen
@@ -106,7 +110,8 @@ extension RepaymentSchedule {
             accruedDays: lastDue.days(until: date))
     }
 
-    private func prepay(fen amountFen: Int64, context c: PrepaymentContext, option: PrepaymentOption?) throws(FieldError)
+    private func prepay(fen amountFen: Int64, context c: PrepaymentContext, option: PrepaymentOption?)
+        throws(FieldError)
         -> PrepaymentQuote
     {
         let r = c.resolved

@@ -8,7 +8,8 @@ public struct ScheduledInstallment: Sendable, Equatable {
     public var interestFen: Int64
     public var remainingPrincipalFen: Int64
 
-    public init(number: Int, dueDate: CivilDate, principalFen: Int64, interestFen: Int64, remainingPrincipalFen: Int64) {
+    public init(number: Int, dueDate: CivilDate, principalFen: Int64, interestFen: Int64, remainingPrincipalFen: Int64)
+    {
         self.number = number
         self.dueDate = dueDate
         self.principalFen = principalFen

@@ -32,7 +32,10 @@ struct LoanCalculatorTests {
     func interestTieToEven() throws {
         // 12.50 × 1% = 0.125 → 0.12; 13.50 × 1% = 0.135 → 0.14
         let even = try F.schedule("12.50", rate: "12", months: 2, .interestFirst)
-        #expect(even.installments.map(\.amounts) == [["0.00", "0.12", "0.12", "12.50"], ["12.50", "0.12", "12.62", "0.00"]])
+        #expect(
+            even.installments.map(\.amounts) == [
+                ["0.00", "0.12", "0.12", "12.50"], ["12.50", "0.12", "12.62", "0.00"],
+            ])
         let odd = try F.schedule("13.50", rate: "12", months: 1, .interestFirst)
         #expect(odd.installments[0].amounts == ["13.50", "0.14", "13.64", "0.00"])
     }
@@ -57,8 +60,14 @@ struct LoanCalculatorTests {
         let c = try F.schedule("0.25", rate: "0", months: 2, .equalPrincipal)
         #expect(c.installments.map { Money.string($0.principal) } == ["0.12", "0.13"])
         // 1.00 at 6% for one month: A = 1.005 exactly, a tie decided in exact arithmetic.
-        #expect(LevelPayment.fen(principalFen: 100, rate: ExactMonthlyRate(annualPercentNumerator: 6, scale: 1), periods: 1, roundingFen: 1) == 100)
-        #expect(LevelPayment.fen(principalFen: 300, rate: ExactMonthlyRate(annualPercentNumerator: 6, scale: 1), periods: 1, roundingFen: 1) == 302)
+        #expect(
+            LevelPayment.fen(
+                principalFen: 100, rate: ExactMonthlyRate(annualPercentNumerator: 6, scale: 1), periods: 1,
+                roundingFen: 1) == 100)
+        #expect(
+            LevelPayment.fen(
+                principalFen: 300, rate: ExactMonthlyRate(annualPercentNumerator: 6, scale: 1), periods: 1,
+                roundingFen: 1) == 302)
     }
 
     @Test("due dates after a month end clamp to the end of shorter months, leap years included")

@@ -14,9 +14,10 @@ struct LoanPropertyTests {
     static let method = Gen<RepaymentMethod>.case
     static let rounding = Gen.element(of: ["0.01", "0.01", "0.1", "1", "10", "100"]).map { $0 ?? "0.01" }
 
-    static func terms(_ fen: Int64, _ rate: Int, _ n: Int, _ method: RepaymentMethod, rounding: String = "0.01",
-        feeFen: Int64 = 0) -> LoanTerms
-    {
+    static func terms(
+        _ fen: Int64, _ rate: Int, _ n: Int, _ method: RepaymentMethod, rounding: String = "0.01",
+        feeFen: Int64 = 0
+    ) -> LoanTerms {
         LoanTerms(
             principal: Money.decimal(fen: fen), annualRatePercent: Decimal(rate) / 100, termMonths: n, method: method,
             startDate: CivilDate(iso: "2024-01-31")!, installmentRounding: LoanFixture.d(rounding),
@@ -25,7 +26,9 @@ struct LoanPropertyTests {
 
     @Test("principal parts sum to the principal, each payment is principal + interest, and the balance ends at 0.00")
     func rowsAddUp() async {
-        await propertyCheck(count: 300, input: Self.principalFen, Self.rateHundredths, Self.months, Self.method, Self.rounding) {
+        await propertyCheck(
+            count: 300, input: Self.principalFen, Self.rateHundredths, Self.months, Self.method, Self.rounding
+        ) {
             fen, rate, n, method, rounding in
             let terms = Self.terms(fen, rate, n, method, rounding: rounding)
             guard let s = try? LoanCalculator.schedule(for: terms) else {
@@ -85,7 +88,9 @@ struct LoanPropertyTests {
 
     @Test("the APR solver ends with a sane result for extreme fees, terms and rates")
     func aprSolverAlwaysEnds() async {
-        await propertyCheck(count: 150, input: Self.principalFen, Self.rateHundredths, Self.months, Self.method, Gen.int(in: 0...1000)) {
+        await propertyCheck(
+            count: 150, input: Self.principalFen, Self.rateHundredths, Self.months, Self.method, Gen.int(in: 0...1000)
+        ) {
             fen, rate, n, method, feePermille in
             let feeFen = min(fen - 1, fen * Int64(feePermille) / 1000)
             guard let s = try? LoanCalculator.schedule(for: Self.terms(fen, rate, n, method, feeFen: feeFen)) else {

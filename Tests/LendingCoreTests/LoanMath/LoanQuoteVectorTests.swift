@@ -26,7 +26,10 @@ struct LoanQuoteVectorTests {
 
     /// Just enough JSON to read the `expect` object, whose keys vary per vector.
     enum JSONValue: Decodable, Sendable {
-        case string(String), number(Double), array([JSONValue]), object([String: JSONValue])
+        case string(String)
+        case number(Double)
+        case array([JSONValue])
+        case object([String: JSONValue])
         init(from decoder: Decoder) throws {
             let c = try decoder.singleValueContainer()
             if let s = try? c.decode(String.self) {
@@ -60,7 +63,8 @@ struct LoanQuoteVectorTests {
             termMonths: r.termMonths,
             method: try #require(RepaymentMethod(rawValue: r.method)),
             startDate: r.startDate.flatMap(CivilDate.init(iso:)) ?? CivilDate(iso: "2026-01-15")!,
-            installmentRounding: try r.installmentRounding.map { try #require(Money.parse($0)) } ?? Decimal(string: "0.01")!,
+            installmentRounding: try r.installmentRounding.map { try #require(Money.parse($0)) } ?? Decimal(
+                string: "0.01")!,
             upfrontFee: try r.upfrontFee.map { try #require(Money.parse($0)) } ?? 0
         )
 
@@ -71,7 +75,10 @@ struct LoanQuoteVectorTests {
             switch (key, value) {
             case ("installments", .array(let rows)):
                 for case .object(let row) in rows {
-                    guard case .number(let n)? = row["number"] else { Issue.record("row without number"); continue }
+                    guard case .number(let n)? = row["number"] else {
+                        Issue.record("row without number")
+                        continue
+                    }
                     let installment = try #require(schedule.installments.first { $0.number == Int(n) })
                     for (field, expected) in row where field != "number" {
                         guard case .string(let expectedText) = expected else { continue }

@@ -28,7 +28,8 @@ struct LoanValidationTests {
         ("upfrontFee", F.terms("1000", rate: "12", months: 12, .equalInstallment, fee: "0.001")),
     ]
 
-    @Test("each invalid value is reported against its API field with English and Chinese messages",
+    @Test(
+        "each invalid value is reported against its API field with English and Chinese messages",
         arguments: cases.indices)
     func namesTheField(_ index: Int) throws {
         let (field, terms) = Self.cases[index]
@@ -85,7 +86,8 @@ struct LoanTermsTextTests {
         #expect(try LoanCalculator.schedule(for: terms).installments.last?.dueDate.iso == "2027-09-30")
     }
 
-    @Test("non-numeric money, a malformed date or an unknown method is refused on its field",
+    @Test(
+        "non-numeric money, a malformed date or an unknown method is refused on its field",
         arguments: [
             ("principal", "1e5", "12", "equal-principal", nil, nil),
             ("principal", "-100", "12", "equal-principal", nil, nil),

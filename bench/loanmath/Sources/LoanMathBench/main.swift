@@ -69,7 +69,9 @@ for (label, terms) in [("12", q12), ("360", q360)] {
     checks["payment\(label)"] = Money.string(schedule.installments[0].payment)
     checks["totalInterest\(label)"] = Money.string(schedule.totalInterest)
     results["schedule\(label)"] = nanosecondsPerOperation { blackHole(try! LoanCalculator.schedule(for: terms)) }
-    results["quote\(label)"] = nanosecondsPerOperation { blackHole(renderViaFen(try! LoanCalculator.schedule(for: terms))) }
+    results["quote\(label)"] = nanosecondsPerOperation {
+        blackHole(renderViaFen(try! LoanCalculator.schedule(for: terms)))
+    }
     results["quoteDecimal\(label)"] = nanosecondsPerOperation {
         blackHole(renderViaDecimal(try! LoanCalculator.schedule(for: terms)))
     }
