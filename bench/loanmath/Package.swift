@@ -16,6 +16,11 @@ let package = Package(
         .executableTarget(
             name: "LoanMathBench",
             dependencies: [.product(name: "LendingCore", package: rootIdentity)]
-        )
+        ),
+        // Prints schedules for crosscheck.py, the exact (fractions) oracle.
+        .executableTarget(
+            name: "LoanQuoteDump",
+            dependencies: [.product(name: "LendingCore", package: rootIdentity)]
+        ),
     ]
 )

@@ -4,7 +4,7 @@ import Foundation
 /// of the installment rounding.
 ///
 /// Fast and exact: a Double estimate decides the rounding whenever A is clearly away from a rounding midpoint
-/// (relative error of the estimate is below 1e-14, the margin is 1e-9); when it is not, the comparison with the
+/// (relative error of the estimate is about 2e-15, the margin 1e-12); when it is not, the comparison with the
 /// midpoint is redone in exact integer arithmetic (A is rational: P·a·B^n / (C·(B^n − C^n)) with r = a/C,
 /// B = C + a), so exact ties go to the even multiple.
 enum LevelPayment {
@@ -19,7 +19,8 @@ enum LevelPayment {
         let estimate = Double(principalFen) * r / annuityFactor / Double(q)  // in multiples of q
         let j = estimate.rounded(.down)
         let distanceFromMidpoint = abs(estimate - j - 0.5)
-        if distanceFromMidpoint > 1e-9 * max(1, estimate) {
+        // The estimate's relative error is about 10 × 2⁻⁵³ (expm1/log1p avoid cancellation); the margin is ~500 times that.
+        if distanceFromMidpoint > 1e-12 * estimate + 1e-9 {
             return Int64(estimate.rounded(.toNearestOrEven)) * q
         }
         // Near a midpoint (j + ½)·q: decide exactly.
