@@ -1,0 +1,214 @@
+import Foundation
+import LendingCore
+import Providers
+
+// What each Leaf template of Resources/Views/journey receives. Values are display-ready strings:
+// the templates only lay them out.
+
+/// The page URLs of the journey, in one place.
+enum JourneyPaths {
+    static let phone = "/"
+    static let signOut = "/sign-out"
+    static let resume = "/apply"
+    static let idCard = "/apply/id-card"
+    static let idCardSample = "/apply/id-card/sample"
+    static let idCardConfirm = "/apply/id-card/confirm"
+    static let face = "/apply/face"
+    static let bankCard = "/apply/bank-card"
+    static let bankCardConfirm = "/apply/bank-card/confirm"
+    static let authorization = "/apply/authorization"
+    static let aboutYou = "/apply/about-you"
+    static let result = "/apply/result"
+    static let loan = "/apply/loan"
+    static let done = "/apply/done"
+    static let stopped = "/apply/stopped"
+    static let cancel = "/apply/cancel"
+}
+
+struct PhonePageContext: Encodable {
+    let page: PageChrome
+    let form: FormState
+    let codeSent: Bool
+    let testPersons: [TestPerson]
+
+    struct TestPerson: Encodable {
+        let key: String
+        let name: String
+        let phone: String
+        let expectedEnd: String
+    }
+}
+
+struct IDCardUploadPageContext: Encodable {
+    let page: PageChrome
+    let form: FormState
+    let samples: [SampleCard]
+    let hasReading: Bool
+
+    struct SampleCard: Encodable {
+        let key: String
+        let name: String
+        let front: String
+    }
+}
+
+struct IDCardConfirmPageContext: Encodable {
+    let page: PageChrome
+    let form: FormState
+}
+
+struct FacePageContext: Encodable {
+    let page: PageChrome
+    let form: FormState
+    let attemptsLeft: Int
+    let maxAttempts: Int
+    let failedBefore: Bool
+}
+
+struct BankCardPageContext: Encodable {
+    let page: PageChrome
+    let form: FormState
+    /// "card" (enter the number) or "code" (enter the SMS code).
+    let stage: String
+    let cardMasked: String?
+    let bank: String?
+    let phoneMasked: String
+    let testCards: [TestCard]
+
+    struct TestCard: Encodable {
+        let number: String
+        let note: String
+    }
+}
+
+struct AuthorizationPageContext: Encodable {
+    let page: PageChrome
+    let form: FormState
+    let title: String
+    let version: String
+    let sha256: String
+    let paragraphs: [Paragraph]
+    let agreed: Bool
+    let codeSent: Bool
+    let phoneMasked: String
+
+    struct Paragraph: Encodable {
+        let text: String
+        let heading: Bool
+    }
+
+    static func paragraphs(_ text: String) -> [Paragraph] {
+        text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.map { line in
+            let heading = ["一、", "二、", "三、", "四、", "五、", "六、", "七、", "八、", "九、", "十、"].contains { line.hasPrefix($0) }
+            return Paragraph(text: line, heading: heading)
+        }
+    }
+}
+
+struct AboutYouPageContext: Encodable {
+    let page: PageChrome
+    let form: FormState
+    let employmentTypes: [Choice]
+    let housingTypes: [Choice]
+    let maritalStatuses: [Choice]
+    let educationLevels: [Choice]
+    let purposes: [Choice]
+    let relationships: [Choice]
+}
+
+struct ResultPageContext: Encodable {
+    let page: PageChrome
+    let form: FormState
+    /// "pending" (not decided yet), "approved", "referred" or "declined".
+    let outcome: String
+    let creditLimit: String?
+    let annualRate: String?
+    let apr: String?
+    let validUntil: String?
+    let reasons: [String]
+    let canRequestLoan: Bool
+}
+
+struct LoanPageContext: Encodable {
+    let page: PageChrome
+    let form: FormState
+    let creditLimit: String
+    let annualRate: String
+    let apr: String
+    let validUntil: String?
+    let terms: [Choice]
+    let methods: [MethodChoice]
+    let purposes: [Choice]
+    let quote: QuoteView?
+
+    struct MethodChoice: Encodable {
+        let value: String
+        let label: String
+        let hint: String
+        let selected: Bool
+    }
+}
+
+/// A repayment plan shown on the loan page.
+struct QuoteView: Encodable {
+    let amount: String
+    let termMonths: Int
+    let method: String
+    let apr: String
+    let firstPayment: String
+    let lastPayment: String
+    let paymentsVary: Bool
+    let totalInterest: String
+    let totalPayment: String
+    let rows: [Row]
+
+    struct Row: Encodable {
+        let number: Int
+        let dueDate: String
+        let payment: String
+        let principal: String
+        let interest: String
+        let remaining: String
+    }
+
+    init(_ schedule: RepaymentSchedule) {
+        amount = PageFormat.yuan(schedule.terms.principal)
+        termMonths = schedule.terms.termMonths
+        method = PageFormat.methodTitle(schedule.terms.method)
+        apr = Money.string(schedule.apr)
+        let installments = schedule.installments
+        firstPayment = PageFormat.yuan(installments.first?.payment ?? 0)
+        lastPayment = PageFormat.yuan(installments.last?.payment ?? 0)
+        paymentsVary = Set(installments.map(\.paymentFen)).count > 1
+        totalInterest = PageFormat.yuan(schedule.totalInterest)
+        totalPayment = PageFormat.yuan(schedule.totalPayment)
+        rows = installments.map {
+            Row(number: $0.number, dueDate: $0.dueDate.iso, payment: PageFormat.yuan($0.payment), principal: PageFormat.yuan($0.principal),
+                interest: PageFormat.yuan($0.interest), remaining: PageFormat.yuan($0.remainingPrincipal))
+        }
+    }
+}
+
+struct DonePageContext: Encodable {
+    let page: PageChrome
+    let stateTitle: String
+    let amount: String
+    let termMonths: Int
+    let method: String
+    let purpose: String
+    let firstPayment: String?
+    let totalInterest: String?
+    let apr: String?
+    let bankCard: String?
+    let bank: String?
+    let requestedAt: String
+}
+
+struct StoppedPageContext: Encodable {
+    let page: PageChrome
+    let heading: String
+    let message: String
+    let detail: String?
+    let retryAt: String?
+    let canRestart: Bool
+}
