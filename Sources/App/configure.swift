@@ -1,10 +1,95 @@
-import Vapor
 import Fluent
-import FluentSQLiteDriver
 import FluentPostgresDriver
+import FluentSQLiteDriver
 import Leaf
-import Crypto
+import LendingCore
+import Providers
+import Vapor
 
+/// Configures Yidai. This is the only place that reads the environment (through AppConfig).
 public func configure(_ app: Application) async throws {
-    app.get("health") { _ in "ok" }
+    try await configure(app, providers: nil, clock: nil)
+}
+
+/// Tests pass their own providers, clock, PostgreSQL schema and policy folder.
+func configure(
+    _ app: Application, providers: ProviderSet?, clock: AppClock?, databaseSchema: String? = nil,
+    database: AppConfig.DatabaseChoice? = nil, policyDirectory: String? = nil
+) async throws {
+    var config = try AppConfig.load(environment: app.environment, logger: app.logger)
+    if let policyDirectory { config.policyDirectory = policyDirectory }
+    if let database { config.database = database }
+    let clock = clock ?? .system
+    let providers = providers ?? ProviderSet.sandbox(clock: clock.now)
+
+    switch config.database {
+    case .sqlite(let path):
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        app.databases.use(.sqlite(.file(path), sqlLogLevel: .debug), as: .sqlite)
+    case .sqliteInMemory:
+        app.databases.use(.sqlite(.memory, sqlLogLevel: .debug), as: .sqlite)
+    case .postgres(let url):
+        var postgres = try SQLPostgresConfiguration(url: url)
+        postgres.searchPath = databaseSchema.map { [$0] }
+        app.databases.use(.postgres(configuration: postgres, sqlLogLevel: .debug), as: .psql)
+    }
+    app.migrations.add(CreateApplication())
+    app.migrations.add(CreateSecurityTables())
+    app.migrations.add(CreateDecisionTables())
+    app.migrations.add(CreateOrganization())
+
+    app.views.use(.leaf)
+    app.leaf.cache.isEnabled = app.environment.isRelease
+    app.routes.defaultMaxBodySize = "1mb"
+    app.routes.caseInsensitive = false
+
+    app.yidai = YidaiServices(
+        config: config,
+        cipher: FieldCipher(keys: config.encryptionKeys, activeKeyID: config.activeKeyID, indexSeed: config.indexSeed),
+        providers: providers,
+        clock: clock,
+        limiter: RateLimiter(),
+        policies: PolicyStore())
+
+    // Middleware order: errors outermost so everything below renders in the one error shape.
+    app.middleware = .init()
+    app.middleware.use(RequestIDMiddleware())
+    app.middleware.use(ErrorRenderingMiddleware())
+    app.middleware.use(SecurityHeadersMiddleware())
+    app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory, defaultFile: nil))
+
+    try ProductionGuard.check(app: app, config: config, providers: providers)
+    if providers.isSandbox {
+        app.logger.warning("[SANDBOX] Outside services are simulated: \(providers.sandboxServices.joined(separator: ", ")). Never use this in production.")
+    }
+
+    try routes(app)
+    app.asyncCommands.use(AuditCommand(), as: "audit")
+    app.asyncCommands.use(SeedCommand(), as: "seed")
+    app.asyncCommands.use(PolicyDatabaseCommand(), as: "policy-db")
+
+    app.lifecycle.use(StartupTasks())
+}
+
+/// Migrations, demo data and the shipped policy run when the server starts (idempotent).
+struct StartupTasks: LifecycleHandler {
+    func didBootAsync(_ application: Application) async throws {
+        guard application.environment != .testing || ProcessInfo.processInfo.environment["YIDAI_AUTOMIGRATE"] != nil else { return }
+        try await application.autoMigrate()
+        try await DemoData.seed(on: application.db, logger: application.logger, clock: application.yidai.clock)
+        try await DemoData.publishShippedPolicy(application)
+    }
+}
+
+/// `--env production` refuses to start with any sandbox provider or the development key.
+enum ProductionGuard {
+    static func check(app: Application, config: AppConfig, providers: ProviderSet) throws {
+        guard app.environment == .production else { return }
+        var problems: [String] = providers.sandboxServices.map { "the \($0) provider is the sandbox simulator" }
+        if config.usesDevelopmentKey { problems.append("field encryption uses the local development key (set YIDAI_KEYS)") }
+        if case .sqlite = config.database { app.logger.notice("Production on SQLite: fine for a pilot; use PostgreSQL for a bank.") }
+        if !problems.isEmpty {
+            throw ConfigurationError("Refusing to start in production:\n" + problems.map { "  - " + $0 }.joined(separator: "\n"))
+        }
+    }
 }

@@ -1,13 +1,21 @@
 import App
+import Foundation
 import Vapor
 
-var env = try Environment.detect()
+// `policy eval|bench|test` and `quote` are pure computations: they run without booting the server.
+let arguments = Array(CommandLine.arguments.dropFirst())
+if let status = OfflineCommands.run(arguments) {
+    exit(status)
+}
+
+var env = try Environment.detect(arguments: [CommandLine.arguments[0]] + OfflineCommands.serverArguments(arguments))
 let app = try await Application.make(env)
 do {
     try await configure(app)
     try await app.execute()
 } catch {
+    app.logger.critical("\(error)")
     try? await app.asyncShutdown()
-    throw error
+    exit(1)
 }
 try await app.asyncShutdown()

@@ -1,0 +1,125 @@
+import Foundation
+import Vapor
+
+/// Everything Yidai reads from its environment, in one place (configure.swift is the only caller).
+struct AppConfig: Sendable {
+    enum DatabaseChoice: Sendable, Equatable {
+        case sqlite(path: String)
+        case sqliteInMemory
+        case postgres(url: String)
+    }
+
+    var database: DatabaseChoice
+    var dataDirectory: String
+    /// Key ring for field encryption: id → 32-byte key. The newest id encrypts; all ids decrypt.
+    var encryptionKeys: [String: Data]
+    var activeKeyID: String
+    /// Seed of the blind-index key; stable across rotations.
+    var indexSeed: Data
+    var usesDevelopmentKey: Bool
+    var providerMode: String
+    var publicURL: String?
+    var policyDirectory: String
+
+    /// Reads the environment. `DATABASE_URL` picks the database; `YIDAI_KEYS` ("id:base64,id:base64", newest last)
+    /// holds field-encryption keys; without it a development key is generated once under the data folder.
+    static func load(environment: Environment, logger: Logger) throws -> AppConfig {
+        let env = ProcessInfo.processInfo.environment
+        let dataDirectory = env["YIDAI_DATA_DIR"] ?? FileManager.default.currentDirectoryPath + "/data"
+        let database: DatabaseChoice
+        if let url = env["DATABASE_URL"], !url.isEmpty {
+            if url.hasPrefix("sqlite://") {
+                let path = String(url.dropFirst("sqlite://".count))
+                guard path.hasPrefix("/") else {
+                    throw ConfigurationError("DATABASE_URL must be sqlite:///absolute/path/yidai.sqlite (got a relative path)")
+                }
+                database = .sqlite(path: path)
+            } else if url == "sqlite::memory:" {
+                database = .sqliteInMemory
+            } else if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+                database = .postgres(url: url)
+            } else {
+                throw ConfigurationError("DATABASE_URL must start with sqlite:/// or postgres:// (got \(url.prefix(12))…)")
+            }
+        } else if environment == .testing {
+            database = .sqliteInMemory
+        } else {
+            database = .sqlite(path: dataDirectory + "/yidai.sqlite")
+        }
+
+        var keys: [String: Data] = [:]
+        var activeKeyID = ""
+        var indexSeed: Data?
+        var usesDevelopmentKey = false
+        if let ring = env["YIDAI_KEYS"], !ring.isEmpty {
+            for entry in ring.split(separator: ",") {
+                let parts = entry.split(separator: ":", maxSplits: 1).map(String.init)
+                guard parts.count == 2, let key = Data(base64Encoded: parts[1]), key.count == 32 else {
+                    throw ConfigurationError("YIDAI_KEYS entries must be id:base64-of-32-bytes")
+                }
+                keys[parts[0]] = key
+                activeKeyID = parts[0]
+                if indexSeed == nil { indexSeed = key }
+            }
+        } else if environment == .testing {
+            keys["test"] = Data(repeating: 7, count: 32)
+            activeKeyID = "test"
+            usesDevelopmentKey = true
+        } else {
+            let (id, key, created) = try DevelopmentKey.loadOrCreate(in: dataDirectory)
+            keys[id] = key
+            activeKeyID = id
+            usesDevelopmentKey = true
+            if created {
+                logger.warning("Generated a local development key at \(dataDirectory)/dev-key (never use it in production; set YIDAI_KEYS).")
+            } else {
+                logger.notice("Using the local development key at \(dataDirectory)/dev-key (set YIDAI_KEYS in production).")
+            }
+        }
+        if let raw = env["YIDAI_INDEX_KEY"], !raw.isEmpty {
+            guard let key = Data(base64Encoded: raw), key.count == 32 else { throw ConfigurationError("YIDAI_INDEX_KEY must be base64 of 32 bytes") }
+            indexSeed = key
+        }
+        let cwd = FileManager.default.currentDirectoryPath
+        return AppConfig(
+            database: database,
+            dataDirectory: dataDirectory,
+            encryptionKeys: keys,
+            activeKeyID: activeKeyID,
+            indexSeed: indexSeed ?? keys[activeKeyID] ?? Data(),
+            usesDevelopmentKey: usesDevelopmentKey,
+            providerMode: env["YIDAI_PROVIDERS"] ?? "sandbox",
+            publicURL: env["YIDAI_PUBLIC_URL"],
+            policyDirectory: env["YIDAI_POLICY_DIR"] ?? cwd + "/Policies/credit"
+        )
+    }
+}
+
+struct ConfigurationError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A per-installation key for development and demos, created on first start.
+enum DevelopmentKey {
+    static func loadOrCreate(in directory: String) throws -> (id: String, key: Data, created: Bool) {
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let path = directory + "/dev-key"
+        if let text = try? String(contentsOfFile: path, encoding: .utf8) {
+            let parts = text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ":", maxSplits: 1).map(String.init)
+            if parts.count == 2, let key = Data(base64Encoded: parts[1]), key.count == 32 {
+                return (parts[0], key, false)
+            }
+            throw ConfigurationError("\(path) is not a valid development key file; delete it to generate a new one")
+        }
+        var bytes = [UInt8](repeating: 0, count: 32)
+        var rng = SystemRandomNumberGenerator()
+        for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255, using: &rng) }
+        let key = Data(bytes)
+        let id = "dev1"
+        try "\(id):\(key.base64EncodedString())\n".write(toFile: path, atomically: true, encoding: .utf8)
+        _ = chmod(path, 0o600)
+        return (id, key, true)
+    }
+}

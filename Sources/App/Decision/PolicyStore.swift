@@ -1,0 +1,136 @@
+import Crypto
+import Fluent
+import Foundation
+import LendingCore
+
+/// Published credit-policy versions: immutable once published, one active, old ones kept for replay.
+/// A version is a folder's files (graph, sub-graphs, cases) stored whole, with the SHA-256 over them.
+actor PolicyStore {
+    private var compiled: [UUID: DecisionGraph] = [:]
+
+    struct PolicyFolder: Sendable {
+        let name: String
+        let entryFile: String
+        let files: [String: String]
+        let sha256: String
+    }
+
+    enum PublishError: Error, CustomStringConvertible {
+        case unreadable(String)
+        case casesFailed(PolicyTestReport)
+        case refused(String)
+
+        var description: String {
+            switch self {
+            case .unreadable(let why): "cannot read the policy folder: \(why)"
+            case .casesFailed(let report): "the policy's cases fail, so it was not published:\n\(report.render())"
+            case .refused(let why): "the policy graph was refused: \(why)"
+            }
+        }
+    }
+
+    /// Reads every .json file of a policy folder. The entry graph is the case file's `graph`.
+    static func readFolder(_ path: String) throws -> PolicyFolder {
+        let url = URL(fileURLWithPath: path, isDirectory: true)
+        let fm = FileManager.default
+        guard let names = try? fm.contentsOfDirectory(atPath: url.path) else { throw PublishError.unreadable("\(path) is not a folder") }
+        var files: [String: String] = [:]
+        for name in names.sorted() where name.hasSuffix(".json") {
+            guard let text = try? String(contentsOf: url.appendingPathComponent(name), encoding: .utf8) else {
+                throw PublishError.unreadable("\(name) is not UTF-8 text")
+            }
+            files[name] = text
+        }
+        guard let casesText = files[PolicyCaseFile.fileName] else { throw PublishError.unreadable("\(path) has no \(PolicyCaseFile.fileName)") }
+        let caseFile: PolicyCaseFile
+        do { caseFile = try PolicyCaseFile(json: Data(casesText.utf8)) } catch { throw PublishError.unreadable(error.description) }
+        guard let entry = caseFile.graph ?? files.keys.sorted().first(where: { $0 != PolicyCaseFile.fileName }), files[entry] != nil else {
+            throw PublishError.unreadable("\(path) has no graph file")
+        }
+        var hasher = SHA256()
+        for name in files.keys.sorted() {
+            hasher.update(data: Data(name.utf8))
+            hasher.update(data: Data([0]))
+            hasher.update(data: Data(files[name]!.utf8))
+            hasher.update(data: Data([0]))
+        }
+        let sha = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return PolicyFolder(name: url.lastPathComponent, entryFile: entry, files: files, sha256: sha)
+    }
+
+    static func graph(entry: String, files: [String: String]) throws(DecisionLoadError) -> DecisionGraph {
+        guard let text = files[entry] else { throw DecisionLoadError(nodeName: nil, feature: "file", message: "\(entry) is missing") }
+        return try DecisionGraph(json: Data(text.utf8)) { key in
+            let name = key.hasSuffix(".json") ? key : key + ".json"
+            guard let sub = files[name] ?? files[(name as NSString).lastPathComponent] else {
+                throw DecisionLoadError(nodeName: nil, feature: "decisionNode", message: "sub-decision \(key) is not in the policy folder")
+            }
+            return Data(sub.utf8)
+        }
+    }
+
+    /// Runs the folder's cases; publishes only if all pass. Returns the new version.
+    func publish(folderPath: String, by publisher: String, on db: Database, now: Date) async throws -> PolicyVersion {
+        let folder = try Self.readFolder(folderPath)
+        let graph: DecisionGraph
+        do { graph = try Self.graph(entry: folder.entryFile, files: folder.files) } catch { throw PublishError.refused(error.description) }
+        let caseFile = try PolicyCaseFile(json: Data(folder.files[PolicyCaseFile.fileName]!.utf8))
+        let report = PolicyCaseRunner.run(caseFile.cases, on: graph)
+        guard report.allPassed else { throw PublishError.casesFailed(report) }
+        let existing = try await PolicyVersion.query(on: db).filter(\.$name == folder.name).sort(\.$version, .descending).all()
+        if let same = existing.first(where: { $0.sha256 == folder.sha256 }) {
+            if !same.active { try await activate(same, on: db) }
+            return same
+        }
+        let version = PolicyVersion()
+        version.name = folder.name
+        version.version = (existing.first?.version ?? 0) + 1
+        version.sha256 = folder.sha256
+        version.filesJSON = String(decoding: try JSONEncoder().encode(folder.files), as: UTF8.self)
+        version.entryFile = folder.entryFile
+        version.publishedBy = publisher
+        version.publishedAt = now
+        version.active = false
+        try await version.create(on: db)
+        try await activate(version, on: db)
+        compiled[try version.requireID()] = graph
+        return version
+    }
+
+    private func activate(_ version: PolicyVersion, on db: Database) async throws {
+        try await db.transaction { tx in
+            try await PolicyVersion.query(on: tx).set(\.$active, to: false).update()
+            version.active = true
+            try await version.save(on: tx)
+        }
+    }
+
+    func active(on db: Database) async throws -> PolicyVersion? {
+        try await PolicyVersion.query(on: db).filter(\.$active == true).first()
+    }
+
+    func compiledGraph(_ version: PolicyVersion) throws -> DecisionGraph {
+        let id = try version.requireID()
+        if let graph = compiled[id] { return graph }
+        let files = try JSONDecoder().decode([String: String].self, from: Data(version.filesJSON.utf8))
+        let graph = try Self.graph(entry: version.entryFile, files: files)
+        compiled[id] = graph
+        return graph
+    }
+
+    static func label(_ version: PolicyVersion) -> String { "\(version.name)@v\(version.version)" }
+
+    /// Evaluates the active version with a trace.
+    func decide(_ input: CreditDecisionInput, on db: Database) async throws -> PolicyOutcome {
+        guard let version = try await active(on: db) else {
+            throw APIError(.serviceUnavailable, code: "no_active_policy", message: "No credit policy is published yet.", messageZh: "系统暂未配置审批策略，请稍后再试。")
+        }
+        return try evaluate(input, version: version)
+    }
+
+    func evaluate(_ input: CreditDecisionInput, version: PolicyVersion) throws -> PolicyOutcome {
+        let graph = try compiledGraph(version)
+        let result = try graph.evaluate(input.value, trace: true)
+        return try PolicyOutcome(output: result.output, trace: result.traceJSON(), version: Self.label(version), sha256: version.sha256)
+    }
+}

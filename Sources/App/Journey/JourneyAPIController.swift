@@ -1,0 +1,165 @@
+import Fluent
+import LendingCore
+import Providers
+import Vapor
+
+/// The applicant journey as a JSON API under /api/v1 (usable without the pages).
+struct JourneyAPIController: RouteCollection {
+    func boot(routes: RoutesBuilder) throws {
+        routes.post("sms-codes", use: sendCode)
+        routes.post("sessions", use: signIn)
+        let application = routes.grouped("applications", ":applicationID")
+        application.get(use: show)
+        application.on(.POST, "id-card", body: .collect(maxSize: "12mb"), use: uploadIDCard)
+        application.post("id-card", "confirm", use: confirmIDCard)
+        application.on(.POST, "face", body: .collect(maxSize: "12mb"), use: face)
+        application.post("bank-card", use: bankCard)
+        application.post("bank-card", "confirm", use: confirmBankCard)
+        application.get("credit-authorization", use: authorizationText)
+        application.post("credit-authorization", "sms-code", use: authorizationCode)
+        application.post("credit-authorization", use: signAuthorization)
+        application.put("about-you", use: aboutYou)
+        application.post("decision", use: decide)
+        application.post("loan-request", use: requestLoan)
+        application.post("cancel", use: cancel)
+    }
+
+    func sendCode(_ req: Request) async throws -> Response {
+        let body = try req.content.decode(SMSCodeRequest.self)
+        let sent = try await req.journey.sendSignInCode(body)
+        return try await sent.encodeResponse(status: .accepted, for: req)
+    }
+
+    func signIn(_ req: Request) async throws -> Response {
+        let body = try req.content.decode(SignInRequest.self)
+        let journey = req.journey
+        let (token, expiresAt, application) = try await journey.signIn(body)
+        let view = try await ApplicationPresenter(journey: journey).view(application)
+        return try await SessionResponse(token: token, expiresAt: expiresAt, application: view).encodeResponse(status: .created, for: req)
+    }
+
+    func show(_ req: Request) async throws -> ApplicationView {
+        let application = try await req.ownedApplication()
+        return try await ApplicationPresenter(journey: req.journey).view(application)
+    }
+
+    func uploadIDCard(_ req: Request) async throws -> IDCardReadingView {
+        let application = try await req.ownedApplication()
+        let body = try req.content.decode(IDCardUploadRequest.self)
+        return try await req.journey.uploadIDCard(application, front: try Self.image(body.frontImage, field: "frontImage"),
+                                                  back: try Self.image(body.backImage, field: "backImage"))
+    }
+
+    func confirmIDCard(_ req: Request) async throws -> ApplicationView {
+        let application = try await req.ownedApplication()
+        let body = try req.content.decode(IDCardConfirmRequest.self)
+        let journey = req.journey
+        try await journey.confirmIDCard(application, body)
+        return try await ApplicationPresenter(journey: journey).view(application)
+    }
+
+    func face(_ req: Request) async throws -> FaceCheckView {
+        let application = try await req.ownedApplication()
+        let body = try req.content.decode(FaceCheckRequest.self)
+        let journey = req.journey
+        let (result, left) = try await journey.checkFace(application, body)
+        return FaceCheckView(passed: result.passed, livenessPassed: result.livenessPassed, similarity: "\(result.similarity)", threshold: "\(result.threshold)",
+                             attemptsLeft: left, lockedUntil: application.faceLockedUntil, application: try await ApplicationPresenter(journey: journey).view(application))
+    }
+
+    func bankCard(_ req: Request) async throws -> Response {
+        let application = try await req.ownedApplication()
+        let body = try req.content.decode(BankCardRequest.self)
+        let sent = try await req.journey.submitBankCard(application, body)
+        return try await sent.encodeResponse(status: .accepted, for: req)
+    }
+
+    func confirmBankCard(_ req: Request) async throws -> ApplicationView {
+        let application = try await req.ownedApplication()
+        let body = try req.content.decode(CodeRequest.self)
+        let journey = req.journey
+        try await journey.confirmBankCard(application, body)
+        return try await ApplicationPresenter(journey: journey).view(application)
+    }
+
+    func authorizationText(_ req: Request) async throws -> AuthorizationDocumentView {
+        _ = try await req.ownedApplication()
+        let document = CreditAuthorizationText.current
+        return AuthorizationDocumentView(version: document.version, title: document.title, text: document.text, sha256: document.sha256)
+    }
+
+    func authorizationCode(_ req: Request) async throws -> Response {
+        let application = try await req.ownedApplication()
+        let sent = try await req.journey.sendAuthorizationCode(application)
+        return try await sent.encodeResponse(status: .accepted, for: req)
+    }
+
+    func signAuthorization(_ req: Request) async throws -> ApplicationView {
+        let application = try await req.ownedApplication()
+        let body = try req.content.decode(AuthorizationSignRequest.self)
+        let journey = req.journey
+        try await journey.signAuthorization(application, body)
+        return try await ApplicationPresenter(journey: journey).view(application)
+    }
+
+    func aboutYou(_ req: Request) async throws -> ApplicationView {
+        let application = try await req.ownedApplication()
+        let body = try req.content.decode(AboutYouRequest.self)
+        let journey = req.journey
+        try await journey.saveAboutYou(application, body)
+        return try await ApplicationPresenter(journey: journey).view(application)
+    }
+
+    func decide(_ req: Request) async throws -> ApplicationView {
+        let application = try await req.ownedApplication()
+        let journey = req.journey
+        try await journey.decide(application)
+        return try await ApplicationPresenter(journey: journey).view(application)
+    }
+
+    func requestLoan(_ req: Request) async throws -> ApplicationView {
+        let application = try await req.ownedApplication()
+        let body = try req.content.decode(LoanRequestInput.self)
+        let journey = req.journey
+        _ = try await journey.requestLoan(application, body)
+        return try await ApplicationPresenter(journey: journey).view(application)
+    }
+
+    func cancel(_ req: Request) async throws -> ApplicationView {
+        let application = try await req.ownedApplication()
+        let journey = req.journey
+        try await journey.cancel(application)
+        return try await ApplicationPresenter(journey: journey).view(application)
+    }
+
+    static func image(_ base64: String?, field: String) throws -> Data {
+        guard let base64, !base64.isEmpty else { throw APIError.missing(field) }
+        let cleaned = base64.hasPrefix("data:") ? String(base64.drop(while: { $0 != "," }).dropFirst()) : base64
+        guard let data = Data(base64Encoded: cleaned, options: .ignoreUnknownCharacters), !data.isEmpty else {
+            throw APIError.invalid(field, "\(field) must be base64-encoded image data.", zh: "图片格式不正确，请重新拍摄。")
+        }
+        guard data.count <= 5 * 1024 * 1024 else {
+            throw APIError(.payloadTooLarge, code: "image_too_large", message: "\(field) must be at most 5 MB.", messageZh: "图片过大，请重新拍摄。", field: field)
+        }
+        return data
+    }
+}
+
+extension Request {
+    var journey: JourneyService {
+        JourneyService(
+            db: db, services: yidai, logger: logger,
+            client: .init(address: remoteAddress?.ipAddress ?? "unknown", device: headers.first(name: .userAgent) ?? "unknown"))
+    }
+
+    /// The bearer token's application, which must be the one in the path: another applicant's id
+    /// answers 404 exactly like an id that does not exist.
+    func ownedApplication() async throws -> LoanApplication {
+        guard let token = headers.bearerAuthorization?.token else { throw APIError.unauthorized }
+        guard let application = try await journey.application(forToken: token) else { throw APIError.unauthorized }
+        guard let raw = parameters.get("applicationID"), let id = UUID(uuidString: raw), id == application.id else {
+            throw APIError.notFound("application")
+        }
+        return application
+    }
+}

@@ -1,0 +1,37 @@
+import Vapor
+
+/// Security headers on every response; no-store on anything personal (pages and the API).
+struct SecurityHeadersMiddleware: AsyncMiddleware {
+    func respond(to request: Request, chainingTo next: AsyncResponder) async throws -> Response {
+        let response = try await next.respond(to: request)
+        let h = response.headers
+        var headers = h
+        headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
+        headers.replaceOrAdd(name: "X-Frame-Options", value: "DENY")
+        headers.replaceOrAdd(name: "Referrer-Policy", value: "no-referrer")
+        headers.replaceOrAdd(name: "Permissions-Policy", value: "camera=(self), microphone=(), geolocation=()")
+        headers.replaceOrAdd(
+            name: "Content-Security-Policy",
+            value: "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+        let path = request.url.path
+        let isStatic = path.hasPrefix("/css/") || path.hasPrefix("/js/") || path.hasPrefix("/img/")
+        if !isStatic {
+            headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+            headers.replaceOrAdd(name: "Pragma", value: "no-cache")
+        }
+        response.headers = headers
+        return response
+    }
+}
+
+/// Gives each request an id for the logs (and echoes it), so one applicant's trouble can be traced without PII.
+struct RequestIDMiddleware: AsyncMiddleware {
+    func respond(to request: Request, chainingTo next: AsyncResponder) async throws -> Response {
+        let id = request.headers.first(name: "X-Request-ID").flatMap { $0.count <= 64 && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") } ? $0 : nil }
+            ?? UUID().uuidString
+        request.logger[metadataKey: "request-id"] = .string(id)
+        let response = try await next.respond(to: request)
+        response.headers.replaceOrAdd(name: "X-Request-ID", value: id)
+        return response
+    }
+}

@@ -1,0 +1,108 @@
+import Fluent
+import Foundation
+
+/// A one-time SMS code, stored only as a salted HMAC.
+final class OneTimeCode: Model, @unchecked Sendable {
+    static let schema = "one_time_codes"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "phone_index") var phoneIndex: String
+    @Field(key: "purpose") var purpose: String
+    @OptionalField(key: "application_id") var applicationID: UUID?
+    @Field(key: "code_hash") var codeHash: String
+    @Field(key: "salt") var salt: String
+    @Field(key: "failed_attempts") var failedAttempts: Int
+    @Field(key: "expires_at") var expiresAt: Date
+    @OptionalField(key: "consumed_at") var consumedAt: Date?
+    @Field(key: "sent_at") var sentAt: Date
+    @OptionalField(key: "client_index") var clientIndex: String?
+
+    init() {}
+}
+
+/// An applicant's signed-in session; the token itself is never stored, only its SHA-256.
+final class ApplicantSession: Model, @unchecked Sendable {
+    static let schema = "applicant_sessions"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "token_hash") var tokenHash: String
+    @Field(key: "application_id") var applicationID: UUID
+    @Field(key: "phone_index") var phoneIndex: String
+    @Field(key: "created_at") var createdAt: Date
+    @Field(key: "expires_at") var expiresAt: Date
+    @OptionalField(key: "revoked_at") var revokedAt: Date?
+
+    init() {}
+}
+
+/// One append-only, hash-chained entry of the audit trail.
+final class AuditEntry: Model, @unchecked Sendable {
+    static let schema = "audit_entries"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "sequence") var sequence: Int
+    @OptionalField(key: "application_id") var applicationID: UUID?
+    @Field(key: "actor") var actor: String
+    @Field(key: "action") var action: String
+    @Field(key: "details") var details: String
+    @Field(key: "recorded_at") var recordedAt: Date
+    @Field(key: "previous_hash") var previousHash: String
+    @Field(key: "entry_hash") var entryHash: String
+
+    init() {}
+}
+
+/// The credit decision as the auditor needs it: which policy version decided, on what (masked) input, with what trace.
+final class DecisionRecord: Model, @unchecked Sendable {
+    static let schema = "decision_records"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "application_id") var applicationID: UUID
+    @Field(key: "policy_version") var policyVersion: String
+    @Field(key: "policy_sha256") var policySHA256: String
+    @Field(key: "input_json") var inputJSON: String
+    @Field(key: "output_json") var outputJSON: String
+    @Field(key: "trace_json") var traceJSON: String
+    @Field(key: "decided_at") var decidedAt: Date
+
+    init() {}
+}
+
+/// A published, immutable version of the credit policy (a JDM graph folder).
+final class PolicyVersion: Model, @unchecked Sendable {
+    static let schema = "policy_versions"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "name") var name: String
+    @Field(key: "version") var version: Int
+    @Field(key: "sha256") var sha256: String
+    @Field(key: "files_json") var filesJSON: String
+    @Field(key: "entry_file") var entryFile: String
+    @Field(key: "published_by") var publishedBy: String
+    @Field(key: "published_at") var publishedAt: Date
+    @Field(key: "active") var active: Bool
+
+    init() {}
+}
+
+final class Branch: Model, @unchecked Sendable {
+    static let schema = "branches"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "code") var code: String
+    @Field(key: "name") var name: String
+    @OptionalField(key: "parent_code") var parentCode: String?
+    @Field(key: "level") var level: String
+    @Field(key: "online_enabled") var onlineEnabled: Bool
+    @Field(key: "pilot") var pilot: Bool
+
+    init() {}
+}
+
+final class StaffMember: Model, @unchecked Sendable {
+    static let schema = "staff"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "login") var login: String
+    @Field(key: "display_name") var displayName: String
+    @Field(key: "role") var role: String
+    @Field(key: "branch_code") var branchCode: String
+    @OptionalField(key: "manager_code") var managerCode: String?
+    @Field(key: "password_hash") var passwordHash: String
+    @Field(key: "active") var active: Bool
+
+    init() {}
+}

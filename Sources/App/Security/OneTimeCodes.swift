@@ -1,0 +1,120 @@
+import Fluent
+import Foundation
+import LendingCore
+import Providers
+import Vapor
+
+/// SMS one-time codes: 6 digits, valid 5 minutes, 5 wrong tries kill a code,
+/// at most one send per phone per 60 s and 10 per day (domain.md). Codes are stored as salted HMACs.
+struct OneTimeCodes {
+    enum Purpose: String, Sendable {
+        case signIn = "sign_in"
+        case bankCard = "bank_card"
+        case creditAuthorization = "credit_authorization"
+
+        var smsText: String {
+            switch self {
+            case .signIn: "登录验证码"
+            case .bankCard: "银行卡验证码"
+            case .creditAuthorization: "征信授权签署验证码"
+            }
+        }
+    }
+
+    static let validity: TimeInterval = 300
+    static let resendInterval: TimeInterval = 60
+    static let dailyLimit = 10
+    static let maxFailedAttempts = 5
+
+    let db: Database
+    let services: YidaiServices
+
+    struct Sent: Content {
+        let sentTo: String
+        let expiresInSeconds: Int
+        let resendAfterSeconds: Int
+    }
+
+    func send(to phone: MobileNumber, purpose: Purpose, applicationID: UUID?, clientAddress: String) async throws -> Sent {
+        let now = services.clock.now()
+        let phoneIndex = services.cipher.blindIndex(phone.value, purpose: "phone")
+        let clientIndex = services.cipher.blindIndex(clientAddress, purpose: "client")
+        if let wait = await services.limiter.attempt("sms:" + clientIndex, rule: RateRules.smsPerClientPerHour, now: now) {
+            throw APIError.tooManyRequests(
+                retryAfter: wait, message: "Too many SMS codes requested from this address. Try again in \(wait) seconds.",
+                zh: "发送过于频繁，请\(wait)秒后再试。")
+        }
+        let dayAgo = now.addingTimeInterval(-86_400)
+        let recent = try await OneTimeCode.query(on: db)
+            .filter(\.$phoneIndex == phoneIndex)
+            .filter(\.$sentAt > dayAgo)
+            .sort(\.$sentAt, .descending)
+            .all()
+        if let last = recent.first, now.timeIntervalSince(last.sentAt) < Self.resendInterval {
+            let wait = Int((Self.resendInterval - now.timeIntervalSince(last.sentAt)).rounded(.up))
+            throw APIError.tooManyRequests(
+                retryAfter: wait, message: "A code was sent to this phone less than 60 seconds ago. Try again in \(wait) seconds.",
+                zh: "验证码已发送，请\(wait)秒后再试。")
+        }
+        if recent.count >= Self.dailyLimit, let oldest = recent.last {
+            let wait = Int((86_400 - now.timeIntervalSince(oldest.sentAt)).rounded(.up))
+            throw APIError.tooManyRequests(
+                retryAfter: wait, message: "This phone has reached the limit of 10 codes a day.",
+                zh: "该手机号今日验证码次数已达上限，请明天再试。")
+        }
+        let code = SecretHash.randomDigits(6)
+        let salt = SecretHash.randomToken(bytes: 16)
+        let record = OneTimeCode()
+        record.phoneIndex = phoneIndex
+        record.purpose = purpose.rawValue
+        record.applicationID = applicationID
+        record.codeHash = SecretHash.otp(code, salt: salt)
+        record.salt = salt
+        record.failedAttempts = 0
+        record.expiresAt = now.addingTimeInterval(Self.validity)
+        record.sentAt = now
+        record.clientIndex = clientIndex
+        try await record.save(on: db)
+        try await services.providers.sms.send(
+            to: phone, text: "【易贷】您的\(purpose.smsText)为\(code)，5分钟内有效。请勿告诉他人。")
+        return Sent(sentTo: phone.masked, expiresInSeconds: Int(Self.validity), resendAfterSeconds: Int(Self.resendInterval))
+    }
+
+    /// Consumes the newest live code for this phone and purpose. Returns the code record's id as SMS proof.
+    @discardableResult
+    func verify(_ code: String, phone: MobileNumber, purpose: Purpose, field: String = "code") async throws -> UUID {
+        let trimmed = code.trimmingCharacters(in: .whitespaces)
+        guard trimmed.count == 6, trimmed.allSatisfy(\.isASCII), trimmed.allSatisfy(\.isNumber) else {
+            throw APIError(.unprocessableEntity, code: "invalid_code_format", message: "The SMS code must be 6 digits.", messageZh: "请输入6位数字验证码。", field: field)
+        }
+        let now = services.clock.now()
+        let phoneIndex = services.cipher.blindIndex(phone.value, purpose: "phone")
+        guard let record = try await OneTimeCode.query(on: db)
+            .filter(\.$phoneIndex == phoneIndex)
+            .filter(\.$purpose == purpose.rawValue)
+            .filter(\.$consumedAt == nil)
+            .sort(\.$sentAt, .descending)
+            .first()
+        else {
+            throw APIError(.unprocessableEntity, code: "code_not_requested", message: "Request an SMS code first.", messageZh: "请先获取验证码。", field: field)
+        }
+        if record.failedAttempts >= Self.maxFailedAttempts {
+            throw APIError(.unprocessableEntity, code: "code_locked", message: "Too many wrong tries: request a new SMS code.", messageZh: "验证码错误次数过多，请重新获取。", field: field)
+        }
+        if record.expiresAt <= now {
+            throw APIError(.unprocessableEntity, code: "code_expired", message: "The SMS code has expired: request a new one.", messageZh: "验证码已过期，请重新获取。", field: field)
+        }
+        guard SecretHash.otp(trimmed, salt: record.salt) == record.codeHash else {
+            record.failedAttempts += 1
+            try await record.save(on: db)
+            let left = Self.maxFailedAttempts - record.failedAttempts
+            if left <= 0 {
+                throw APIError(.unprocessableEntity, code: "code_locked", message: "Too many wrong tries: request a new SMS code.", messageZh: "验证码错误次数过多，请重新获取。", field: field)
+            }
+            throw APIError(.unprocessableEntity, code: "code_incorrect", message: "The SMS code is not correct (\(left) tries left).", messageZh: "验证码不正确，还可尝试\(left)次。", field: field)
+        }
+        record.consumedAt = now
+        try await record.save(on: db)
+        return try record.requireID()
+    }
+}

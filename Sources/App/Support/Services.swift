@@ -1,0 +1,39 @@
+import Foundation
+import Providers
+import Vapor
+
+/// The app-wide services, built once in configure.swift and passed down (no globals).
+struct YidaiServices: Sendable {
+    let config: AppConfig
+    let cipher: FieldCipher
+    let providers: ProviderSet
+    let clock: AppClock
+    let limiter: RateLimiter
+    let policies: PolicyStore
+}
+
+/// The wall clock, injectable so tests control time. (The business date for servicing is separate.)
+struct AppClock: Sendable {
+    let now: @Sendable () -> Date
+    static let system = AppClock(now: { Date() })
+}
+
+extension Application {
+    private struct ServicesKey: StorageKey { typealias Value = YidaiServices }
+
+    var yidai: YidaiServices {
+        get {
+            guard let services = storage[ServicesKey.self] else { fatalError("configure(_:) has not run") }
+            return services
+        }
+        set { storage[ServicesKey.self] = newValue }
+    }
+}
+
+extension Request {
+    var yidai: YidaiServices { application.yidai }
+}
+
+extension ProviderSet {
+    var isSandbox: Bool { !sandboxServices.isEmpty }
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs Yidai on this machine: embedded SQLite under ./data, sandbox providers, demo data.
+#   scripts/run.sh [--port 8080] [--hostname 0.0.0.0]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+port=8080
+host=0.0.0.0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --port) port="$2"; shift 2 ;;
+    --hostname) host="$2"; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+if [ ! -x .build/release/yidai ] || [ -n "$(find Sources Package.swift -newer .build/release/yidai -print -quit 2>/dev/null)" ]; then
+  echo "Building Yidai (release; the first build takes about 10 minutes)…"
+  swift build -c release --product yidai
+fi
+mkdir -p data
+ip=$(hostname -I 2>/dev/null | awk '{print $1}')
+cat <<MSG
+
+  易贷 Yidai is starting on embedded SQLite (data/yidai.sqlite), with SANDBOX outside services.
+  Open on a phone or in a browser's mobile view:
+      http://localhost:${port}/            (on this machine)
+      http://${ip:-<this-machine>}:${port}/      (from a phone on the same network)
+      http://localhost:${port}/?cm=SZ-0001&ch=poster   (as if scanned from customer manager SZ-0001's poster)
+  Try the sandbox persons: sign in with 13800000001 (P01 张伟, approved) … 13800000011 (P11 孙浩, referred);
+  read the SMS codes at http://localhost:${port}/sandbox/sms and pick "使用测试样卡 P01" on the ID-card page.
+  Demo staff logins (password yidai-demo): sz-cm1 sz-cm2 sz-head wh-cm1 wh-cm2 wh-head sh-cm1 sh-cm2 sh-head risk1 risk2 admin auditor
+
+MSG
+exec .build/release/yidai serve --hostname "$host" --port "$port"
