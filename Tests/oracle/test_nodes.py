@@ -56,6 +56,17 @@ NODE_GRAPHS = {
                     input_field="items", output_path="lines", execution_mode="loop", pass_through=True),
          output_node()],
         [("in", "lines"), ("lines", "out")]),
+    "table column without a field: cells are whole expressions, and one that is not a valid expression never matches":
+    graph([input_node(),
+           table_node("free", "collect", ["", "age"], ["rule"],
+                      [['tier == "gold"', "", '"tier is gold"'],
+                       ["true", "> 40", '"over 40"'],
+                       ['"gold", "silver"', "", '"a list is not an expression"'],
+                       ["> 5", "", '"a unary test is not an expression"'],
+                       ["income", "", '"a number is not true"'],
+                       ["", "", '"empty matches"']]),
+           output_node()],
+          [("in", "free"), ("free", "out")]),
     "table with no rules": graph([input_node(), table_node("empty", "first", ["age"], ["x"], []), output_node()],
                                  [("in", "empty"), ("empty", "out")]),
     "expression node with dotted keys and $ references": graph(
@@ -142,7 +153,21 @@ NODE_GRAPHS = {
 }
 
 
-@pytest.mark.parametrize("name", list(NODE_GRAPHS))
+# Where Yidai's engine is known to differ from zen-engine 2.1.3 (xfail, strict: a fix shows as XPASS until removed).
+KNOWN_GRAPH_DIFFERENCES = {
+    "table column without a field: cells are whole expressions, and one that is not a valid expression never matches":
+    "Yidai refuses the graph at load (`\"gold\", \"silver\"` is not an expression); zen-engine loads it and the cell "
+    "never matches (GoRules' public aml.json graph has such a cell)",
+}
+
+
+def _graph_params():
+    for name in NODE_GRAPHS:
+        reason = KNOWN_GRAPH_DIFFERENCES.get(name)
+        yield pytest.param(name, marks=[pytest.mark.xfail(strict=True, reason=reason)] if reason else [], id=name)
+
+
+@pytest.mark.parametrize("name", list(_graph_params()))
 @pytest.mark.parametrize("applicant", range(len(APPLICANTS)))
 def test_graph_matches_zen_engine(name, applicant, tmp_path):
     compare_graph(write_json(tmp_path, "graph.json", NODE_GRAPHS[name]), APPLICANTS[applicant])
