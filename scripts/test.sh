@@ -65,13 +65,13 @@ else
   record "API tests (PostgreSQL)" "FAILED (PostgreSQL did not start)"
 fi
 
-step "Decision engine against zen-engine, and the browser walk"
+step "Decision engine against zen-engine, OpenAPI contract, and the browser walk"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 YIDAI_DATA_DIR="$work/data" .build/debug/yidai serve --hostname 127.0.0.1 --port "$port" >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 60); do curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break; sleep 1; done
 export YIDAI_BIN="$root/.build/debug/yidai" YIDAI_BASE_URL="http://127.0.0.1:$port" YIDAI_SCREENSHOTS="$root/e2e-screenshots"
-if python3 -m pytest -q Tests/oracle Tests/e2e 2>&1 | tee "$work/pytest.log"; then record "oracle + browser (pytest)" ok; else record "oracle + browser (pytest)" FAILED; tail -40 "$work/server.log"; fi
+if python3 -m pytest -q Tests/oracle Tests/api Tests/e2e 2>&1 | tee "$work/pytest.log"; then record "oracle + browser (pytest)" ok; else record "oracle + browser (pytest)" FAILED; tail -40 "$work/server.log"; fi
 
 step "Summary"
 for line in "${summary[@]}"; do echo "  $line"; done
