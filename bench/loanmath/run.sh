@@ -12,7 +12,10 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 cd "$here"
 
-if [[ -z "${LOANMATH_BENCH_BIN:-}" ]]; then
+binary_note=""
+if [[ -n "${LOANMATH_BENCH_BIN:-}" ]]; then
+  binary_note="Swift binary given by LOANMATH_BENCH_BIN (a release build of this bench package, e.g. from a clean checkout of the same commit)."
+else
   swift build -c release -j "${SWIFT_JOBS:-1}" --product LoanMathBench >&2
   LOANMATH_BENCH_BIN="$(swift build -c release --show-bin-path)/LoanMathBench"
 fi
@@ -20,10 +23,26 @@ python3 -c "import numpy_financial" 2>/dev/null || python3 -m pip install --quie
 
 echo "running the Swift engine…" >&2
 swift_json="$("$LOANMATH_BENCH_BIN")"
+# Instructions per operation (callgrind counts instructions, so this does not depend on the machine's load):
+# the difference between 2N and N repetitions, divided by N.
+instructions_json="{}"
+if command -v valgrind >/dev/null; then
+  echo "counting instructions under callgrind…" >&2
+  instructions_json="{"
+  for op in schedule12 quote12 apr12 schedule360 quote360 apr360; do
+    counts=()
+    for n in 200 400; do
+      out="$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$LOANMATH_BENCH_BIN" --repeat "$op" "$n" 2>&1 | sed -n 's/.*Collected : *\([0-9]*\).*/\1/p')"
+      counts+=("$out")
+    done
+    instructions_json+="\"$op\": $(( (counts[1] - counts[0]) / 200 )),"
+  done
+  instructions_json="${instructions_json%,}}"
+fi
 echo "running the Python peer…" >&2
 python_json="$(python3 "$here/peer.py")"
 
-SWIFT_JSON="$swift_json" PYTHON_JSON="$python_json" ROOT="$root" python3 - <<'PY'
+INSTRUCTIONS_JSON="$instructions_json" BINARY_NOTE="$binary_note" SWIFT_JSON="$swift_json" PYTHON_JSON="$python_json" ROOT="$root" python3 - <<'PY'
 import json, os, platform, re, subprocess, datetime
 s = json.loads(os.environ["SWIFT_JSON"]); p = json.loads(os.environ["PYTHON_JSON"])
 root = os.environ["ROOT"]
@@ -59,7 +78,8 @@ lines = [
     "## Loan mathematics",
     "",
     f"Command: `bench/loanmath/run.sh` (Swift: `bench/loanmath`, release build, in-process; peer: `bench/loanmath/peer.py`, "
-    f"numpy-financial {numpy_financial.__version__} with numpy {numpy.__version__}). Each figure is the best of 5 rounds of at least 0.3 s.",
+    f"numpy-financial {numpy_financial.__version__} with numpy {numpy.__version__}). Each figure is the best of 5 rounds of at least 0.3 s. "
+    + os.environ.get("BINARY_NOTE", ""),
     "",
     f"Machine: {cpu()}, {os.cpu_count()} cores shared with other work (load average {load[0]:.2f} at the start of the report), "
     f"{platform.system()} {platform.machine()}; {version(['swift', '--version'])}; Python {platform.python_version()}. Run {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC.",
@@ -69,6 +89,10 @@ lines = [
 ]
 for what, sw, py in rows:
     lines.append(f"| {what} | {us(sw)} | {rate(sw)} | {us(py)} | {rate(py)} | {py / sw:,.1f}× |")
+ins = json.loads(os.environ.get("INSTRUCTIONS_JSON") or "{}")
+if ins:
+    lines += ["", "Swift engine, instructions per operation under callgrind (independent of the load on the machine): "
+              + ", ".join(f"{k} {v:,}" for k, v in ins.items()) + "."]
 lines += [
     "",
     "Both sides compute due dates (month-end clamping) with each schedule; the quote rows add turning every date and amount into "

@@ -61,6 +61,23 @@ func renderViaFen(_ s: RepaymentSchedule) -> Int {
     return length &+ Money.string(fen: s.totalInterestFen).utf8.count &+ Money.string(s.apr).utf8.count
 }
 
+// `LoanMathBench --repeat NAME COUNT` only repeats one operation (for instruction counts under callgrind).
+let arguments = CommandLine.arguments
+if arguments.count == 4, arguments[1] == "--repeat", let count = Int(arguments[3]) {
+    let terms = arguments[2].hasSuffix("360") ? q360 : q12
+    let schedule = try! LoanCalculator.schedule(for: terms)
+    let payments = schedule.installments.map(\.paymentFen)
+    let net = Money.fen(exactly: terms.principal - terms.upfrontFee)!
+    for _ in 0..<count {
+        switch arguments[2] {
+        case "schedule12", "schedule360": blackHole(try! LoanCalculator.schedule(for: terms))
+        case "quote12", "quote360": blackHole(renderViaFen(try! LoanCalculator.schedule(for: terms)))
+        default: blackHole(LoanCalculator.aprHundredthsOfPercent(netDisbursedFen: net, monthlyPaymentsFen: payments))
+        }
+    }
+    exit(0)
+}
+
 var results: [String: Double] = [:]
 var checks: [String: String] = [:]
 for (label, terms) in [("12", q12), ("360", q360)] {
