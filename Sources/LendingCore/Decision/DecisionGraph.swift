@@ -75,11 +75,7 @@ final class ExpressionNodeProgram {
             let value = e["value"]?.stringValue ?? ""
             if key.isEmpty || value.isEmpty { continue }
             let expr = try node.compileStandard(value, what: "expression '\(key)'")
-            if value.replacingOccurrences(of: "$nodes", with: "").replacingOccurrences(of: "$root", with: "")
-                .contains("$")
-            {
-                dollar = true
-            }
+            if ZenCompiler.mayReadDollar(value) { dollar = true }
             items.append((key, key.split(separator: ".", omittingEmptySubsequences: false).map(String.init), expr, value))
         }
         self.items = items
@@ -157,6 +153,8 @@ final class DecisionGraphProgram: @unchecked Sendable {
     var inputNodes: [Int] = []
     var hasSwitch = false
     var usesNodes = false
+    /// Whether any expression can make a date (only `d(...)` does); results then need date-to-text.
+    var usesDates = false
     /// For graphs without switch nodes the walk never changes: the nodes in evaluation order.
     var staticOrder: [Int]?
     var staticEnding: [Int]?
@@ -255,6 +253,7 @@ struct DecisionGraphLoader {
                 let sub = try loadSubDecision(subKey, info)
                 kind = .decision(sub, try DecisionTransform(c, node: info))
                 if sub.usesNodes { program.usesNodes = true }
+                if sub.usesDates { program.usesDates = true }
             case "functionNode":
                 throw info.error(feature: "functionNode", "JavaScript function nodes are not supported")
             case "customNode":
@@ -263,7 +262,9 @@ struct DecisionGraphLoader {
                 throw info.error(feature: "node type", "node type `\(info.type)` is not supported")
             }
             program.nodes.append(DecisionGraphNode(info: info, kind: kind, incoming: incoming[i], outgoing: outgoing[i]))
-            if ZenJSON.serialize(contentValue).contains("$nodes") { program.usesNodes = true }
+            let text = ZenJSON.serialize(contentValue)
+            if text.contains("$nodes") { program.usesNodes = true }
+            if text.range(of: #"(^|[^A-Za-z0-9_$#.])d\s*\("#, options: .regularExpression) != nil { program.usesDates = true }
         }
         guard program.inputNodes.count == 1 else {
             throw DecisionLoadError(
@@ -379,10 +380,14 @@ public struct DecisionGraph: Sendable {
     }
 
     public func evaluate(_ input: ZenValue, trace: Bool = false) throws(DecisionEvaluationError) -> DecisionResult {
+        if !trace, program.staticOrder != nil, !program.usesDates, !program.usesNodes {
+            // The common case: a fixed walk, no trace; no runner object needed.
+            return DecisionResult(output: try DecisionGraphRunner.runStatic(program, input, depth: 0), trace: nil)
+        }
         let runner = DecisionGraphRunner(program: program, trace: trace, depth: 0, parentNodes: nil)
         var output = try runner.run(input)
         if program.usesNodes { output = DecisionGraphRunner.clean(output) }
-        output = ZenDate.externalize(output)
+        if program.usesDates { output = ZenDate.externalize(output) }
         let entries = runner.traces.map { entry in
             DecisionTraceEntry(
                 nodeId: entry.nodeId, nodeName: entry.nodeName, nodeType: entry.nodeType,

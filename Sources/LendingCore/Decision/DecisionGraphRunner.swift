@@ -9,14 +9,15 @@ final class DecisionGraphRunner {
     let depth: Int
     let parentNodes: ZenValue?
 
-    var edgeAlive: [Bool]
-    var nodeAlive: [Bool]
-    var data: [ZenValue?]
-    var nodesView: [ZenValue?]
-    var dataOrder: [Int] = []
-    var visited: [Bool]
+    // The walk's state; only allocated for graphs whose walk depends on data (switch nodes).
+    var edgeAlive: [Bool] = []
+    var nodeAlive: [Bool] = []
+    var visited: [Bool] = []
+    var visitedSwitch: [Bool] = []
     var toVisit: [Int] = []
-    var visitedSwitch: [Bool]
+    var data: [ZenValue?]
+    var nodesView: [ZenValue?] = []
+    var dataOrder: [Int] = []
     var iterations = 0
     var traces: [DecisionTraceEntry] = []
 
@@ -25,11 +26,13 @@ final class DecisionGraphRunner {
         self.trace = trace
         self.depth = depth
         self.parentNodes = parentNodes
+        data = Array(repeating: nil, count: program.nodes.count)
+    }
+
+    func prepareWalk() {
         let n = program.nodes.count
         edgeAlive = Array(repeating: true, count: program.edges.count)
         nodeAlive = Array(repeating: true, count: n)
-        data = Array(repeating: nil, count: n)
-        nodesView = Array(repeating: nil, count: n)
         visited = Array(repeating: false, count: n)
         visitedSwitch = Array(repeating: false, count: n)
     }
@@ -76,9 +79,7 @@ final class DecisionGraphRunner {
     /// zen-engine's merge of the parents' outputs: the first parent's object (or array) is the
     /// base, the others merge over it.
     func incomingData(_ n: Int) -> ZenValue {
-        if let plan = program.staticOrder, !plan.isEmpty, !program.staticIncoming.isEmpty {
-            return merge(program.staticIncoming[n])
-        }
+        if program.staticOrder != nil { return merge(program.staticIncoming[n]) }
         return merge(incomingNodes(n))
     }
 
@@ -104,7 +105,7 @@ final class DecisionGraphRunner {
         var o = ZenObject(minimumCapacity: dataOrder.count)
         for n in dataOrder {
             guard let d = data[n] else { continue }
-            o[program.nodes[n].info.name] = nodesView[n] ?? d
+            o[program.nodes[n].info.name] = (nodesView.isEmpty ? nil : nodesView[n]) ?? d
         }
         return .object(o)
     }
@@ -173,6 +174,7 @@ final class DecisionGraphRunner {
     static func planStatic(_ program: DecisionGraphProgram) {
         // Without switch nodes the walk does not depend on data: record it once.
         let runner = DecisionGraphRunner(program: program, trace: false, depth: 0, parentNodes: nil)
+        runner.prepareWalk()
         runner.reset()
         runner.iterations = 0
         var order: [Int] = []
@@ -184,6 +186,14 @@ final class DecisionGraphRunner {
         program.staticIncoming = program.nodes.indices.map { runner.incomingNodes($0) }
         program.staticEnding = program.nodes.indices.filter { runner.visited[$0] && runner.outgoingEdges($0).isEmpty }
         program.staticOrder = order
+    }
+
+    /// A graph whose walk is fixed (no switch), evaluated without a runner object.
+    static func runStatic(_ program: DecisionGraphProgram, _ input: ZenValue, depth: Int) throws(DecisionEvaluationError)
+        -> ZenValue
+    {
+        let runner = DecisionGraphRunner(program: program, trace: false, depth: depth, parentNodes: nil)
+        return try runner.run(input)
     }
 
     func run(_ input: ZenValue) throws(DecisionEvaluationError) -> ZenValue {
@@ -200,6 +210,7 @@ final class DecisionGraphRunner {
             }
             return result
         }
+        prepareWalk()
         reset()
         iterations = 0
         while let n = try nextNode() {
@@ -241,13 +252,17 @@ final class DecisionGraphRunner {
             var traces: [ZenValue] = []
             output = try transformed(node, transform, input, nodes) { (value) throws(DecisionEvaluationError) in
                 let outcome = table.evaluate(value, nodes: nodes, trace: trace)
-                allMatched.append(contentsOf: outcome.matched)
-                if trace { traces.append(outcome.traceData) }
+                if trace {
+                    allMatched.append(contentsOf: outcome.matched)
+                    traces.append(outcome.traceData)
+                }
                 return outcome.output
             }
-            matched = allMatched
-            ids = allMatched.map { table.rules[$0].id }
-            if trace { traceData = transform.loop ? .array(traces) : (traces.first ?? .null) }
+            if trace {
+                matched = allMatched
+                ids = allMatched.map { table.rules[$0].id }
+                traceData = transform.loop ? .array(traces) : (traces.first ?? .null)
+            }
         case .expression(let program, let transform):
             let nodes = nodesContext()
             var traces: [ZenValue] = []
@@ -266,12 +281,12 @@ final class DecisionGraphRunner {
                     }
                     if program.usesDollar {
                         var d = dollar ?? ZenObject()
-                        ZenValue.dotInsert(&d, item.path[...], v)
+                        ZenValue.dotInsert(&d, item.path, 0, v)
                         dollar = d
                         env.setLocal("$", .object(d))
                     }
                     if self.trace { itemTrace[item.key] = ["result": v] }
-                    ZenValue.dotInsert(&result, item.path[...], v)
+                    ZenValue.dotInsert(&result, item.path, 0, v)
                 }
                 if self.trace { traces.append(.object(itemTrace)) }
                 return .object(result)
@@ -293,10 +308,11 @@ final class DecisionGraphRunner {
             if trace { traceData = transform.loop ? .array(subTraces) : (subTraces.first ?? .null) }
         }
         data[n] = output
-        dataOrder.append(n)
+        if program.usesNodes { dataOrder.append(n) }
         if node.isInput, let parentNodes, case .object = output {
             var view = output
             view.dotInsert(["$nodes"], parentNodes)
+            if nodesView.isEmpty { nodesView = Array(repeating: nil, count: program.nodes.count) }
             nodesView[n] = view
         }
         if trace {

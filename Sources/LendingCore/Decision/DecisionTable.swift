@@ -1,17 +1,71 @@
 import Foundation
 
 /// A unary cell reduced to a direct test of the column value (no environment needed).
-indirect enum ZenFastCell {
+enum ZenFastCell {
     case compare(ZBinaryKind, ZenValue)
+    /// `$ < 5` and friends with a small constant: integer comparisons on the decimal's parts.
+    case compareNumber(ZBinaryKind, ZenDecimalParts)
     case inInterval(ZenInterval, negated: Bool)
+    /// `[a..b]` with small constant bounds: "<" / "<=" on each side.
+    case inNumberInterval(ZenDecimalParts, ZenDecimalParts, leftInclusive: Bool, rightInclusive: Bool)
     case inValues(ZenValue, negated: Bool)
-    case and(ZenFastCell, ZenFastCell)
-    case or(ZenFastCell, ZenFastCell)
+    indirect case and(ZenFastCell, ZenFastCell)
+    indirect case or(ZenFastCell, ZenFastCell)
+
+    /// Signed comparison of two small decimals given as parts.
+    @inline(__always)
+    static func compareParts(_ x: ZenDecimalParts, _ y: ZenDecimalParts) -> Int? {
+        let xs = x.mantissa == 0 ? 0 : (x.negative ? -1 : 1)
+        let ys = y.mantissa == 0 ? 0 : (y.negative ? -1 : 1)
+        if xs != ys { return xs < ys ? -1 : 1 }
+        if xs == 0 { return 0 }
+        guard abs(x.exponent - y.exponent) <= 19,
+            let c = ZenNumber.compareMagnitude(x.mantissa, x.exponent, y.mantissa, y.exponent)
+        else { return nil }
+        return xs > 0 ? c : -c
+    }
+
+    /// The test on a number already split into parts (the column value's parts are computed once).
+    @inline(__always)
+    func testNumber(_ p: ZenDecimalParts, _ v: ZenValue) -> Bool? {
+        switch self {
+        case .compareNumber(let kind, let c):
+            guard let r = ZenFastCell.compareParts(p, c) else { return test(v) }
+            switch kind {
+            case .equal: return r == 0
+            case .notEqual: return r != 0
+            case .less: return r < 0
+            case .greater: return r > 0
+            case .lessOrEqual: return r <= 0
+            default: return r >= 0
+            }
+        case .inNumberInterval(let lo, let hi, let li, let ri):
+            guard let a = ZenFastCell.compareParts(lo, p), let b = ZenFastCell.compareParts(p, hi) else { return test(v) }
+            return (li ? a <= 0 : a < 0) && (ri ? b <= 0 : b < 0)
+        case .and(let a, let b):
+            guard let x = a.testNumber(p, v) else { return nil }
+            return x ? b.testNumber(p, v) : false
+        case .or(let a, let b):
+            guard let x = a.testNumber(p, v) else { return nil }
+            return x ? true : b.testNumber(p, v)
+        default:
+            return test(v)
+        }
+    }
 
     /// nil when zen-engine would raise an error (the cell then fails).
     @inline(__always)
     func test(_ v: ZenValue) -> Bool? {
         switch self {
+        case .compareNumber(let kind, let c):
+            let constant = ZenValue.number(ZenNumber.make(mantissa: c.mantissa, exponent: c.exponent, negative: c.negative))
+            return ZenFastCell.compare(kind, constant).test(v)
+        case .inNumberInterval(let lo, let hi, let li, let ri):
+            let l = ZenValue.number(ZenNumber.make(mantissa: lo.mantissa, exponent: lo.exponent, negative: lo.negative))
+            let r = ZenValue.number(ZenNumber.make(mantissa: hi.mantissa, exponent: hi.exponent, negative: hi.negative))
+            let i = ZenInterval(
+                left: l, right: r, leftBracket: li ? .leftSquare : .leftParen, rightBracket: ri ? .rightSquare : .rightParen)
+            return ZenFastCell.inInterval(i, negated: false).test(v)
         case .compare(let kind, let c):
             switch kind {
             case .equal: return ZOps.equal(v, c)
@@ -53,6 +107,12 @@ indirect enum ZenFastCell {
                     guard let ca = try? compiler.compile(a).constant, let cb = try? compiler.compile(b).constant,
                         case .number = ca, case .number = cb
                     else { return nil }
+                    if op == .in, case .number(let x) = ca, case .number(let y) = cb, let px = ZenNumber.parts(x),
+                        let py = ZenNumber.parts(y), lb == .leftSquare || lb == .leftParen,
+                        rb == .rightSquare || rb == .rightParen
+                    {
+                        return .inNumberInterval(px, py, leftInclusive: lb == .leftSquare, rightInclusive: rb == .rightSquare)
+                    }
                     return .inInterval(ZenInterval(left: ca, right: cb, leftBracket: lb, rightBracket: rb), negated: op == .notIn)
                 }
                 guard let c = try? compiler.compile(r).constant else { return nil }
@@ -72,9 +132,68 @@ indirect enum ZenFastCell {
             case .lessOrEqual: kind = .lessOrEqual
             default: kind = .greaterOrEqual
             }
+            if case .number(let n) = c, let p = ZenNumber.parts(n) { return .compareNumber(kind, p) }
             return .compare(kind, c)
         default:
             return nil
+        }
+    }
+}
+
+/// A numeric cell on a column: `< 5`, `>= 10000`, `[22..55]`, `(0..1]` with small constants.
+/// Plain data, so checking it costs no reference counting.
+struct ZenNumericCell {
+    enum Kind: UInt8 { case equal, notEqual, less, greater, lessOrEqual, greaterOrEqual, interval }
+    let column: Int
+    let kind: Kind
+    let a: ZenDecimalParts
+    let b: ZenDecimalParts
+    let leftInclusive: Bool
+    let rightInclusive: Bool
+
+    init?(column: Int, _ cell: ZenFastCell) {
+        self.column = column
+        switch cell {
+        case .compareNumber(let k, let c):
+            switch k {
+            case .equal: kind = .equal
+            case .notEqual: kind = .notEqual
+            case .less: kind = .less
+            case .greater: kind = .greater
+            case .lessOrEqual: kind = .lessOrEqual
+            case .greaterOrEqual: kind = .greaterOrEqual
+            default: return nil
+            }
+            a = c
+            b = c
+            leftInclusive = false
+            rightInclusive = false
+        case .inNumberInterval(let lo, let hi, let li, let ri):
+            kind = .interval
+            a = lo
+            b = hi
+            leftInclusive = li
+            rightInclusive = ri
+        default:
+            return nil
+        }
+    }
+
+    /// nil when the exact answer needs Foundation (very large or very precise values).
+    @inline(__always)
+    func test(_ p: ZenDecimalParts) -> Bool? {
+        if kind == .interval {
+            guard let x = ZenFastCell.compareParts(a, p), let y = ZenFastCell.compareParts(p, b) else { return nil }
+            return (leftInclusive ? x <= 0 : x < 0) && (rightInclusive ? y <= 0 : y < 0)
+        }
+        guard let r = ZenFastCell.compareParts(p, a) else { return nil }
+        switch kind {
+        case .equal: return r == 0
+        case .notEqual: return r != 0
+        case .less: return r < 0
+        case .greater: return r > 0
+        case .lessOrEqual: return r <= 0
+        default: return r >= 0
         }
     }
 }
@@ -99,18 +218,52 @@ final class DecisionTableProgram {
         let collect: Bool
     }
 
-    struct Rule {
+    final class Rule {
+        init(index: Int, id: String, description: String?, cells: [ZenTableCell?], cellSources: [String?], outputs: [ZExpr?]) {
+            self.index = index
+            self.id = id
+            self.description = description
+            self.cells = cells
+            self.cellSources = cellSources
+            self.outputs = outputs
+            var numeric = ContiguousArray<ZenNumericCell>()
+            var others: [(Int, ZenTableCell)] = []
+            for (c, cell) in cells.enumerated() {
+                guard let cell else { continue }
+                if case .fast(let f) = cell, let n = ZenNumericCell(column: c, f) {
+                    numeric.append(n)
+                } else {
+                    others.append((c, cell))
+                }
+            }
+            self.numeric = numeric
+            self.others = others
+            self.lastReference = cells.indices.last { c in
+                guard let cell = cells[c] else { return false }
+                if case .standard = cell { return false }
+                return true
+            }
+        }
         let index: Int
         let id: String
         let description: String?
         /// Per input column; nil means "any".
         let cells: [ZenTableCell?]
+        /// The cells split for speed: plain numeric tests first, then the rest (cells have no side
+        /// effects, so the order does not change which rules match).
+        let numeric: ContiguousArray<ZenNumericCell>
+        let others: [(Int, ZenTableCell)]
+        /// zen-engine leaves `$` at the last column it tested; for a matching rule that is the last
+        /// non-empty cell of a column with a field.
+        let lastReference: Int?
         let cellSources: [String?]
         /// Per output column; nil means "no value written".
         let outputs: [ZExpr?]
     }
 
     let collectPolicy: Bool
+    /// Whether an output expression can read `$` (then it must hold the last tested column value).
+    let outputsReadDollar: Bool
     let inputs: [Input]
     let outputs: [Output]
     let rules: [Rule]
@@ -162,6 +315,7 @@ final class DecisionTableProgram {
             outputs.append(Output(id: id, path: path, collect: collect))
         }
         var rules: [Rule] = []
+        var readsDollar = false
         for (index, item) in ruleList.enumerated() {
             guard case .object(let r) = item else {
                 throw node.error(feature: "decisionTableNode", "rule \(index + 1) is not an object")
@@ -209,6 +363,7 @@ final class DecisionTableProgram {
                     continue
                 }
                 outs.append(try node.compileStandard(text, what: "rule \(index + 1) output"))
+                if ZenCompiler.mayReadDollar(text) { readsDollar = true }
             }
             rules.append(
                 Rule(
@@ -218,55 +373,79 @@ final class DecisionTableProgram {
         self.inputs = inputs
         self.outputs = outputs
         self.rules = rules
+        self.outputsReadDollar = readsDollar
         self.hasCollectColumns = outputs.contains { $0.collect && !$0.path.isEmpty }
     }
 
     /// The per-evaluation state of one table run.
+    struct Column {
+        var value: ZenValue = .null
+        var parts: ZenDecimalParts?
+        /// 0: not read yet, 1: read (value, maybe parts), 2: failed.
+        var state: UInt8 = 0
+    }
+
     struct Run {
         let env: ZenEnv
-        var columnValues: [ZenValue?]
-        var columnFailed: [Bool]
+        var columns: [Column]
     }
 
     @inline(__always)
     func columnValue(_ run: inout Run, _ column: Int) -> ZenValue? {
-        if let v = run.columnValues[column] { return v }
-        if run.columnFailed[column] { return nil }
-        guard let field = inputs[column].field else { return nil }
-        let saved = run.env.locals
+        switch run.columns[column].state {
+        case 1: return run.columns[column].value
+        case 2: return nil
+        default: break
+        }
+        guard let field = inputs[column].field else {
+            run.columns[column].state = 2
+            return nil
+        }
         do {
             let v = try field.eval(run.env)
-            run.env.locals = saved
-            run.columnValues[column] = v
+            run.columns[column].value = v
+            if case .number(let n) = v { run.columns[column].parts = ZenNumber.parts(n) }
+            run.columns[column].state = 1
             return v
         } catch {
-            run.env.locals = saved
-            run.columnFailed[column] = true
+            run.columns[column].state = 2
             return nil
         }
     }
 
     /// Whether every cell of `rule` accepts the input (zen-engine: an error means "no").
     func matches(_ rule: Rule, _ run: inout Run) -> Bool {
-        var lastReference: Int?
-        for column in 0..<rule.cells.count {
-            guard let cell = rule.cells[column] else { continue }
+        for cell in rule.numeric {
+            let c = cell.column
+            if run.columns[c].state == 0 { _ = columnValue(&run, c) }
+            if let p = run.columns[c].parts, let r = cell.test(p) {
+                if !r { return false }
+                continue
+            }
+            // Not a small number: the general rules (errors, strings, dates, big decimals).
+            guard run.columns[c].state == 1, case .fast(let f)? = rule.cells[c], f.test(run.columns[c].value) == true
+            else { return false }
+        }
+        for (column, cell) in rule.others {
             switch cell {
             case .standard(let expr):
                 guard case .bool(true)? = try? expr.eval(run.env) else { return false }
             case .fast(let fast):
                 guard let v = columnValue(&run, column) else { return false }
-                lastReference = column
-                guard fast.test(v) == true else { return false }
+                if let p = run.columns[column].parts {
+                    guard fast.testNumber(p, v) == true else { return false }
+                } else {
+                    guard fast.test(v) == true else { return false }
+                }
             case .unary(let expr):
                 guard let v = columnValue(&run, column) else { return false }
-                lastReference = column
                 run.env.setLocal("$", v)
                 guard case .bool(true)? = try? expr.eval(run.env) else { return false }
             }
         }
-        // zen-engine leaves `$` set to the last column it tested; outputs can see it.
-        if let c = lastReference, let v = run.columnValues[c] { run.env.setLocal("$", v) }
+        if outputsReadDollar, let c = rule.lastReference, run.columns[c].state == 1 {
+            run.env.setLocal("$", run.columns[c].value)
+        }
         return true
     }
 
@@ -285,7 +464,7 @@ final class DecisionTableProgram {
             if collecting && output.collect {
                 collected.append((i, v))
             } else {
-                ZenValue.dotInsert(&out, output.path[...], v)
+                ZenValue.dotInsert(&out, output.path, 0, v)
             }
         }
         return (collecting && !scalars ? nil : .object(out), collected)
@@ -300,9 +479,10 @@ final class DecisionTableProgram {
     func evaluate(_ input: ZenValue, nodes: ZenValue?, trace: Bool) -> Outcome {
         let env = ZenEnv(input)
         if let nodes { env.setLocal("$nodes", nodes) }
-        var run = Run(
-            env: env, columnValues: Array(repeating: nil, count: inputs.count),
-            columnFailed: Array(repeating: false, count: inputs.count))
+        var columns: [Column] = []
+        columns.reserveCapacity(inputs.count)
+        for _ in 0..<inputs.count { columns.append(Column()) }
+        var run = Run(env: env, columns: columns)
         if collectPolicy {
             var outputs: [ZenValue] = []
             var matched: [Int] = []
@@ -336,7 +516,8 @@ final class DecisionTableProgram {
         }
         for rule in rules where matches(rule, &run) {
             guard let (o, _) = rowOutput(rule, &run) else { continue }
-            return Outcome(output: o ?? .null, matched: [rule.index], traceData: trace ? rowTrace(rule, &run) : .null)
+            if !trace { return Outcome(output: o ?? .null, matched: [], traceData: .null) }
+            return Outcome(output: o ?? .null, matched: [rule.index], traceData: rowTrace(rule, &run))
         }
         return Outcome(output: .null, matched: [], traceData: .null)
     }

@@ -8,6 +8,11 @@ struct ZenCompiler {
 
     func fail(_ message: String) -> ZenSyntaxError { ZenSyntaxError(expression: source, message: message) }
 
+    /// Whether an expression may read `$` (other than `$nodes` / `$root`).
+    static func mayReadDollar(_ source: String) -> Bool {
+        source.replacingOccurrences(of: "$nodes", with: "").replacingOccurrences(of: "$root", with: "").contains("$")
+    }
+
     static func compile(_ source: String, mode: ZenParser.Mode) throws(ZenSyntaxError) -> ZExpr {
         let node = try ZenParser.parse(source, mode: mode)
         var compiler = ZenCompiler(source: source)

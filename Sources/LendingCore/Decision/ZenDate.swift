@@ -11,8 +11,8 @@ struct ZenDate: Comparable, Hashable {
     init(millis: Int64?) { self.millis = millis }
 
     init?(object: ZenObject) {
-        guard object.count == 1, object.keys[0] == ZenDate.tag else { return nil }
-        switch object.values[0] {
+        guard object.count == 1, object.entries[0].key == ZenDate.tag else { return nil }
+        switch object.entries[0].value {
         case .number(let n): millis = ZenNumber.exactInt(n)
         default: millis = nil
         }
@@ -24,7 +24,7 @@ struct ZenDate: Comparable, Hashable {
         self.init(object: o)
     }
 
-    static func isDateObject(_ o: ZenObject) -> Bool { o.count == 1 && o.keys[0] == tag }
+    static func isDateObject(_ o: ZenObject) -> Bool { o.count == 1 && o.entries[0].key == tag }
 
     var value: ZenValue {
         var o = ZenObject(minimumCapacity: 1)
@@ -54,12 +54,12 @@ struct ZenDate: Comparable, Hashable {
             if let d = ZenDate(object: o) { return .string(d.isoString) }
             var changed = false
             var out = o
-            for i in o.keys.indices {
-                switch o.values[i] {
+            for (i, entry) in o.entries.enumerated() {
+                switch entry.value {
                 case .object, .array:
-                    let e = externalize(o.values[i])
-                    if e != o.values[i] {
-                        out[o.keys[i]] = e
+                    let e = externalize(entry.value)
+                    if e != entry.value {
+                        out.put(i, e)
                         changed = true
                     }
                 default: continue

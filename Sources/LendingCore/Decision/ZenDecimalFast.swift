@@ -58,14 +58,8 @@ extension ZenNumber {
     @inline(__always)
     static func rawMake(_ p: ZenDecimalParts) -> Decimal {
         var d = Decimal()
-        var m = p.mantissa
-        var length = 0
-        var words: [UInt16] = [0, 0, 0, 0]
-        while m != 0 {
-            words[length] = UInt16(truncatingIfNeeded: m)
-            m >>= 16
-            length += 1
-        }
+        let m = p.mantissa
+        let length: Int = m == 0 ? 0 : (m >> 16 == 0 ? 1 : (m >> 32 == 0 ? 2 : (m >> 48 == 0 ? 3 : 4)))
         withUnsafeMutableBytes(of: &d) { b in
             b[0] = UInt8(bitPattern: Int8(truncatingIfNeeded: p.exponent))
             var flags = UInt8(length << 4)
@@ -73,11 +67,12 @@ extension ZenNumber {
             b[1] = flags
             b[2] = 0
             b[3] = 0
-            for i in 0..<4 {
-                b[4 + i * 2] = UInt8(truncatingIfNeeded: words[i])
-                b[5 + i * 2] = UInt8(truncatingIfNeeded: words[i] >> 8)
+            var v = m
+            for i in 0..<8 {
+                b[4 + i * 2] = UInt8(truncatingIfNeeded: v)
+                b[5 + i * 2] = UInt8(truncatingIfNeeded: v >> 8)
+                v >>= 16
             }
-            for i in 12..<20 { b[i] = 0 }
         }
         return d
     }

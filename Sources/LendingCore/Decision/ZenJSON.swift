@@ -53,14 +53,15 @@ public enum ZenJSON {
                 return
             }
             out += "{"
-            var order = Array(object.keys.indices)
-            if sortedKeys { order.sort { object.keys[$0] < object.keys[$1] } }
+            let entries = object.entries
+            var order = Array(entries.indices)
+            if sortedKeys { order.sort { entries[$0].key < entries[$1].key } }
             for (n, i) in order.enumerated() {
                 if n > 0 { out += "," }
                 if pretty { newline(&out, indent + 1) }
-                writeString(object.keys[i], into: &out)
+                writeString(entries[i].key, into: &out)
                 out += pretty ? ": " : ":"
-                write(object.values[i], into: &out, pretty: pretty, sortedKeys: sortedKeys, indent: indent + 1)
+                write(entries[i].value, into: &out, pretty: pretty, sortedKeys: sortedKeys, indent: indent + 1)
             }
             if pretty { newline(&out, indent) }
             out += "}"

@@ -14,19 +14,15 @@ public enum ZenValue: Sendable, Hashable {
 /// An object that keeps its keys in insertion order, as zen-engine does
 /// (`keys()` and `values()` return them in that order). Equality ignores order.
 public struct ZenObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral {
-    public private(set) var keys: [String]
-    public private(set) var values: [ZenValue]
+    public typealias Entry = (key: String, value: ZenValue)
+    /// The members in insertion order (one allocation per object).
+    public private(set) var entries: [Entry]
 
-    public init() {
-        keys = []
-        values = []
-    }
+    public init() { entries = [] }
 
     public init(minimumCapacity: Int) {
-        keys = []
-        values = []
-        keys.reserveCapacity(minimumCapacity)
-        values.reserveCapacity(minimumCapacity)
+        entries = []
+        entries.reserveCapacity(minimumCapacity)
     }
 
     public init(dictionaryLiteral elements: (String, ZenValue)...) {
@@ -39,60 +35,78 @@ public struct ZenObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryLi
         for (key, value) in pairs { self[key] = value }
     }
 
-    public var count: Int { keys.count }
-    public var isEmpty: Bool { keys.isEmpty }
+    public var count: Int { entries.count }
+    public var isEmpty: Bool { entries.isEmpty }
+    public var keys: [String] { entries.map(\.key) }
+    public var values: [ZenValue] { entries.map(\.value) }
 
     @inline(__always)
     func index(of key: String) -> Int? {
-        // Objects in decisions are small; a linear scan beats hashing here.
-        var i = 0
-        let n = keys.count
-        while i < n {
-            if keys[i] == key { return i }
-            i += 1
+        // Objects in decisions are small; a linear scan beats hashing here. Reading through the
+        // buffer compares keys without copying (and retaining) the values.
+        entries.withUnsafeBufferPointer { buffer in
+            for i in 0..<buffer.count where buffer[i].key == key { return i }
+            return nil
         }
-        return nil
+    }
+
+    /// The value for `key`, read in place.
+    @inline(__always)
+    func lookup(_ key: String) -> ZenValue? {
+        entries.withUnsafeBufferPointer { buffer in
+            for i in 0..<buffer.count where buffer[i].key == key { return buffer[i].value }
+            return nil
+        }
     }
 
     public subscript(key: String) -> ZenValue? {
-        get {
-            guard let i = index(of: key) else { return nil }
-            return values[i]
-        }
+        get { lookup(key) }
         set {
             if let i = index(of: key) {
                 if let newValue {
-                    values[i] = newValue
+                    entries[i].value = newValue
                 } else {
-                    keys.remove(at: i)
-                    values.remove(at: i)
+                    entries.remove(at: i)
                 }
             } else if let newValue {
-                keys.append(key)
-                values.append(newValue)
+                entries.append((key, newValue))
             }
         }
     }
 
+    /// Appends without looking for an existing key (the caller knows it is new).
+    @inline(__always)
+    mutating func appendNew(_ key: String, _ value: ZenValue) {
+        entries.append((key, value))
+    }
+
+    /// Takes the member out (leaving null) so it can be changed without copying.
+    @inline(__always)
+    mutating func take(_ i: Int) -> ZenValue {
+        let v = entries[i].value
+        entries[i].value = .null
+        return v
+    }
+
+    @inline(__always)
+    mutating func put(_ i: Int, _ value: ZenValue) {
+        entries[i].value = value
+    }
+
     public var dictionary: [String: ZenValue] {
         var result: [String: ZenValue] = [:]
-        for i in keys.indices { result[keys[i]] = values[i] }
+        for e in entries { result[e.key] = e.value }
         return result
     }
 
-    public func makeIterator() -> AnyIterator<(key: String, value: ZenValue)> {
-        var i = 0
-        return AnyIterator {
-            guard i < keys.count else { return nil }
-            defer { i += 1 }
-            return (keys[i], values[i])
-        }
+    public func makeIterator() -> IndexingIterator<[Entry]> {
+        entries.makeIterator()
     }
 
     public static func == (lhs: ZenObject, rhs: ZenObject) -> Bool {
         guard lhs.count == rhs.count else { return false }
-        for i in lhs.keys.indices {
-            guard let other = rhs[lhs.keys[i]], other == lhs.values[i] else { return false }
+        for e in lhs.entries {
+            guard let other = rhs[e.key], other == e.value else { return false }
         }
         return true
     }
@@ -101,10 +115,10 @@ public struct ZenObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryLi
         hasher.combine(count)
         // Order-independent: combine a commutative sum of per-entry hashes.
         var sum = 0
-        for i in keys.indices {
+        for e in entries {
             var h = Hasher()
-            h.combine(keys[i])
-            h.combine(values[i])
+            h.combine(e.key)
+            h.combine(e.value)
             sum = sum &+ h.finalize()
         }
         hasher.combine(sum)
@@ -182,20 +196,29 @@ extension ZenValue {
     func zenMerged(with patch: ZenValue) -> ZenValue {
         switch patch {
         case .array: return patch
-        case .object: return ZenValue.mergeInner(self, patch)
+        case .object:
+            // Merging into an empty object gives the patch itself (no copy).
+            if case .object(let o) = self, o.isEmpty { return patch }
+            return ZenValue.mergeInner(self, patch)
         default: return self
         }
     }
 
     static func mergeInner(_ doc: ZenValue, _ patch: ZenValue) -> ZenValue {
         guard case .object(var d) = doc, case .object(let p) = patch else { return patch }
-        for i in p.keys.indices {
-            let key = p.keys[i]
-            let value = p.values[i]
-            if case .null = value {
-                d[key] = nil
+        for e in p.entries {
+            if case .null = e.value {
+                d[e.key] = nil
+            } else if let i = d.index(of: e.key) {
+                switch (d.entries[i].value, e.value) {
+                case (.object, .object):
+                    let inner = d.take(i)
+                    d.put(i, mergeInner(inner, e.value))
+                default:
+                    d.put(i, e.value)
+                }
             } else {
-                d[key] = mergeInner(d[key] ?? .null, value)
+                d.appendNew(e.key, e.value)
             }
         }
         return .object(d)
@@ -206,29 +229,30 @@ extension ZenValue {
     mutating func dotInsert(_ path: [String], _ value: ZenValue) {
         guard case .object(var o) = self else { return }
         self = .null  // release the reference so `o` is uniquely owned
-        ZenValue.dotInsert(&o, path[...], value)
+        ZenValue.dotInsert(&o, path, 0, value)
         self = .object(o)
     }
 
     static func dotInsert(_ o: inout ZenObject, _ path: ArraySlice<String>, _ value: ZenValue) {
-        guard let head = path.first else { return }
-        if path.count == 1 {
-            o[head] = value
+        dotInsert(&o, Array(path), 0, value)
+    }
+
+    static func dotInsert(_ o: inout ZenObject, _ path: [String], _ at: Int, _ value: ZenValue) {
+        guard at < path.count else { return }
+        let head = path[at]
+        if at == path.count - 1 {
+            if let i = o.index(of: head) { o.put(i, value) } else { o.appendNew(head, value) }
             return
         }
-        let existing = o[head]
-        switch existing {
-        case .object(var inner)?:
-            o[head] = .null
-            dotInsert(&inner, path.dropFirst(), value)
-            o[head] = .object(inner)
-        case nil:
-            var inner = ZenObject()
-            dotInsert(&inner, path.dropFirst(), value)
-            o[head] = .object(inner)
-        default:
-            // zen-engine stops when an intermediate value is not an object.
-            return
+        if let i = o.index(of: head) {
+            guard case .object = o.entries[i].value else { return }  // zen-engine stops at a non-object
+            guard case .object(var inner) = o.take(i) else { return }
+            dotInsert(&inner, path, at + 1, value)
+            o.put(i, .object(inner))
+        } else {
+            var inner = ZenObject(minimumCapacity: 2)
+            dotInsert(&inner, path, at + 1, value)
+            o.appendNew(head, .object(inner))
         }
     }
 }
