@@ -30,8 +30,8 @@ public enum Money {
     /// Two decimals for an amount in fen: 123450 → "1234.50", -300 → "-3.00".
     public static func string(fen: Int64) -> String {
         var magnitude = fen.magnitude
-        // At most 19 digits, a point and a sign: write ASCII backwards into a stack buffer; short results then
-        // become small (inline) strings without a heap allocation.
+        // Write ASCII backwards into a stack buffer (at most 19 digits, a point and a sign), then copy it out; up
+        // to 15 bytes the result is a small (inline) string, without a heap allocation.
         var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)
         return withUnsafeMutableBytes(of: &scratch) { bytes in
             var index = bytes.count
@@ -42,7 +42,7 @@ public enum Money {
                     bytes[index] = UInt8(ascii: ".")
                 }
                 index -= 1
-                bytes[index] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                bytes[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
                 magnitude /= 10
                 digits += 1
             } while magnitude > 0 || digits < 3
@@ -50,7 +50,12 @@ public enum Money {
                 index -= 1
                 bytes[index] = UInt8(ascii: "-")
             }
-            return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[index...]), as: UTF8.self)
+            let count = bytes.count - index
+            let start = index
+            return String(unsafeUninitializedCapacity: count) { target in
+                for i in 0..<count { target[i] = bytes[start + i] }
+                return count
+            }
         }
     }
 
