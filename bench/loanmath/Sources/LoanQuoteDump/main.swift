@@ -13,7 +13,9 @@ while let line = readLine() {
         let rows = s.installments.map {
             "[\"\($0.dueDate.iso)\",\"\(Money.string($0.principal))\",\"\(Money.string($0.interest))\",\"\(Money.string($0.payment))\",\"\(Money.string($0.remainingPrincipal))\"]"
         }
-        print("{\"rows\":[\(rows.joined(separator: ","))],\"totalInterest\":\"\(Money.string(s.totalInterest))\",\"totalPayment\":\"\(Money.string(s.totalPayment))\",\"apr\":\"\(Money.string(s.apr))\"}")
+        print(
+            "{\"rows\":[\(rows.joined(separator: ","))],\"totalInterest\":\"\(Money.string(s.totalInterest))\",\"totalPayment\":\"\(Money.string(s.totalPayment))\",\"apr\":\"\(Money.string(s.apr))\"}"
+        )
     } catch {
         print("{\"error\":\"\(error.field)/\(error.code)\"}")
     }
