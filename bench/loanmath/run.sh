@@ -68,7 +68,7 @@ us = lambda ns: f"{ns / 1000:,.2f} µs" if ns >= 1000 else f"{ns:,.0f} ns"
 rows = []
 for label, what in [("12", "12-month schedule (100,000.00 at 12%)"), ("360", "360-month schedule (1,000,000.00 at 4.9%)")]:
     rows.append((what + ", equal installments", s[f"schedule{label}_ns"], p[f"schedule{label}_ns"]))
-    rows.append((f"{label}-month quote: schedule + every date and amount as a string (`Money.string(fen:)`)", s[f"quote{label}_ns"], p[f"quote{label}_ns"]))
+    rows.append((f"{label}-month quote: schedule + every date and amount as a string (`LoanQuoteDocument`)", s[f"quote{label}_ns"], p[f"quote{label}_ns"]))
     rows.append((f"{label}-month quote, strings through the Decimal accessors (`Money.string(row.principal)`)", s[f"quoteDecimal{label}_ns"], p[f"quote{label}_ns"]))
     rows.append((f"APR solve, {label} payments, with fee", s[f"apr{label}_ns"], p[f"apr{label}_ns"]))
 agree = all(s[k] == p[k] for k in s if not k.endswith("_ns"))

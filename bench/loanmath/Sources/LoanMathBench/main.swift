@@ -49,18 +49,6 @@ func renderViaDecimal(_ s: RepaymentSchedule) -> Int {
     return length &+ Money.string(s.totalInterest).utf8.count &+ Money.string(s.apr).utf8.count
 }
 
-/// ... or straight from the integer fen (`Money.string(fen: row.principalFen)`, the fast way).
-func renderViaFen(_ s: RepaymentSchedule) -> Int {
-    var length = 0
-    for row in s.installments {
-        length &+= row.dueDate.iso.utf8.count
-        length &+= Money.string(fen: row.principalFen).utf8.count &+ Money.string(fen: row.interestFen).utf8.count
-        length &+= Money.string(fen: row.paymentFen).utf8.count
-        length &+= Money.string(fen: row.remainingPrincipalFen).utf8.count
-    }
-    return length &+ Money.string(fen: s.totalInterestFen).utf8.count &+ Money.string(s.apr).utf8.count
-}
-
 // `LoanMathBench --repeat NAME COUNT` only repeats one operation (for instruction counts under callgrind).
 let arguments = CommandLine.arguments
 if arguments.count == 4, arguments[1] == "--repeat", let count = Int(arguments[3]) {
@@ -71,7 +59,7 @@ if arguments.count == 4, arguments[1] == "--repeat", let count = Int(arguments[3
     for _ in 0..<count {
         switch arguments[2] {
         case "schedule12", "schedule360": blackHole(try! LoanCalculator.schedule(for: terms))
-        case "quote12", "quote360": blackHole(renderViaFen(try! LoanCalculator.schedule(for: terms)))
+        case "quote12", "quote360": blackHole(LoanQuoteDocument(try! LoanCalculator.schedule(for: terms)))
         default: blackHole(LoanCalculator.aprHundredthsOfPercent(netDisbursedFen: net, monthlyPaymentsFen: payments))
         }
     }
@@ -87,7 +75,7 @@ for (label, terms) in [("12", q12), ("360", q360)] {
     checks["totalInterest\(label)"] = Money.string(schedule.totalInterest)
     results["schedule\(label)"] = nanosecondsPerOperation { blackHole(try! LoanCalculator.schedule(for: terms)) }
     results["quote\(label)"] = nanosecondsPerOperation {
-        blackHole(renderViaFen(try! LoanCalculator.schedule(for: terms)))
+        blackHole(LoanQuoteDocument(try! LoanCalculator.schedule(for: terms)))
     }
     results["quoteDecimal\(label)"] = nanosecondsPerOperation {
         blackHole(renderViaDecimal(try! LoanCalculator.schedule(for: terms)))
