@@ -51,7 +51,6 @@ public struct LoanTerms: Sendable, Equatable {
 
     /// Limits a calculator needs. The regulatory caps (200,000 online, interest-first ≤ 12 months) belong to the
     /// credit policy, not here. Field names are the API's JSON keys.
-    public static let principalRange = "0.01...100000000.00"
     public static let maximumPrincipalFen: Int64 = 10_000_000_000
     public static let termRange = 1...360
     public static let maximumAnnualRatePercent: Decimal = 36

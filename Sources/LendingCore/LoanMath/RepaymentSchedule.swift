@@ -36,14 +36,14 @@ public struct ScheduledInstallment: Sendable, Equatable {
     public var remainingPrincipal: Decimal { Money.decimal(fen: remainingPrincipalFen) }
 }
 
-/// A loan's full repayment plan with its totals and APR.
+/// A loan's full repayment plan with its totals and APR (immutable: the totals always match the rows).
 public struct RepaymentSchedule: Sendable, Equatable {
-    public var terms: LoanTerms
-    public var installments: [ScheduledInstallment]
-    public var totalInterestFen: Int64
-    public var totalPaymentFen: Int64
+    public let terms: LoanTerms
+    public let installments: [ScheduledInstallment]
+    public let totalInterestFen: Int64
+    public let totalPaymentFen: Int64
     /// APR in hundredths of a percent (1268 means 12.68%).
-    public var aprHundredthsOfPercent: Int64
+    public let aprHundredthsOfPercent: Int64
 
     public init(terms: LoanTerms, installments: [ScheduledInstallment], aprHundredthsOfPercent: Int64) {
         self.terms = terms
