@@ -270,6 +270,8 @@ def test_every_operation_has_an_example_and_every_example_matches_its_schema():
                 media = resolve(response).get("content", {}).get("application/json")
                 if template == "/openapi.json":
                     continue
+                if media is None and resolve(response).get("content"):
+                    continue  # a download (PDF, CMS signature, PEM): its schema is the media type, no JSON example
                 assert media and "example" in media, f"{method} {template} {status}: no example"
                 validate(media["example"], pointer(*base, "content", "application/json", "schema"))
             if template.startswith("/api/v1/"):
@@ -285,7 +287,12 @@ def documented_operations():
 
 
 def concrete(template):
-    return template.replace("{applicationID}", str(uuid.uuid4()))
+    """The path with a fresh UUID for every path parameter."""
+    return re.sub(r"\{\w+\}", lambda _: str(uuid.uuid4()), template)
+
+
+def secured(op):
+    return bool(op.get("security", doc().get("security")))
 
 
 ROUTE_404 = {}
@@ -312,26 +319,27 @@ def test_every_documented_operation_exists_on_the_server():
         answer = call(method, concrete(template), body=body)
         assert not is_route_404(answer), f"{method} {template} is documented but the server has no such route: {answer}"
         assert answer.status < 500, f"{method} {template}: {answer}"
-        if template.startswith(APP):
-            # Application routes need the session token; without one they answer 401 in the documented shape.
+        if secured(operation(method, template)):
+            # Routes that need the session token answer 401 without one, in the documented shape.
             expect_error(answer, method, template, status=401)
 
 
 def swift_routes():
-    """The /api/v1 routes the controllers registered in routes.swift declare (method, OpenAPI path)."""
+    """The /api/v1 routes that the route collections registered in routes.swift declare (method, OpenAPI path)."""
     routes_swift = (ROOT / "Sources" / "App" / "routes.swift").read_text("utf-8")
-    api_group = re.search(r"let (\w+) = app\.grouped\(\"api\", \"v1\"\)", routes_swift)
-    assert api_group, "routes.swift no longer groups /api/v1 as expected: update this parser"
-    collections = re.findall(rf"{api_group.group(1)}\.register\(collection: (\w+)\(", routes_swift)
-    assert collections, "no controllers registered under /api/v1"
+    prefixes = {"app": []}
+    for var, args in re.findall(r"let (\w+) = app\.grouped\((.*)\)", routes_swift):
+        prefixes[var] = re.findall(r'"([^"]*)"', args)
+    collections = re.findall(r"(\w+)\.register\(collection: (\w+)\(", routes_swift)
+    assert any(prefixes.get(var) == ["api", "v1"] for var, _ in collections), "no controllers registered under /api/v1: update this parser"
     sources = {p: p.read_text("utf-8") for p in (ROOT / "Sources" / "App").rglob("*.swift")}
     found = set()
-    for name in collections:
+    for var, name in collections:
         text = next((t for t in sources.values() if re.search(rf"struct {name}\s*:\s*RouteCollection", t)), None)
         assert text, f"cannot find {name}"
         boot = text[text.index("func boot(routes: RoutesBuilder)"):]
         boot = boot[: boot.index("\n    }\n")]
-        groups = {"routes": []}
+        groups = {"routes": prefixes.get(var, [])}
         for line in boot.splitlines():
             line = line.strip()
             m = re.match(r"let (\w+) = (\w+)\.grouped\((.*)\)$", line)
@@ -347,8 +355,9 @@ def swift_routes():
                     continue
                 method, args = m.group(2).upper(), m.group(3)
             segments = groups[m.group(1)] + re.findall(r'"([^"]*)"', args.split("use:")[0].split("body:")[0])
-            path = "/api/v1/" + "/".join("{" + s[1:] + "}" if s.startswith(":") else s for s in segments)
-            found.add((method, path.rstrip("/")))
+            path = "/" + "/".join("{" + s[1:] + "}" if s.startswith(":") else s for s in segments)
+            if path.startswith("/api/v1/"):
+                found.add((method, path.rstrip("/")))
     return found
 
 
@@ -374,7 +383,7 @@ def test_every_api_route_of_the_controllers_is_documented():
     api_documented = {op for op in documented_operations() if op[1].startswith("/api/v1/")}
     stale = api_documented - routes
     assert not stale, f"documented but not registered by any controller: {sorted(stale)}"
-    assert documented_operations() == EXPECTED_OPERATIONS
+    assert EXPECTED_OPERATIONS <= documented_operations(), f"not documented: {sorted(EXPECTED_OPERATIONS - documented_operations())}"
 
 
 # ---------------------------------------------------------------- 3 + 4. the journey, with bad input at every step
@@ -466,11 +475,13 @@ def test_walk_1_phone_and_sms_code_start_an_application():
 def test_application_routes_need_the_token_and_answer_404_for_another_id():
     require_walk("id_card")
     for method, template in sorted(documented_operations()):
-        if not template.startswith(APP):
+        if not secured(operation(method, template)):
             continue
         body = {} if method in ("POST", "PUT") else None
-        expect_error(call(method, app_path(template), body=body), method, template, status=401)
-        expect_error(call(method, app_path(template), body=body, token="not-a-token"), method, template, status=401)
+        expect_error(call(method, concrete(template), body=body), method, template, status=401)
+        expect_error(call(method, concrete(template), body=body, token="not-a-token"), method, template, status=401)
+        if not template.startswith(APP):
+            continue
         other = call(method, app_path(template, str(uuid.uuid4())), body=body, token=J.token)
         assert expect_error(other, method, template, status=404)["code"] == "not_found"
         assert not is_route_404(other)
