@@ -430,6 +430,7 @@ def require_walk(step):
 
 
 def test_walk_1_phone_and_sms_code_start_an_application():
+    start_background_walks()  # P08 and P11 walk meanwhile, so their SMS waits overlap P01's
     J.phone = os.environ.get("YIDAI_API_TEST_PHONE") or fresh_phone()
     J.codes = CodeBox(J.phone)
     op, template = "POST", "/api/v1/sms-codes"
@@ -744,6 +745,73 @@ def test_p04_fails_liveness_three_times_then_the_face_step_is_locked():
     assert result["application"]["stopped"]["step"] == "face" and result["application"]["stopped"].get("retryAfter"), result
     error = expect_error(call("POST", app_path(template, application_id), {"simulate": True}, token=token), "POST", template)
     assert error["code"] in ("face_locked", "application_stopped"), error
+
+
+# ---------------------------------------------------------------- P08 declined, P11 referred (walked in the background)
+
+# key: (test debit card from the sandbox, declared income, expected outcome), from domain.md's sandbox table
+BACKGROUND_PERSONS = {"P08": ("6222020200110000805", "9000", "declined"), "P11": ("6222020200110001100", "12000", "referred")}
+BACKGROUND = {}
+
+
+def walk_to_decision(person, card, income):
+    """Walks a sandbox person to the decision, validating every answer; returns the decided application."""
+    phone = fresh_phone()
+    codes = CodeBox(phone)
+    check(call("POST", "/api/v1/sms-codes", {"phone": phone}), "POST", "/api/v1/sms-codes", 202)
+    codes.sent()
+    session = check(call("POST", "/api/v1/sessions", {"phone": phone, "code": codes.newest()}), "POST", "/api/v1/sessions", 201)
+    token, application_id = session["token"], session["application"]["id"]
+
+    def step(method, sub, body=None, status=200):
+        return check(call(method, app_path(APP + sub, application_id), body, token=token), method, APP + sub, status)
+
+    check(upload_and_confirm(token, application_id, person), "POST", APP + "/id-card/confirm", 200)
+    assert step("POST", "/face", {"simulate": True})["passed"] is True
+    codes.wait_for_resend()
+    step("POST", "/bank-card", {"cardNumber": card}, 202)
+    codes.sent()
+    step("POST", "/bank-card/confirm", {"code": codes.newest()})
+    text = step("GET", "/credit-authorization")
+    codes.wait_for_resend()
+    step("POST", "/credit-authorization/sms-code", None, 202)
+    codes.sent()
+    step("POST", "/credit-authorization", {"version": text["version"], "sha256": text["sha256"], "agree": True, "code": codes.newest()})
+    step("PUT", "/about-you", dict(ABOUT_YOU, monthlyIncome=income))
+    return step("POST", "/decision")
+
+
+def start_background_walks():
+    import threading
+
+    def run(person):
+        try:
+            BACKGROUND[person] = walk_to_decision(person, *BACKGROUND_PERSONS[person][:2])
+        except BaseException as error:  # reported by the test that waits for it
+            BACKGROUND[person] = error
+
+    for person in BACKGROUND_PERSONS:
+        if person not in BACKGROUND and f"{person}-thread" not in BACKGROUND:
+            thread = threading.Thread(target=run, args=(person,), daemon=True)
+            BACKGROUND[f"{person}-thread"] = thread
+            thread.start()
+
+
+@pytest.mark.parametrize("person", sorted(BACKGROUND_PERSONS))
+def test_declined_and_referred_decisions_match_the_document(person):
+    start_background_walks()
+    BACKGROUND[f"{person}-thread"].join(timeout=300)
+    result = BACKGROUND.get(person)
+    if isinstance(result, BaseException):
+        raise result
+    assert result is not None, f"{person}'s walk did not finish"
+    expected = BACKGROUND_PERSONS[person][2]
+    assert result["state"] == expected and result["decision"]["outcome"] == expected, result
+    assert result["nextStep"] == "done"
+    assert "creditLimit" not in result["decision"] or result["decision"]["creditLimit"] is None
+    if expected == "declined":
+        reasons = result["decision"]["reasons"]
+        assert reasons and all(r["message"] and r["message"] != r["code"] for r in reasons), reasons
 
 
 # ---------------------------------------------------------------- 5. loan quotes
