@@ -1,10 +1,33 @@
 import Foundation
 
 /// Names a node while it is compiled, so every refusal says where it comes from.
+/// Collects what the loader tolerated the way zen-engine does (e.g. a table cell that does not parse
+/// never matches), so callers can show it.
+final class DecisionLoadWarnings {
+    var messages: [String] = []
+}
+
 struct DecisionNodeInfo {
     let id: String
     let name: String
     let type: String
+    var warnings = DecisionLoadWarnings()
+
+    func warn(_ message: String) { warnings.messages.append("node '\(name)' (\(type)): \(message)") }
+
+    /// Compiles a table cell or switch condition. zen-engine treats one that does not parse as
+    /// "never true"; this does the same and records a warning. An unknown function is refused.
+    func compileTolerant(_ source: String, unary: Bool, what: String) throws(DecisionLoadError) -> ZExpr? {
+        do {
+            return try ZenCompiler.compile(source, mode: unary ? .unary : .standard)
+        } catch {
+            if let name = error.unknownFunction {
+                throw self.error(feature: "function \(name)", "\(what): unknown function `\(name)` in `\(source)`")
+            }
+            warn("\(what): `\(source)` does not parse (\(error.message)); like zen-engine, it never matches")
+            return nil
+        }
+    }
 
     func error(feature: String, _ message: String) -> DecisionLoadError {
         DecisionLoadError(nodeName: name, nodeType: type, feature: feature, message: message)
@@ -105,7 +128,8 @@ final class SwitchNodeProgram {
             if condition.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
                 statements.append((id, nil))
             } else {
-                statements.append((id, try node.compileStandard(condition, what: "switch condition")))
+                let compiled = try node.compileTolerant(condition, unary: false, what: "switch condition")
+                statements.append((id, compiled ?? ZConst(.null)))
             }
         }
         self.statements = statements
@@ -155,6 +179,7 @@ final class DecisionGraphProgram: @unchecked Sendable {
     var usesNodes = false
     /// Whether any expression can make a date (only `d(...)` does); results then need date-to-text.
     var usesDates = false
+    var warnings = DecisionLoadWarnings()
     /// For graphs without switch nodes the walk never changes: the nodes in evaluation order.
     var staticOrder: [Int]?
     var staticEnding: [Int]?
@@ -166,6 +191,7 @@ final class DecisionGraphProgram: @unchecked Sendable {
 /// Loads and compiles JDM graphs (GoRules JSON Decision Model).
 struct DecisionGraphLoader {
     let loader: (String) throws -> Data
+    let warnings = DecisionLoadWarnings()
     var cache: [String: DecisionGraphProgram] = [:]
     var loading: [String] = []
 
@@ -190,6 +216,7 @@ struct DecisionGraphLoader {
         }
         let program = DecisionGraphProgram()
         var infos: [DecisionNodeInfo] = []
+        program.warnings = warnings
         var nodeObjects: [ZenObject] = []
         var indexById: [String: Int] = [:]
         for item in nodeList {
@@ -204,7 +231,7 @@ struct DecisionGraphLoader {
                 throw DecisionLoadError(nodeName: name, feature: "node type", message: "node '\(name)' has no type")
             }
             indexById[id] = infos.count
-            infos.append(DecisionNodeInfo(id: id, name: name, type: type))
+            infos.append(DecisionNodeInfo(id: id, name: name, type: type, warnings: warnings))
             nodeObjects.append(n)
         }
         for item in edgeList {
@@ -343,6 +370,10 @@ struct DecisionGraphLoader {
 public struct DecisionGraph: Sendable {
     let program: DecisionGraphProgram
 
+    /// What the loader tolerated as zen-engine does (for instance a table cell that does not parse,
+    /// which never matches). Empty for a clean graph.
+    public var warnings: [String] { program.warnings.messages }
+
     /// Compiles a graph. `loader` returns the JSON of a sub-decision by its key (e.g. "sub.json").
     public init(json: Data, loader: (String) throws -> Data) throws(DecisionLoadError) {
         let value: ZenValue
@@ -379,12 +410,18 @@ public struct DecisionGraph: Sendable {
         }
     }
 
-    public func evaluate(_ input: ZenValue, trace: Bool = false) throws(DecisionEvaluationError) -> DecisionResult {
+    /// Evaluates the graph on `input`. `now` is the clock that `d()`, `date('now')`, `isToday()` read
+    /// (LendingCore never reads the wall clock itself); without it those expressions fail.
+    public func evaluate(_ input: ZenValue, trace: Bool = false, now: Date? = nil) throws(DecisionEvaluationError)
+        -> DecisionResult
+    {
+        let clock = now.map(ZenClock.millis)
         if !trace, program.staticOrder != nil, !program.usesDates, !program.usesNodes {
-            // The common case: a fixed walk, no trace; no runner object needed.
-            return DecisionResult(output: try DecisionGraphRunner.runStatic(program, input, depth: 0), trace: nil)
+            // The common case: a fixed walk, no trace.
+            return DecisionResult(output: try DecisionGraphRunner.runStatic(program, input, depth: 0, now: clock), trace: nil)
         }
         let runner = DecisionGraphRunner(program: program, trace: trace, depth: 0, parentNodes: nil)
+        runner.now = clock
         var output = try runner.run(input)
         if program.usesNodes { output = DecisionGraphRunner.clean(output) }
         if program.usesDates { output = ZenDate.externalize(output) }

@@ -8,6 +8,8 @@ final class DecisionGraphRunner {
     let trace: Bool
     let depth: Int
     let parentNodes: ZenValue?
+    /// The evaluation's clock (ms since 1970, UTC), when the caller allows reading time.
+    var now: Int64?
 
     // The walk's state; only allocated for graphs whose walk depends on data (switch nodes).
     var edgeAlive: [Bool] = []
@@ -134,7 +136,7 @@ final class DecisionGraphRunner {
             let node = program.nodes[n]
             if case .switchNode(let sw) = node.kind, !visitedSwitch[n] {
                 let input = incomingData(n)
-                let env = ZenEnv(input)
+                let env = ZenEnv(input, now: now)
                 if let nodes = nodesContext() { env.setLocal("$nodes", nodes) }
                 var valid: [String] = []
                 for s in sw.statements {
@@ -189,10 +191,11 @@ final class DecisionGraphRunner {
     }
 
     /// A graph whose walk is fixed (no switch), evaluated without a runner object.
-    static func runStatic(_ program: DecisionGraphProgram, _ input: ZenValue, depth: Int) throws(DecisionEvaluationError)
-        -> ZenValue
+    static func runStatic(_ program: DecisionGraphProgram, _ input: ZenValue, depth: Int, now: Int64?)
+        throws(DecisionEvaluationError) -> ZenValue
     {
         let runner = DecisionGraphRunner(program: program, trace: false, depth: depth, parentNodes: nil)
+        runner.now = now
         return try runner.run(input)
     }
 
@@ -251,7 +254,7 @@ final class DecisionGraphRunner {
             var allMatched: [Int] = []
             var traces: [ZenValue] = []
             output = try transformed(node, transform, input, nodes) { (value) throws(DecisionEvaluationError) in
-                let outcome = table.evaluate(value, nodes: nodes, trace: trace)
+                let outcome = table.evaluate(value, nodes: nodes, trace: trace, now: now)
                 if trace {
                     allMatched.append(contentsOf: outcome.matched)
                     traces.append(outcome.traceData)
@@ -267,7 +270,7 @@ final class DecisionGraphRunner {
             let nodes = nodesContext()
             var traces: [ZenValue] = []
             output = try transformed(node, transform, input, nodes) { (value) throws(DecisionEvaluationError) in
-                let env = ZenEnv(value)
+                let env = ZenEnv(value, now: now)
                 if let nodes { env.setLocal("$nodes", nodes) }
                 var result = ZenObject(minimumCapacity: program.items.count)
                 var dollar: ZenObject?
@@ -297,6 +300,7 @@ final class DecisionGraphRunner {
             var subTraces: [ZenValue] = []
             output = try transformed(node, transform, input, nodes) { (value) throws(DecisionEvaluationError) in
                 let runner = DecisionGraphRunner(program: sub, trace: trace, depth: depth + 1, parentNodes: nodes)
+                runner.now = now
                 do throws(DecisionEvaluationError) {
                     let r = try runner.run(value)
                     if trace { subTraces.append(DecisionResult(output: r, trace: runner.traces).traceJSON()) }
@@ -329,7 +333,7 @@ final class DecisionGraphRunner {
         if t.isIdentity { return try handle(input) }
         var value = input
         if let field = t.inputField {
-            let env = ZenEnv(input)
+            let env = ZenEnv(input, now: now)
             if let nodes { env.setLocal("$nodes", nodes) }
             do { value = try field.eval(env) } catch {
                 throw self.error(node, "Failed to evaluate expression: \(error.message)")

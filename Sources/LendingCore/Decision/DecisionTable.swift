@@ -210,6 +210,8 @@ final class DecisionTableProgram {
         let name: String
         let fieldSource: String?
         let field: ZExpr?
+        /// The field does not parse: zen-engine fails every non-empty cell of the column.
+        let broken: Bool
     }
 
     struct Output {
@@ -292,10 +294,11 @@ final class DecisionTableProgram {
             let name = o["name"]?.stringValue ?? ""
             var fieldSource: String?
             if case .string(let f)? = o["field"], !f.trimmingCharacters(in: .whitespaces).isEmpty { fieldSource = f }
-            let field = try fieldSource.map { (f) throws(DecisionLoadError) in
-                try node.compileStandard(f, what: "input column '\(name)' field")
+            var field: ZExpr?
+            if let f = fieldSource {
+                field = try node.compileTolerant(f, unary: false, what: "input column '\(name)' field")
             }
-            inputs.append(Input(id: id, name: name, fieldSource: fieldSource, field: field))
+            inputs.append(Input(id: id, name: name, fieldSource: fieldSource, field: field, broken: fieldSource != nil && field == nil))
         }
         var outputs: [Output] = []
         for item in outputList {
@@ -340,20 +343,20 @@ final class DecisionTableProgram {
                     continue
                 }
                 sources.append(text)
-                if input.field == nil {
-                    cells.append(.standard(try node.compileStandard(text, what: "rule \(index + 1) condition")))
-                } else {
-                    let parsed: ZenNode
-                    do { parsed = try ZenParser.parse(text, mode: .unary) } catch {
-                        throw node.error(
-                            feature: "expression",
-                            "rule \(index + 1), column '\(input.name)': cannot read `\(text)`: \(error.message)")
-                    }
-                    if let fast = ZenFastCell.from(parsed, source: text) {
+                let what = "rule \(index + 1), column '\(input.name)'"
+                if input.broken {
+                    cells.append(.standard(ZConst(.null)))
+                } else if input.field == nil {
+                    let compiled = try node.compileTolerant(text, unary: false, what: what)
+                    cells.append(.standard(compiled ?? ZConst(.null)))
+                } else if let compiled = try node.compileTolerant(text, unary: true, what: what) {
+                    if let parsed = try? ZenParser.parse(text, mode: .unary), let fast = ZenFastCell.from(parsed, source: text) {
                         cells.append(.fast(fast))
                     } else {
-                        cells.append(.unary(try node.compileUnary(text, what: "rule \(index + 1), column '\(input.name)'")))
+                        cells.append(.unary(compiled))
                     }
+                } else {
+                    cells.append(.standard(ZConst(.null)))
                 }
             }
             var outs: [ZExpr?] = []
@@ -362,7 +365,9 @@ final class DecisionTableProgram {
                     outs.append(nil)
                     continue
                 }
-                outs.append(try node.compileStandard(text, what: "rule \(index + 1) output"))
+                // zen-engine skips a row whose output does not parse.
+                outs.append(
+                    try node.compileTolerant(text, unary: false, what: "rule \(index + 1) output") ?? ZFail())
                 if ZenCompiler.mayReadDollar(text) { readsDollar = true }
             }
             rules.append(
@@ -476,8 +481,8 @@ final class DecisionTableProgram {
         let traceData: ZenValue
     }
 
-    func evaluate(_ input: ZenValue, nodes: ZenValue?, trace: Bool) -> Outcome {
-        let env = ZenEnv(input)
+    func evaluate(_ input: ZenValue, nodes: ZenValue?, trace: Bool, now: Int64? = nil) -> Outcome {
+        let env = ZenEnv(input, now: now)
         if let nodes { env.setLocal("$nodes", nodes) }
         var columns: [Column] = []
         columns.reserveCapacity(inputs.count)

@@ -110,7 +110,11 @@ struct ZenCompiler {
         case .call(let name, let args):
             return try compileCall(name, args)
         case .method(let name, let this, let args):
-            guard let arity = ZenDateFunctions.methodArity[name] else { throw fail("unknown method `\(name)`") }
+            guard let arity = ZenDateFunctions.methodArity[name] else {
+                var e = fail("unknown method `\(name)`")
+                e.unknownFunction = name
+                throw e
+            }
             guard args.count >= arity.0 && args.count <= arity.1 else {
                 throw fail("invalid number of arguments for method `\(name)`")
             }
@@ -160,11 +164,16 @@ struct ZenCompiler {
             guard args.count == 2 else { throw fail("invalid number of arguments for `\(name)`") }
             return ZClosureCall(kind, try compile(args[0]), try compile(args[1]))
         }
-        guard let entry = ZenFunctionTable.entry(name) else { throw fail("unknown function `\(name)`") }
+        guard let entry = ZenFunctionTable.entry(name) else {
+            var e = fail("unknown function `\(name)`")
+            e.unknownFunction = name
+            throw e
+        }
         guard args.count >= entry.minArgs && args.count <= entry.maxArgs else {
             throw fail("invalid number of arguments for `\(name)`")
         }
         let compiled = try args.map { (a) throws(ZenSyntaxError) in try compile(a) }
+        if let clock = entry.clock { return ZClockCall(name, compiled, clock) }
         if compiled.count == 1, let f1 = entry.unary {
             return ZCall1(name, compiled[0], f1)
         }
@@ -188,8 +197,9 @@ public struct ZenExpression: @unchecked Sendable {
     }
 
     /// Evaluates against a context (normally an object); errors are zen-engine's runtime errors.
-    public func evaluate(_ context: ZenValue) throws -> ZenValue {
-        let env = ZenEnv(context)
+    /// `now` is the clock for `d()`, `date('now')` and friends; without it they fail.
+    public func evaluate(_ context: ZenValue, now: Date? = nil) throws -> ZenValue {
+        let env = ZenEnv(context, now: now.map(ZenClock.millis))
         return ZenDate.externalize(try root.eval(env))
     }
 
@@ -209,8 +219,8 @@ public struct ZenUnaryExpression: @unchecked Sendable {
     }
 
     /// True when the cell accepts `value`. `context` supplies other names the cell may read.
-    public func test(_ value: ZenValue, context: ZenValue = .object(ZenObject())) throws -> Bool {
-        let env = ZenEnv(context)
+    public func test(_ value: ZenValue, context: ZenValue = .object(ZenObject()), now: Date? = nil) throws -> Bool {
+        let env = ZenEnv(context, now: now.map(ZenClock.millis))
         env.setLocal("$", value)
         guard case .bool(let b) = try root.eval(env) else {
             throw ZenEvaluationError("Value cast error")
@@ -221,5 +231,11 @@ public struct ZenUnaryExpression: @unchecked Sendable {
     func run(_ env: ZenEnv) throws(ZenEvaluationError) -> Bool {
         guard case .bool(let b) = try root.eval(env) else { throw ZenEvaluationError("Value cast error") }
         return b
+    }
+}
+
+enum ZenClock {
+    static func millis(_ date: Date) -> Int64 {
+        Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
     }
 }

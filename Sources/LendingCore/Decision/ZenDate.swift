@@ -75,15 +75,17 @@ struct ZenDate: Comparable, Hashable {
     }
 
     /// zen-engine's `d(value)` parsing in UTC.
-    static func parse(_ v: ZenValue) throws(ZenEvaluationError) -> ZenDate {
+    static func parse(_ v: ZenValue, now: Int64? = nil) throws(ZenEvaluationError) -> ZenDate {
         switch v {
         case .number(let n):
             guard let ms = ZenNumber.toInt(n) else { return ZenDate(millis: nil) }
             return ZenDate(millis: Int64(ms))
         case .string(let s):
             if let ms = parseText(s) { return ZenDate(millis: ms) }
-            if s == "now" || s.contains("/") || s == "UTC" {
-                throw ZenEvaluationError("dates relative to the current time are not supported")
+            // zen-engine reads a time zone name as "now in that zone" (shown here in UTC).
+            if s.contains("/") || s == "UTC" || s == "GMT" {
+                guard let now else { throw ZenEvaluationError.noClock }
+                return ZenDate(millis: now)
             }
             return ZenDate(millis: nil)
         case .object(let o):
@@ -113,6 +115,7 @@ struct ZenDate: Comparable, Hashable {
         var mi = 0
         var sec = 0
         var ms = 0
+        var offsetMinutes = 0
         if b.count == 10 {
             // date only
         } else if b.count >= 16 && (b[10] == 32 || b[10] == 84 || b[10] == 116) {
@@ -147,14 +150,15 @@ struct ZenDate: Comparable, Hashable {
                     }
                     ms = frac
                 }
-                // Offset: Z or ±HH:MM — zen-engine keeps the local time and drops the offset.
+                // Offset: Z or ±HH:MM, applied (zen-engine 2.1.3 shows the instant in UTC).
                 guard i < b.count else { return nil }
                 if b[i] == 90 || b[i] == 122 {
                     i += 1
                 } else if b[i] == 43 || b[i] == 45 {
-                    guard num(i + 1, 2) != nil, i + 3 < b.count, b[i + 3] == 58, num(i + 4, 2) != nil else {
+                    guard let oh = num(i + 1, 2), i + 3 < b.count, b[i + 3] == 58, let om = num(i + 4, 2) else {
                         return nil
                     }
+                    offsetMinutes = (oh * 60 + om) * (b[i] == 43 ? 1 : -1)
                     i += 6
                 } else {
                     return nil
@@ -167,7 +171,7 @@ struct ZenDate: Comparable, Hashable {
             return nil
         }
         let days = ZenCivil.daysFromCivil(y, mo, d)
-        return (Int64(days) * 86_400 + Int64(h * 3600 + mi * 60 + sec)) * 1000 + Int64(ms)
+        return (Int64(days) * 86_400 + Int64(h * 3600 + mi * 60 + sec) - Int64(offsetMinutes * 60)) * 1000 + Int64(ms)
     }
 }
 
@@ -371,15 +375,16 @@ enum ZenDateFunctions {
         "isToday": (0, 0), "isTomorrow": (0, 0), "isLeapYear": (0, 0),
     ]
 
-    static func d(_ args: [ZenValue]) throws(ZenEvaluationError) -> ZenValue {
+    static func d(_ args: [ZenValue], now: Int64?) throws(ZenEvaluationError) -> ZenValue {
         guard let first = args.first else {
-            throw ZenEvaluationError("d() without arguments reads the clock, which decisions do not do")
+            guard let now else { throw ZenEvaluationError.noClock }
+            return ZenDate(millis: now).value
         }
         if args.count > 1 {
             guard case .string(let tz) = args[1] else { throw ZenEvaluationError("Argument on 1 is not a string") }
             guard tz == "UTC" || tz == "Etc/UTC" else { throw ZenEvaluationError("only the UTC time zone is supported") }
         }
-        return try ZenDate.parse(first).value
+        return try ZenDate.parse(first, now: now).value
     }
 
     static func unit(_ v: ZenValue) throws(ZenEvaluationError) -> ZenDateUnit {
@@ -468,14 +473,20 @@ enum ZenDateFunctions {
         return -(Double(whole) + fractional)
     }
 
-    static func method(_ name: String, _ this: ZenValue, _ args: [ZenValue]) throws(ZenEvaluationError) -> ZenValue {
+    static func method(_ name: String, _ this: ZenValue, _ args: [ZenValue], now: Int64? = nil) throws(ZenEvaluationError)
+        -> ZenValue
+    {
         guard let date = ZenDate(value: this) else {
             throw ZenEvaluationError("Argument on 0 position is not a valid dynamic")
         }
         switch name {
         case "isValid": return .bool(date.millis != nil)
         case "isToday", "isYesterday", "isTomorrow":
-            throw ZenEvaluationError("\(name)() reads the clock, which decisions do not do")
+            guard let now else { throw ZenEvaluationError.noClock }
+            guard let ms = date.millis else { return .null }
+            let shift: Int64 = name == "isToday" ? 0 : (name == "isYesterday" ? -86_400_000 : 86_400_000)
+            let day = now + shift
+            return .bool(startOf(day, .day) <= ms && ms <= endOf(day, .day))
         case "tz":
             guard case .string(let tz)? = args.first else { throw ZenEvaluationError("Argument on 1 is not a string") }
             guard tz == "UTC" || tz == "Etc/UTC" else { throw ZenEvaluationError("only the UTC time zone is supported") }
@@ -489,7 +500,7 @@ enum ZenDateFunctions {
         }
         let compareNames: Set<String> = ["isSame", "isBefore", "isAfter", "isSameOrBefore", "isSameOrAfter"]
         if compareNames.contains(name) {
-            let other = try ZenDate.parse(args[0])
+            let other = try ZenDate.parse(args[0], now: now)
             let u: ZenDateUnit? = args.count > 1 ? try unit(args[1]) : nil
             guard let a = date.millis, let b = other.millis else { return .bool(false) }
             func same() -> Bool {
@@ -549,7 +560,7 @@ enum ZenDateFunctions {
             let u = try unit(args[0])
             return ZenDate(millis: name == "startOf" ? startOf(ms, u) : endOf(ms, u)).value
         case "diff":
-            let other = try ZenDate.parse(args[0])
+            let other = try ZenDate.parse(args[0], now: now)
             guard let a = date.millis, let b = other.millis else { return .null }
             let diffMs = a - b
             guard args.count > 1 else { return .number(Decimal(diffMs)) }
@@ -639,10 +650,13 @@ enum ZenDateFunctions {
 
     // MARK: zen-engine 1.x helpers (unix seconds)
 
-    static func legacySeconds(_ v: ZenValue) throws(ZenEvaluationError) -> Int64 {
+    static func legacySeconds(_ v: ZenValue, now: Int64?) throws(ZenEvaluationError) -> Int64 {
         switch v {
         case .string(let s):
-            if s == "now" { throw ZenEvaluationError("\"now\" reads the clock, which decisions do not do") }
+            if s == "now" {
+                guard let now else { throw ZenEvaluationError.noClock }
+                return now >= 0 ? now / 1000 : (now - 999) / 1000
+            }
             if let ms = legacyParse(s) { return ms / 1000 }
             throw ZenEvaluationError("Failed to parse date time: \(s)")
         case .number(let n):
@@ -653,31 +667,22 @@ enum ZenDateFunctions {
     }
 
     /// "Y-m-d H:M:S", "Y-m-d", or RFC 3339 converted to UTC.
-    static func legacyParse(_ s: String) -> Int64? {
-        let b = Array(s.utf8)
-        if b.count == 19 || b.count == 10 { if let ms = ZenDate.parseText(s) { return ms } }
-        // RFC 3339 with its offset applied.
-        guard b.count >= 20, let local = ZenDate.parseText(s) else { return nil }
-        if let last = b.last, last == 90 || last == 122 { return local }
-        let n = b.count
-        guard n >= 6, b[n - 3] == 58, b[n - 6] == 43 || b[n - 6] == 45 else { return local }
-        let hh = Int(b[n - 5] - 48) * 10 + Int(b[n - 4] - 48)
-        let mm = Int(b[n - 2] - 48) * 10 + Int(b[n - 1] - 48)
-        let offset = Int64((hh * 60 + mm) * 60_000)
-        return b[n - 6] == 43 ? local - offset : local + offset
+    static func legacyParse(_ s: String) -> Int64? { ZenDate.parseText(s) }
+
+    static func legacyDate(_ v: ZenValue, now: Int64?) throws(ZenEvaluationError) -> ZenValue {
+        .number(Decimal(try legacySeconds(v, now: now)))
     }
 
-    static func legacyDate(_ v: ZenValue) throws(ZenEvaluationError) -> ZenValue {
-        .number(Decimal(try legacySeconds(v)))
-    }
-
-    static func legacyTime(_ v: ZenValue) throws(ZenEvaluationError) -> ZenValue {
+    static func legacyTime(_ v: ZenValue, now: Int64?) throws(ZenEvaluationError) -> ZenValue {
         switch v {
         case .number(let n):
             guard n >= 0, let i = ZenNumber.toInt(n) else { throw ZenEvaluationError("Number overflow") }
             return .number(Decimal(i))
         case .string(let s):
-            if s == "now" { throw ZenEvaluationError("\"now\" reads the clock, which decisions do not do") }
+            if s == "now" {
+                guard let now else { throw ZenEvaluationError.noClock }
+                return .number(Decimal(Int(((now / 1000) % 86_400 + 86_400) % 86_400)))
+            }
             let parts = s.split(separator: ":").map { Int($0) }
             if (1...3).contains(parts.count), parts.allSatisfy({ $0 != nil }) {
                 let p = parts.map { $0! }
@@ -738,10 +743,10 @@ enum ZenDateFunctions {
         }
     }
 
-    static func legacyPart(_ name: String, _ v: ZenValue) throws(ZenEvaluationError) -> ZenValue {
+    static func legacyPart(_ name: String, _ v: ZenValue, now: Int64?) throws(ZenEvaluationError) -> ZenValue {
         let seconds: Int64
         switch v {
-        case .string, .number: seconds = try legacySeconds(v)
+        case .string, .number: seconds = try legacySeconds(v, now: now)
         default: throw ZenEvaluationError("Failed to convert value to date time")
         }
         let ms = seconds * 1000
@@ -759,8 +764,10 @@ enum ZenDateFunctions {
         }
     }
 
-    static func legacyStartEnd(_ v: ZenValue, _ unitName: String, end: Bool) throws(ZenEvaluationError) -> ZenValue {
-        let seconds = try legacySeconds(v)
+    static func legacyStartEnd(_ v: ZenValue, _ unitName: String, end: Bool, now: Int64?) throws(ZenEvaluationError)
+        -> ZenValue
+    {
+        let seconds = try legacySeconds(v, now: now)
         let unit: ZenDateUnit
         switch unitName {
         case "s", "second", "seconds": unit = .second

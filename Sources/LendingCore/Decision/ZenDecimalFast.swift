@@ -195,3 +195,134 @@ extension ZenNumber {
         return inRange(limitPrecision(a * b))
     }
 }
+
+// MARK: - Division and rounding without Foundation's slow paths
+
+extension ZenNumber {
+    /// 2^96 - 1 as (high, low) words: rust_decimal's largest mantissa.
+    static let max96: (UInt64, UInt64) = (0xFFFF_FFFF, UInt64.max)
+
+    @inline(__always)
+    static func lessOrEqual(_ a: (UInt64, UInt64), _ b: (UInt64, UInt64)) -> Bool {
+        a.0 < b.0 || (a.0 == b.0 && a.1 <= b.1)
+    }
+
+    /// m·10 + d on a 128-bit number; nil on overflow.
+    @inline(__always)
+    static func times10plus(_ m: (UInt64, UInt64), _ d: UInt64) -> (UInt64, UInt64)? {
+        let (lh, ll) = m.1.multipliedFullWidth(by: 10)
+        let (hh, hl) = m.0.multipliedFullWidth(by: 10)
+        guard hh == 0 else { return nil }
+        let (high, o1) = hl.addingReportingOverflow(lh)
+        guard !o1 else { return nil }
+        let (low, o2) = ll.addingReportingOverflow(d)
+        if o2 {
+            let (h2, o3) = high.addingReportingOverflow(1)
+            guard !o3 else { return nil }
+            return (h2, low)
+        }
+        return (high, low)
+    }
+
+    static func rawMake128(_ m: (UInt64, UInt64), exponent: Int, negative: Bool) -> Decimal {
+        if m.0 == 0 { return rawMake(ZenDecimalParts(mantissa: m.1, exponent: exponent, negative: negative)) }
+        var d = Decimal()
+        let hiWords = m.0 >> 48 != 0 ? 4 : (m.0 >> 32 != 0 ? 3 : (m.0 >> 16 != 0 ? 2 : 1))
+        let length = 4 + hiWords
+        withUnsafeMutableBytes(of: &d) { b in
+            b[0] = UInt8(bitPattern: Int8(truncatingIfNeeded: exponent))
+            var flags = UInt8(length << 4)
+            if negative { flags |= 0x08 }
+            b[1] = flags
+            b[2] = 0
+            b[3] = 0
+            var v = m.1
+            for i in 0..<4 {
+                b[4 + i * 2] = UInt8(truncatingIfNeeded: v)
+                b[5 + i * 2] = UInt8(truncatingIfNeeded: v >> 8)
+                v >>= 16
+            }
+            v = m.0
+            for i in 4..<8 {
+                b[4 + i * 2] = UInt8(truncatingIfNeeded: v)
+                b[5 + i * 2] = UInt8(truncatingIfNeeded: v >> 8)
+                v >>= 16
+            }
+        }
+        return d
+    }
+
+    /// Long division with rust_decimal's limits (scale ≤ 28, mantissa < 2^96), rounding the last digit
+    /// half to even. nil when the operands are too large for the fast path.
+    static func fastDivide(_ x: ZenDecimalParts, _ y: ZenDecimalParts) -> Decimal? {
+        guard fastLayout, y.mantissa != 0 else { return nil }
+        let negative = x.negative != y.negative
+        if x.mantissa == 0 { return rawMake(ZenDecimalParts(mantissa: 0, exponent: 0, negative: false)) }
+        var exp = x.exponent - y.exponent
+        let my = y.mantissa
+        var m: (UInt64, UInt64) = (0, x.mantissa / my)
+        var r = x.mantissa % my
+        var nextDigit: UInt64 = 0
+        var sticky = false
+        var stopped = false
+        while r != 0 {
+            let (h, l) = r.multipliedFullWidth(by: 10)
+            let (d, rem) = my.dividingFullWidth((h, l))
+            if -exp >= 28 {
+                nextDigit = d
+                sticky = rem != 0
+                stopped = true
+                break
+            }
+            guard let n = times10plus(m, d), lessOrEqual(n, max96) else {
+                nextDigit = d
+                sticky = rem != 0
+                stopped = true
+                break
+            }
+            m = n
+            r = rem
+            exp -= 1
+        }
+        if stopped && (nextDigit > 5 || (nextDigit == 5 && (sticky || m.1 & 1 == 1))) {
+            let (low, o) = m.1.addingReportingOverflow(1)
+            m = (o ? m.0 + 1 : m.0, low)
+        }
+        guard exp >= -127 && exp <= 127 else { return nil }
+        return rawMake128(m, exponent: exp, negative: negative)
+    }
+
+    /// Rounds to `scale` fractional digits on the decimal's parts; nil when Foundation must do it.
+    static func fastRound(_ d: Decimal, scale: Int, mode: NSDecimalNumber.RoundingMode) -> Decimal? {
+        guard let p = parts(d) else { return nil }
+        if -p.exponent <= scale { return d }
+        let k = -p.exponent - scale
+        guard k <= 19 else {
+            // Everything is dropped; only a non-zero value rounded away from zero gives one unit.
+            let up: Bool
+            switch mode {
+            case .up: up = !p.negative && p.mantissa != 0
+            case .down: up = p.negative && p.mantissa != 0
+            default: up = false
+            }
+            return make(mantissa: up ? 1 : 0, exponent: -scale, negative: p.negative && up)
+        }
+        let divisor = pow10[k]
+        var q = p.mantissa / divisor
+        let rem = p.mantissa % divisor
+        switch mode {
+        case .plain:
+            if rem >= divisor / 2 { q += 1 }  // half away from zero
+        case .up:  // toward +infinity
+            if !p.negative && rem != 0 { q += 1 }
+        case .down:  // toward -infinity
+            if p.negative && rem != 0 { q += 1 }
+        case .bankers:
+            let half = divisor / 2
+            if rem > half || (rem == half && q & 1 == 1) { q += 1 }
+        @unknown default:
+            return nil
+        }
+        return make(mantissa: q, exponent: -scale, negative: p.negative && q != 0)
+    }
+}

@@ -7,10 +7,13 @@ final class ZenEnv {
     var locals: [(String, ZenValue)] = []
     var pointers: [ZenValue] = []
     let rootBase: ZenValue
+    /// The evaluation's clock (milliseconds since 1970, UTC); nil when time may not be read.
+    var now: Int64?
 
-    init(_ base: ZenValue) {
+    init(_ base: ZenValue, now: Int64? = nil) {
         self.base = base
         self.rootBase = base
+        self.now = now
     }
 
     @inline(__always)
@@ -56,6 +59,13 @@ final class ZConst: ZExpr {
     init(_ value: ZenValue) { self.value = value }
     override func eval(_ env: ZenEnv) throws(ZenEvaluationError) -> ZenValue { value }
     override var constant: ZenValue? { value }
+}
+
+/// Always fails (stands for an expression that did not parse, where zen-engine fails at run time).
+final class ZFail: ZExpr {
+    override func eval(_ env: ZenEnv) throws(ZenEvaluationError) -> ZenValue {
+        throw ZenEvaluationError("the expression does not parse")
+    }
 }
 
 final class ZIdentifier: ZExpr {
@@ -551,6 +561,27 @@ final class ZCall: ZExpr {
     }
 }
 
+final class ZClockCall: ZExpr {
+    let name: String
+    let args: [ZExpr]
+    let function: ZenClockFunction
+    init(_ name: String, _ args: [ZExpr], _ function: @escaping ZenClockFunction) {
+        self.name = name
+        self.args = args
+        self.function = function
+    }
+
+    override func eval(_ env: ZenEnv) throws(ZenEvaluationError) -> ZenValue {
+        var values: [ZenValue] = []
+        for a in args { values.append(try a.eval(env)) }
+        do {
+            return try function(values, env.now)
+        } catch {
+            throw ZenEvaluationError("Opcode CallFunction: Function `\(name)` failed: \(error.message)")
+        }
+    }
+}
+
 final class ZCall1: ZExpr {
     let name: String
     let arg: ZExpr
@@ -586,7 +617,7 @@ final class ZMethod: ZExpr {
         var values: [ZenValue] = []
         for a in args { values.append(try a.eval(env)) }
         do {
-            return try ZenDateFunctions.method(name, t, values)
+            return try ZenDateFunctions.method(name, t, values, now: env.now)
         } catch {
             throw ZenEvaluationError("Opcode CallMethod: Method `\(name)` failed: \(error.message)")
         }

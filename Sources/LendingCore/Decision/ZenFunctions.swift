@@ -3,11 +3,15 @@ import Foundation
 typealias ZenFunction = ([ZenValue]) throws(ZenEvaluationError) -> ZenValue
 typealias ZenFunction1 = (ZenValue) throws(ZenEvaluationError) -> ZenValue
 
+typealias ZenClockFunction = ([ZenValue], Int64?) throws(ZenEvaluationError) -> ZenValue
+
 struct ZenFunctionEntry {
     let minArgs: Int
     let maxArgs: Int
     let function: ZenFunction
     let unary: ZenFunction1?
+    /// For functions that may read the current time: the evaluation's clock is passed in.
+    var clock: ZenClockFunction? = nil
 }
 
 /// The built-in functions of the ZEN language (zen-engine 2.x names and behaviour).
@@ -125,22 +129,28 @@ enum ZenFunctionTable {
             }
             return .array(o.values)
         }
-        let dateEntry = many(0, 2) { (a) throws(ZenEvaluationError) in try ZenDateFunctions.d(a) }
-        t["d"] = dateEntry
+        func clocked(_ min: Int, _ max: Int, _ f: @escaping ZenClockFunction) -> ZenFunctionEntry {
+            ZenFunctionEntry(
+                minArgs: min, maxArgs: max, function: { (a) throws(ZenEvaluationError) in try f(a, nil) }, unary: nil,
+                clock: f)
+        }
+        t["d"] = clocked(0, 2) { (a, now) throws(ZenEvaluationError) in try ZenDateFunctions.d(a, now: now) }
         // zen-engine 2.x keeps the 1.x date helpers (they work on unix seconds).
-        t["date"] = one { (v) throws(ZenEvaluationError) in try ZenDateFunctions.legacyDate(v) }
-        t["time"] = one { (v) throws(ZenEvaluationError) in try ZenDateFunctions.legacyTime(v) }
+        t["date"] = clocked(1, 1) { (a, now) throws(ZenEvaluationError) in try ZenDateFunctions.legacyDate(a[0], now: now) }
+        t["time"] = clocked(1, 1) { (a, now) throws(ZenEvaluationError) in try ZenDateFunctions.legacyTime(a[0], now: now) }
         t["duration"] = one { (v) throws(ZenEvaluationError) in try ZenDateFunctions.legacyDuration(v) }
         for name in ["year", "dayOfWeek", "dayOfMonth", "dayOfYear", "weekOfYear", "monthOfYear", "monthString",
             "dateString", "weekdayString"]
         {
-            t[name] = one { (v) throws(ZenEvaluationError) in try ZenDateFunctions.legacyPart(name, v) }
+            t[name] = clocked(1, 1) { (a, now) throws(ZenEvaluationError) in
+                try ZenDateFunctions.legacyPart(name, a[0], now: now)
+            }
         }
-        t["startOf"] = many(2, 2) { (a) throws(ZenEvaluationError) in
-            try ZenDateFunctions.legacyStartEnd(a[0], try F.str(a[1], 1), end: false)
+        t["startOf"] = clocked(2, 2) { (a, now) throws(ZenEvaluationError) in
+            try ZenDateFunctions.legacyStartEnd(a[0], try F.str(a[1], 1), end: false, now: now)
         }
-        t["endOf"] = many(2, 2) { (a) throws(ZenEvaluationError) in
-            try ZenDateFunctions.legacyStartEnd(a[0], try F.str(a[1], 1), end: true)
+        t["endOf"] = clocked(2, 2) { (a, now) throws(ZenEvaluationError) in
+            try ZenDateFunctions.legacyStartEnd(a[0], try F.str(a[1], 1), end: true, now: now)
         }
         return t
     }()

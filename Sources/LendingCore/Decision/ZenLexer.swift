@@ -4,6 +4,8 @@ import Foundation
 public struct ZenSyntaxError: Error, CustomStringConvertible, Sendable {
     public let expression: String
     public let message: String
+    /// Set when the expression calls a function or method the language does not have.
+    public var unknownFunction: String? = nil
     public var description: String { "\(message) in expression `\(expression)`" }
 }
 
@@ -12,6 +14,10 @@ public struct ZenEvaluationError: Error, CustomStringConvertible, Sendable {
     public let message: String
     public var description: String { message }
     init(_ message: String) { self.message = message }
+
+    /// A clock-dependent function ("now", `d()`, `isToday()`) ran without a clock.
+    static let noClock = ZenEvaluationError(
+        "this expression reads the current time; pass `now:` when evaluating to allow it")
 }
 
 enum ZenOperator: Equatable {

@@ -111,6 +111,7 @@ enum ZenNumber {
     }
 
     static func rounded(_ d: Decimal, scale: Int, mode: NSDecimalNumber.RoundingMode) -> Decimal {
+        if let r = fastRound(d, scale: scale, mode: mode) { return r }
         var input = d
         var result = Decimal()
         NSDecimalRound(&result, &input, scale, mode)
@@ -118,7 +119,7 @@ enum ZenNumber {
     }
 
     static func truncated(_ d: Decimal, scale: Int = 0) -> Decimal {
-        rounded(d, scale: scale, mode: d < 0 ? .up : .down)
+        rounded(d, scale: scale, mode: d.isSignMinus ? .up : .down)
     }
 
     static func floor(_ d: Decimal) -> Decimal { rounded(d, scale: 0, mode: .down) }
@@ -132,9 +133,7 @@ enum ZenNumber {
     /// Division with rust_decimal's precision: at most 28 fractional digits.
     static func divide(_ a: Decimal, _ b: Decimal) -> Decimal? {
         if b.isZero { return nil }
-        if let x = exactInt(a), let y = exactInt(b), y != 0, x % y == 0 {
-            return Decimal(x / y)
-        }
+        if let x = parts(a), let y = parts(b), let q = fastDivide(x, y) { return q }
         let q = a / b
         return limitPrecision(q)
     }

@@ -351,7 +351,11 @@ struct ZenParser {
     ]
 
     mutating func methodCall(_ node: ZenNode, _ name: String) throws(ZenSyntaxError) -> ZenNode {
-        guard ZenParser.dateMethods.contains(name) else { throw fail("unknown method `\(name)`") }
+        guard ZenParser.dateMethods.contains(name) else {
+            var e = fail("unknown method `\(name)`")
+            e.unknownFunction = name
+            throw e
+        }
         try expect(.bracket(.leftParen), "`(`")
         var args: [ZenNode] = []
         while currentKind != .bracket(.rightParen) {
@@ -378,7 +382,11 @@ struct ZenParser {
             return node
         }
         let name = String(token.value)
-        guard ZenFunctionTable.isKnown(name) else { throw fail("unknown function `\(name)`") }
+        guard ZenFunctionTable.isKnown(name) else {
+            var e = fail("unknown function `\(name)`")
+            e.unknownFunction = name
+            throw e
+        }
         next()  // (
         var args: [ZenNode] = []
         if ZenFunctionTable.closureFunctions.contains(name) {

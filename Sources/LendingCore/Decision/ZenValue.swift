@@ -44,8 +44,10 @@ public struct ZenObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryLi
     func index(of key: String) -> Int? {
         // Objects in decisions are small; a linear scan beats hashing here. Reading through the
         // buffer compares keys without copying (and retaining) the values.
-        entries.withUnsafeBufferPointer { buffer in
-            for i in 0..<buffer.count where buffer[i].key == key { return i }
+        let n = key.utf8.count
+        return entries.withUnsafeBufferPointer { buffer in
+            // Comparing lengths first skips most of the (slow, for long keys) string comparisons.
+            for i in 0..<buffer.count where buffer[i].key.utf8.count == n && buffer[i].key == key { return i }
             return nil
         }
     }
@@ -53,8 +55,11 @@ public struct ZenObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryLi
     /// The value for `key`, read in place.
     @inline(__always)
     func lookup(_ key: String) -> ZenValue? {
-        entries.withUnsafeBufferPointer { buffer in
-            for i in 0..<buffer.count where buffer[i].key == key { return buffer[i].value }
+        let n = key.utf8.count
+        return entries.withUnsafeBufferPointer { buffer in
+            for i in 0..<buffer.count where buffer[i].key.utf8.count == n && buffer[i].key == key {
+                return buffer[i].value
+            }
             return nil
         }
     }

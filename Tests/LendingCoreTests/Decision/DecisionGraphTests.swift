@@ -215,9 +215,13 @@ struct DecisionGraphTests {
             #"{"id": "n", "type": "expressionNode", "name": "E", "content": {"expressions": [{"id": "1", "key": "a", "value": "frobnicate(1)"}]}}"#)
         #expect(unknownFunction?.feature == "expression")
         #expect(unknownFunction?.message.contains("frobnicate") == true)
-        let badCell = refusal(
-            #"{"id": "n", "type": "decisionTableNode", "name": "T", "content": {"hitPolicy": "first", "inputs": [{"id": "i", "field": "a"}], "outputs": [{"id": "o", "field": "b"}], "rules": [{"i": "> > 5", "o": "1"}]}}"#)
-        #expect(badCell?.nodeName == "T")
+        let unknownInCell = refusal(
+            #"{"id": "n", "type": "decisionTableNode", "name": "T", "content": {"hitPolicy": "first", "inputs": [{"id": "i", "field": "a"}], "outputs": [{"id": "o", "field": "b"}], "rules": [{"i": "> nosuch(5)", "o": "1"}]}}"#)
+        #expect(unknownInCell?.nodeName == "T")
+        #expect(unknownInCell?.feature == "function nosuch")
+        let badExpression = refusal(
+            #"{"id": "n", "type": "expressionNode", "name": "E2", "content": {"expressions": [{"id": "1", "key": "a", "value": "1 +"}]}}"#)
+        #expect(badExpression?.nodeName == "E2")
         let badPolicy = refusal(
             #"{"id": "n", "type": "decisionTableNode", "name": "T", "content": {"hitPolicy": "unique", "inputs": [], "outputs": [], "rules": []}}"#)
         #expect(badPolicy?.feature == "hitPolicy")
