@@ -63,7 +63,7 @@ def version(cmd):
         return "?"
 
 import numpy_financial, numpy
-rate = lambda ns: f"{1e9 / ns:,.0f}"
+rate = lambda ns: f"{1e9 / ns:,.0f}" if ns < 1e8 else f"{1e9 / ns:,.2f}"
 us = lambda ns: f"{ns / 1000:,.2f} µs" if ns >= 1000 else f"{ns:,.0f} ns"
 rows = []
 for label, what in [("12", "12-month schedule (100,000.00 at 12%)"), ("360", "360-month schedule (1,000,000.00 at 4.9%)")]:
@@ -82,7 +82,9 @@ lines = [
     + os.environ.get("BINARY_NOTE", ""),
     "",
     f"Machine: {cpu()}, {os.cpu_count()} cores shared with other work (load average {load[0]:.2f} at the start of the report), "
-    f"{platform.system()} {platform.machine()}; {version(['swift', '--version'])}; Python {platform.python_version()}. Run {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC.",
+    f"{platform.system()} {platform.machine()}; {version(['swift', '--version'])}; Python {platform.python_version()}. "
+    f"Run {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC at commit {version(['git', '-C', root, 'rev-parse', '--short', 'HEAD'])}. "
+    "A load above the number of cores slows both sides (timings then vary run to run by up to 2×); the instruction counts below do not move.",
     "",
     "| operation | Swift engine | per second | Python peer | per second | Swift ÷ Python time (speed-up) |",
     "|---|---:|---:|---:|---:|---:|",
