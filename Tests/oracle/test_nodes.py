@@ -154,11 +154,7 @@ NODE_GRAPHS = {
 
 
 # Where Yidai's engine is known to differ from zen-engine 2.1.3 (xfail, strict: a fix shows as XPASS until removed).
-KNOWN_GRAPH_DIFFERENCES = {
-    "table column without a field: cells are whole expressions, and one that is not a valid expression never matches":
-    "Yidai refuses the graph at load (`\"gold\", \"silver\"` is not an expression); zen-engine loads it and the cell "
-    "never matches (GoRules' public aml.json graph has such a cell)",
-}
+KNOWN_GRAPH_DIFFERENCES: dict[str, str] = {}
 
 
 def _graph_params():

@@ -69,7 +69,7 @@ public enum PolicyCLI {
         let start = ContinuousClock.now
         let result: DecisionResult
         do {
-            result = try graph.evaluate(input, trace: trace)
+            result = try graph.evaluate(input, trace: trace, now: Date())
         } catch {
             writeError("evaluation failed: \(error)\n")
             return ExitCode.evaluationFailed
@@ -100,9 +100,11 @@ public enum PolicyCLI {
         case .failure(let refusal): return refused(refusal.message)
         }
         guard let input = readInput(inputPath) else { return ExitCode.evaluationFailed }
+        // One clock reading for the whole run, so every iteration does the same work.
+        let now = Date()
         let first: DecisionResult
         do {
-            first = try graph.evaluate(input)
+            first = try graph.evaluate(input, now: now)
         } catch {
             writeError("evaluation failed: \(error)\n")
             return ExitCode.evaluationFailed
@@ -112,11 +114,11 @@ public enum PolicyCLI {
         var sink = 0
         do {
             for _ in 0..<max(100, min(iterations / 10, 10_000)) {
-                sink &+= try graph.evaluate(input).output.benchWeight
+                sink &+= try graph.evaluate(input, now: now).output.benchWeight
             }
             let start = ContinuousClock.now
             for _ in 0..<iterations {
-                sink &+= try graph.evaluate(input).output.benchWeight
+                sink &+= try graph.evaluate(input, now: now).output.benchWeight
             }
             let elapsed = ContinuousClock.now - start
             let nanoseconds =
@@ -164,7 +166,7 @@ public enum PolicyCLI {
         case .success(let loaded): graph = loaded
         case .failure(let refusal): return refused(refusal.message)
         }
-        let report = PolicyCaseRunner.run(caseFile.cases, on: graph)
+        let report = PolicyCaseRunner.run(caseFile.cases, on: graph, now: Date())
         writeOut(report.render() + "\n")
         return report.allPassed ? ExitCode.success : ExitCode.evaluationFailed
     }

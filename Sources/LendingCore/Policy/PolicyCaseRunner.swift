@@ -50,13 +50,14 @@ public struct PolicyTestReport: Sendable, Equatable {
     }
 }
 
-/// Runs a policy's cases against its compiled graph. Pure: the caller reads the files.
+/// Runs a policy's cases against its compiled graph. Pure: the caller reads the files and the clock.
 public enum PolicyCaseRunner {
-    public static func run(_ cases: [PolicyCase], on graph: DecisionGraph) -> PolicyTestReport {
+    /// `now` is what `d()` and `date('now')` read in the graph; without it such expressions fail.
+    public static func run(_ cases: [PolicyCase], on graph: DecisionGraph, now: Date? = nil) -> PolicyTestReport {
         let outcomes = cases.map { testCase -> PolicyCaseOutcome in
             let output: ZenValue
             do {
-                output = try graph.evaluate(testCase.input).output
+                output = try graph.evaluate(testCase.input, now: now).output
             } catch {
                 return PolicyCaseOutcome(
                     name: testCase.name, status: .evaluationFailed(String(describing: error)), actual: nil)
