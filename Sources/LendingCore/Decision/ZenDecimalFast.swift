@@ -161,6 +161,11 @@ extension ZenNumber {
 
     @inline(__always)
     static func add(_ a: Decimal, _ b: Decimal) -> Decimal? {
+        if let x = parts(a), let y = parts(b) {
+            // rust_decimal returns the other operand untouched when one is zero (its scale shows).
+            if x.mantissa == 0 { return b }
+            if y.mantissa == 0 { return a }
+        }
         if let x = parts(a), let y = parts(b), let (mx, my, e) = aligned(x, y) {
             if x.negative == y.negative {
                 let (s, o) = mx.addingReportingOverflow(my)
@@ -187,6 +192,7 @@ extension ZenNumber {
     static func multiply(_ a: Decimal, _ b: Decimal) -> Decimal? {
         if let x = parts(a), let y = parts(b) {
             let (m, o) = x.mantissa.multipliedReportingOverflow(by: y.mantissa)
+            if !o && m == 0 { return make(mantissa: 0, exponent: 0, negative: false) }
             let e = x.exponent + y.exponent
             if !o && e >= -28 && e <= 100 {
                 return make(mantissa: m, exponent: e, negative: x.negative != y.negative)

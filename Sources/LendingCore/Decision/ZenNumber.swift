@@ -71,8 +71,17 @@ enum ZenNumber {
             let text = String(decoding: s, as: UTF8.self)
             return Decimal(string: text, locale: Locale(identifier: "en_US_POSIX"))
         }
-        // Keeps the written scale ("1.50" stays 1.50), as rust_decimal does.
-        return make(mantissa: mantissa, exponent: exponent, negative: negative)
+        // Keeps the written scale ("1.50" stays 1.50), as rust_decimal does; a positive exponent
+        // ("1e2") becomes digits, since rust_decimal has no negative scale.
+        var m = mantissa
+        var e = exponent
+        while e > 0 {
+            let (r, o) = m.multipliedReportingOverflow(by: 10)
+            if o { break }
+            m = r
+            e -= 1
+        }
+        return make(mantissa: m, exponent: e, negative: negative)
     }
 
     /// Plain decimal text, never scientific notation ("0.3", "-12", "1000000").
@@ -167,6 +176,8 @@ enum ZenNumber {
     }
 
     static func power(_ base: Decimal, _ exp: Decimal) -> Decimal? {
+        // rust_decimal's powd: 0^x is 0 except 0^0 = 1; a negative base keeps its sign.
+        if base.isZero { return exp.isZero ? one : zero }
         if let e = exactInt(exp), e >= 0, e <= 1000 {
             var result = one
             var b = base
@@ -180,12 +191,17 @@ enum ZenNumber {
             return result
         }
         if let e = exactInt(exp), e < 0, e >= -1000 {
-            guard let p = power(base, Decimal(-e)), !p.isZero else { return nil }
+            if base.isSignMinus, let p = power(-base, exp) { return -p }
+            guard let p = power(base, Decimal(-e)) else {
+                // |base| > 1: the result is below the smallest decimal; |base| < 1: too large.
+                return abs(base) > 1 ? zero : nil
+            }
+            guard !p.isZero else { return nil }
             return divide(one, p)
         }
         let x = NSDecimalNumber(decimal: base).doubleValue
         let y = NSDecimalNumber(decimal: exp).doubleValue
-        let r = Foundation.pow(x, y)
+        let r = x < 0 ? -Foundation.pow(-x, y) : Foundation.pow(x, y)
         guard r.isFinite else { return nil }
         return fromDouble(r)
     }
