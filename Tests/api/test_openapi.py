@@ -407,6 +407,7 @@ def app_path(template, application_id=None):
 
 def show():
     answer = call("GET", app_path(APP), token=J.token)
+    assert "no-store" in answer.headers.get("Cache-Control", ""), "personal data must not be cached"
     return check(answer, "GET", APP, 200)
 
 
@@ -731,6 +732,15 @@ def test_p03_is_stopped_at_identity_and_every_answer_matches_the_document():
     assert application["stopped"]["step"] == "id_card" and application["stopped"]["reason"] == "identity_mismatch"
     error = expect_error(call("POST", app_path(APP + "/face", application_id), {"simulate": True}, token=token), "POST", APP + "/face", status=409)
     assert error["code"] == "application_stopped", error
+    if J.id:
+        # P03's token on P01's real application answers exactly like an application that does not exist
+        for method, template in sorted(documented_operations()):
+            if template.startswith(APP):
+                body = {} if method in ("POST", "PUT") else None
+                theirs = call(method, app_path(template, J.id), body=body, token=token)
+                nobody = call(method, app_path(template, str(uuid.uuid4())), body=body, token=token)
+                expect_error(theirs, method, template, status=404)
+                assert (theirs.status, theirs.json) == (nobody.status, nobody.json)
 
 
 def test_p04_fails_liveness_three_times_then_the_face_step_is_locked():
