@@ -104,12 +104,27 @@ enum ZPathStep {
 final class ZFetchPath: ZExpr {
     let head: String?  // nil means $root
     let steps: [ZPathStep]
+    /// The same path as plain keys when it has no index steps (the common case, walked faster).
+    let keys: ContiguousArray<String>?
+
     init(head: String?, steps: [ZPathStep]) {
         self.head = head
         self.steps = steps
+        var keys = ContiguousArray<String>()
+        for step in steps {
+            if case .key(let k) = step { keys.append(k) }
+        }
+        self.keys = keys.count == steps.count ? keys : nil
     }
 
     override func eval(_ env: ZenEnv) throws(ZenEvaluationError) -> ZenValue {
+        if let head, let keys {
+            if keys.isEmpty { return env.lookup(head) ?? .null }
+            // Walk the objects in place; only the final value is copied out.
+            if !env.locals.isEmpty, let local = env.local(head) { return ZenFetch.walk(local, keys) }
+            guard case .object(let root) = env.base else { return .null }
+            return ZenFetch.walk(root, head, keys)
+        }
         var v: ZenValue
         if let head {
             v = env.lookup(head) ?? .null
@@ -129,6 +144,28 @@ final class ZFetchPath: ZExpr {
             }
         }
         return v
+    }
+}
+
+enum ZenFetch {
+    static func walk(_ start: ZenValue, _ keys: ContiguousArray<String>) -> ZenValue {
+        guard case .object(let o) = start else { return .null }
+        return walkObject(o, keys, 0)
+    }
+
+    static func walk(_ root: ZenObject, _ head: String, _ keys: ContiguousArray<String>) -> ZenValue {
+        root.withValue(head) { first in
+            guard let first, case .object(let o) = first else { return .null }
+            return walkObject(o, keys, 0)
+        }
+    }
+
+    static func walkObject(_ o: ZenObject, _ keys: ContiguousArray<String>, _ at: Int) -> ZenValue {
+        if at == keys.count - 1 { return o.lookup(keys[at]) ?? .null }
+        return o.withValue(keys[at]) { next in
+            guard let next, case .object(let inner) = next else { return .null }
+            return walkObject(inner, keys, at + 1)
+        }
     }
 }
 

@@ -44,20 +44,28 @@ public struct ZenObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryLi
     func index(of key: String) -> Int? {
         // Objects in decisions are small; a linear scan beats hashing here. Reading through the
         // buffer compares keys without copying (and retaining) the values.
-        let n = key.utf8.count
         return entries.withUnsafeBufferPointer { buffer in
-            // Comparing lengths first skips most of the (slow, for long keys) string comparisons.
-            for i in 0..<buffer.count where buffer[i].key.utf8.count == n && buffer[i].key == key { return i }
+            for i in 0..<buffer.count where buffer[i].key == key { return i }
             return nil
+        }
+    }
+
+    /// Calls `body` with the value for `key` borrowed in place (no copy of the member).
+    @inline(__always)
+    func withValue<R>(_ key: String, _ body: (ZenValue?) -> R) -> R {
+        return entries.withUnsafeBufferPointer { buffer in
+            for i in 0..<buffer.count where buffer[i].key == key {
+                return body(buffer[i].value)
+            }
+            return body(nil)
         }
     }
 
     /// The value for `key`, read in place.
     @inline(__always)
     func lookup(_ key: String) -> ZenValue? {
-        let n = key.utf8.count
         return entries.withUnsafeBufferPointer { buffer in
-            for i in 0..<buffer.count where buffer[i].key.utf8.count == n && buffer[i].key == key {
+            for i in 0..<buffer.count where buffer[i].key == key {
                 return buffer[i].value
             }
             return nil

@@ -112,3 +112,32 @@ g("empty-graph-path", {"nodes": [node("in", "inputNode"), node("out", "outputNod
 g("array-output", chain(node("t", "decisionTableNode", "Codes", collect)) , [{"score": 100}])
 g("two-tables-chain", chain(node("t", "decisionTableNode", "T", credit), node("x", "expressionNode", "Post", expr([("monthly", "limit.amount / 12"), ("d", "decision")]))),
   [{"applicant": {"age": 30, "income": 12000, "employment": "employed"}}, {"applicant": {"age": 19}}])
+
+# --- more structure probes
+two_out = {"nodes": [node("in", "inputNode", "In"), node("a", "expressionNode", "A", expr([("a", "1")])), node("b", "expressionNode", "B", expr([("b", "2")])),
+                     node("o1", "outputNode", "Out1"), node("o2", "outputNode", "Out2")],
+           "edges": [edge("in", "a"), edge("in", "b"), edge("a", "o1"), edge("b", "o2")]}
+g("two-output-nodes", two_out, [{"x": 1}])
+orphan = {"nodes": [node("in", "inputNode", "In"), node("a", "expressionNode", "A", expr([("a", "x + 1")])), node("z", "expressionNode", "Orphan", expr([("z", "9")])), node("out", "outputNode", "Out")],
+          "edges": [edge("in", "a"), edge("a", "out"), edge("z", "out")]}
+g("orphan-node-feeds-output", orphan, [{"x": 1}])
+g("handle-on-plain-edge", {"nodes": [node("in", "inputNode"), node("a", "expressionNode", "A", expr([("a", "1")])), node("out", "outputNode")],
+   "edges": [edge("in", "a", "weird"), edge("a", "out")]}, [{}])
+g("expression-loop-passthrough", chain(node("x", "expressionNode", "Calc", dict(expr([("d", "v * 2")]), inputField="items", executionMode="loop", passThrough=True))),
+  [{"items": [{"v": 1, "k": "a"}, {"v": 2, "k": "b"}], "other": 5}])
+g("table-inputfield-passthrough", chain(node("t", "decisionTableNode", "T", dict(collect, inputField="inner", passThrough=True))), [{"inner": {"score": 25}, "keep": 1}])
+outschema = json.dumps({"type": "object", "required": ["grade"]})
+g("output-schema", {"nodes": [node("in", "inputNode"), node("t", "decisionTableNode", "T", table("first", [("a", "score")], [("g", "grade")], [{"_id": "1", "a": "> 50", "g": "'A'"}])),
+                               node("out", "outputNode", "Out", {"schema": outschema})], "edges": [edge("in", "t"), edge("t", "out")]}, [{"score": 70}, {"score": 10}])
+nodes_child = chain(node("c", "expressionNode", "Child", expr([("fromParent", "$nodes.Request.$nodes.Parent.p"), ("keysLen", "len(keys($nodes))")])))
+nodes_parent = chain(node("p", "expressionNode", "Parent", expr([("p", "41 + 1")])), node("d", "decisionNode", "Sub", {"key": "child.json"}))
+g("nodes-in-subdecision", nodes_parent, [{"q": 1}], {"child.json": nodes_child})
+g("array-input-context", chain(node("x", "expressionNode", "E", expr([("n", "len($root)")]))), [[1, 2, 3]])
+sw_loop = {"nodes": [node("in", "inputNode"), node("sw", "switchNode", "S", switch("collect", [("s1", "a > 1"), ("s2", "a > 2")])),
+            node("x", "expressionNode", "X", expr([("x", "1")])), node("y", "expressionNode", "Y", expr([("y", "2")])), node("join", "expressionNode", "Join", expr([("j", "x + (y ?? 0)")])), node("out", "outputNode")],
+           "edges": [edge("in", "sw"), edge("sw", "x", "s1"), edge("sw", "y", "s2"), edge("x", "join"), edge("y", "join"), edge("join", "out")]}
+g("switch-branches-join", sw_loop, [{"a": 3}, {"a": 2}, {"a": 0}])
+g("table-nested-output-paths", chain(node("t", "decisionTableNode", "T", table("first", [("a", "x")], [("o1", "r.a.b"), ("o2", "r.a.c"), ("o3", "r.d")],
+  [{"_id": "1", "a": "", "o1": "1", "o2": "'two'", "o3": "[1, 2]"}]))), [{"x": 0}])
+g("table-empty-rules", chain(node("t", "decisionTableNode", "T", table("first", [("a", "x")], [("o", "y")], []))), [{"x": 1}])
+g("collect-empty", chain(node("t", "decisionTableNode", "T", dict(table("collect", [("a", "x")], [("o", "y")], [{"_id": "1", "a": "> 5", "o": "1"}]), passThrough=True))), [{"x": 1}])
