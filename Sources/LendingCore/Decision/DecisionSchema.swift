@@ -5,7 +5,9 @@ import Foundation
 final class DecisionSchema: @unchecked Sendable {
     enum Rule {
         case types(Set<String>)
-        case properties([(String, DecisionSchema)])
+        /// Sub-schemas by property name; a null value of a property that is not required is accepted
+        /// (zen-engine 2.1.3 treats it as absent).
+        case properties([(String, DecisionSchema)], required: Set<String>)
         case required([String])
         case additionalProperties(DecisionSchema?, allowed: Bool, known: Set<String>, patterns: [NSRegularExpression])
         case patternProperties([(NSRegularExpression, DecisionSchema)])
@@ -90,7 +92,9 @@ final class DecisionSchema: @unchecked Sendable {
                 }
                 var list: [(String, DecisionSchema)] = []
                 for (name, sub) in props { list.append((name, try DecisionSchema(sub, path: "\(path)/properties/\(name)"))) }
-                rules.append(.properties(list))
+                var required = Set<String>()
+                if case .array(let names)? = o["required"] { required = Set(names.compactMap { $0.stringValue }) }
+                rules.append(.properties(list, required: required))
             case "patternProperties":
                 guard case .object(let props) = value else {
                     throw DecisionLoadError(feature: "schema", message: "invalid patternProperties at \(path)")
@@ -198,10 +202,12 @@ final class DecisionSchema: @unchecked Sendable {
                 if !types.contains(where: { DecisionSchema.typeMatches(value, $0) }) {
                     return "\(here): \(ZenJSON.serialize(value)) is not of type \(types.sorted().joined(separator: ", "))"
                 }
-            case .properties(let props):
+            case .properties(let props, let required):
                 guard case .object(let o) = value else { continue }
                 for (name, schema) in props {
-                    if let v = o[name], let e = schema.violation(v, path: "\(path)/\(name)") { return e }
+                    guard let v = o[name] else { continue }
+                    if v.isNull && !required.contains(name) { continue }
+                    if let e = schema.violation(v, path: "\(path)/\(name)") { return e }
                 }
             case .patternProperties(let list):
                 guard case .object(let o) = value else { continue }

@@ -87,6 +87,11 @@ public struct ZenObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryLi
         }
     }
 
+    /// Drops the members whose value is null (top level only).
+    mutating func removeNulls() {
+        entries.removeAll { $0.value.isNull }
+    }
+
     /// Appends without looking for an existing key (the caller knows it is new).
     @inline(__always)
     mutating func appendNew(_ key: String, _ value: ZenValue) {
@@ -209,9 +214,15 @@ extension ZenValue {
     func zenMerged(with patch: ZenValue) -> ZenValue {
         switch patch {
         case .array: return patch
-        case .object:
-            // Merging into an empty object gives the patch itself (no copy).
-            if case .object(let o) = self, o.isEmpty { return patch }
+        case .object(let p):
+            // Merging into an empty object gives the patch without its null members (no copy
+            // when it has none): zen-engine's merge removes keys whose new value is null.
+            if case .object(let o) = self, o.isEmpty {
+                guard p.entries.contains(where: { $0.value.isNull }) else { return patch }
+                var stripped = p
+                stripped.removeNulls()
+                return .object(stripped)
+            }
             return ZenValue.mergeInner(self, patch)
         default: return self
         }

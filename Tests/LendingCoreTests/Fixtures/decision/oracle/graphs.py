@@ -141,3 +141,10 @@ g("table-nested-output-paths", chain(node("t", "decisionTableNode", "T", table("
   [{"_id": "1", "a": "", "o1": "1", "o2": "'two'", "o3": "[1, 2]"}]))), [{"x": 0}])
 g("table-empty-rules", chain(node("t", "decisionTableNode", "T", table("first", [("a", "x")], [("o", "y")], []))), [{"x": 1}])
 g("collect-empty", chain(node("t", "decisionTableNode", "T", dict(table("collect", [("a", "x")], [("o", "y")], [{"_id": "1", "a": "> 5", "o": "1"}]), passThrough=True))), [{"x": 1}])
+
+# --- nulls: the final merge drops null members; a schema accepts null for an optional property
+g("null-members-dropped-at-end", chain(node("x", "expressionNode", "E", dict(expr([("y", "1"), ("z", "null")]), passThrough=True))),
+  [{"a": None, "b": {"c": None}, "d": 1}])
+nullschema = json.dumps({"type": "object", "required": ["x"], "properties": {"x": {"type": "number"}, "s": {"type": "string", "minLength": 2}, "e": {"enum": ["a"]}}})
+g("schema-null-optional", {"nodes": [node("in", "inputNode", "In", {"schema": nullschema}), node("out", "outputNode")], "edges": [edge("in", "out")]},
+  [{"x": 1, "s": None, "e": None}, {"x": None}, {"x": 1, "s": "a"}])
