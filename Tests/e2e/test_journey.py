@@ -16,13 +16,14 @@ import os
 import pathlib
 import re
 import shutil
+import tempfile
 import time
 import urllib.parse
 import urllib.request
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import NoSuchElementException
+from selenium.common.exceptions import NoSuchElementException, WebDriverException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -50,8 +51,8 @@ def _binary(env, *names):
     pytest.fail(f"{names[0]} not found: install Debian's chromium and chromium-driver (or set {env})")
 
 
-@pytest.fixture
-def browser():
+def new_browser():
+    """Headless Chromium emulating a 375x812 phone."""
     options = Options()
     options.binary_location = _binary("CHROME_BIN", "chromium", "chromium-browser", "google-chrome")
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
@@ -66,10 +67,30 @@ def browser():
     service = Service(executable_path=_binary("CHROMEDRIVER", "chromedriver"))
     driver = webdriver.Chrome(options=options, service=service)
     driver.set_page_load_timeout(30)
+    return driver
+
+
+@pytest.fixture
+def browser():
+    driver = new_browser()
     try:
         yield driver
     finally:
         driver.quit()
+
+
+def staleness_of(element):
+    """True once `element` no longer belongs to the page (a new page has loaded). Chromium reports a node of a
+    replaced document either as stale or as "does not belong to the document", depending on timing."""
+
+    def gone(_):
+        try:
+            element.is_enabled()
+            return False
+        except WebDriverException:
+            return True
+
+    return gone
 
 
 class Walk:
@@ -101,6 +122,12 @@ class Walk:
     def shot(self, label):
         """Saves the whole page (not only the viewport) as <who>-NN-<label>.png."""
         self.count += 1
+        # Every page works without JavaScript: only the face page (camera capture) loads a script at all.
+        scripts = [e.get_attribute("src") for e in self.d.find_elements(By.TAG_NAME, "script")]
+        if self.path() == "/apply/face":
+            assert scripts == [BASE_URL + "/js/camera.js"], scripts
+        else:
+            assert scripts == [], f"{self.path()} loads scripts {scripts}"
         target = SCREENSHOTS / f"{self.who}-{self.count:02d}-{label}.png"
         try:
             metrics = self.d.execute_cdp_cmd("Page.getLayoutMetrics", {})
@@ -144,8 +171,12 @@ class Walk:
     def select(self, css, value):
         Select(self.el(css)).select_by_value(value)
 
-    def click(self, css):
+    def click(self, css, navigates=True):
+        """Clicks; when the click submits a form or follows a link, waits for the next page."""
+        old = self.el("html")
         self.el(css).click()
+        if navigates:
+            WebDriverWait(self.d, 30).until(staleness_of(old), message=f"clicking {css} did not load a page")
         self.settle()
 
     def button(self, text):
@@ -155,7 +186,10 @@ class Walk:
         raise NoSuchElementException(f"no visible button {text!r} on {self.d.current_url}")
 
     def press(self, text):
+        """Presses a submit button (or a link styled as one) and waits for the page it loads."""
+        old = self.el("html")
         self.button(text).click()
+        WebDriverWait(self.d, 30).until(staleness_of(old), message=f"pressing {text!r} did not load a page")
         self.settle()
 
     def field_error(self, field_id):
@@ -298,7 +332,7 @@ def test_p01_walks_every_page_to_the_loan_request(browser):
     walk.banner_and_progress("第2步，共3步")
     walk.sees("个人征信查询及报送授权书", "一、授权事项", "六、本人声明", "我已阅读并同意")
     walk.shot("authorization")
-    walk.click("#agree")
+    walk.click("#agree", navigates=False)
     code = walk.send_code(P01["phone"], lambda: walk.press("获取验证码") if walk._has_button("获取验证码") else walk.press("重新获取"))
     assert walk.el("#agree").is_selected(), "the tick is kept when the page comes back"
     walk.fill("#code", code)
@@ -345,7 +379,7 @@ def test_p01_walks_every_page_to_the_loan_request(browser):
     walk.shot("loan")
     walk.fill("#amount", "50000")
     walk.select("#termMonths", "24")
-    walk.click("input[name=method][value=equal-principal]")
+    walk.click("input[name=method][value=equal-principal]", navigates=False)
     walk.press("试算")
     walk.expect_path("/apply/loan")
     walk.sees("借款50,000.00元 · 24个月 · 等额本金", "首期还款", "利息总额")
@@ -376,7 +410,17 @@ def test_p03_is_stopped_at_the_identity_check(browser):
         walk.expect_path("/apply/id-card")
         if not browser.find_elements(By.CSS_SELECTOR, "#name"):
             walk.shot("id-card")
-            walk.click("#sample-P03")
+            # The photo inputs themselves (multipart, no JavaScript), with P03's test card images as the photos.
+            folder = pathlib.Path(tempfile.mkdtemp(prefix="yidai-e2e-"))
+            for side in ("front", "back"):
+                with urllib.request.urlopen(f"{BASE_URL}/sandbox/cards/P03-{side}.png", timeout=10) as response:
+                    (folder / f"P03-{side}.png").write_bytes(response.read())
+            walk.press("上传并识别")
+            assert "身份证人像面" in walk.field_error("frontImage"), "submitting without photos is refused next to the field"
+            walk.shot("id-card-error")
+            walk.el("#frontImage").send_keys(str((folder / "P03-front.png").resolve()))
+            walk.el("#backImage").send_keys(str((folder / "P03-back.png").resolve()))
+            walk.press("上传并识别")
             walk.expect_path("/apply/id-card")
         assert walk.el("#name").get_attribute("value") == P03["name"]
         walk.shot("id-card-confirm")

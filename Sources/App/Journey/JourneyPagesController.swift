@@ -745,7 +745,6 @@ struct JourneyPagesController: RouteCollection {
             heading = "手机号核验未通过"
             message = StopMessages.chinese(app.stopReason)
             detail = "请使用您本人实名登记的手机号重新申请，或携带身份证到我行网点办理。"
-            canRestart = true
         default:
             if state == .expired {
                 heading = "申请已过期"

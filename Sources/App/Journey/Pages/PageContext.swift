@@ -55,13 +55,21 @@ struct FormState: Encodable {
     /// field-less errors go to `fallbackField` when given, else to the top of the form.
     mutating func record(_ error: APIError, fieldMap: [String: String], fallbackField: String? = nil) {
         if let field = error.field, let formField = fieldMap[field] {
-            errors[formField] = error.messageZh
+            errors[formField] = Self.missingPrompts[formField].flatMap { error.code == "missing_field" ? $0 : nil } ?? error.messageZh
         } else if let fallbackField {
             errors[fallbackField] = error.messageZh
         } else {
             formError = error.messageZh
         }
     }
+
+    /// What to say for an empty field, more helpful than the API's generic "请填写此项。".
+    static let missingPrompts: [String: String] = [
+        "phone": "请输入手机号。", "code": "请输入短信验证码。",
+        "frontImage": "请拍摄或选择身份证人像面照片。", "backImage": "请拍摄或选择身份证国徽面照片。",
+        "name": "请填写姓名。", "idNumber": "请填写身份证号码。", "address": "请填写住址。", "validUntil": "请填写证件有效期。",
+        "capture": "请先拍摄照片，或开启摄像头完成识别。", "cardNumber": "请输入借记卡卡号。",
+    ]
 
     /// Identity field maps: the page uses the service's names.
     static func same(_ names: String...) -> [String: String] {
