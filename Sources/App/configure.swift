@@ -37,6 +37,11 @@ func configure(
     app.migrations.add(CreateSecurityTables())
     app.migrations.add(CreateDecisionTables())
     app.migrations.add(CreateOrganization())
+    app.migrations.add(CreateLoan())
+    app.migrations.add(CreateLedger())
+    app.migrations.add(CreatePayment())
+    app.migrations.add(CreateBusinessDate())
+    app.migrations.add(CreateSandboxPayments())
 
     app.views.use(.leaf)
     app.leaf.cache.isEnabled = app.environment.isRelease
@@ -67,8 +72,11 @@ func configure(
     app.asyncCommands.use(AuditCommand(), as: "audit")
     app.asyncCommands.use(SeedCommand(), as: "seed")
     app.asyncCommands.use(PolicyDatabaseCommand(), as: "policy-db")
+    app.asyncCommands.use(EndOfDayCommand(), as: "eod")
+    app.asyncCommands.use(LedgerCommand(), as: "ledger")
 
     app.lifecycle.use(StartupTasks())
+    app.lifecycle.use(PendingPaymentRecovery())
 }
 
 /// Migrations, demo data and the shipped policy run when the server starts (idempotent).

@@ -9,9 +9,11 @@ func routes(_ app: Application) throws {
     let api = app.grouped("api", "v1")
     try api.register(collection: JourneyAPIController())
     try api.register(collection: QuoteController())
+    try api.register(collection: LoanServicingController())
 
     if app.yidai.providers.isSandbox {
         try app.register(collection: SandboxController())
+        try app.register(collection: SandboxPaymentsController())
     }
     try app.register(collection: JourneyPagesController())
     // Unknown routes fall through to Vapor's 404, which ErrorRenderingMiddleware renders in the API's error shape.

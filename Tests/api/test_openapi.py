@@ -370,6 +370,9 @@ EXPECTED_OPERATIONS = {
     ("GET", APP + "/credit-authorization"), ("POST", APP + "/credit-authorization/sms-code"), ("POST", APP + "/credit-authorization"),
     ("PUT", APP + "/about-you"), ("POST", APP + "/decision"), ("POST", APP + "/loan-request"), ("POST", APP + "/cancel"),
     ("POST", "/api/v1/loan-quotes"),
+    ("POST", APP + "/disbursement"), ("GET", "/api/v1/loans"), ("GET", "/api/v1/loans/{loanID}"),
+    ("GET", "/api/v1/loans/{loanID}/payoff-quote"), ("POST", "/api/v1/loans/{loanID}/prepayment-quote"),
+    ("POST", "/api/v1/loans/{loanID}/repayments"),
 }
 
 

@@ -51,7 +51,7 @@ public enum ServicingQuotes {
     /// The amount that closes the loan on `date`.
     public static func payoff(
         contract: LoanTerms, installments: [InstallmentPosition], on date: CivilDate
-    ) throws(FieldError) -> PayoffAmount {
+    ) throws -> PayoffAmount {
         let due = installments.filter { $0.hasFallenDue(on: date) }
         var amount = PayoffAmount(
             date: date, duePenaltyFen: due.reduce(0) { $0 + $1.outstandingPenaltyFen },
@@ -69,7 +69,7 @@ public enum ServicingQuotes {
     public static func prepayment(
         principalFen: Int64, option: PrepaymentOption, contract: LoanTerms, installments: [InstallmentPosition],
         on date: CivilDate
-    ) throws(FieldError) -> PrepaymentQuote {
+    ) throws -> PrepaymentQuote {
         guard installments.owedFen(on: date) == 0 else {
             throw FieldError(
                 field: "type", code: "pay_due_first",
