@@ -9,19 +9,19 @@ final class DecisionGraphRunner {
     let depth: Int
     let parentNodes: ZenValue?
     /// The evaluation's clock (ms since 1970, UTC), when the caller allows reading time.
-    var now: Int64?
+    @exclusivity(unchecked) var now: Int64?
 
     // The walk's state; only allocated for graphs whose walk depends on data (switch nodes).
-    var edgeAlive: [Bool] = []
-    var nodeAlive: [Bool] = []
-    var visited: [Bool] = []
-    var visitedSwitch: [Bool] = []
-    var toVisit: [Int] = []
-    var data: [ZenValue?]
-    var nodesView: [ZenValue?] = []
-    var dataOrder: [Int] = []
-    var iterations = 0
-    var traces: [DecisionTraceEntry] = []
+    @exclusivity(unchecked) var edgeAlive: [Bool] = []
+    @exclusivity(unchecked) var nodeAlive: [Bool] = []
+    @exclusivity(unchecked) var visited: [Bool] = []
+    @exclusivity(unchecked) var visitedSwitch: [Bool] = []
+    @exclusivity(unchecked) var toVisit: [Int] = []
+    @exclusivity(unchecked) var data: [ZenValue?]
+    @exclusivity(unchecked) var nodesView: [ZenValue?] = []
+    @exclusivity(unchecked) var dataOrder: [Int] = []
+    @exclusivity(unchecked) var iterations = 0
+    @exclusivity(unchecked) var traces: [DecisionTraceEntry] = []
 
     init(program: DecisionGraphProgram, trace: Bool, depth: Int, parentNodes: ZenValue?) {
         self.program = program
@@ -82,7 +82,26 @@ final class DecisionGraphRunner {
     /// base, the others merge over it.
     func incomingData(_ n: Int) -> ZenValue {
         if program.staticOrder != nil { return merge(program.staticIncoming[n]) }
-        return merge(incomingNodes(n))
+        // Same merge as `merge(incomingNodes(n))`, without building the list.
+        var result: ZenValue?
+        for e in program.nodes[n].incoming where edgeAlive[e] {
+            guard let d = data[program.edges[e].source] else { continue }
+            if let r = result {
+                result = r.zenMerged(with: d)
+            } else {
+                switch d {
+                case .object, .array: result = d
+                default: result = .object(ZenObject())
+                }
+            }
+        }
+        return result ?? .object(ZenObject())
+    }
+
+    @inline(__always)
+    func hasOutgoing(_ n: Int) -> Bool {
+        for e in program.nodes[n].outgoing where edgeAlive[e] { return true }
+        return false
     }
 
     @inline(__always)
@@ -124,13 +143,15 @@ final class DecisionGraphRunner {
         if iterations >= 1000 { return nil }
         while let n = toVisit.popLast() {
             if visited[n] { continue }
-            let deps = incomingNodes(n)
-            let unresolved = deps.filter { !visited[$0] }
-            if !unresolved.isEmpty {
-                toVisit.append(n)
-                toVisit.append(contentsOf: unresolved)
-                continue
+            var resolved = true
+            for e in program.nodes[n].incoming where edgeAlive[e] && !visited[program.edges[e].source] {
+                if resolved {
+                    toVisit.append(n)
+                    resolved = false
+                }
+                toVisit.append(program.edges[e].source)
             }
+            if !resolved { continue }
             visited[n] = true
             guard nodeAlive[n] else { return nil }
             let node = program.nodes[n]
@@ -167,7 +188,7 @@ final class DecisionGraphRunner {
                     continue
                 }
             }
-            for e in outgoingEdges(n) { toVisit.append(program.edges[e].target) }
+            for e in program.nodes[n].outgoing where edgeAlive[e] { toVisit.append(program.edges[e].target) }
             return n
         }
         return nil
@@ -222,7 +243,7 @@ final class DecisionGraphRunner {
             if program.nodes[n].isOutput { break }
         }
         var result: ZenValue = .object(ZenObject())
-        for n in program.nodes.indices where nodeAlive[n] && visited[n] && outgoingEdges(n).isEmpty {
+        for n in program.nodes.indices where nodeAlive[n] && visited[n] && !hasOutgoing(n) {
             if let d = data[n] { result = result.zenMerged(with: d) }
         }
         return result
@@ -238,12 +259,12 @@ final class DecisionGraphRunner {
         switch node.kind {
         case .input(let schema):
             input = context
-            if let schema, let v = schema.violation(context) {
+            if let schema, !schema.conforms(context), let v = schema.violation(context) {
                 throw error(node, "input does not match the schema: \(v)")
             }
             output = context
         case .output(let schema):
-            if let schema, let v = schema.violation(input) {
+            if let schema, !schema.conforms(input), let v = schema.violation(input) {
                 throw error(node, "output does not match the schema: \(v)")
             }
             output = input
@@ -273,8 +294,8 @@ final class DecisionGraphRunner {
                 let env = ZenEnv(value, now: now)
                 if let nodes { env.setLocal("$nodes", nodes) }
                 var result = ZenObject(minimumCapacity: program.items.count)
-                var dollar: ZenObject?
                 var itemTrace = ZenObject()
+                var hasDollar = false
                 for item in program.items {
                     let v: ZenValue
                     do throws(ZenEvaluationError) {
@@ -282,11 +303,20 @@ final class DecisionGraphRunner {
                     } catch {
                         throw self.error(node, "Failed to evaluate expression: \"\(item.source)\": \(error.message)")
                     }
-                    if program.usesDollar {
-                        var d = dollar ?? ZenObject()
+                    if program.usesDollar && !hasDollar {
+                        // `$` exists from the first result on (before, `$` reads the input's "$").
+                        var d = ZenObject()
                         ZenValue.dotInsert(&d, item.path, 0, v)
-                        dollar = d
                         env.setLocal("$", .object(d))
+                        hasDollar = true
+                    } else if program.usesDollar {
+                        // Update `$` in place (taking it out first so the object is not copied).
+                        env.updateLocal("$") { dollar in
+                            guard case .object(var d) = dollar else { return }
+                            dollar = .null
+                            ZenValue.dotInsert(&d, item.path, 0, v)
+                            dollar = .object(d)
+                        }
                     }
                     if self.trace { itemTrace[item.key] = ["result": v] }
                     ZenValue.dotInsert(&result, item.path, 0, v)

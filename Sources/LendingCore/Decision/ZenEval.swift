@@ -3,12 +3,13 @@ import Foundation
 /// The variables an expression sees while it runs: the context object, a few
 /// named locals (`$`, `$nodes`, assignments) and the elements of enclosing closures.
 final class ZenEnv {
-    var base: ZenValue
-    var locals: [(String, ZenValue)] = []
-    var pointers: [ZenValue] = []
+    // Accessed on every variable read; an environment is used by one evaluation at a time.
+    @exclusivity(unchecked) var base: ZenValue
+    @exclusivity(unchecked) var locals: [(String, ZenValue)] = []
+    @exclusivity(unchecked) var pointers: [ZenValue] = []
     let rootBase: ZenValue
     /// The evaluation's clock (milliseconds since 1970, UTC); nil when time may not be read.
-    var now: Int64?
+    @exclusivity(unchecked) var now: Int64?
 
     init(_ base: ZenValue, now: Int64? = nil) {
         self.base = base
@@ -20,6 +21,14 @@ final class ZenEnv {
     func local(_ name: String) -> ZenValue? {
         for i in locals.indices where locals[i].0 == name { return locals[i].1 }
         return nil
+    }
+
+    /// Changes a local in place (no copy of its value when `body` takes it out first).
+    func updateLocal(_ name: String, _ body: (inout ZenValue) -> Void) {
+        for i in locals.indices where locals[i].0 == name {
+            body(&locals[i].1)
+            return
+        }
     }
 
     func setLocal(_ name: String, _ value: ZenValue) {
@@ -106,6 +115,8 @@ final class ZFetchPath: ZExpr {
     let steps: [ZPathStep]
     /// The same path as plain keys when it has no index steps (the common case, walked faster).
     let keys: ContiguousArray<String>?
+    let hashes: ContiguousArray<UInt32>
+    let headHash: UInt32
 
     init(head: String?, steps: [ZPathStep]) {
         self.head = head
@@ -115,15 +126,17 @@ final class ZFetchPath: ZExpr {
             if case .key(let k) = step { keys.append(k) }
         }
         self.keys = keys.count == steps.count ? keys : nil
+        self.hashes = ContiguousArray(keys.map(ZenObject.hash))
+        self.headHash = head.map(ZenObject.hash) ?? 0
     }
 
     override func eval(_ env: ZenEnv) throws(ZenEvaluationError) -> ZenValue {
         if let head, let keys {
             if keys.isEmpty { return env.lookup(head) ?? .null }
             // Walk the objects in place; only the final value is copied out.
-            if !env.locals.isEmpty, let local = env.local(head) { return ZenFetch.walk(local, keys) }
+            if !env.locals.isEmpty, let local = env.local(head) { return ZenFetch.walk(local, keys, hashes) }
             guard case .object(let root) = env.base else { return .null }
-            return ZenFetch.walk(root, head, keys)
+            return ZenFetch.walk(root, head, headHash, keys, hashes)
         }
         var v: ZenValue
         if let head {
@@ -148,23 +161,26 @@ final class ZFetchPath: ZExpr {
 }
 
 enum ZenFetch {
-    static func walk(_ start: ZenValue, _ keys: ContiguousArray<String>) -> ZenValue {
+    typealias Keys = ContiguousArray<String>
+    typealias Hashes = ContiguousArray<UInt32>
+
+    static func walk(_ start: ZenValue, _ keys: Keys, _ hashes: Hashes) -> ZenValue {
         guard case .object(let o) = start else { return .null }
-        return walkObject(o, keys, 0)
+        return walkObject(o, keys, hashes, 0)
     }
 
-    static func walk(_ root: ZenObject, _ head: String, _ keys: ContiguousArray<String>) -> ZenValue {
-        root.withValue(head) { first in
+    static func walk(_ root: ZenObject, _ head: String, _ headHash: UInt32, _ keys: Keys, _ hashes: Hashes) -> ZenValue {
+        root.withValue(head, hash: headHash) { first in
             guard let first, case .object(let o) = first else { return .null }
-            return walkObject(o, keys, 0)
+            return walkObject(o, keys, hashes, 0)
         }
     }
 
-    static func walkObject(_ o: ZenObject, _ keys: ContiguousArray<String>, _ at: Int) -> ZenValue {
-        if at == keys.count - 1 { return o.lookup(keys[at]) ?? .null }
-        return o.withValue(keys[at]) { next in
+    static func walkObject(_ o: ZenObject, _ keys: Keys, _ hashes: Hashes, _ at: Int) -> ZenValue {
+        if at == keys.count - 1 { return o.lookup(keys[at], hash: hashes[at]) ?? .null }
+        return o.withValue(keys[at], hash: hashes[at]) { next in
             guard let next, case .object(let inner) = next else { return .null }
-            return walkObject(inner, keys, at + 1)
+            return walkObject(inner, keys, hashes, at + 1)
         }
     }
 }

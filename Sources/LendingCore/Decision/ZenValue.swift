@@ -14,9 +14,23 @@ public enum ZenValue: Sendable, Hashable {
 /// An object that keeps its keys in insertion order, as zen-engine does
 /// (`keys()` and `values()` return them in that order). Equality ignores order.
 public struct ZenObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral {
-    public typealias Entry = (key: String, value: ZenValue)
+    /// A member; `hash` is a cheap hash of the key, compared before the key itself.
+    struct Entry: Sendable {
+        var key: String
+        var value: ZenValue
+        var hash: UInt32
+    }
+
     /// The members in insertion order (one allocation per object).
-    public private(set) var entries: [Entry]
+    private(set) var entries: [Entry]
+
+    /// FNV-1a over the key's UTF-8 bytes.
+    @inline(__always)
+    static func hash(_ key: String) -> UInt32 {
+        var h: UInt32 = 2_166_136_261
+        for b in key.utf8 { h = (h ^ UInt32(b)) &* 16_777_619 }
+        return h
+    }
 
     public init() { entries = [] }
 
@@ -41,20 +55,23 @@ public struct ZenObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryLi
     public var values: [ZenValue] { entries.map(\.value) }
 
     @inline(__always)
-    func index(of key: String) -> Int? {
-        // Objects in decisions are small; a linear scan beats hashing here. Reading through the
-        // buffer compares keys without copying (and retaining) the values.
-        return entries.withUnsafeBufferPointer { buffer in
-            for i in 0..<buffer.count where buffer[i].key == key { return i }
+    func index(of key: String) -> Int? { index(of: key, hash: ZenObject.hash(key)) }
+
+    /// Objects in decisions are small: a linear scan comparing hashes first, reading through the
+    /// buffer so that no value is copied.
+    @inline(__always)
+    func index(of key: String, hash: UInt32) -> Int? {
+        entries.withUnsafeBufferPointer { buffer in
+            for i in 0..<buffer.count where buffer[i].hash == hash && buffer[i].key == key { return i }
             return nil
         }
     }
 
     /// Calls `body` with the value for `key` borrowed in place (no copy of the member).
     @inline(__always)
-    func withValue<R>(_ key: String, _ body: (ZenValue?) -> R) -> R {
+    func withValue<R>(_ key: String, hash: UInt32, _ body: (ZenValue?) -> R) -> R {
         return entries.withUnsafeBufferPointer { buffer in
-            for i in 0..<buffer.count where buffer[i].key == key {
+            for i in 0..<buffer.count where buffer[i].hash == hash && buffer[i].key == key {
                 return body(buffer[i].value)
             }
             return body(nil)
@@ -63,9 +80,12 @@ public struct ZenObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryLi
 
     /// The value for `key`, read in place.
     @inline(__always)
-    func lookup(_ key: String) -> ZenValue? {
+    func lookup(_ key: String) -> ZenValue? { lookup(key, hash: ZenObject.hash(key)) }
+
+    @inline(__always)
+    func lookup(_ key: String, hash: UInt32) -> ZenValue? {
         return entries.withUnsafeBufferPointer { buffer in
-            for i in 0..<buffer.count where buffer[i].key == key {
+            for i in 0..<buffer.count where buffer[i].hash == hash && buffer[i].key == key {
                 return buffer[i].value
             }
             return nil
@@ -75,17 +95,20 @@ public struct ZenObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryLi
     public subscript(key: String) -> ZenValue? {
         get { lookup(key) }
         set {
-            if let i = index(of: key) {
+            let h = ZenObject.hash(key)
+            if let i = index(of: key, hash: h) {
                 if let newValue {
                     entries[i].value = newValue
                 } else {
                     entries.remove(at: i)
                 }
             } else if let newValue {
-                entries.append((key, newValue))
+                entries.append(Entry(key: key, value: newValue, hash: h))
             }
         }
     }
+
+    mutating func remove(at i: Int) { entries.remove(at: i) }
 
     /// Drops the members whose value is null (top level only).
     mutating func removeNulls() {
@@ -95,7 +118,12 @@ public struct ZenObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryLi
     /// Appends without looking for an existing key (the caller knows it is new).
     @inline(__always)
     mutating func appendNew(_ key: String, _ value: ZenValue) {
-        entries.append((key, value))
+        entries.append(Entry(key: key, value: value, hash: ZenObject.hash(key)))
+    }
+
+    @inline(__always)
+    mutating func appendNew(_ key: String, _ value: ZenValue, hash: UInt32) {
+        entries.append(Entry(key: key, value: value, hash: hash))
     }
 
     /// Takes the member out (leaving null) so it can be changed without copying.
@@ -117,8 +145,14 @@ public struct ZenObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryLi
         return result
     }
 
-    public func makeIterator() -> IndexingIterator<[Entry]> {
-        entries.makeIterator()
+    public func makeIterator() -> AnyIterator<(key: String, value: ZenValue)> {
+        var i = 0
+        let entries = self.entries
+        return AnyIterator {
+            guard i < entries.count else { return nil }
+            defer { i += 1 }
+            return (entries[i].key, entries[i].value)
+        }
     }
 
     public static func == (lhs: ZenObject, rhs: ZenObject) -> Bool {
@@ -232,8 +266,8 @@ extension ZenValue {
         guard case .object(var d) = doc, case .object(let p) = patch else { return patch }
         for e in p.entries {
             if case .null = e.value {
-                d[e.key] = nil
-            } else if let i = d.index(of: e.key) {
+                if let i = d.index(of: e.key, hash: e.hash) { d.remove(at: i) }
+            } else if let i = d.index(of: e.key, hash: e.hash) {
                 switch (d.entries[i].value, e.value) {
                 case (.object, .object):
                     let inner = d.take(i)
@@ -242,7 +276,7 @@ extension ZenValue {
                     d.put(i, e.value)
                 }
             } else {
-                d.appendNew(e.key, e.value)
+                d.appendNew(e.key, e.value, hash: e.hash)
             }
         }
         return .object(d)
