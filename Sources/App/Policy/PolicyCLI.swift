@@ -8,7 +8,7 @@ public enum PolicyCLI {
         usage:
           yidai policy eval GRAPH.json --input INPUT.json [--trace]
               Evaluates the JDM graph on the input and prints the output JSON.
-              With --trace prints {"performance": "...", "result": OUTPUT, "trace": {NODE_ID: {"id", "name",
+              With --trace prints {"performance": "...", "result": OUTPUT, "trace": {NODE_ID: {"id", "name", "type",
               "input", "output", "order", "traceData"}}} like zen-engine's evaluate(..., {"trace": true});
               traceData holds, for a table, the rules that matched.
               Exit 0; 2 when the graph is refused (unreadable, invalid, or using an unsupported feature);
