@@ -62,7 +62,9 @@ struct JourneyPagesController: RouteCollection {
     }
 
     func session(_ req: Request) async throws -> PageSession? {
-        guard let token = req.cookies[Self.sessionCookie]?.string, !token.isEmpty, token.count <= 200 else { return nil }
+        guard let token = req.cookies[Self.sessionCookie]?.string, !token.isEmpty, token.count <= 200 else {
+            return nil
+        }
         let journey = req.journey
         guard let application = try await journey.application(forToken: token) else { return nil }
         let view = try await ApplicationPresenter(journey: journey).view(application)
@@ -72,7 +74,9 @@ struct JourneyPagesController: RouteCollection {
     /// The page of the step that comes next for this application.
     static func destination(_ application: LoanApplication, journey: JourneyService) -> String {
         if let stop = application.stopStep {
-            if stop == JourneyStep.face.rawValue, let until = application.faceLockedUntil, until <= journey.now { return JourneyPaths.face }
+            if stop == JourneyStep.face.rawValue, let until = application.faceLockedUntil, until <= journey.now {
+                return JourneyPaths.face
+            }
             return JourneyPaths.stopped
         }
         let state = ApplicationState(rawValue: application.state) ?? .cancelled
@@ -103,8 +107,10 @@ struct JourneyPagesController: RouteCollection {
                 return req.redirect(to: JourneyPaths.phone, redirectType: .normal)
             }
             let destination = Self.destination(session.application, journey: session.journey)
-            let allowed = destination == path
-                || (path == JourneyPaths.loan && destination == JourneyPaths.result && session.application.state == ApplicationState.approved.rawValue)
+            let allowed =
+                destination == path
+                || (path == JourneyPaths.loan && destination == JourneyPaths.result
+                    && session.application.state == ApplicationState.approved.rawValue)
             guard allowed else { return req.redirect(to: destination, redirectType: .normal) }
             return try await handler(req, session)
         }
@@ -112,7 +118,9 @@ struct JourneyPagesController: RouteCollection {
 
     /// The applicant withdraws the application (allowed in any state before disbursement).
     func cancel(_ req: Request) async throws -> Response {
-        guard let session = try await session(req) else { return req.redirect(to: JourneyPaths.phone, redirectType: .normal) }
+        guard let session = try await session(req) else {
+            return req.redirect(to: JourneyPaths.phone, redirectType: .normal)
+        }
         do {
             try await session.journey.cancel(session.application)
         } catch let error as APIError where error.status == .conflict {
@@ -122,7 +130,9 @@ struct JourneyPagesController: RouteCollection {
     }
 
     func resume(_ req: Request) async throws -> Response {
-        guard let session = try await session(req) else { return req.redirect(to: JourneyPaths.phone, redirectType: .normal) }
+        guard let session = try await session(req) else {
+            return req.redirect(to: JourneyPaths.phone, redirectType: .normal)
+        }
         return req.redirect(to: Self.destination(session.application, journey: session.journey), redirectType: .normal)
     }
 
@@ -135,7 +145,9 @@ struct JourneyPagesController: RouteCollection {
         return nil
     }
 
-    func render(_ req: Request, _ template: String, _ context: some Encodable, status: HTTPResponseStatus = .ok) async throws -> Response {
+    func render(_ req: Request, _ template: String, _ context: some Encodable, status: HTTPResponseStatus = .ok)
+        async throws -> Response
+    {
         let view = try await req.view.render(template, context)
         let response = try await view.encodeResponse(status: status, for: req)
         response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
@@ -162,7 +174,8 @@ struct JourneyPagesController: RouteCollection {
         }
         if cm != nil || ch != nil, let value = Self.referralValue(cm: cm, ch: ch) {
             response.cookies[Self.referralCookie] = HTTPCookies.Value(
-                string: value, maxAge: Self.referralLifetime, path: "/", isSecure: PageCookies.secure(for: req), isHTTPOnly: true, sameSite: .lax)
+                string: value, maxAge: Self.referralLifetime, path: "/", isSecure: PageCookies.secure(for: req),
+                isHTTPOnly: true, sameSite: .lax)
         }
         return response
     }
@@ -186,13 +199,16 @@ struct JourneyPagesController: RouteCollection {
         }
         let referral = Self.referral(from: req.cookies[Self.referralCookie]?.string)
         do {
-            let (token, _, _) = try await journey.signIn(SignInRequest(phone: phone, code: code, cm: referral.cm, ch: referral.ch))
+            let (token, _, _) = try await journey.signIn(
+                SignInRequest(phone: phone, code: code, cm: referral.cm, ch: referral.ch))
             let response = req.redirect(to: JourneyPaths.resume, redirectType: .normal)
             response.cookies[Self.sessionCookie] = HTTPCookies.Value(
-                string: token, maxAge: Int(JourneyService.sessionLifetime), path: "/", isSecure: PageCookies.secure(for: req),
+                string: token, maxAge: Int(JourneyService.sessionLifetime), path: "/",
+                isSecure: PageCookies.secure(for: req),
                 isHTTPOnly: true, sameSite: .lax)
             if referral.cm != nil || referral.ch != nil {
-                response.cookies[Self.referralCookie] = HTTPCookies.Value(string: "", maxAge: 0, path: "/", isHTTPOnly: true, sameSite: .lax)
+                response.cookies[Self.referralCookie] = HTTPCookies.Value(
+                    string: "", maxAge: 0, path: "/", isHTTPOnly: true, sameSite: .lax)
             }
             return response
         } catch let error as APIError {
@@ -202,13 +218,20 @@ struct JourneyPagesController: RouteCollection {
         }
     }
 
-    func renderPhone(_ req: Request, form: FormState, codeSent: Bool, status: HTTPResponseStatus = .ok) async throws -> Response {
+    func renderPhone(_ req: Request, form: FormState, codeSent: Bool, status: HTTPResponseStatus = .ok) async throws
+        -> Response
+    {
         let sandbox = req.yidai.providers.isSandbox
-        let persons = sandbox
-            ? SandboxPersona.all.map { PhonePageContext.TestPerson(key: $0.key, name: $0.name, phone: $0.phone.value, expectedEnd: Self.expectedEndZh($0.key)) }
+        let persons =
+            sandbox
+            ? SandboxPersona.all.map {
+                PhonePageContext.TestPerson(
+                    key: $0.key, name: $0.name, phone: $0.phone.value, expectedEnd: Self.expectedEndZh($0.key))
+            }
             : []
         let context = PhonePageContext(
-            page: PageChrome(req: req, step: .phone, title: "手机号验证", signedIn: false), form: form, codeSent: codeSent, testPersons: persons)
+            page: PageChrome(req: req, step: .phone, title: "手机号验证", signedIn: false), form: form, codeSent: codeSent,
+            testPersons: persons)
         return try await render(req, "journey/phone", context, status: status)
     }
 
@@ -217,7 +240,8 @@ struct JourneyPagesController: RouteCollection {
             try await req.journey.signOut(token: token)
         }
         let response = req.redirect(to: JourneyPaths.phone, redirectType: .normal)
-        response.cookies[Self.sessionCookie] = HTTPCookies.Value(string: "", maxAge: 0, path: "/", isHTTPOnly: true, sameSite: .lax)
+        response.cookies[Self.sessionCookie] = HTTPCookies.Value(
+            string: "", maxAge: 0, path: "/", isHTTPOnly: true, sameSite: .lax)
         return response
     }
 
@@ -278,7 +302,10 @@ struct JourneyPagesController: RouteCollection {
 
     func idCardPage(_ req: Request, _ s: PageSession) async throws -> Response {
         if req.query[String.self, at: "retake"] != "1", let reading = try s.journey.ocrReading(s.application) {
-            let form = FormState(values: ["name": reading.name, "idNumber": reading.idNumber, "address": reading.address, "validUntil": reading.validUntil])
+            let form = FormState(values: [
+                "name": reading.name, "idNumber": reading.idNumber, "address": reading.address,
+                "validUntil": reading.validUntil,
+            ])
             return try await renderConfirm(req, s, form: form)
         }
         return try await renderUpload(req, s, form: FormState())
@@ -290,11 +317,14 @@ struct JourneyPagesController: RouteCollection {
         do {
             for (field, file) in [("frontImage", body.frontImage), ("backImage", body.backImage)] {
                 if let file, file.data.readableBytes > 5 * 1024 * 1024 {
-                    throw APIError(.payloadTooLarge, code: "image_too_large", message: "\(field) must be at most 5 MB.", messageZh: "图片过大（不超过5MB），请重新拍摄。", field: field)
+                    throw APIError(
+                        .payloadTooLarge, code: "image_too_large", message: "\(field) must be at most 5 MB.",
+                        messageZh: "图片过大（不超过5MB），请重新拍摄。", field: field)
                 }
             }
-            _ = try await s.journey.uploadIDCard(s.application, front: body.frontImage.map { Data($0.data.readableBytesView) },
-                                                 back: body.backImage.map { Data($0.data.readableBytesView) })
+            _ = try await s.journey.uploadIDCard(
+                s.application, front: body.frontImage.map { Data($0.data.readableBytesView) },
+                back: body.backImage.map { Data($0.data.readableBytesView) })
             return req.redirect(to: JourneyPaths.idCard, redirectType: .normal)
         } catch let error as APIError {
             if let redirect = redirectAfter(error, req, s) { return redirect }
@@ -306,7 +336,9 @@ struct JourneyPagesController: RouteCollection {
     func idCardSample(_ req: Request, _ s: PageSession) async throws -> Response {
         guard s.journey.services.providers.isSandbox else { throw APIError.notFound("page") }
         let person = try req.content.decode(SampleForm.self).person ?? ""
-        guard let front = SandboxCards.image(person: person, side: .front), let back = SandboxCards.image(person: person, side: .back) else {
+        guard let front = SandboxCards.image(person: person, side: .front),
+            let back = SandboxCards.image(person: person, side: .back)
+        else {
             var form = FormState()
             form.formError = "没有这张测试样卡。"
             return try await renderUpload(req, s, form: form, status: .unprocessableEntity)
@@ -324,10 +356,14 @@ struct JourneyPagesController: RouteCollection {
 
     func idCardConfirm(_ req: Request, _ s: PageSession) async throws -> Response {
         let body = try req.content.decode(IDCardConfirmForm.self)
-        let form0 = FormState(values: ["name": body.name ?? "", "idNumber": body.idNumber ?? "", "address": body.address ?? "", "validUntil": body.validUntil ?? ""])
+        let form0 = FormState(values: [
+            "name": body.name ?? "", "idNumber": body.idNumber ?? "", "address": body.address ?? "",
+            "validUntil": body.validUntil ?? "",
+        ])
         do {
             let request = IDCardConfirmRequest(
-                name: body.name, idNumber: body.idNumber.map { $0.filter { !$0.isWhitespace }.uppercased() }, address: body.address,
+                name: body.name, idNumber: body.idNumber.map { $0.filter { !$0.isWhitespace }.uppercased() },
+                address: body.address,
                 validUntil: body.validUntil)
             try await s.journey.confirmIDCard(s.application, request)
             return req.redirect(to: JourneyPaths.resume, redirectType: .normal)
@@ -339,17 +375,24 @@ struct JourneyPagesController: RouteCollection {
         }
     }
 
-    func renderUpload(_ req: Request, _ s: PageSession, form: FormState, status: HTTPResponseStatus = .ok) async throws -> Response {
-        let samples = s.view.sandbox
+    func renderUpload(_ req: Request, _ s: PageSession, form: FormState, status: HTTPResponseStatus = .ok) async throws
+        -> Response
+    {
+        let samples =
+            s.view.sandbox
             ? SandboxCards.persons.map { key in
-                IDCardUploadPageContext.SampleCard(key: key, name: SandboxPersona.forKey(key)?.name ?? "", front: "/sandbox/cards/\(key)-front.png")
+                IDCardUploadPageContext.SampleCard(
+                    key: key, name: SandboxPersona.forKey(key)?.name ?? "", front: "/sandbox/cards/\(key)-front.png")
             }
             : []
-        let context = IDCardUploadPageContext(page: s.chrome(req, .idCard), form: form, samples: samples, hasReading: s.application.ocrSealed != nil)
+        let context = IDCardUploadPageContext(
+            page: s.chrome(req, .idCard), form: form, samples: samples, hasReading: s.application.ocrSealed != nil)
         return try await render(req, "journey/id-card", context, status: status)
     }
 
-    func renderConfirm(_ req: Request, _ s: PageSession, form: FormState, status: HTTPResponseStatus = .ok) async throws -> Response {
+    func renderConfirm(_ req: Request, _ s: PageSession, form: FormState, status: HTTPResponseStatus = .ok) async throws
+        -> Response
+    {
         let context = IDCardConfirmPageContext(page: s.chrome(req, .idCard, title: "核对身份证信息"), form: form)
         return try await render(req, "journey/id-card-confirm", context, status: status)
     }
@@ -374,15 +417,17 @@ struct JourneyPagesController: RouteCollection {
             if let photo = body.photo, photo.data.readableBytes > 0 {
                 request.capture = Data(photo.data.readableBytesView).base64EncodedString()
             } else if let capture = body.capture, !capture.isEmpty {
-                request.capture = capture.hasPrefix("data:") ? String(capture.drop(while: { $0 != "," }).dropFirst()) : capture
+                request.capture =
+                    capture.hasPrefix("data:") ? String(capture.drop(while: { $0 != "," }).dropFirst()) : capture
             }
         }
         do {
             let (result, left) = try await s.journey.checkFace(s.application, request)
             if result.passed || left == 0 { return req.redirect(to: JourneyPaths.resume, redirectType: .normal) }
-            form.formError = (result.livenessPassed
-                ? "人脸比对未通过，请确认由本人操作后重试。"
-                : "活体检测未通过，请正对屏幕、保持光线充足，按提示眨眼后重试。") + "还可尝试\(left)次。"
+            form.formError =
+                (result.livenessPassed
+                    ? "人脸比对未通过，请确认由本人操作后重试。"
+                    : "活体检测未通过，请正对屏幕、保持光线充足，按提示眨眼后重试。") + "还可尝试\(left)次。"
             return try await renderFace(req, s, form: form, status: .unprocessableEntity)
         } catch let error as APIError {
             if let redirect = redirectAfter(error, req, s) { return redirect }
@@ -392,12 +437,15 @@ struct JourneyPagesController: RouteCollection {
         }
     }
 
-    func renderFace(_ req: Request, _ s: PageSession, form: FormState, status: HTTPResponseStatus = .ok) async throws -> Response {
+    func renderFace(_ req: Request, _ s: PageSession, form: FormState, status: HTTPResponseStatus = .ok) async throws
+        -> Response
+    {
         let max = JourneyService.faceMaxAttempts
         let lockOver = s.application.faceLockedUntil.map { $0 <= s.journey.now } ?? false
         let used = lockOver ? 0 : s.application.faceAttempts
         let context = FacePageContext(
-            page: s.chrome(req, .face, script: "/js/camera.js"), form: form, attemptsLeft: Swift.max(0, max - used), maxAttempts: max,
+            page: s.chrome(req, .face, script: "/js/camera.js"), form: form, attemptsLeft: Swift.max(0, max - used),
+            maxAttempts: max,
             failedBefore: used > 0)
         return try await render(req, "journey/face", context, status: status)
     }
@@ -425,7 +473,8 @@ struct JourneyPagesController: RouteCollection {
         }
         var form = FormState(values: ["cardNumber": typed])
         do {
-            _ = try await s.journey.submitBankCard(s.application, BankCardRequest(cardNumber: typed.filter { $0.isNumber }))
+            _ = try await s.journey.submitBankCard(
+                s.application, BankCardRequest(cardNumber: typed.filter { $0.isNumber }))
             return req.redirect(to: JourneyPaths.bankCard, redirectType: .normal)
         } catch let error as APIError {
             if let redirect = redirectAfter(error, req, s) { return redirect }
@@ -441,7 +490,8 @@ struct JourneyPagesController: RouteCollection {
     func bankCardConfirm(_ req: Request, _ s: PageSession) async throws -> Response {
         let body = try req.content.decode(CodeForm.self)
         do {
-            try await s.journey.confirmBankCard(s.application, CodeRequest(code: body.code?.trimmingCharacters(in: .whitespaces)))
+            try await s.journey.confirmBankCard(
+                s.application, CodeRequest(code: body.code?.trimmingCharacters(in: .whitespaces)))
             return req.redirect(to: JourneyPaths.resume, redirectType: .normal)
         } catch let error as APIError {
             if let redirect = redirectAfter(error, req, s) { return redirect }
@@ -451,7 +501,9 @@ struct JourneyPagesController: RouteCollection {
         }
     }
 
-    func renderBankCard(_ req: Request, _ s: PageSession, form: FormState, changing: Bool, status: HTTPResponseStatus = .ok) async throws -> Response {
+    func renderBankCard(
+        _ req: Request, _ s: PageSession, form: FormState, changing: Bool, status: HTTPResponseStatus = .ok
+    ) async throws -> Response {
         let pending = try s.journey.cipher.openOptional(s.application.pendingCardSealed)
         let stage = pending != nil && !changing ? "code" : "card"
         var cards: [BankCardPageContext.TestCard] = []
@@ -464,7 +516,8 @@ struct JourneyPagesController: RouteCollection {
             cards.append(.init(number: SandboxPersona.creditCard.value, note: "信用卡（将被拒绝，仅支持借记卡）"))
         }
         let context = BankCardPageContext(
-            page: s.chrome(req, .bankCard), form: form, stage: stage, cardMasked: pending.map(PersonalDataMask.card), bank: s.application.cardBank,
+            page: s.chrome(req, .bankCard), form: form, stage: stage, cardMasked: pending.map(PersonalDataMask.card),
+            bank: s.application.cardBank,
             phoneMasked: s.view.applicant.phone, testCards: cards)
         return try await render(req, "journey/bank-card", context, status: status)
     }
@@ -492,7 +545,8 @@ struct JourneyPagesController: RouteCollection {
         if send {
             guard agreed else {
                 form.errors["agree"] = "请先阅读并勾选“我已阅读并同意”。"
-                return try await renderAuthorization(req, s, form: form, agreed: false, codeSent: false, status: .unprocessableEntity)
+                return try await renderAuthorization(
+                    req, s, form: form, agreed: false, codeSent: false, status: .unprocessableEntity)
             }
             do {
                 let sent = try await s.journey.sendAuthorizationCode(s.application)
@@ -501,27 +555,34 @@ struct JourneyPagesController: RouteCollection {
             } catch let error as APIError {
                 if let redirect = redirectAfter(error, req, s) { return redirect }
                 form.record(error, fieldMap: [:], fallbackField: "code")
-                return try await renderAuthorization(req, s, form: form, agreed: agreed, codeSent: false, status: error.status)
+                return try await renderAuthorization(
+                    req, s, form: form, agreed: agreed, codeSent: false, status: error.status)
             }
         }
         do {
             try await s.journey.signAuthorization(
-                s.application, AuthorizationSignRequest(version: body.version, sha256: body.sha256, agree: agreed, code: code))
+                s.application,
+                AuthorizationSignRequest(version: body.version, sha256: body.sha256, agree: agreed, code: code))
             return req.redirect(to: JourneyPaths.resume, redirectType: .normal)
         } catch let error as APIError {
             if let redirect = redirectAfter(error, req, s) { return redirect }
             form.values["code"] = ""
             form.record(error, fieldMap: ["agree": "agree", "code": "code"])
-            return try await renderAuthorization(req, s, form: form, agreed: agreed, codeSent: true, status: error.status)
+            return try await renderAuthorization(
+                req, s, form: form, agreed: agreed, codeSent: true, status: error.status)
         }
     }
 
-    func renderAuthorization(_ req: Request, _ s: PageSession, form: FormState, agreed: Bool, codeSent: Bool,
-                             status: HTTPResponseStatus = .ok) async throws -> Response {
+    func renderAuthorization(
+        _ req: Request, _ s: PageSession, form: FormState, agreed: Bool, codeSent: Bool,
+        status: HTTPResponseStatus = .ok
+    ) async throws -> Response {
         let document = CreditAuthorizationText.current
         let context = AuthorizationPageContext(
-            page: s.chrome(req, .authorization), form: form, title: document.title, version: document.version, sha256: document.sha256,
-            paragraphs: AuthorizationPageContext.paragraphs(document.text), agreed: agreed, codeSent: codeSent, phoneMasked: s.view.applicant.phone)
+            page: s.chrome(req, .authorization), form: form, title: document.title, version: document.version,
+            sha256: document.sha256,
+            paragraphs: AuthorizationPageContext.paragraphs(document.text), agreed: agreed, codeSent: codeSent,
+            phoneMasked: s.view.applicant.phone)
         return try await render(req, "journey/authorization", context, status: status)
     }
 
@@ -541,7 +602,8 @@ struct JourneyPagesController: RouteCollection {
     }
 
     static let aboutYouFields: [String: String] = {
-        var map = FormState.same("employer", "employmentType", "monthlyIncome", "housing", "maritalStatus", "education", "loanPurpose")
+        var map = FormState.same(
+            "employer", "employmentType", "monthlyIncome", "housing", "maritalStatus", "education", "loanPurpose")
         map["emergencyContact.name"] = "contactName"
         map["emergencyContact.relationship"] = "contactRelationship"
         map["emergencyContact.phone"] = "contactPhone"
@@ -556,16 +618,20 @@ struct JourneyPagesController: RouteCollection {
     func aboutYouPost(_ req: Request, _ s: PageSession) async throws -> Response {
         let b = try req.content.decode(AboutYouForm.self)
         var form = FormState(values: [
-            "employer": b.employer ?? "", "employmentType": b.employmentType ?? "", "monthlyIncome": b.monthlyIncome ?? "", "housing": b.housing ?? "",
-            "maritalStatus": b.maritalStatus ?? "", "education": b.education ?? "", "loanPurpose": b.loanPurpose ?? "", "contactName": b.contactName ?? "",
+            "employer": b.employer ?? "", "employmentType": b.employmentType ?? "",
+            "monthlyIncome": b.monthlyIncome ?? "", "housing": b.housing ?? "",
+            "maritalStatus": b.maritalStatus ?? "", "education": b.education ?? "", "loanPurpose": b.loanPurpose ?? "",
+            "contactName": b.contactName ?? "",
             "contactRelationship": b.contactRelationship ?? "", "contactPhone": b.contactPhone ?? "",
         ])
         let income = b.monthlyIncome.map { $0.filter { $0 != "," && !$0.isWhitespace } }
         let request = AboutYouRequest(
-            employer: b.employer, employmentType: b.employmentType, monthlyIncome: income, housing: b.housing, maritalStatus: b.maritalStatus,
+            employer: b.employer, employmentType: b.employmentType, monthlyIncome: income, housing: b.housing,
+            maritalStatus: b.maritalStatus,
             education: b.education, loanPurpose: b.loanPurpose,
-            emergencyContact: EmergencyContactInput(name: b.contactName, relationship: b.contactRelationship,
-                                                    phone: b.contactPhone.map { $0.filter { !$0.isWhitespace && $0 != "-" } }))
+            emergencyContact: EmergencyContactInput(
+                name: b.contactName, relationship: b.contactRelationship,
+                phone: b.contactPhone.map { $0.filter { !$0.isWhitespace && $0 != "-" } }))
         do {
             try await s.journey.saveAboutYou(s.application, request)
             return req.redirect(to: JourneyPaths.resume, redirectType: .normal)
@@ -576,7 +642,9 @@ struct JourneyPagesController: RouteCollection {
         }
     }
 
-    func renderAboutYou(_ req: Request, _ s: PageSession, form: FormState, status: HTTPResponseStatus = .ok) async throws -> Response {
+    func renderAboutYou(_ req: Request, _ s: PageSession, form: FormState, status: HTTPResponseStatus = .ok)
+        async throws -> Response
+    {
         let v = form.values
         let context = AboutYouPageContext(
             page: s.chrome(req, .aboutYou), form: form,
@@ -610,27 +678,33 @@ struct JourneyPagesController: RouteCollection {
         }
     }
 
-    func renderResult(_ req: Request, _ s: PageSession, form: FormState, status: HTTPResponseStatus = .ok) async throws -> Response {
+    func renderResult(_ req: Request, _ s: PageSession, form: FormState, status: HTTPResponseStatus = .ok) async throws
+        -> Response
+    {
         let state = ApplicationState(rawValue: s.application.state) ?? .cancelled
-        let outcome: String = switch state {
-        case .approved: "approved"
-        case .referred: "referred"
-        case .declined: "declined"
-        default: "pending"
-        }
+        let outcome: String =
+            switch state {
+            case .approved: "approved"
+            case .referred: "referred"
+            case .declined: "declined"
+            default: "pending"
+            }
         let decision = s.view.decision
         var reasons = decision?.reasons.map(\.message).filter { !$0.isEmpty } ?? []
         if outcome == "declined" && reasons.isEmpty { reasons = ["您的申请暂不符合我行的审批条件。"] }
-        let title: String = switch outcome {
-        case "approved": "审批通过"
-        case "referred": "人工审核中"
-        case "declined": "审批结果"
-        default: "智能核额"
-        }
+        let title: String =
+            switch outcome {
+            case "approved": "审批通过"
+            case "referred": "人工审核中"
+            case "declined": "审批结果"
+            default: "智能核额"
+            }
         let context = ResultPageContext(
             page: s.chrome(req, .decision, title: title), form: form, outcome: outcome,
-            creditLimit: decision?.creditLimit.map(PageFormat.wholeYuan), annualRate: decision.map { PageFormat.percent($0.annualRate) },
-            apr: decision.map { PageFormat.percent($0.apr) }, validUntil: decision?.validUntil.map(PageFormat.date), reasons: reasons,
+            creditLimit: decision?.creditLimit.map(PageFormat.wholeYuan),
+            annualRate: decision.map { PageFormat.percent($0.annualRate) },
+            apr: decision.map { PageFormat.percent($0.apr) }, validUntil: decision?.validUntil.map(PageFormat.date),
+            reasons: reasons,
             canRequestLoan: outcome == "approved")
         return try await render(req, "journey/result", context, status: status)
     }
@@ -643,26 +717,36 @@ struct JourneyPagesController: RouteCollection {
         var action: String?
     }
 
-    static let loanFields: [String: String] = ["amount": "amount", "termMonths": "termMonths", "method": "method", "purpose": "purpose"]
+    static let loanFields: [String: String] = [
+        "amount": "amount", "termMonths": "termMonths", "method": "method", "purpose": "purpose",
+    ]
 
     func loanPage(_ req: Request, _ s: PageSession) async throws -> Response {
         let limit = Money.parse(s.application.creditLimit ?? "") ?? 0
         let purpose = (try? s.journey.aboutYou(s.application))?.loanPurpose ?? LoanOfferRules.purposes[0].code
-        let values = ["amount": Money.string(limit).replacingOccurrences(of: ".00", with: ""), "termMonths": "12",
-                      "method": RepaymentMethod.equalInstallment.rawValue, "purpose": purpose]
+        let values = [
+            "amount": Money.string(limit).replacingOccurrences(of: ".00", with: ""), "termMonths": "12",
+            "method": RepaymentMethod.equalInstallment.rawValue, "purpose": purpose,
+        ]
         return try await renderLoan(req, s, form: FormState(values: values), quote: try? quote(values, s))
     }
 
     func loanPost(_ req: Request, _ s: PageSession) async throws -> Response {
         let b = try req.content.decode(LoanForm.self)
         let amount = (b.amount ?? "").filter { $0 != "," && !$0.isWhitespace }
-        var form = FormState(values: ["amount": b.amount ?? "", "termMonths": b.termMonths ?? "", "method": b.method ?? "", "purpose": b.purpose ?? ""])
+        var form = FormState(values: [
+            "amount": b.amount ?? "", "termMonths": b.termMonths ?? "", "method": b.method ?? "",
+            "purpose": b.purpose ?? "",
+        ])
         var clean = form.values
         clean["amount"] = amount
         if b.action == "submit" {
             do {
                 _ = try await s.journey.requestLoan(
-                    s.application, LoanRequestInput(amount: amount, termMonths: b.termMonths.flatMap { Int($0) }, method: b.method, purpose: b.purpose))
+                    s.application,
+                    LoanRequestInput(
+                        amount: amount, termMonths: b.termMonths.flatMap { Int($0) }.map(WholeNumber.init), method: b.method,
+                        purpose: b.purpose))
                 return req.redirect(to: JourneyPaths.done, redirectType: .normal)
             } catch let error as APIError {
                 if let redirect = redirectAfter(error, req, s) { return redirect }
@@ -686,28 +770,40 @@ struct JourneyPagesController: RouteCollection {
         let offer: LoanOffer
         do {
             offer = try LoanOfferRules.validate(
-                amount: values["amount"], termMonths: values["termMonths"].flatMap { Int($0) }, method: values["method"], purpose: values["purpose"],
+                amount: values["amount"], termMonths: values["termMonths"].flatMap { Int($0) },
+                method: values["method"], purpose: values["purpose"],
                 creditLimit: limit)
         } catch { throw APIError(error) }
         let schedule: RepaymentSchedule
         do {
-            schedule = try LoanCalculator.schedule(for: LoanTerms(
-                principal: offer.amount, annualRatePercent: rate, termMonths: offer.termMonths, method: offer.method, startDate: s.journey.today))
+            schedule = try LoanCalculator.schedule(
+                for: LoanTerms(
+                    principal: offer.amount, annualRatePercent: rate, termMonths: offer.termMonths,
+                    method: offer.method, startDate: s.journey.today))
         } catch { throw APIError(error) }
         return QuoteView(schedule)
     }
 
-    func renderLoan(_ req: Request, _ s: PageSession, form: FormState, quote: QuoteView?, status: HTTPResponseStatus = .ok) async throws -> Response {
+    func renderLoan(
+        _ req: Request, _ s: PageSession, form: FormState, quote: QuoteView?, status: HTTPResponseStatus = .ok
+    ) async throws -> Response {
         let v = form.values
         let methods = RepaymentMethod.allCases.map {
-            LoanPageContext.MethodChoice(value: $0.rawValue, label: PageFormat.methodTitle($0), hint: PageFormat.methodHint($0), selected: v["method"] == $0.rawValue)
+            LoanPageContext.MethodChoice(
+                value: $0.rawValue, label: PageFormat.methodTitle($0), hint: PageFormat.methodHint($0),
+                selected: v["method"] == $0.rawValue)
         }
         let context = LoanPageContext(
-            page: s.chrome(req, .loanRequest), form: form, creditLimit: PageFormat.wholeYuan(s.application.creditLimit ?? "0"),
+            page: s.chrome(req, .loanRequest), form: form,
+            creditLimit: PageFormat.wholeYuan(s.application.creditLimit ?? "0"),
             annualRate: PageFormat.percent(s.application.annualRate), apr: PageFormat.percent(s.application.apr),
             validUntil: s.application.limitExpiresAt.map(PageFormat.date),
-            terms: LoanOfferRules.termChoices.map { Choice(value: String($0), label: "\($0)个月", selected: v["termMonths"] == String($0)) },
-            methods: methods, purposes: Choice.list(LoanOfferRules.purposes.map { ($0.code, $0.titleZh) }, selected: v["purpose"]), quote: quote)
+            terms: LoanOfferRules.termChoices.map {
+                Choice(value: String($0), label: "\($0)个月", selected: v["termMonths"] == String($0))
+            },
+            methods: methods,
+            purposes: Choice.list(LoanOfferRules.purposes.map { ($0.code, $0.titleZh) }, selected: v["purpose"]),
+            quote: quote)
         return try await render(req, "journey/loan", context, status: status)
     }
 
@@ -715,10 +811,14 @@ struct JourneyPagesController: RouteCollection {
         guard let loan = s.view.loanRequest else { return req.redirect(to: JourneyPaths.result, redirectType: .normal) }
         let context = DonePageContext(
             page: s.chrome(req, .done, title: "申请已提交"),
-            stateTitle: ApplicationState(rawValue: s.application.state)?.titleZh ?? s.view.stateTitle, amount: PageFormat.yuan(loan.amount), termMonths: loan.termMonths,
-            method: RepaymentMethod(rawValue: loan.method).map(PageFormat.methodTitle) ?? loan.method, purpose: PageFormat.purposeTitle(loan.purpose),
-            firstPayment: loan.firstPayment.map(PageFormat.yuan), totalInterest: loan.totalInterest.map(PageFormat.yuan),
-            apr: loan.apr.map { PageFormat.percent($0) }, bankCard: s.view.applicant.bankCard, bank: s.view.applicant.bank,
+            stateTitle: ApplicationState(rawValue: s.application.state)?.titleZh ?? s.view.stateTitle,
+            amount: PageFormat.yuan(loan.amount), termMonths: loan.termMonths,
+            method: RepaymentMethod(rawValue: loan.method).map(PageFormat.methodTitle) ?? loan.method,
+            purpose: PageFormat.purposeTitle(loan.purpose),
+            firstPayment: loan.firstPayment.map(PageFormat.yuan),
+            totalInterest: loan.totalInterest.map(PageFormat.yuan),
+            apr: loan.apr.map { PageFormat.percent($0) }, bankCard: s.view.applicant.bankCard,
+            bank: s.view.applicant.bank,
             requestedAt: PageFormat.time(loan.requestedAt))
         return try await render(req, "journey/done", context)
     }
@@ -760,7 +860,8 @@ struct JourneyPagesController: RouteCollection {
             canRestart = state == .expired || state == .cancelled
         }
         let context = StoppedPageContext(
-            page: s.chrome(req, nil, title: heading), heading: heading, message: message, detail: detail, retryAt: retryAt, canRestart: canRestart)
+            page: s.chrome(req, nil, title: heading), heading: heading, message: message, detail: detail,
+            retryAt: retryAt, canRestart: canRestart)
         return try await render(req, "journey/stopped", context)
     }
 }

@@ -43,13 +43,16 @@ struct CSRFMiddleware: AsyncMiddleware {
     }
 
     static let failure = APIError(
-        .forbidden, code: "csrf_failed", message: "The form has expired or did not come from this site. Go back, reload the page and try again.",
+        .forbidden, code: "csrf_failed",
+        message: "The form has expired or did not come from this site. Go back, reload the page and try again.",
         messageZh: "页面已过期或来源无法确认，请返回并刷新页面后重试。")
 
     static func newToken() -> String {
         let bytes = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
-        return bytes.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        return bytes.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(
+            of: "/", with: "_"
+        )
+        .replacingOccurrences(of: "=", with: "")
     }
 
     static func isWellFormed(_ token: String) -> Bool {
@@ -57,7 +60,8 @@ struct CSRFMiddleware: AsyncMiddleware {
     }
 
     static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
+        let x = Array(a.utf8)
+        let y = Array(b.utf8)
         guard x.count == y.count else { return false }
         var diff: UInt8 = 0
         for i in 0..<x.count { diff |= x[i] ^ y[i] }

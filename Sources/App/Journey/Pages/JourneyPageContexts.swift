@@ -183,7 +183,9 @@ struct QuoteView: Encodable {
         totalInterest = PageFormat.yuan(schedule.totalInterest)
         totalPayment = PageFormat.yuan(schedule.totalPayment)
         rows = installments.map {
-            Row(number: $0.number, dueDate: $0.dueDate.iso, payment: PageFormat.yuan($0.payment), principal: PageFormat.yuan($0.principal),
+            Row(
+                number: $0.number, dueDate: $0.dueDate.iso, payment: PageFormat.yuan($0.payment),
+                principal: PageFormat.yuan($0.principal),
                 interest: PageFormat.yuan($0.interest), remaining: PageFormat.yuan($0.remainingPrincipal))
         }
     }

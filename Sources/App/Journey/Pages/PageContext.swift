@@ -22,14 +22,21 @@ struct PageChrome: Encodable {
         let state: String
     }
 
-    init(req: Request, step: JourneyStep?, title: String? = nil, applicant: String? = nil, signedIn: Bool, script: String? = nil) {
+    init(
+        req: Request, step: JourneyStep?, title: String? = nil, applicant: String? = nil, signedIn: Bool,
+        script: String? = nil
+    ) {
         self.title = title ?? step?.titleZh ?? "易贷"
         self.progressLabel = step?.progressLabelZh
         let current = step?.group?.number ?? (step == nil ? 0 : JourneyStepGroup.allCases.count + 1)
-        self.progress = step == nil ? [] : JourneyStepGroup.allCases.map { group in
-            ProgressSegment(number: group.number, title: group.titleZh,
-                            state: group.number < current ? "done" : (group.number == current ? "current" : "todo"))
-        }
+        self.progress =
+            step == nil
+            ? []
+            : JourneyStepGroup.allCases.map { group in
+                ProgressSegment(
+                    number: group.number, title: group.titleZh,
+                    state: group.number < current ? "done" : (group.number == current ? "current" : "todo"))
+            }
         self.sandbox = req.yidai.providers.isSandbox
         self.csrf = req.csrfToken
         self.applicant = applicant
@@ -55,7 +62,8 @@ struct FormState: Encodable {
     /// field-less errors go to `fallbackField` when given, else to the top of the form.
     mutating func record(_ error: APIError, fieldMap: [String: String], fallbackField: String? = nil) {
         if let field = error.field, let formField = fieldMap[field] {
-            errors[formField] = Self.missingPrompts[formField].flatMap { error.code == "missing_field" ? $0 : nil } ?? error.messageZh
+            errors[formField] =
+                Self.missingPrompts[formField].flatMap { error.code == "missing_field" ? $0 : nil } ?? error.messageZh
         } else if let fallbackField {
             errors[fallbackField] = error.messageZh
         } else {
