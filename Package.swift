@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.0"),
     ],
     targets: [
         // Pure domain: money, loan mathematics, validation, state machine, decision engine. Foundation only.
@@ -31,11 +32,14 @@ let package = Package(
             ],
             resources: [.copy("SandboxCards")]
         ),
+        // pango + cairo from Debian (libpango1.0-dev libcairo2-dev; fonts-noto-cjk at run time): the contract PDF.
+        .systemLibrary(name: "CPangoCairo", pkgConfig: "pangocairo", providers: [.apt(["libpango1.0-dev", "libcairo2-dev"])]),
         .target(
             name: "App",
             dependencies: [
                 "LendingCore",
                 "Providers",
+                "CPangoCairo",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
@@ -43,6 +47,7 @@ let package = Package(
                 .product(name: "Leaf", package: "leaf"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "X509", package: "swift-certificates"),
             ]
         ),
         .executableTarget(name: "yidai", dependencies: ["App"]),

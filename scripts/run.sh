@@ -12,6 +12,16 @@ while [ $# -gt 0 ]; do
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
+# The contract PDF needs pango + cairo (headers to build) and the Noto CJK font; installed once on a fresh machine.
+need_apt=()
+pkg-config --exists pangocairo 2>/dev/null || need_apt+=(libpango1.0-dev libcairo2-dev pkg-config)
+fc-list 2>/dev/null | grep -qi "noto.*cjk" || need_apt+=(fonts-noto-cjk)
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "Installing ${need_apt[*]} (apt-get)…"
+  sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
 if [ ! -x .build/release/yidai ] || [ -n "$(find Sources Package.swift -newer .build/release/yidai -print -quit 2>/dev/null)" ]; then
   echo "Building Yidai (release; the first build takes about 10 minutes)…"
   swift build -c release --product yidai

@@ -42,6 +42,7 @@ func configure(
     app.migrations.add(CreatePayment())
     app.migrations.add(CreateBusinessDate())
     app.migrations.add(CreateSandboxPayments())
+    app.migrations.add(CreateContract())
 
     app.views.use(.leaf)
     app.leaf.cache.isEnabled = app.environment.isRelease
@@ -72,6 +73,7 @@ func configure(
     app.asyncCommands.use(AuditCommand(), as: "audit")
     app.asyncCommands.use(SeedCommand(), as: "seed")
     app.asyncCommands.use(PolicyDatabaseCommand(), as: "policy-db")
+    app.asyncCommands.use(ContractCommand(), as: "contract")
     app.asyncCommands.use(EndOfDayCommand(), as: "eod")
     app.asyncCommands.use(LedgerCommand(), as: "ledger")
 
@@ -95,6 +97,7 @@ enum ProductionGuard {
         guard app.environment == .production else { return }
         var problems: [String] = providers.sandboxServices.map { "the \($0) provider is the sandbox simulator" }
         if config.usesDevelopmentKey { problems.append("field encryption uses the local development key (set YIDAI_KEYS)") }
+        if config.signing.isDevelopment { problems.append("contracts would be signed with the development CA and key (set YIDAI_SIGNING_KEY and YIDAI_SIGNING_CERT)") }
         if case .sqlite = config.database { app.logger.notice("Production on SQLite: fine for a pilot; use PostgreSQL for a bank.") }
         if !problems.isEmpty {
             throw ConfigurationError("Refusing to start in production:\n" + problems.map { "  - " + $0 }.joined(separator: "\n"))

@@ -10,12 +10,14 @@ func routes(_ app: Application) throws {
     try api.register(collection: JourneyAPIController())
     try api.register(collection: QuoteController())
     try api.register(collection: LoanServicingController())
+    try api.register(collection: ContractAPIController())
 
     if app.yidai.providers.isSandbox {
         try app.register(collection: SandboxController())
         try app.register(collection: SandboxPaymentsController())
     }
     try app.register(collection: JourneyPagesController())
+    try app.register(collection: ContractPagesController())
     // Unknown routes fall through to Vapor's 404, which ErrorRenderingMiddleware renders in the API's error shape.
 }
 

@@ -373,6 +373,9 @@ EXPECTED_OPERATIONS = {
     ("POST", APP + "/disbursement"), ("GET", "/api/v1/loans"), ("GET", "/api/v1/loans/{loanID}"),
     ("GET", "/api/v1/loans/{loanID}/payoff-quote"), ("POST", "/api/v1/loans/{loanID}/prepayment-quote"),
     ("POST", "/api/v1/loans/{loanID}/repayments"),
+    ("GET", APP + "/contract"), ("GET", APP + "/contract.pdf"), ("GET", APP + "/contract.p7s"),
+    ("GET", APP + "/contract/evidence.json"), ("GET", APP + "/contract/evidence.p7s"),
+    ("POST", APP + "/contract/sms-code"), ("POST", APP + "/contract/sign"), ("GET", "/api/v1/contract-signing/ca.pem"),
 }
 
 

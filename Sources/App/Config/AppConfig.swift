@@ -20,6 +20,8 @@ struct AppConfig: Sendable {
     var providerMode: String
     var publicURL: String?
     var policyDirectory: String
+    /// The bank's contract-signing key, certificate and CA (PEM); development ones are generated when none are set.
+    var signing: SigningMaterial
 
     /// Reads the environment. `DATABASE_URL` picks the database; `YIDAI_KEYS` ("id:base64,id:base64", newest last)
     /// holds field-encryption keys; without it a development key is generated once under the data folder.
@@ -90,7 +92,10 @@ struct AppConfig: Sendable {
             usesDevelopmentKey: usesDevelopmentKey,
             providerMode: env["YIDAI_PROVIDERS"] ?? "sandbox",
             publicURL: env["YIDAI_PUBLIC_URL"],
-            policyDirectory: env["YIDAI_POLICY_DIR"] ?? cwd + "/Policies/credit"
+            policyDirectory: env["YIDAI_POLICY_DIR"] ?? cwd + "/Policies/credit",
+            signing: try SigningMaterial.load(
+                environment: env, dataDirectory: dataDirectory, isTesting: environment == .testing,
+                log: { generated, message in generated ? logger.warning("\(message)") : logger.notice("\(message)") })
         )
     }
 }

@@ -11,12 +11,14 @@ struct OneTimeCodes {
         case signIn = "sign_in"
         case bankCard = "bank_card"
         case creditAuthorization = "credit_authorization"
+        case contract = "contract"
 
         var smsText: String {
             switch self {
             case .signIn: "登录验证码"
             case .bankCard: "银行卡验证码"
             case .creditAuthorization: "征信授权签署验证码"
+            case .contract: "借款合同签署验证码"
             }
         }
     }

@@ -1,0 +1,153 @@
+import Fluent
+import LendingCore
+import Vapor
+
+/// The borrower's contract page ("我的贷款" → 借款合同): the contract's text, the PDF download, signing with an SMS code,
+/// and after signing the signed PDF, its signature and the evidence. Signed in through the journey's session cookie.
+struct ContractPagesController: RouteCollection {
+    static let page = "/loan/contract"
+
+    func boot(routes: RoutesBuilder) throws {
+        let pages = routes.grouped(CSRFMiddleware()).grouped("loan")
+        pages.get("contract", use: show)
+        pages.post("contract", use: post)
+        pages.get("contract.pdf", use: { try await download($0, .pdf) })
+        pages.get("contract.p7s", use: { try await download($0, .signature) })
+        pages.get("contract", "evidence.json", use: { try await download($0, .evidence) })
+        pages.get("contract", "evidence.p7s", use: { try await download($0, .evidenceSignature) })
+    }
+
+    struct Form: Content {
+        var action: String?
+        var agree: String?
+        var code: String?
+        var sha256: String?
+    }
+
+    enum File { case pdf, signature, evidence, evidenceSignature }
+
+    /// The session's application when it has a contract to show; otherwise where the person belongs.
+    private func session(_ req: Request) async throws -> (JourneyPagesController.PageSession, ContractService)? {
+        guard let session = try await JourneyPagesController().session(req) else { return nil }
+        return (session, ContractService(journey: session.journey, threadPool: req.application.threadPool))
+    }
+
+    func show(_ req: Request) async throws -> Response {
+        guard let (s, contracts) = try await session(req) else { return req.redirect(to: JourneyPaths.phone, redirectType: .normal) }
+        return try await render(req, s, contracts, form: FormState(), agreed: false, codeSent: false)
+    }
+
+    func post(_ req: Request) async throws -> Response {
+        guard let (s, contracts) = try await session(req) else { return req.redirect(to: JourneyPaths.phone, redirectType: .normal) }
+        let body = try req.content.decode(Form.self)
+        let agreed = body.agree == "true"
+        let code = (body.code ?? "").trimmingCharacters(in: .whitespaces)
+        var form = FormState(values: ["code": code])
+        if body.action == "send" || (body.action != "sign" && code.isEmpty) {
+            guard agreed else {
+                form.errors["agree"] = "请先阅读合同并勾选“我已阅读并同意”。"
+                return try await render(req, s, contracts, form: form, agreed: false, codeSent: false, status: .unprocessableEntity)
+            }
+            do {
+                let sent = try await contracts.sendCode(s.application)
+                form.notice = "验证码已发送至\(sent.sentTo)，5分钟内有效。"
+                return try await render(req, s, contracts, form: form, agreed: true, codeSent: true)
+            } catch let error as APIError {
+                form.record(error, fieldMap: [:], fallbackField: "code")
+                return try await render(req, s, contracts, form: form, agreed: agreed, codeSent: false, status: error.status)
+            }
+        }
+        do {
+            _ = try await contracts.sign(s.application, ContractSignRequest(code: code, sha256: body.sha256, agree: agreed))
+            return req.redirect(to: Self.page, redirectType: .normal)
+        } catch let error as APIError {
+            form.values["code"] = ""
+            form.record(error, fieldMap: ["agree": "agree", "code": "code"])
+            return try await render(req, s, contracts, form: form, agreed: agreed, codeSent: true, status: error.status)
+        }
+    }
+
+    func download(_ req: Request, _ file: File) async throws -> Response {
+        guard let (s, contracts) = try await session(req) else { return req.redirect(to: JourneyPaths.phone, redirectType: .normal) }
+        let stage: ContractService.Stage
+        do { stage = try await contracts.current(s.application) } catch let error as APIError where error.status == .conflict {
+            return req.redirect(to: JourneyPagesController.destination(s.application, journey: s.journey), redirectType: .normal)
+        }
+        let p7s = HTTPMediaType(type: "application", subType: "pkcs7-signature")
+        switch (file, stage) {
+        case (.pdf, _):
+            let (data, number) = try contracts.pdf(stage)
+            return ContractAPIController.download(data, type: HTTPMediaType(type: "application", subType: "pdf"), fileName: "contract-\(number).pdf")
+        case (.signature, .signed(let record, _)):
+            return ContractAPIController.download(record.signature, type: p7s, fileName: "contract-\(record.contractNumber).p7s")
+        case (.evidence, .signed(let record, _)):
+            return ContractAPIController.download(try contracts.evidence(of: record), type: .json, fileName: "contract-\(record.contractNumber)-evidence.json")
+        case (.evidenceSignature, .signed(let record, _)):
+            return ContractAPIController.download(record.evidenceSignature, type: p7s, fileName: "contract-\(record.contractNumber)-evidence.p7s")
+        default:
+            return req.redirect(to: Self.page, redirectType: .normal)
+        }
+    }
+
+    func render(_ req: Request, _ s: JourneyPagesController.PageSession, _ contracts: ContractService, form: FormState, agreed: Bool,
+                codeSent: Bool, status: HTTPResponseStatus = .ok) async throws -> Response {
+        let stage: ContractService.Stage
+        do { stage = try await contracts.current(s.application) } catch let error as APIError where error.status == .conflict {
+            return req.redirect(to: JourneyPagesController.destination(s.application, journey: s.journey), redirectType: .normal)
+        }
+        let context = ContractPageContext(
+            page: s.chrome(req, nil, title: "借款合同"), form: form, stage: stage, agreed: agreed, codeSent: codeSent,
+            phoneMasked: s.view.applicant.phone)
+        let view = try await req.view.render("contract/contract", context)
+        let response = try await view.encodeResponse(status: status, for: req)
+        response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+        return response
+    }
+}
+
+/// What Resources/Views/contract/contract.leaf receives: the contract's content (the same the PDF prints) and the form.
+struct ContractPageContext: Encodable {
+    let page: PageChrome
+    let form: FormState
+    let contract: ContractContent
+    /// "50,000.00元"
+    let amount: String
+    let sha256: String
+    let pdfSize: String
+    let signed: Bool
+    let signedAt: String?
+    let certificateSHA256: String?
+    let agreed: Bool
+    let codeSent: Bool
+    let phoneMasked: String
+
+    init(page: PageChrome, form: FormState, stage: ContractService.Stage, agreed: Bool, codeSent: Bool, phoneMasked: String) {
+        self.page = page
+        self.form = form
+        self.agreed = agreed
+        self.codeSent = codeSent
+        self.phoneMasked = phoneMasked
+        switch stage {
+        case .unsigned(let draft):
+            contract = draft.content
+            amount = ContractFormat.yuan(draft.content.amount) + "元"
+            sha256 = draft.sha256
+            pdfSize = Self.size(draft.pdf.count)
+            signed = false
+            signedAt = nil
+            certificateSHA256 = nil
+        case .signed(let record, let content):
+            contract = content
+            amount = ContractFormat.yuan(content.amount) + "元"
+            sha256 = record.pdfSHA256
+            pdfSize = Self.size(record.pdfBytes)
+            signed = true
+            signedAt = ContractFormat.time(record.signedAt)
+            certificateSHA256 = record.certificateSHA256
+        }
+    }
+
+    static func size(_ bytes: Int) -> String {
+        bytes >= 1_000_000 ? String(format: "%.1f MB", Double(bytes) / 1_000_000) : "\(max(1, bytes / 1000)) KB"
+    }
+}

@@ -1,0 +1,328 @@
+import Crypto
+import Fluent
+import Foundation
+import LendingCore
+import NIOPosix
+import Vapor
+
+/// The loan contract: generated from the loan request, read by the borrower, signed with an SMS code, sealed by
+/// the bank's CMS signature. Shared by the JSON API and the page; the journey's rules (ownership, order, SMS codes,
+/// audit trail) are the same as in JourneyService.
+struct ContractService {
+    let journey: JourneyService
+    let threadPool: NIOThreadPool
+
+    var db: Database { journey.db }
+    var services: YidaiServices { journey.services }
+    var cipher: FieldCipher { services.cipher }
+    var now: Date { services.clock.now() }
+
+    /// An unsigned contract as generated now: nothing is stored until it is signed.
+    struct Draft: Sendable {
+        let content: ContractContent
+        let pdf: Data
+        let sha256: String
+    }
+
+    enum Stage: Sendable {
+        case unsigned(Draft)
+        case signed(SignedContract, ContractContent)
+    }
+
+    // MARK: - Reading
+
+    /// The signed contract when there is one (whatever happened to the application since), else the draft of an
+    /// application in loan_requested; 409 before the loan request.
+    func current(_ application: LoanApplication) async throws -> Stage {
+        if let signed = try await signedContract(of: application) {
+            return .signed(signed, try content(of: signed))
+        }
+        guard application.state == ApplicationState.loanRequested.rawValue else { throw Self.notYet(application) }
+        return .unsigned(try await draft(application))
+    }
+
+    func signedContract(of application: LoanApplication) async throws -> SignedContract? {
+        try await SignedContract.query(on: db).filter(\.$applicationID == application.requireID()).first()
+    }
+
+    func content(of signed: SignedContract) throws -> ContractContent {
+        try JSONDecoder().decode(ContractContent.self, from: Data(cipher.open(signed.contentSealed).utf8))
+    }
+
+    func pdf(of signed: SignedContract) throws -> Data {
+        guard let data = Data(base64Encoded: try cipher.open(signed.pdfSealed)) else { throw FieldCipher.CipherError.malformed }
+        return data
+    }
+
+    func evidence(of signed: SignedContract) throws -> Data {
+        Data(try cipher.open(signed.evidenceSealed).utf8)
+    }
+
+    /// The PDF of whatever `current` returns: the signed bytes, or the draft's.
+    func pdf(_ stage: Stage) throws -> (data: Data, number: String) {
+        switch stage {
+        case .unsigned(let draft): (draft.pdf, draft.content.contractNumber)
+        case .signed(let record, _): (try pdf(of: record), record.contractNumber)
+        }
+    }
+
+    func draft(_ application: LoanApplication) async throws -> Draft {
+        let content: ContractContent
+        do { content = try ContractContent.make(try facts(application)) } catch let error as FieldError { throw APIError(error) }
+        let document = content.printable(createdAt: Self.startOfDay(journey.today))
+        let pdf: Data
+        do {
+            pdf = try await threadPool.runIfActive { try PDFRenderer.render(document) }
+        } catch {
+            journey.logger.error("Contract PDF could not be rendered: \(error)")
+            throw APIError(.internalServerError, code: "contract_unavailable", message: "The contract could not be generated. Please try again later.",
+                           messageZh: "合同暂时无法生成，请稍后再试。")
+        }
+        return Draft(content: content, pdf: pdf, sha256: Self.sha256Hex(pdf))
+    }
+
+    func facts(_ application: LoanApplication) throws -> ContractContent.Facts {
+        let identity = try journey.identity(of: application)
+        guard let amountText = application.loanAmount, let amount = Money.parse(amountText), let term = application.loanTermMonths,
+              let methodText = application.loanMethod, let method = RepaymentMethod(rawValue: methodText), let purpose = application.loanPurpose,
+              let requestedAt = application.loanRequestedAt, let rateText = application.annualRate, let rate = Money.parse(rateText)
+        else { throw Self.notYet(application) }
+        guard let cardMasked = application.cardMasked, let bank = application.cardBank, let version = application.authorizationVersion,
+              let authorizationSHA = application.authorizationSHA256, let authorizedAt = application.authorizationSignedAt
+        else { throw Self.notYet(application) }
+        return ContractContent.Facts(
+            applicationID: try application.requireID(), requestedOn: BusinessCalendar.civilDate(requestedAt), businessDate: journey.today,
+            borrowerName: identity.name, borrowerIDMasked: identity.idNumber.masked, borrowerPhoneMasked: identity.phone.masked,
+            amount: amount, termMonths: term, method: method, annualRatePercent: rate, purpose: purpose, cardMasked: cardMasked,
+            cardBank: bank, authorizationVersion: version, authorizationSHA256: authorizationSHA, authorizationSignedAt: authorizedAt)
+    }
+
+    // MARK: - Signing
+
+    func sendCode(_ application: LoanApplication) async throws -> OneTimeCodes.Sent {
+        try requireSignable(application)
+        let identity = try journey.identity(of: application)
+        return try await journey.codes.send(to: identity.phone, purpose: .contract, applicationID: application.id, clientAddress: journey.client.address)
+    }
+
+    /// Checks the consent, that the borrower saw exactly this PDF (its SHA-256) and the SMS code; then signs the PDF
+    /// and the evidence with the bank's key, stores them, and moves the application to contract_signed. Any refusal
+    /// changes nothing (but a wrong code counts against the code's five tries).
+    func sign(_ application: LoanApplication, _ body: ContractSignRequest) async throws -> SignedContract {
+        try requireSignable(application)
+        guard body.agree == true else {
+            throw APIError.invalid("agree", "Read the contract and agree to it (agree: true) to sign it.", zh: "请阅读并勾选同意《个人借款合同》。")
+        }
+        guard let submitted = body.sha256?.trimmingCharacters(in: .whitespaces).lowercased(), !submitted.isEmpty else {
+            throw APIError.missing("sha256")
+        }
+        guard let code = body.code, !code.isEmpty else { throw APIError.missing("code") }
+        let draft = try await draft(application)
+        guard submitted == draft.sha256 else {
+            throw APIError(.conflict, code: "contract_changed",
+                           message: "This is not the contract's current SHA-256: the contract has changed since it was shown (a new business day moves the plan's dates). Reload it, read it again and sign.",
+                           messageZh: "合同内容已更新，请重新阅读后再签署。", field: "sha256")
+        }
+        let identity = try journey.identity(of: application)
+        let proof = try await journey.codes.verify(code, phone: identity.phone, purpose: .contract)
+
+        let signedAt = AuditTrail.truncated(now)
+        let signer: BankSigningIdentity
+        do { signer = try BankSigningIdentity(services.config.signing) } catch {
+            journey.logger.critical("Contract signing key unusable: \(error)")
+            throw APIError(.internalServerError, code: "signing_unavailable", message: "The contract cannot be signed right now. Please try again later.",
+                           messageZh: "暂时无法签署合同，请稍后再试。")
+        }
+        let pdfSignature = try signer.sign(draft.pdf, at: signedAt)
+        let evidence = SigningEvidence(
+            application: application, content: draft.content, pdf: draft.pdf, pdfSHA256: draft.sha256, identity: identity,
+            smsProof: proof, signedAt: signedAt, client: journey.client, signer: signer, pdfSignature: pdfSignature)
+        let evidenceJSON = try evidence.canonicalJSON()
+        let evidenceSignature = try signer.sign(evidenceJSON, at: signedAt)
+
+        let record = SignedContract()
+        record.applicationID = try application.requireID()
+        record.contractNumber = draft.content.contractNumber
+        record.templateVersion = draft.content.templateVersion
+        record.businessDate = draft.content.businessDate
+        record.contentSealed = try cipher.seal(String(decoding: try JSONEncoder().encode(draft.content), as: UTF8.self))
+        record.pdfSealed = try cipher.seal(draft.pdf.base64EncodedString())
+        record.pdfSHA256 = draft.sha256
+        record.pdfBytes = draft.pdf.count
+        record.evidenceSealed = try cipher.seal(String(decoding: evidenceJSON, as: UTF8.self))
+        record.evidenceSHA256 = Self.sha256Hex(evidenceJSON)
+        record.signature = pdfSignature
+        record.evidenceSignature = evidenceSignature
+        record.certificateSHA256 = signer.fingerprintSHA256
+        record.smsProof = proof
+        record.signedAt = signedAt
+
+        let from = ApplicationState(rawValue: application.state) ?? .cancelled
+        do { try ApplicationStateMachine.transition(from: from, to: .contractSigned) } catch { throw Self.notYet(application) }
+        application.state = ApplicationState.contractSigned.rawValue
+        application.lastActivityAt = now
+        let clock = services.clock
+        do {
+            try await db.transaction { tx in
+                try await record.create(on: tx)
+                try await application.save(on: tx)
+                try await AuditTrail(db: tx, clock: clock).record(
+                    application: application.id, actor: "applicant", action: "contract.signed",
+                    details: [
+                        "contract": record.contractNumber, "template": record.templateVersion, "sha256": record.pdfSHA256,
+                        "evidenceSha256": record.evidenceSHA256, "smsProof": proof.uuidString, "certificate": record.certificateSHA256,
+                        "state": ApplicationState.contractSigned.rawValue,
+                    ])
+            }
+        } catch {
+            // Two signing requests at once: the first one stored the contract; this one changes nothing.
+            if (try? await SignedContract.query(on: db).filter(\.$applicationID == record.applicationID).first()) != nil {
+                throw Self.alreadySigned
+            }
+            throw error
+        }
+        return record
+    }
+
+    func requireSignable(_ application: LoanApplication) throws {
+        let state = ApplicationState(rawValue: application.state) ?? .cancelled
+        if state == .contractSigned || state == .disbursed { throw Self.alreadySigned }
+        guard state == .loanRequested else { throw Self.notYet(application) }
+        if let expires = application.limitExpiresAt, expires <= now {
+            throw APIError(.conflict, code: "limit_expired", message: "The approved limit has expired (valid 30 days). Start a new application.",
+                           messageZh: "额度已过有效期，请重新申请。")
+        }
+    }
+
+    static let alreadySigned = APIError(
+        .conflict, code: "contract_already_signed", message: "The contract has already been signed.", messageZh: "合同已签署。")
+
+    static func notYet(_ application: LoanApplication) -> APIError {
+        let state = ApplicationState(rawValue: application.state)
+        if state?.isTerminal == true || state == .cancelled || state == .expired {
+            return APIError(.conflict, code: "application_closed", message: "This application is closed (\(application.state)); there is no contract to sign.",
+                            messageZh: "该申请已结束，无合同可签署。")
+        }
+        return APIError(.conflict, code: "step_out_of_order", message: "The contract is generated once the loan has been requested (state loan_requested).",
+                        messageZh: "请先提交借款申请，再签署借款合同。")
+    }
+
+    static func sha256Hex(_ data: Data) -> String {
+        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// 00:00 of a business date in China Standard Time: the PDF's creation date, fixed for the day.
+    static func startOfDay(_ date: CivilDate) -> Date {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = BusinessCalendar.timeZone
+        return calendar.date(from: DateComponents(year: date.year, month: date.month, day: date.day)) ?? Date(timeIntervalSince1970: 0)
+    }
+}
+
+struct ContractSignRequest: Content {
+    var code: String?
+    var sha256: String?
+    var agree: Bool?
+}
+
+/// What 电子签名法 art. 13 asks a reliable signature to show, kept with the contract and signed by the bank
+/// (evidence.p7s): which document (SHA-256), who signed (references to the identity checks), how (SMS proof,
+/// consent), when, from where (address, device), and the bank's signature over the PDF (its SHA-256).
+struct SigningEvidence: Codable, Sendable {
+    struct Document: Codable, Sendable {
+        let contractNumber: String
+        let templateVersion: String
+        let businessDate: String
+        let fileName: String
+        let sha256: String
+        let bytes: Int
+    }
+
+    struct IDCardCheck: Codable, Sendable {
+        let confirmedAt: String
+        let idNumberMasked: String
+        let registryCheck: String
+        let registryPhotoReference: String
+    }
+
+    struct FaceCheck: Codable, Sendable {
+        let verifiedAt: String
+        let liveness: String
+        let similarity: String
+    }
+
+    struct CardCheck: Codable, Sendable {
+        let verifiedAt: String
+        let cardMasked: String
+        let bank: String
+        let checks: String
+    }
+
+    struct Signer: Codable, Sendable {
+        let nameMasked: String
+        let phoneMasked: String
+        let idCard: IDCardCheck
+        let face: FaceCheck
+        let bankCard: CardCheck
+    }
+
+    struct SMSProof: Codable, Sendable {
+        let oneTimeCodeID: String
+        let purpose: String
+        let sentTo: String
+        let verifiedAt: String
+    }
+
+    struct Client: Codable, Sendable {
+        let address: String
+        let device: String
+    }
+
+    struct BankSignature: Codable, Sendable {
+        let certificateSubject: String
+        let certificateSHA256: String
+        let format: String
+        let contractSignatureSHA256: String
+    }
+
+    var evidenceVersion = "YD-SIGN-EVIDENCE-1"
+    let applicationID: String
+    let document: Document
+    let signer: Signer
+    let consent: String
+    let sms: SMSProof
+    let signedAt: String
+    let client: Client
+    let bankSignature: BankSignature
+
+    init(application: LoanApplication, content: ContractContent, pdf: Data, pdfSHA256: String, identity: JourneyService.Identity,
+         smsProof: UUID, signedAt: Date, client: JourneyService.ClientInfo, signer: BankSigningIdentity, pdfSignature: Data) {
+        func iso(_ date: Date?) -> String { date.map { JourneyService.isoTime($0) } ?? "-" }
+        applicationID = application.id?.uuidString ?? "-"
+        document = Document(
+            contractNumber: content.contractNumber, templateVersion: content.templateVersion, businessDate: content.businessDate,
+            fileName: "contract-\(content.contractNumber).pdf", sha256: pdfSHA256, bytes: pdf.count)
+        self.signer = Signer(
+            nameMasked: PersonalDataMask.name(identity.name), phoneMasked: identity.phone.masked,
+            idCard: IDCardCheck(confirmedAt: iso(application.idConfirmedAt), idNumberMasked: identity.idNumber.masked,
+                                registryCheck: "match", registryPhotoReference: application.registryPhotoRef ?? "-"),
+            face: FaceCheck(verifiedAt: iso(application.faceVerifiedAt), liveness: "passed", similarity: application.faceScore ?? "-"),
+            bankCard: CardCheck(verifiedAt: iso(application.cardVerifiedAt), cardMasked: application.cardMasked ?? "-", bank: application.cardBank ?? "-",
+                                checks: "carrier three-factor, UnionPay four-factor, SMS code"))
+        consent = "借款人勾选“我已阅读并同意《个人借款合同》”（合同编号 \(content.contractNumber)），并以发送至 \(identity.phone.masked) 的短信验证码确认签署。"
+        sms = SMSProof(oneTimeCodeID: smsProof.uuidString, purpose: OneTimeCodes.Purpose.contract.rawValue, sentTo: identity.phone.masked,
+                       verifiedAt: iso(signedAt))
+        self.signedAt = iso(signedAt)
+        self.client = Client(address: client.address, device: String(client.device.prefix(300)))
+        bankSignature = BankSignature(
+            certificateSubject: signer.certificate.subject.description, certificateSHA256: signer.fingerprintSHA256,
+            format: "CMS SignedData (RFC 5652), detached, SHA-256, DER", contractSignatureSHA256: ContractService.sha256Hex(pdfSignature))
+    }
+
+    /// Sorted keys, no escaped slashes: the exact bytes that evidence.p7s signs.
+    func canonicalJSON() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
+        return try encoder.encode(self)
+    }
+}
