@@ -83,14 +83,14 @@ struct DecisionTransform {
 }
 
 final class ExpressionNodeProgram {
-    let items: [(key: String, path: [String], expr: ZExpr, source: String)]
+    let items: [(key: String, path: [String], hashes: [UInt32], expr: ZExpr, source: String)]
     let usesDollar: Bool
 
     init(content: ZenObject, node: DecisionNodeInfo) throws(DecisionLoadError) {
         guard case .array(let list)? = content["expressions"] else {
             throw node.error(feature: "expressionNode", "an expression node needs a list of expressions")
         }
-        var items: [(key: String, path: [String], expr: ZExpr, source: String)] = []
+        var items: [(key: String, path: [String], hashes: [UInt32], expr: ZExpr, source: String)] = []
         var dollar = false
         for entry in list {
             guard case .object(let e) = entry else { continue }
@@ -99,7 +99,8 @@ final class ExpressionNodeProgram {
             if key.isEmpty || value.isEmpty { continue }
             let expr = try node.compileStandard(value, what: "expression '\(key)'")
             if ZenCompiler.mayReadDollar(value) { dollar = true }
-            items.append((key, key.split(separator: ".", omittingEmptySubsequences: false).map(String.init), expr, value))
+            let path = key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            items.append((key, path, path.map(ZenObject.hash), expr, value))
         }
         self.items = items
         self.usesDollar = dollar

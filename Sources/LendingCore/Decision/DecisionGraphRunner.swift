@@ -306,7 +306,7 @@ final class DecisionGraphRunner {
                     if program.usesDollar && !hasDollar {
                         // `$` exists from the first result on (before, `$` reads the input's "$").
                         var d = ZenObject()
-                        ZenValue.dotInsert(&d, item.path, 0, v)
+                        ZenValue.dotInsert(&d, item.path, item.hashes, 0, v)
                         env.setLocal("$", .object(d))
                         hasDollar = true
                     } else if program.usesDollar {
@@ -314,12 +314,12 @@ final class DecisionGraphRunner {
                         env.updateLocal("$") { dollar in
                             guard case .object(var d) = dollar else { return }
                             dollar = .null
-                            ZenValue.dotInsert(&d, item.path, 0, v)
+                            ZenValue.dotInsert(&d, item.path, item.hashes, 0, v)
                             dollar = .object(d)
                         }
                     }
                     if self.trace { itemTrace[item.key] = ["result": v] }
-                    ZenValue.dotInsert(&result, item.path, 0, v)
+                    ZenValue.dotInsert(&result, item.path, item.hashes, 0, v)
                 }
                 if self.trace { traces.append(.object(itemTrace)) }
                 return .object(result)

@@ -218,6 +218,7 @@ final class DecisionTableProgram {
         let id: String
         let path: [String]
         let collect: Bool
+        var hashes: [UInt32] { path.map(ZenObject.hash) }
     }
 
     final class Rule {

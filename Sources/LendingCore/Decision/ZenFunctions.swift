@@ -311,8 +311,17 @@ enum ZenFunctions {
     static func extreme(_ v: ZenValue, wantMax: Bool) throws(ZenEvaluationError) -> ZenValue {
         guard case .array(let a) = v else { throw ZenEvaluationError("Argument on 0 position is not a valid array") }
         if case .number? = a.first {
-            let nums = try numbers(v)
-            guard let r = wantMax ? nums.max() : nums.min() else { throw ZenEvaluationError("Empty array") }
+            var best: Decimal?
+            for item in a {
+                guard case .number(let n) = item else { throw ZenEvaluationError("Expected a number array") }
+                if let b = best {
+                    let c = ZenNumber.compare(n, b)
+                    if wantMax ? c > 0 : c < 0 { best = n }
+                } else {
+                    best = n
+                }
+            }
+            guard let r = best else { throw ZenEvaluationError("Empty array") }
             return .number(r)
         }
         var dates: [(ZenDate, ZenValue)] = []

@@ -110,6 +110,16 @@ public struct ZenObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryLi
 
     mutating func remove(at i: Int) { entries.remove(at: i) }
 
+    /// Changes the object stored at member `i` in place; false when that member is not an object.
+    @inline(__always)
+    mutating func modifyObject(at i: Int, _ body: (inout ZenObject) -> Void) -> Bool {
+        guard case .object(var inner) = entries[i].value else { return false }
+        entries[i].value = .null  // drop this reference so `inner` is the only one (no copy)
+        body(&inner)
+        entries[i].value = .object(inner)
+        return true
+    }
+
     /// Drops the members whose value is null (top level only).
     mutating func removeNulls() {
         entries.removeAll { $0.value.isNull }
@@ -268,11 +278,10 @@ extension ZenValue {
             if case .null = e.value {
                 if let i = d.index(of: e.key, hash: e.hash) { d.remove(at: i) }
             } else if let i = d.index(of: e.key, hash: e.hash) {
-                switch (d.entries[i].value, e.value) {
-                case (.object, .object):
+                if case .object = e.value, case .object = d.entries[i].value {
                     let inner = d.take(i)
                     d.put(i, mergeInner(inner, e.value))
-                default:
+                } else {
                     d.put(i, e.value)
                 }
             } else {
@@ -296,21 +305,25 @@ extension ZenValue {
     }
 
     static func dotInsert(_ o: inout ZenObject, _ path: [String], _ at: Int, _ value: ZenValue) {
+        dotInsert(&o, path, nil, at, value)
+    }
+
+    /// `hashes` (optional) are the keys' precomputed hashes.
+    static func dotInsert(_ o: inout ZenObject, _ path: [String], _ hashes: [UInt32]?, _ at: Int, _ value: ZenValue) {
         guard at < path.count else { return }
         let head = path[at]
+        let h = hashes?[at] ?? ZenObject.hash(head)
         if at == path.count - 1 {
-            if let i = o.index(of: head) { o.put(i, value) } else { o.appendNew(head, value) }
+            if let i = o.index(of: head, hash: h) { o.put(i, value) } else { o.appendNew(head, value, hash: h) }
             return
         }
-        if let i = o.index(of: head) {
-            guard case .object = o.entries[i].value else { return }  // zen-engine stops at a non-object
-            guard case .object(var inner) = o.take(i) else { return }
-            dotInsert(&inner, path, at + 1, value)
-            o.put(i, .object(inner))
+        if let i = o.index(of: head, hash: h) {
+            // zen-engine stops at a non-object; otherwise the nested object is changed in place.
+            _ = o.modifyObject(at: i) { inner in dotInsert(&inner, path, hashes, at + 1, value) }
         } else {
-            var inner = ZenObject(minimumCapacity: 2)
-            dotInsert(&inner, path, at + 1, value)
-            o.appendNew(head, .object(inner))
+            var inner = ZenObject(minimumCapacity: 4)
+            dotInsert(&inner, path, hashes, at + 1, value)
+            o.appendNew(head, .object(inner), hash: h)
         }
     }
 }
