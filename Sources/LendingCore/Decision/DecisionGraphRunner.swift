@@ -22,6 +22,8 @@ final class DecisionGraphRunner {
     @exclusivity(unchecked) var dataOrder: [Int] = []
     @exclusivity(unchecked) var iterations = 0
     @exclusivity(unchecked) var traces: [DecisionTraceEntry] = []
+    /// The statements each switch chose, for the trace.
+    var switchTrace: [Int: ZenValue] = [:]
 
     init(program: DecisionGraphProgram, trace: Bool, depth: Int, parentNodes: ZenValue?) {
         self.program = program
@@ -172,11 +174,7 @@ final class DecisionGraphRunner {
                         if !sw.collect { break }
                     }
                 }
-                if trace {
-                    record(
-                        node, input: input, output: input, matched: nil, ids: nil,
-                        traceData: ["statements": .array(valid.map { ["id": .string($0)] })])
-                }
+                if trace { switchTrace[n] = ["statements": .array(valid.map { ["id": .string($0)] })] }
                 let remove = outgoingEdges(n).filter { e in
                     guard let h = program.edges[e].handle else { return true }
                     return !valid.contains(h)
@@ -270,6 +268,7 @@ final class DecisionGraphRunner {
             output = input
         case .switchNode:
             output = input
+            traceData = switchTrace[n] ?? .null
         case .table(let table, let transform):
             let nodes = nodesContext()
             var allMatched: [Int] = []
