@@ -10,8 +10,8 @@ import VaporTesting
 
 /// Servicing test helpers: a borrower with a signed contract, end of day, the sandbox card, the ledger.
 extension Applicant {
-    /// Walks to an approved limit, asks for the loan, and signs the contract.
-    /// (Until the contract helper's signing route is in, the signature is simulated in the database.)
+    /// Walks to an approved limit, asks for the loan, and signs the contract (through the contract API when the
+    /// build has it, otherwise simulated in the database).
     mutating func walkToSignedContract(amount: String = "12000", termMonths: Int = 12, method: String = "equal-installment") async throws {
         let decision = try await walkToDecision()
         #expect(decision["state"] as? String == "approved")
@@ -19,12 +19,27 @@ extension Applicant {
             "amount": amount, "termMonths": termMonths, "method": method, "purpose": "consumption",
         ])
         #expect(status == .ok)
-        let application = try await LoanApplication.find(UUID(uuidString: applicationID)!, on: app.db)!
-        #expect(application.state == "loan_requested")
-        application.state = ApplicationState.contractSigned.rawValue
-        try await application.save(on: app.db)
         // Tests run on a fixed business date (it is separate from the wall clock).
         try await app.servicing.businessDates.set(ServicingHarness.day("2026-07-25"))
+        let (shown, contract, _) = try await call(.GET, path("/contract"))
+        if shown == .ok {
+            // The contract is signed through its own API: SMS code, then the signature over the SHA-256 shown.
+            clock.advance(61)
+            let (sent, _, _) = try await call(.POST, path("/contract/sms-code"))
+            #expect(sent == .accepted)
+            let (signed, body, _) = try await call(.POST, path("/contract/sign"), json: [
+                "code": await latestCode(), "sha256": contract["sha256"] as? String ?? "", "agree": true,
+            ])
+            #expect(signed == .ok || signed == .created, "\(body)")
+        } else {
+            // Without the contract routes, the signature is simulated in the database.
+            let application = try await LoanApplication.find(UUID(uuidString: applicationID)!, on: app.db)!
+            #expect(application.state == "loan_requested")
+            application.state = ApplicationState.contractSigned.rawValue
+            try await application.save(on: app.db)
+        }
+        let signed = try await LoanApplication.find(UUID(uuidString: applicationID)!, on: app.db)
+        #expect(signed?.state == "contract_signed")
     }
 
     func disburse() async throws -> (HTTPStatus, [String: Any]) {
