@@ -292,6 +292,76 @@ struct ServicingTests {
         }
     }
 
+    @Test("a repayment whose answer was lost is finished by a retry with the same key and collected once")
+    func lostAnswerIsFinishedByRetry() async throws {
+        try await withYidai { app, clock, providers in
+            var p = Applicant("P01", app: app, clock: clock, providers: providers)
+            try await p.walkToSignedContract()
+            let loanID = try await p.disburse().1[path: "loan.id"] as? String ?? ""
+            try await H.setCard(app, p.card, balance: 0)
+            try await H.endOfDay(app, through: "2026-08-26")
+            // The sandbox control route: top the card up and make the provider lose its answers.
+            let card = p.card.value
+            let (configured, account, _) = try await p.call(.PUT, "/sandbox/payments/accounts/\(card)", json: ["balance": "5000.00", "mode": "timeout"])
+            #expect(configured == .ok)
+            #expect(account["balance"] as? String == "5000.00")
+            // MUT: the first answer is lost (202, pending). The next payment request first asks the provider again
+            // about it (it was collected), so nothing is left due; the retry with the first key answers it.
+            let (lost, pending) = try await p.repay(loanID, key: "lost", ["type": "due"])
+            #expect(lost == .accepted)
+            #expect(pending["state"] as? String == "pending")
+            let (other, otherBody) = try await p.repay(loanID, key: "other", ["type": "due"])
+            #expect(other == .conflict)
+            #expect(otherBody.errorCode == "nothing_due")
+            _ = try await p.call(.PUT, "/sandbox/payments/accounts/\(card)", json: ["mode": "normal"])
+            let (retried, receipt) = try await p.repay(loanID, key: "lost", ["type": "due"])
+            // validation
+            #expect(retried == .created)
+            #expect(receipt["id"] as? String == pending["id"] as? String)
+            #expect(receipt["loanStatus"] as? String == "active")
+            let collected = H.fen(receipt["collected"])
+            #expect(collected == H.fen(pending["amount"]))
+            #expect(try await H.cardBalance(app, p.card) == 500_000 - collected)
+            #expect(try await SandboxPaymentInstruction.query(on: app.db).filter(\.$outcome == "succeeded").filter(\.$direction == "collect").count() == 1)
+            try await H.expectTrialBalanceZero(app)
+        }
+    }
+
+    @Test("an equal-principal loan prepaid before its first due date and then paid off matches the engine to the fen")
+    func equalPrincipalBeforeFirstDueDate() async throws {
+        try await withYidai { app, clock, providers in
+            var p = Applicant("P01", app: app, clock: clock, providers: providers)
+            try await p.walkToSignedContract(amount: "24000", termMonths: 6, method: "equal-principal")
+            let loanID = try await p.disburse().1[path: "loan.id"] as? String ?? ""
+            let loan = try await p.loan(loanID)
+            let s0 = try LoanCalculator.schedule(for: H.terms(of: loan))
+            #expect(H.samePlan(H.plan(loan), H.plan(s0.installments)))
+            try await H.endOfDay(app, through: "2026-08-05")
+            // MUT: lower the installment 11 days after disbursement, then pay off 10 days later.
+            let e1 = try s0.prepayment(of: 6000, on: H.day("2026-08-05"), installmentsPaid: 0, option: .lowerInstallment)
+            let (paid, receipt) = try await p.repay(loanID, key: "p1", ["type": "prepayment", "amount": "6000", "prepaymentMode": "lower-installment"])
+            #expect(paid == .created)
+            #expect(H.fen(receipt["collected"]) == e1.amountDueFen)
+            #expect(H.samePlan(H.plan(try await p.loan(loanID)), H.plan(e1.remainingInstallments)))
+            // A second shorten-term prepayment before the first due date is refused with a clear reason.
+            let (refused, reason) = try await p.repay(loanID, key: "p2", ["type": "prepayment", "amount": "1000", "prepaymentMode": "shorten-term"])
+            #expect(refused == .conflict)
+            #expect(reason.errorCode == "not_available")
+            try await H.endOfDay(app, through: "2026-08-15")
+            try await H.setCard(app, p.card, balance: 10_000_000)
+            let e2 = try H.schedule(s0, after: e1).payoff(on: H.day("2026-08-15"), installmentsPaid: 0)
+            let (_, quote, _) = try await p.call(.GET, "/api/v1/loans/\(loanID)/payoff-quote")
+            #expect(H.fen(quote["amount"]) == e2.amountDueFen)
+            #expect(quote["accruedDays"] as? Int == 21)
+            let (closed, final) = try await p.repay(loanID, key: "off", ["type": "payoff"])
+            #expect(closed == .created)
+            #expect(final["loanStatus"] as? String == "paid_off")
+            let balances = try await H.expectTrialBalanceZero(app)
+            #expect(balances["loans_receivable"] == 0)
+            #expect(balances["interest_income"] == -(e1.accruedInterestFen + e2.accruedInterestFen))
+        }
+    }
+
     @Test("another applicant gets 404 on every loan route")
     func anotherApplicantIsNotFound() async throws {
         try await withYidai { app, clock, providers in
