@@ -259,7 +259,11 @@ struct RepaymentService {
             // Only when the business date moved while the payment was in flight: the excess goes back to the card.
             context.logger.warning("Payment \(paymentID) collected \(Money.string(fen: refundFen)) more than owed; refunding.")
             let card = try await context.card(ofApplication: payment.applicationID)
-            _ = try await context.gateway.payout(to: card, amountFen: refundFen, idempotencyKey: "refund:\(paymentID)")
+            let refund = try await context.gateway.payout(to: card, amountFen: refundFen, idempotencyKey: "refund:\(paymentID)")
+            try await context.audit(db).record(application: payment.applicationID, actor: "system", action: "repayment.refunded", details: [
+                "loan": loanID.uuidString, "payment": paymentID.uuidString, "amount": Money.string(fen: refundFen),
+                "outcome": refund.outcome.rawValue, "reference": refund.providerReference ?? "-",
+            ])
         }
         return answer
     }
