@@ -125,4 +125,24 @@ struct ServicingRulesTests {
             try ServicingQuotes.prepayment(principalFen: 100, option: .shortenTerm, contract: contract, installments: p, on: Self.day("2026-03-15"))
         }
     }
+
+    @Test("an interest-first loan keeps its term on a prepayment either way, and its payoff is the engine's")
+    func interestFirst() throws {
+        let contract = LoanTerms(principal: 50000, annualRatePercent: 9, termMonths: 6, method: .interestFirst, startDate: Self.day("2026-03-31"))
+        let engine = try LoanCalculator.schedule(for: contract)
+        var p = engine.installments.map(InstallmentPosition.init)
+        // 2026-04-30 (month-end clamping) falls due and is paid.
+        p = ServicingDay.open(Self.day("2026-04-30"), installments: p, annualRatePercent: 9).installments
+        #expect(p[0].status == .due)
+        p = RepaymentAllocation.allocate(p[0].outstandingFen, over: p, on: Self.day("2026-04-30")).applied(to: p, on: Self.day("2026-04-30"))
+        let date = Self.day("2026-05-10")
+        for option in PrepaymentOption.allCases {
+            let quote = try ServicingQuotes.prepayment(principalFen: 1_000_000, option: option, contract: contract, installments: p, on: date)
+            #expect(quote == (try engine.prepayment(of: 10000, on: date, installmentsPaid: 1, option: option)))
+            #expect(quote.remainingInstallments.count == 5)
+        }
+        let payoff = try ServicingQuotes.payoff(contract: contract, installments: p, on: date)
+        #expect(payoff.totalFen == (try engine.payoff(on: date, installmentsPaid: 1)).amountDueFen)
+        #expect(payoff.accruedInterestFen == 5_000_000 * 9 * 10 / 36_000)  // 10 days at 9% / 360
+    }
 }
