@@ -50,7 +50,8 @@ if ! swift build --build-tests; then
 fi
 
 step "Swift tests on SQLite"
-if swift test --skip-build 2>&1 | tee "$work/swift-sqlite.log"; then record "swift tests (SQLite)" ok; else record "swift tests (SQLite)" FAILED; fi
+swift test --skip-build 2>&1 | tee "$work/swift-sqlite.log"
+if [ "${PIPESTATUS[0]}" = 0 ]; then record "swift tests (SQLite)" ok; else record "swift tests (SQLite)" FAILED; fi
 
 step "API tests on PostgreSQL"
 pg_data="$work/pg"
@@ -59,30 +60,53 @@ mkdir -p "$pg_data"
 [ "$(id -u)" = 0 ] && chown postgres "$work" "$pg_data" && chmod 755 "$work"
 if as_postgres initdb -D "$pg_data" -U yidai --auth=trust >/dev/null \
    && as_postgres pg_ctl -D "$pg_data" -o "-p $pg_port -k $pg_data -c listen_addresses=127.0.0.1" -l "$pg_data/log" -w start >/dev/null; then
-  if DATABASE_URL="postgres://yidai@127.0.0.1:$pg_port/postgres?sslmode=disable" swift test --skip-build --filter AppTests 2>&1 | tee "$work/swift-pg.log"; then
-    record "API tests (PostgreSQL)" ok
-  else
-    record "API tests (PostgreSQL)" FAILED
-  fi
+  DATABASE_URL="postgres://yidai@127.0.0.1:$pg_port/postgres?sslmode=disable" swift test --skip-build --filter AppTests 2>&1 | tee "$work/swift-pg.log"
+  if [ "${PIPESTATUS[0]}" = 0 ]; then record "API tests (PostgreSQL)" ok; else record "API tests (PostgreSQL)" FAILED; fi
 else
   cat "$pg_data/log" 2>/dev/null
   record "API tests (PostgreSQL)" "FAILED (PostgreSQL did not start)"
 fi
 
-step "Decision engine against zen-engine, OpenAPI contract, and the browser walk"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-YIDAI_DATA_DIR="$work/data" .build/debug/yidai serve --hostname 127.0.0.1 --port "$port" >"$work/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 60); do curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break; sleep 1; done
-export YIDAI_BIN="$root/.build/debug/yidai" YIDAI_BASE_URL="http://127.0.0.1:$port" YIDAI_SCREENSHOTS="$root/e2e-screenshots"
-if python3 -m pytest -q Tests/oracle Tests/api Tests/e2e 2>&1 | tee "$work/pytest.log"; then record "oracle + browser (pytest)" ok; else record "oracle + browser (pytest)" FAILED; tail -40 "$work/server.log"; fi
+step "Decision engine against zen-engine (pytest)"
+export YIDAI_BIN="$root/.build/debug/yidai"
+python3 -m pytest -q Tests/oracle 2>&1 | tee "$work/pytest-oracle.log"
+if [ "${PIPESTATUS[0]}" = 0 ]; then record "decision engine vs zen-engine (pytest)" ok; else record "decision engine vs zen-engine (pytest)" FAILED; fi
+
+# Each Python suite that talks to the server gets a fresh server with its own empty database.
+start_server() { # name
+  local port
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  YIDAI_DATA_DIR="$work/data-$1" .build/debug/yidai serve --hostname 127.0.0.1 --port "$port" >"$work/server-$1.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 60); do curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break; sleep 1; done
+  export YIDAI_BASE_URL="http://127.0.0.1:$port"
+}
+stop_server() { kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; server_pid=""; }
+
+step "OpenAPI contract against a running server (pytest)"
+start_server api
+python3 -m pytest -q Tests/api 2>&1 | tee "$work/pytest-api.log"
+if [ "${PIPESTATUS[0]}" = 0 ]; then record "OpenAPI contract (pytest)" ok; else record "OpenAPI contract (pytest)" FAILED; tail -40 "$work/server-api.log"; fi
+stop_server
+
+step "Real-browser walk in headless Chromium (pytest)"
+start_server e2e
+export YIDAI_SCREENSHOTS="$root/e2e-screenshots"
+python3 -m pytest -q Tests/e2e 2>&1 | tee "$work/pytest-e2e.log"
+if [ "${PIPESTATUS[0]}" = 0 ]; then record "browser walk (pytest)" ok; else record "browser walk (pytest)" FAILED; tail -40 "$work/server-e2e.log"; fi
+stop_server
 
 step "Summary"
 for line in "${summary[@]}"; do echo "  $line"; done
-passed=$(grep -hoE 'Test run with [0-9]+ tests? (in [0-9]+ suites? )?passed' "$work"/swift-*.log | grep -oE '[0-9]+ tests?' | grep -oE '[0-9]+' | paste -sd+ | bc 2>/dev/null || echo 0)
-py_passed=$(grep -oE '[0-9]+ passed' "$work/pytest.log" | tail -1 | grep -oE '[0-9]+' || echo 0)
-py_failed=$(grep -oE '[0-9]+ failed' "$work/pytest.log" | tail -1 | grep -oE '[0-9]+' || echo 0)
-swift_failed=$(grep -hoE 'with [0-9]+ issues?' "$work"/swift-*.log | grep -oE '[0-9]+' | paste -sd+ | bc 2>/dev/null || echo 0)
+# Closing line: tests passed and failed over every runner (Swift Testing, XCTest and pytest).
+swift_passed=$(grep -hoE '✔ Test run with [0-9]+ tests?' "$work"/swift-*.log | grep -oE '[0-9]+' | paste -sd+ | bc)
+swift_failed=$(grep -hoE '✘ Test run with [0-9]+ tests?' "$work"/swift-*.log | grep -oE '[0-9]+' | paste -sd+ | bc)
+swift_failed_tests=$(grep -hcE '^✘ Test ".*" failed after' "$work"/swift-*.log | paste -sd+ | bc)
+py_passed=$(grep -hoE '[0-9]+ passed' "$work"/pytest-*.log | grep -oE '[0-9]+' | paste -sd+ | bc)
+py_failed=$(grep -hoE '[0-9]+ (failed|error)' "$work"/pytest-*.log | grep -oE '[0-9]+' | paste -sd+ | bc)
+total_failed=$(( ${swift_failed_tests:-0} + ${py_failed:-0} ))
+[ "$failed" = 1 ] && [ "$total_failed" = 0 ] && total_failed=1
+[ -n "${swift_failed:-}" ] && swift_passed=$(( ${swift_passed:-0} + ${swift_failed:-0} - ${swift_failed_tests:-0} ))
 echo "Screenshots of the browser walk: e2e-screenshots/"
-echo "$(( ${passed:-0} + ${py_passed:-0} )) passed, $(( ${swift_failed:-0} + ${py_failed:-0} + failed )) failed"
+echo "$(( ${swift_passed:-0} + ${py_passed:-0} )) passed, ${total_failed} failed"
 exit $failed

@@ -17,8 +17,6 @@ struct AppConfig: Sendable {
     /// Seed of the blind-index key; stable across rotations.
     var indexSeed: Data
     var usesDevelopmentKey: Bool
-    var providerMode: String
-    var publicURL: String?
     var policyDirectory: String
     /// The bank's contract-signing key, certificate and CA (PEM); development ones are generated when none are set.
     var signing: SigningMaterial
@@ -30,19 +28,7 @@ struct AppConfig: Sendable {
         let dataDirectory = env["YIDAI_DATA_DIR"] ?? FileManager.default.currentDirectoryPath + "/data"
         let database: DatabaseChoice
         if let url = env["DATABASE_URL"], !url.isEmpty {
-            if url.hasPrefix("sqlite://") {
-                let path = String(url.dropFirst("sqlite://".count))
-                guard path.hasPrefix("/") else {
-                    throw ConfigurationError("DATABASE_URL must be sqlite:///absolute/path/yidai.sqlite (got a relative path)")
-                }
-                database = .sqlite(path: path)
-            } else if url == "sqlite::memory:" {
-                database = .sqliteInMemory
-            } else if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
-                database = .postgres(url: url)
-            } else {
-                throw ConfigurationError("DATABASE_URL must start with sqlite:/// or postgres:// (got \(url.prefix(12))…)")
-            }
+            database = try AppConfigParsing.database(url)
         } else if environment == .testing {
             database = .sqliteInMemory
         } else {
@@ -90,13 +76,26 @@ struct AppConfig: Sendable {
             activeKeyID: activeKeyID,
             indexSeed: indexSeed ?? keys[activeKeyID] ?? Data(),
             usesDevelopmentKey: usesDevelopmentKey,
-            providerMode: env["YIDAI_PROVIDERS"] ?? "sandbox",
-            publicURL: env["YIDAI_PUBLIC_URL"],
             policyDirectory: env["YIDAI_POLICY_DIR"] ?? cwd + "/Policies/credit",
             signing: try SigningMaterial.load(
                 environment: env, dataDirectory: dataDirectory, isTesting: environment == .testing,
                 log: { generated, message in generated ? logger.warning("\(message)") : logger.notice("\(message)") })
         )
+    }
+}
+
+enum AppConfigParsing {
+    static func database(_ url: String) throws -> AppConfig.DatabaseChoice {
+        if url.hasPrefix("sqlite://") {
+            let path = String(url.dropFirst("sqlite://".count))
+            guard path.hasPrefix("/") else {
+                throw ConfigurationError("DATABASE_URL must be sqlite:///absolute/path/yidai.sqlite (got a relative path)")
+            }
+            return .sqlite(path: path)
+        }
+        if url == "sqlite::memory:" { return .sqliteInMemory }
+        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") { return .postgres(url: url) }
+        throw ConfigurationError("DATABASE_URL must start with sqlite:/// or postgres:// (got \(url.prefix(12))…)")
     }
 }
 

@@ -25,13 +25,13 @@ struct JourneyAPIController: RouteCollection {
     }
 
     func sendCode(_ req: Request) async throws -> Response {
-        let body = try req.content.decode(SMSCodeRequest.self)
+        let body = try req.jsonBody(SMSCodeRequest.self)
         let sent = try await req.journey.sendSignInCode(body)
         return try await sent.encodeResponse(status: .accepted, for: req)
     }
 
     func signIn(_ req: Request) async throws -> Response {
-        let body = try req.content.decode(SignInRequest.self)
+        let body = try req.jsonBody(SignInRequest.self)
         let journey = req.journey
         let (token, expiresAt, application) = try await journey.signIn(body)
         let view = try await ApplicationPresenter(journey: journey).view(application)
@@ -45,14 +45,14 @@ struct JourneyAPIController: RouteCollection {
 
     func uploadIDCard(_ req: Request) async throws -> IDCardReadingView {
         let application = try await req.ownedApplication()
-        let body = try req.content.decode(IDCardUploadRequest.self)
+        let body = try req.jsonBody(IDCardUploadRequest.self)
         return try await req.journey.uploadIDCard(application, front: try Self.image(body.frontImage, field: "frontImage"),
                                                   back: try Self.image(body.backImage, field: "backImage"))
     }
 
     func confirmIDCard(_ req: Request) async throws -> ApplicationView {
         let application = try await req.ownedApplication()
-        let body = try req.content.decode(IDCardConfirmRequest.self)
+        let body = try req.jsonBody(IDCardConfirmRequest.self)
         let journey = req.journey
         try await journey.confirmIDCard(application, body)
         return try await ApplicationPresenter(journey: journey).view(application)
@@ -60,7 +60,7 @@ struct JourneyAPIController: RouteCollection {
 
     func face(_ req: Request) async throws -> FaceCheckView {
         let application = try await req.ownedApplication()
-        let body = try req.content.decode(FaceCheckRequest.self)
+        let body = try req.jsonBody(FaceCheckRequest.self)
         let journey = req.journey
         let (result, left) = try await journey.checkFace(application, body)
         return FaceCheckView(passed: result.passed, livenessPassed: result.livenessPassed, similarity: "\(result.similarity)", threshold: "\(result.threshold)",
@@ -69,14 +69,14 @@ struct JourneyAPIController: RouteCollection {
 
     func bankCard(_ req: Request) async throws -> Response {
         let application = try await req.ownedApplication()
-        let body = try req.content.decode(BankCardRequest.self)
+        let body = try req.jsonBody(BankCardRequest.self)
         let sent = try await req.journey.submitBankCard(application, body)
         return try await sent.encodeResponse(status: .accepted, for: req)
     }
 
     func confirmBankCard(_ req: Request) async throws -> ApplicationView {
         let application = try await req.ownedApplication()
-        let body = try req.content.decode(CodeRequest.self)
+        let body = try req.jsonBody(CodeRequest.self)
         let journey = req.journey
         try await journey.confirmBankCard(application, body)
         return try await ApplicationPresenter(journey: journey).view(application)
@@ -96,7 +96,7 @@ struct JourneyAPIController: RouteCollection {
 
     func signAuthorization(_ req: Request) async throws -> ApplicationView {
         let application = try await req.ownedApplication()
-        let body = try req.content.decode(AuthorizationSignRequest.self)
+        let body = try req.jsonBody(AuthorizationSignRequest.self)
         let journey = req.journey
         try await journey.signAuthorization(application, body)
         return try await ApplicationPresenter(journey: journey).view(application)
@@ -104,7 +104,7 @@ struct JourneyAPIController: RouteCollection {
 
     func aboutYou(_ req: Request) async throws -> ApplicationView {
         let application = try await req.ownedApplication()
-        let body = try req.content.decode(AboutYouRequest.self)
+        let body = try req.jsonBody(AboutYouRequest.self)
         let journey = req.journey
         try await journey.saveAboutYou(application, body)
         return try await ApplicationPresenter(journey: journey).view(application)
@@ -119,7 +119,7 @@ struct JourneyAPIController: RouteCollection {
 
     func requestLoan(_ req: Request) async throws -> ApplicationView {
         let application = try await req.ownedApplication()
-        let body = try req.content.decode(LoanRequestInput.self)
+        let body = try req.jsonBody(LoanRequestInput.self)
         let journey = req.journey
         _ = try await journey.requestLoan(application, body)
         return try await ApplicationPresenter(journey: journey).view(application)

@@ -71,7 +71,7 @@ struct AboutYouRequest: Content {
 
 struct LoanRequestInput: Content {
     var amount: String?
-    var termMonths: Int?
+    var termMonths: WholeNumber?
     var method: String?
     var purpose: String?
 }

@@ -794,7 +794,7 @@ struct JourneyPagesController: RouteCollection {
                 selected: v["method"] == $0.rawValue)
         }
         let context = LoanPageContext(
-            page: s.chrome(req, .loanRequest), form: form,
+            page: s.chrome(req, .loanRequest, script: "/js/loan.js"), form: form,
             creditLimit: PageFormat.wholeYuan(s.application.creditLimit ?? "0"),
             annualRate: PageFormat.percent(s.application.annualRate), apr: PageFormat.percent(s.application.apr),
             validUntil: s.application.limitExpiresAt.map(PageFormat.date),

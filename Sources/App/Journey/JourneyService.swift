@@ -310,7 +310,7 @@ struct JourneyService {
         try await codes.verify(code, phone: identity.phone, purpose: .bankCard)
         let card = try BankCardNumber(try cipher.open(pending))
         let state = try currentState(application)
-        try ApplicationStateMachine.transition(from: state, to: .identityVerified)
+        try Self.transition(from: state, to: .identityVerified)
         application.cardSealed = pending
         application.cardIndex = cipher.blindIndex(card.value, purpose: "card")
         application.cardMasked = card.masked
@@ -345,7 +345,7 @@ struct JourneyService {
         let identity = try identity(of: application)
         let proof = try await codes.verify(code, phone: identity.phone, purpose: .creditAuthorization)
         let state = try currentState(application)
-        try ApplicationStateMachine.transition(from: state, to: .creditAuthorized)
+        try Self.transition(from: state, to: .creditAuthorized)
         let reference = "AUTH-" + (try application.requireID().uuidString.prefix(8)) + "-" + document.version
         // The bureau is only called after the authorization is on record (征信业管理条例 art. 18).
         application.authorizationVersion = document.version
@@ -377,7 +377,7 @@ struct JourneyService {
                 contactPhone: body.emergencyContact?.phone, applicantPhone: identity.phone)
         } catch { throw APIError(error) }
         let state = try currentState(application)
-        try ApplicationStateMachine.transition(from: state, to: .infoCompleted)
+        try Self.transition(from: state, to: .infoCompleted)
         application.aboutYouSealed = try cipher.seal(String(decoding: try JSONEncoder().encode(facts), as: UTF8.self))
         application.infoCompletedAt = now
         application.state = ApplicationState.infoCompleted.rawValue
@@ -410,7 +410,7 @@ struct JourneyService {
         case "referred": .referred
         default: .declined
         }
-        try ApplicationStateMachine.transition(from: state, to: target)
+        try Self.transition(from: state, to: target)
         let record = DecisionRecord()
         record.applicationID = id
         record.policyVersion = outcome.policyVersion
@@ -442,15 +442,16 @@ struct JourneyService {
         }
         let limit = Money.parse(application.creditLimit ?? "") ?? 0
         let rate = Money.parse(application.annualRate ?? "") ?? 0
+        let termMonths = try body.termMonths?.value(field: "termMonths")
         let offer: LoanOffer
         do {
-            offer = try LoanOfferRules.validate(amount: body.amount, termMonths: body.termMonths, method: body.method, purpose: body.purpose, creditLimit: limit)
+            offer = try LoanOfferRules.validate(amount: body.amount, termMonths: termMonths, method: body.method, purpose: body.purpose, creditLimit: limit)
         } catch { throw APIError(error) }
         let terms = LoanTerms(principal: offer.amount, annualRatePercent: rate, termMonths: offer.termMonths, method: offer.method, startDate: today)
         let schedule: RepaymentSchedule
         do { schedule = try LoanCalculator.schedule(for: terms) } catch { throw APIError(error) }
         let state = try currentState(application)
-        try ApplicationStateMachine.transition(from: state, to: .loanRequested)
+        try Self.transition(from: state, to: .loanRequested)
         application.loanAmount = Money.string(offer.amount)
         application.loanTermMonths = offer.termMonths
         application.loanMethod = offer.method.rawValue
@@ -500,6 +501,13 @@ struct JourneyService {
         do {
             try ApplicationStateMachine.require(step, progress: progress(application))
         } catch {
+            throw APIError(.conflict, code: error.code, message: error.message, messageZh: error.messageZh)
+        }
+    }
+
+    /// A guarded transition; a refusal (two requests racing on one application) answers 409, never 500.
+    static func transition(from: ApplicationState, to: ApplicationState) throws {
+        do { try ApplicationStateMachine.transition(from: from, to: to) } catch {
             throw APIError(.conflict, code: error.code, message: error.message, messageZh: error.messageZh)
         }
     }

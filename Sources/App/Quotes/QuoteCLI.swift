@@ -47,7 +47,7 @@ public enum QuoteCLI {
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
                 print(String(decoding: try encoder.encode(response), as: UTF8.self))
             } else {
-                print(table(response))
+                print(table(response, schedule: schedule))
             }
             return 0
         } catch let error as APIError {
@@ -66,24 +66,9 @@ public enum QuoteCLI {
         ["annualRate": "rate", "termMonths": "term", "startDate": "start-date", "upfrontFee": "fee", "installmentRounding": "rounding"][field] ?? field
     }
 
-    static func table(_ q: QuoteResponse) -> String {
-        let header = ["#", "due date", "payment", "principal", "interest", "remaining"]
-        var rows = q.installments.map { [String($0.number), $0.dueDate, $0.payment, $0.principal, $0.interest, $0.remainingPrincipal] }
-        rows.append(["total", "", q.totalPayment, q.principal, q.totalInterest, ""])
-        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
-        func line(_ cells: [String]) -> String {
-            cells.enumerated().map { i, cell in
-                let pad = String(repeating: " ", count: widths[i] - cell.count)
-                return i <= 1 ? cell + pad : pad + cell
-            }.joined(separator: "  ")
-        }
-        var out = ["\(q.method) \(q.principal) at \(q.annualRate)% for \(q.termMonths) months from \(q.startDate)" + (q.upfrontFee != "0.00" ? ", fee \(q.upfrontFee)" : "")]
-        out.append(line(header))
-        out.append(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  "))
-        out += rows.dropLast().map(line)
-        out.append(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  "))
-        out.append(line(rows.last!))
-        out.append("APR (年化利率, IRR): \(q.apr)%")
-        return out.joined(separator: "\n")
+    static func table(_ q: QuoteResponse, schedule: RepaymentSchedule) -> String {
+        let fee = q.upfrontFee != "0.00" ? ", fee \(q.upfrontFee)" : ""
+        return "\(q.method) \(q.principal) at \(q.annualRate)% for \(q.termMonths) months from \(q.startDate)\(fee)\n"
+            + LoanQuoteDocument(schedule).table
     }
 }

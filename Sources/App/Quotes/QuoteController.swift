@@ -8,10 +8,7 @@ struct QuoteController: RouteCollection {
     }
 
     func quote(_ req: Request) async throws -> QuoteResponse {
-        guard req.body.data != nil || req.body.string != nil else {
-            throw APIError(.badRequest, code: "missing_body", message: "Send the loan terms as a JSON body.", messageZh: "请提供借款条件。")
-        }
-        let body = try req.content.decode(QuoteRequest.self)
+        let body = try req.jsonBody(QuoteRequest.self)
         let terms = try body.terms(today: BusinessCalendar.civilDate(req.yidai.clock.now()))
         do {
             return QuoteResponse(try LoanCalculator.schedule(for: terms))
@@ -45,81 +42,53 @@ struct DecimalText: Codable, Sendable {
 struct QuoteRequest: Content {
     var principal: DecimalText?
     var annualRate: DecimalText?
-    var termMonths: Int?
+    var termMonths: WholeNumber?
     var method: String?
     var startDate: String?
     var installmentRounding: DecimalText?
     var upfrontFee: DecimalText?
 
     func terms(today: CivilDate) throws -> LoanTerms {
-        func decimal(_ value: DecimalText?, _ field: String, default fallback: Decimal? = nil) throws -> Decimal {
-            guard let value else {
-                if let fallback { return fallback }
-                throw APIError.missing(field)
-            }
-            guard let number = Money.parse(value.text.trimmingCharacters(in: .whitespaces)) else {
-                throw APIError.invalid(field, "\(field) must be a decimal string such as \"1000.00\" (got \"\(value.text.prefix(40))\").", zh: "请输入正确的数字。")
-            }
-            return number
+        guard let principal else { throw APIError.missing("principal") }
+        guard let annualRate else { throw APIError.missing("annualRate") }
+        guard let termMonths = try termMonths?.value(field: "termMonths") else { throw APIError.missing("termMonths") }
+        guard let method else { throw APIError.missing("method") }
+        do {
+            return try LoanTerms(
+                principalText: principal.text.trimmingCharacters(in: .whitespaces), annualRateText: annualRate.text.trimmingCharacters(in: .whitespaces),
+                termMonths: termMonths, methodText: method, startDateText: startDate, businessDate: today,
+                installmentRoundingText: installmentRounding?.text, upfrontFeeText: upfrontFee?.text)
+        } catch {
+            throw APIError(error)
         }
-        let principal = try decimal(principal, "principal")
-        let rate = try decimal(annualRate, "annualRate")
-        guard let termMonths else { throw APIError.missing("termMonths") }
-        guard let rawMethod = method else { throw APIError.missing("method") }
-        guard let method = RepaymentMethod(rawValue: rawMethod) else {
-            throw APIError.invalid("method", "method must be one of equal-installment, equal-principal, interest-first.", zh: "还款方式不正确。")
-        }
-        var start = today
-        if let raw = startDate {
-            guard let date = CivilDate(iso: raw) else {
-                throw APIError.invalid("startDate", "startDate must be a date YYYY-MM-DD.", zh: "日期格式应为YYYY-MM-DD。")
-            }
-            start = date
-        }
-        let terms = LoanTerms(
-            principal: principal, annualRatePercent: rate, termMonths: termMonths, method: method, startDate: start,
-            installmentRounding: try decimal(installmentRounding, "installmentRounding", default: Decimal(string: "0.01")!),
-            upfrontFee: try decimal(upfrontFee, "upfrontFee", default: 0))
-        do { try terms.validate() } catch { throw APIError(error) }
-        return terms
     }
 }
 
+/// The quote as the API answers it: the engine's document (rows, totals, APR) plus the terms it was computed for.
 struct QuoteResponse: Content {
-    struct Row: Content {
-        let number: Int
-        let dueDate: String
-        let principal: String
-        let interest: String
-        let payment: String
-        let remainingPrincipal: String
-    }
-
     let principal: String
     let annualRate: String
     let termMonths: Int
     let method: String
     let startDate: String
     let upfrontFee: String
-    let installments: [Row]
+    let installments: [LoanQuoteDocument.Installment]
     let totalInterest: String
     let totalPayment: String
     let apr: String
 
     init(_ schedule: RepaymentSchedule) {
         let t = schedule.terms
+        let document = LoanQuoteDocument(schedule)
         principal = Money.string(t.principal)
         annualRate = "\(t.annualRatePercent)"
         termMonths = t.termMonths
         method = t.method.rawValue
         startDate = t.startDate.iso
         upfrontFee = Money.string(t.upfrontFee)
-        installments = schedule.installments.map {
-            Row(number: $0.number, dueDate: $0.dueDate.iso, principal: Money.string($0.principal), interest: Money.string($0.interest),
-                payment: Money.string($0.payment), remainingPrincipal: Money.string($0.remainingPrincipal))
-        }
-        totalInterest = Money.string(schedule.totalInterest)
-        totalPayment = Money.string(schedule.totalPayment)
-        apr = Money.string(schedule.apr)
+        installments = document.installments
+        totalInterest = document.totalInterest
+        totalPayment = document.totalPayment
+        apr = document.apr
     }
 }

@@ -41,11 +41,6 @@ struct OneTimeCodes {
         let now = services.clock.now()
         let phoneIndex = services.cipher.blindIndex(phone.value, purpose: "phone")
         let clientIndex = services.cipher.blindIndex(clientAddress, purpose: "client")
-        if let wait = await services.limiter.attempt("sms:" + clientIndex, rule: RateRules.smsPerClientPerHour, now: now) {
-            throw APIError.tooManyRequests(
-                retryAfter: wait, message: "Too many SMS codes requested from this address. Try again in \(wait) seconds.",
-                zh: "发送过于频繁，请\(wait)秒后再试。")
-        }
         let dayAgo = now.addingTimeInterval(-86_400)
         let recent = try await OneTimeCode.query(on: db)
             .filter(\.$phoneIndex == phoneIndex)
@@ -64,6 +59,11 @@ struct OneTimeCodes {
                 retryAfter: wait, message: "This phone has reached the limit of 10 codes a day.",
                 zh: "该手机号今日验证码次数已达上限，请明天再试。")
         }
+        if let wait = await services.limiter.attempt("sms:" + clientIndex, rule: RateRules.smsPerClientPerHour, now: now) {
+            throw APIError.tooManyRequests(
+                retryAfter: wait, message: "Too many SMS codes requested from this address. Try again in \(wait) seconds.",
+                zh: "发送过于频繁，请\(wait)秒后再试。")
+        }
         let code = SecretHash.randomDigits(6)
         let salt = SecretHash.randomToken(bytes: 16)
         let record = OneTimeCode()
@@ -76,9 +76,15 @@ struct OneTimeCodes {
         record.expiresAt = now.addingTimeInterval(Self.validity)
         record.sentAt = now
         record.clientIndex = clientIndex
+        do {
+            try await services.providers.sms.send(
+                to: phone, text: "【易贷】您的\(purpose.smsText)为\(code)，5分钟内有效。请勿告诉他人。")
+        } catch {
+            // Not sent, so not counted against the phone's limits either.
+            throw APIError(.serviceUnavailable, code: "service_unavailable", message: "The SMS service is not available right now. Please try again.",
+                           messageZh: "短信服务暂时不可用，请稍后再试。")
+        }
         try await record.save(on: db)
-        try await services.providers.sms.send(
-            to: phone, text: "【易贷】您的\(purpose.smsText)为\(code)，5分钟内有效。请勿告诉他人。")
         return Sent(sentTo: phone.masked, expiresInSeconds: Int(Self.validity), resendAfterSeconds: Int(Self.resendInterval))
     }
 

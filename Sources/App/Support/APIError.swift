@@ -21,8 +21,11 @@ struct APIError: AbortError, Sendable {
         self.field = field
     }
 
-    init(_ error: FieldError, status: HTTPResponseStatus = .unprocessableEntity) {
-        self.init(status, code: error.code, message: error.message, messageZh: error.messageZh, field: error.field)
+    /// A value that is missing is a malformed request (400); a value that is there but wrong is 422.
+    init(_ error: FieldError, status: HTTPResponseStatus? = nil) {
+        let missing = error.code == "missing_field" || error.code.hasSuffix("_required")
+        self.init(status ?? (missing ? .badRequest : .unprocessableEntity), code: error.code, message: error.message,
+                  messageZh: error.messageZh, field: error.field)
     }
 
     static func notFound(_ what: String = "resource") -> APIError {
@@ -55,4 +58,50 @@ struct ErrorBody: Content {
         let field: String?
     }
     let error: Detail
+}
+
+extension Request {
+    /// Decodes a JSON body; an empty body reads as `{}` so that each missing field is named in its own error.
+    func jsonBody<T: Decodable>(_ type: T.Type) throws -> T {
+        guard let buffer = body.data, buffer.readableBytes > 0 else {
+            return try JSONDecoder().decode(T.self, from: Data("{}".utf8))
+        }
+        if let contentType = headers.contentType, contentType != .json, contentType.subType != "json" {
+            throw APIError(.unsupportedMediaType, code: "unsupported_media_type", message: "Send the body as application/json.", messageZh: "请求格式不受支持。")
+        }
+        return try JSONDecoder().decode(T.self, from: Data(buffer: buffer))
+    }
+}
+
+/// A JSON integer that must be whole: 12 or 12.0 is fine, 1.5 or a number beyond Int is refused naming the field.
+struct WholeNumber: Codable, Sendable {
+    let raw: Decimal
+
+    init(_ value: Int) { raw = Decimal(value) }
+
+    init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let int = try? container.decode(Int.self) {
+            raw = Decimal(int)
+        } else if let decimal = try? container.decode(Decimal.self) {
+            raw = decimal
+        } else {
+            throw DecodingError.typeMismatch(Int.self, .init(codingPath: decoder.codingPath, debugDescription: "expected a whole number"))
+        }
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(raw)
+    }
+
+    func value(field: String) throws -> Int {
+        var value = raw
+        var rounded = Decimal()
+        NSDecimalRound(&rounded, &value, 0, .plain)
+        guard rounded == raw, raw >= Decimal(Int32.min), raw <= Decimal(Int32.max) else {
+            throw APIError.invalid(field, "\(field) must be a whole number.", zh: "请输入整数。")
+        }
+        return NSDecimalNumber(decimal: raw).intValue
+    }
 }

@@ -1,0 +1,34 @@
+import Foundation
+import Providers
+import Testing
+import Vapor
+
+@testable import App
+
+@Suite("Production refuses sandboxes")
+struct ConfigurationTests {
+    @Test("--env production refuses to start with sandbox providers or the development key, naming each")
+    func productionRefusesSandbox() async throws {
+        let app = try await Application.make(.production)
+        let config = try AppConfig.load(environment: .testing, logger: app.logger)
+        #expect(config.usesDevelopmentKey)
+        do {
+            try ProductionGuard.check(app: app, config: config, providers: .sandbox())
+            Issue.record("production started with sandboxes")
+        } catch {
+            let message = String(describing: error)
+            for service in ["sms", "ocr", "registry", "face", "carrier", "unionpay", "bureau", "development key"] {
+                #expect(message.contains(service), "the refusal does not name \(service)")
+            }
+        }
+        try await app.asyncShutdown()
+    }
+
+    @Test("DATABASE_URL must be an absolute sqlite path or a postgres URL")
+    func databaseURLIsChecked() throws {
+        #expect(throws: Never.self) { try AppConfigParsing.database("sqlite:///tmp/x.sqlite") }
+        #expect(throws: ConfigurationError.self) { try AppConfigParsing.database("sqlite://relative.sqlite") }
+        #expect(throws: ConfigurationError.self) { try AppConfigParsing.database("mysql://x") }
+        #expect(try AppConfigParsing.database("postgres://u@h/db") == .postgres(url: "postgres://u@h/db"))
+    }
+}

@@ -1,0 +1,66 @@
+import Fluent
+import Foundation
+import Testing
+import Vapor
+import LendingCore
+
+@testable import App
+
+@Suite("Customer-manager codes on the QR link")
+struct ReferralTests {
+    @Test("an application remembers the first manager code it met and the last one")
+    func firstAndLastTouch() async throws {
+        try await withYidai { app, clock, providers in
+            var p = Applicant("P01", app: app, clock: clock, providers: providers)
+            try await p.signIn(cm: "SZ-0001", ch: "poster")
+            var again = Applicant("P01", app: app, clock: clock, providers: providers)
+            try await again.signIn(cm: "wh-0002", ch: "wechat")
+            let application = try #require(try await LoanApplication.find(UUID(uuidString: p.applicationID), on: app.db))
+            #expect(application.cmFirst == "SZ-0001")
+            #expect(application.channelFirst == "poster")
+            #expect(application.cmLast == "WH-0002")
+            #expect(application.channelLast == "wechat")
+        }
+    }
+
+    @Test("an unknown manager code is ignored, never an error for the applicant")
+    func unknownCodeIgnored() async throws {
+        try await withYidai { app, clock, providers in
+            var p = Applicant("P02", app: app, clock: clock, providers: providers)
+            try await p.signIn(cm: "XX-9999", ch: "poster")
+            let application = try #require(try await LoanApplication.find(UUID(uuidString: p.applicationID), on: app.db))
+            #expect(application.cmFirst == nil)
+            #expect(application.cmLast == nil)
+        }
+    }
+}
+
+@Suite("Policy versions")
+struct PolicyVersionTests {
+    @Test("each decision records the policy version and hash, and replaying it gives the same result")
+    func decisionIsReplayable() async throws {
+        try await withYidai { app, clock, providers in
+            var p = Applicant("P11", app: app, clock: clock, providers: providers)
+            _ = try await p.walkToDecision()
+            let id = try #require(UUID(uuidString: p.applicationID))
+            let record = try #require(try await DecisionRecord.query(on: app.db).filter(\.$applicationID == id).first())
+            let version = try #require(try await app.yidai.policies.active(on: app.db))
+            #expect(record.policyVersion == "credit@v1")
+            #expect(record.policySHA256 == version.sha256)
+            #expect(!record.inputJSON.contains("13800000011"))
+            #expect(record.traceJSON.count > 100)
+            let replay = try await app.yidai.policies.evaluate(
+                CreditDecisionInput(value: try ZenJSON.parse(Data(record.inputJSON.utf8))), version: version)
+            #expect(replay.outputJSON == record.outputJSON)
+        }
+    }
+
+    @Test("publishing the same folder again keeps one version; the previous versions stay")
+    func publishingIsIdempotent() async throws {
+        try await withYidai { app, clock, _ in
+            let again = try await app.yidai.policies.publish(folderPath: repositoryRoot + "/Policies/credit", by: "test", on: app.db, now: clock.now)
+            #expect(again.version == 1)
+            #expect(try await PolicyVersion.query(on: app.db).count() == 1)
+        }
+    }
+}
