@@ -223,12 +223,25 @@ final class DecisionSchema: @unchecked Sendable {
         if let mask = fastTypes, !DecisionSchema.typeMatches(value, mask: mask) { return false }
         switch value {
         case .object(let o):
-            for (name, hash) in fastRequired where o.index(of: name, hash: hash) == nil { return false }
-            for (name, hash, schema) in fastProperties {
-                guard let v = o.lookup(name, hash: hash) else { continue }
-                if v.isNull && !fastRequired.contains(where: { $0.0 == name }) { continue }
-                if !schema.conforms(v) { return false }
+            let requiredOK = fastRequired.withUnsafeBufferPointer { required in
+                for i in 0..<required.count where o.index(of: required[i].0, hash: required[i].1) == nil { return false }
+                return true
             }
+            if !requiredOK { return false }
+            let propertiesOK = fastProperties.withUnsafeBufferPointer { props in
+                for i in 0..<props.count {
+                    let ok = o.withValue(props[i].0, hash: props[i].1) { v -> Bool in
+                        guard let v else { return true }
+                        if case .null = v, !fastRequired.contains(where: { $0.1 == props[i].1 && $0.0 == props[i].0 }) {
+                            return true
+                        }
+                        return props[i].2.conforms(v)
+                    }
+                    if !ok { return false }
+                }
+                return true
+            }
+            if !propertiesOK { return false }
         case .number(let n):
             if let (m, exclusive) = fastMinimum {
                 let c = ZenNumber.compare(n, m)

@@ -40,18 +40,15 @@ extension ZenNumber {
     @inline(__always)
     static func rawParts(_ d: Decimal) -> ZenDecimalParts? {
         withUnsafeBytes(of: d) { b -> ZenDecimalParts? in
-            let flags = b[1]
+            let head = b.loadUnaligned(fromByteOffset: 0, as: UInt32.self).littleEndian
+            let flags = UInt8(truncatingIfNeeded: head >> 8)
             let length = Int(flags >> 4)
             guard length <= 4 else { return nil }
-            for i in 4..<20 where i >= 4 + length * 2 && b[i] != 0 { return nil }
-            var m: UInt64 = 0
-            var i = length - 1
-            while i >= 0 {
-                m = (m << 16) | UInt64(b[4 + i * 2]) | (UInt64(b[5 + i * 2]) << 8)
-                i -= 1
-            }
+            let low = b.loadUnaligned(fromByteOffset: 4, as: UInt64.self).littleEndian
+            let high = b.loadUnaligned(fromByteOffset: 12, as: UInt64.self).littleEndian
+            guard high == 0 else { return nil }
             return ZenDecimalParts(
-                mantissa: m, exponent: Int(Int8(bitPattern: b[0])), negative: (flags & 0x08) != 0 && length > 0)
+                mantissa: low, exponent: Int(Int8(truncatingIfNeeded: head)), negative: (flags & 0x08) != 0 && length > 0)
         }
     }
 
