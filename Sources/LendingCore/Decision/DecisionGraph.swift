@@ -69,11 +69,14 @@ struct DecisionTransform {
         inputField = try inputFieldSource.map { (s) throws(DecisionLoadError) in
             try node.compileStandard(s, what: "inputField")
         }
-        outputPath = text("outputPath").map { $0.split(separator: ".", omittingEmptySubsequences: false).map(String.init) }
+        outputPath = text("outputPath").map {
+            $0.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        }
         switch c["executionMode"] {
         case nil, .null?, .string("single")?: loop = false
         case .string("loop")?: loop = true
-        case let other?: throw node.error(feature: "executionMode", "execution mode \(ZenJSON.serialize(other)) is not supported")
+        case let other?:
+            throw node.error(feature: "executionMode", "execution mode \(ZenJSON.serialize(other)) is not supported")
         }
         switch c["passThrough"] {
         case .bool(let b)?: passThrough = b
@@ -115,7 +118,8 @@ final class SwitchNodeProgram {
         switch content["hitPolicy"] {
         case nil, .null?, .string("first")?: collect = false
         case .string("collect")?: collect = true
-        case let other?: throw node.error(feature: "hitPolicy", "hit policy \(ZenJSON.serialize(other)) is not supported")
+        case let other?:
+            throw node.error(feature: "hitPolicy", "hit policy \(ZenJSON.serialize(other)) is not supported")
         }
         guard case .array(let list)? = content["statements"] else {
             throw node.error(feature: "switchNode", "a switch node needs statements")
@@ -268,9 +272,11 @@ struct DecisionGraphLoader {
             case "outputNode":
                 kind = .output(try schema(c, info))
             case "decisionTableNode":
-                kind = .table(try DecisionTableProgram(content: contentValue, node: info), try DecisionTransform(c, node: info))
+                kind = .table(
+                    try DecisionTableProgram(content: contentValue, node: info), try DecisionTransform(c, node: info))
             case "expressionNode":
-                kind = .expression(try ExpressionNodeProgram(content: c, node: info), try DecisionTransform(c, node: info))
+                kind = .expression(
+                    try ExpressionNodeProgram(content: c, node: info), try DecisionTransform(c, node: info))
             case "switchNode":
                 kind = .switchNode(try SwitchNodeProgram(content: c, node: info))
                 program.hasSwitch = true
@@ -289,14 +295,18 @@ struct DecisionGraphLoader {
             default:
                 throw info.error(feature: "node type", "node type `\(info.type)` is not supported")
             }
-            program.nodes.append(DecisionGraphNode(info: info, kind: kind, incoming: incoming[i], outgoing: outgoing[i]))
+            program.nodes.append(
+                DecisionGraphNode(info: info, kind: kind, incoming: incoming[i], outgoing: outgoing[i]))
             let text = ZenJSON.serialize(contentValue)
             if text.contains("$nodes") { program.usesNodes = true }
-            if text.range(of: #"(^|[^A-Za-z0-9_$#.])d\s*\("#, options: .regularExpression) != nil { program.usesDates = true }
+            if text.range(of: #"(^|[^A-Za-z0-9_$#.])d\s*\("#, options: .regularExpression) != nil {
+                program.usesDates = true
+            }
         }
         guard program.inputNodes.count == 1 else {
             throw DecisionLoadError(
-                feature: "graph", message: "a decision graph needs exactly one input node (found \(program.inputNodes.count))")
+                feature: "graph",
+                message: "a decision graph needs exactly one input node (found \(program.inputNodes.count))")
         }
         if isCyclic(program) {
             throw DecisionLoadError(feature: "graph", message: "the decision graph has a cycle")
@@ -324,7 +334,9 @@ struct DecisionGraphLoader {
         }
     }
 
-    mutating func loadSubDecision(_ key: String, _ info: DecisionNodeInfo) throws(DecisionLoadError) -> DecisionGraphProgram {
+    mutating func loadSubDecision(_ key: String, _ info: DecisionNodeInfo) throws(DecisionLoadError)
+        -> DecisionGraphProgram
+    {
         if let p = cache[key] { return p }
         if loading.contains(key) {
             throw info.error(feature: "decisionNode", "sub-decision `\(key)` refers back to itself")
@@ -419,7 +431,8 @@ public struct DecisionGraph: Sendable {
         let clock = now.map(ZenClock.millis)
         if !trace, program.staticOrder != nil, !program.usesDates, !program.usesNodes {
             // The common case: a fixed walk, no trace.
-            return DecisionResult(output: try DecisionGraphRunner.runStatic(program, input, depth: 0, now: clock), trace: nil)
+            return DecisionResult(
+                output: try DecisionGraphRunner.runStatic(program, input, depth: 0, now: clock), trace: nil)
         }
         let runner = DecisionGraphRunner(program: program, trace: trace, depth: 0, parentNodes: nil)
         runner.now = clock

@@ -112,7 +112,9 @@ final class DecisionSchema: @unchecked Sendable {
                     throw DecisionLoadError(feature: "schema", message: "invalid properties at \(path)")
                 }
                 var list: [(String, DecisionSchema)] = []
-                for (name, sub) in props { list.append((name, try DecisionSchema(sub, path: "\(path)/properties/\(name)"))) }
+                for (name, sub) in props {
+                    list.append((name, try DecisionSchema(sub, path: "\(path)/properties/\(name)")))
+                }
                 var required = Set<String>()
                 if case .array(let names)? = o["required"] { required = Set(names.compactMap { $0.stringValue }) }
                 rules.append(.properties(list, required: required))
@@ -192,7 +194,9 @@ final class DecisionSchema: @unchecked Sendable {
             if case .object(let props)? = o["properties"] { known = Set(props.keys) }
             switch additional {
             case .bool(let b):
-                if !b { rules.append(.additionalProperties(nil, allowed: false, known: known, patterns: patternRegexes)) }
+                if !b {
+                    rules.append(.additionalProperties(nil, allowed: false, known: known, patterns: patternRegexes))
+                }
             default:
                 rules.append(
                     .additionalProperties(
@@ -224,7 +228,9 @@ final class DecisionSchema: @unchecked Sendable {
         switch value {
         case .object(let o):
             let requiredOK = fastRequired.withUnsafeBufferPointer { required in
-                for i in 0..<required.count where o.index(of: required[i].0, hash: required[i].1) == nil { return false }
+                for i in 0..<required.count where o.index(of: required[i].0, hash: required[i].1) == nil {
+                    return false
+                }
                 return true
             }
             if !requiredOK { return false }
@@ -320,7 +326,8 @@ final class DecisionSchema: @unchecked Sendable {
             case .never: return "\(here()): no value is allowed"
             case .types(let mask, let names):
                 if !DecisionSchema.typeMatches(value, mask: mask) {
-                    return "\(here()): \(ZenJSON.serialize(value)) is not of type \(names.map { "\"\($0)\"" }.joined(separator: ", "))"
+                    return
+                        "\(here()): \(ZenJSON.serialize(value)) is not of type \(names.map { "\"\($0)\"" }.joined(separator: ", "))"
                 }
             case .properties(let props, let required):
                 guard case .object(let o) = value else { continue }
@@ -338,7 +345,8 @@ final class DecisionSchema: @unchecked Sendable {
                 }
             case .additionalProperties(let schema, let allowed, let known, let patterns):
                 guard case .object(let o) = value else { continue }
-                for (k, v) in o where !known.contains(k) && !patterns.contains(where: { DecisionSchema.matches($0, k) }) {
+                for (k, v) in o where !known.contains(k) && !patterns.contains(where: { DecisionSchema.matches($0, k) })
+                {
                     if !allowed { return "\(here()): additional property \"\(k)\" is not allowed" }
                     if let schema, let e = schema.violation(v, path: { "\(path())/\(k)" }) { return e }
                 }
@@ -355,13 +363,15 @@ final class DecisionSchema: @unchecked Sendable {
                 guard case .number(let n) = value else { continue }
                 let c = ZenNumber.compare(n, m)
                 if exclusive ? c <= 0 : c < 0 {
-                    return "\(here()): \(ZenNumber.format(n)) is less than \(exclusive ? "or equal to " : "")the minimum of \(ZenNumber.format(m))"
+                    return
+                        "\(here()): \(ZenNumber.format(n)) is less than \(exclusive ? "or equal to " : "")the minimum of \(ZenNumber.format(m))"
                 }
             case .maximum(let m, let exclusive):
                 guard case .number(let n) = value else { continue }
                 let c = ZenNumber.compare(n, m)
                 if exclusive ? c >= 0 : c > 0 {
-                    return "\(here()): \(ZenNumber.format(n)) is greater than \(exclusive ? "or equal to " : "")the maximum of \(ZenNumber.format(m))"
+                    return
+                        "\(here()): \(ZenNumber.format(n)) is greater than \(exclusive ? "or equal to " : "")the maximum of \(ZenNumber.format(m))"
                 }
             case .multipleOf(let m):
                 guard case .number(let n) = value, !m.isZero else { continue }

@@ -40,7 +40,9 @@ enum ZenFastCell {
             default: return r >= 0
             }
         case .inNumberInterval(let lo, let hi, let li, let ri):
-            guard let a = ZenFastCell.compareParts(lo, p), let b = ZenFastCell.compareParts(p, hi) else { return test(v) }
+            guard let a = ZenFastCell.compareParts(lo, p), let b = ZenFastCell.compareParts(p, hi) else {
+                return test(v)
+            }
             return (li ? a <= 0 : a < 0) && (ri ? b <= 0 : b < 0)
         case .and(let a, let b):
             guard let x = a.testNumber(p, v) else { return nil }
@@ -58,13 +60,15 @@ enum ZenFastCell {
     func test(_ v: ZenValue) -> Bool? {
         switch self {
         case .compareNumber(let kind, let c):
-            let constant = ZenValue.number(ZenNumber.make(mantissa: c.mantissa, exponent: c.exponent, negative: c.negative))
+            let constant = ZenValue.number(
+                ZenNumber.make(mantissa: c.mantissa, exponent: c.exponent, negative: c.negative))
             return ZenFastCell.compare(kind, constant).test(v)
         case .inNumberInterval(let lo, let hi, let li, let ri):
             let l = ZenValue.number(ZenNumber.make(mantissa: lo.mantissa, exponent: lo.exponent, negative: lo.negative))
             let r = ZenValue.number(ZenNumber.make(mantissa: hi.mantissa, exponent: hi.exponent, negative: hi.negative))
             let i = ZenInterval(
-                left: l, right: r, leftBracket: li ? .leftSquare : .leftParen, rightBracket: ri ? .rightSquare : .rightParen)
+                left: l, right: r, leftBracket: li ? .leftSquare : .leftParen,
+                rightBracket: ri ? .rightSquare : .rightParen)
             return ZenFastCell.inInterval(i, negated: false).test(v)
         case .compare(let kind, let c):
             switch kind {
@@ -111,9 +115,11 @@ enum ZenFastCell {
                         let py = ZenNumber.parts(y), lb == .leftSquare || lb == .leftParen,
                         rb == .rightSquare || rb == .rightParen
                     {
-                        return .inNumberInterval(px, py, leftInclusive: lb == .leftSquare, rightInclusive: rb == .rightSquare)
+                        return .inNumberInterval(
+                            px, py, leftInclusive: lb == .leftSquare, rightInclusive: rb == .rightSquare)
                     }
-                    return .inInterval(ZenInterval(left: ca, right: cb, leftBracket: lb, rightBracket: rb), negated: op == .notIn)
+                    return .inInterval(
+                        ZenInterval(left: ca, right: cb, leftBracket: lb, rightBracket: rb), negated: op == .notIn)
                 }
                 guard let c = try? compiler.compile(r).constant else { return nil }
                 switch c {
@@ -222,7 +228,10 @@ final class DecisionTableProgram {
     }
 
     final class Rule {
-        init(index: Int, id: String, description: String?, cells: [ZenTableCell?], cellSources: [String?], outputs: [ZExpr?]) {
+        init(
+            index: Int, id: String, description: String?, cells: [ZenTableCell?], cellSources: [String?],
+            outputs: [ZExpr?]
+        ) {
             self.index = index
             self.id = id
             self.description = description
@@ -299,7 +308,10 @@ final class DecisionTableProgram {
             if let f = fieldSource {
                 field = try node.compileTolerant(f, unary: false, what: "input column '\(name)' field")
             }
-            inputs.append(Input(id: id, name: name, fieldSource: fieldSource, field: field, broken: fieldSource != nil && field == nil))
+            inputs.append(
+                Input(
+                    id: id, name: name, fieldSource: fieldSource, field: field,
+                    broken: fieldSource != nil && field == nil))
         }
         var outputs: [Output] = []
         for item in outputList {
@@ -315,7 +327,8 @@ final class DecisionTableProgram {
                 collect = true
                 field = String(field.dropLast(2)).trimmingCharacters(in: .whitespaces)
             }
-            let path = field.isEmpty ? [] : field.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            let path =
+                field.isEmpty ? [] : field.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
             outputs.append(Output(id: id, path: path, collect: collect))
         }
         var rules: [Rule] = []
@@ -332,7 +345,8 @@ final class DecisionTableProgram {
                     return t.isEmpty ? nil : t
                 case let other?:
                     throw node.error(
-                        feature: "decisionTableNode", "rule \(index + 1) cell \(id) is \(ZenJSON.serialize(other)), not text")
+                        feature: "decisionTableNode",
+                        "rule \(index + 1) cell \(id) is \(ZenJSON.serialize(other)), not text")
                 }
             }
             var cells: [ZenTableCell?] = []
@@ -351,7 +365,9 @@ final class DecisionTableProgram {
                     let compiled = try node.compileTolerant(text, unary: false, what: what)
                     cells.append(.standard(compiled ?? ZConst(.null)))
                 } else if let compiled = try node.compileTolerant(text, unary: true, what: what) {
-                    if let parsed = try? ZenParser.parse(text, mode: .unary), let fast = ZenFastCell.from(parsed, source: text) {
+                    if let parsed = try? ZenParser.parse(text, mode: .unary),
+                        let fast = ZenFastCell.from(parsed, source: text)
+                    {
                         cells.append(.fast(fast))
                     } else {
                         cells.append(.unary(compiled))

@@ -80,8 +80,11 @@ struct ZenCompiler {
         case .assignments(let list, let output):
             var items: [(path: [String], key: String, value: ZExpr)] = []
             for (key, value) in list {
-                items.append((key.split(separator: ".", omittingEmptySubsequences: false).map(String.init), key,
-                    try compile(value)))
+                items.append(
+                    (
+                        key.split(separator: ".", omittingEmptySubsequences: false).map(String.init), key,
+                        try compile(value)
+                    ))
             }
             return ZAssignments(items, output: try output.map { (o) throws(ZenSyntaxError) in try compile(o) })
         case .member(let n, let p):

@@ -67,7 +67,12 @@ struct ZenDate: Comparable, Hashable {
             }
             return changed ? .object(out) : v
         case .array(let a):
-            guard a.contains(where: { if case .object = $0 { return true }; if case .array = $0 { return true }; return false })
+            guard
+                a.contains(where: {
+                    if case .object = $0 { return true }
+                    if case .array = $0 { return true }
+                    return false
+                })
             else { return v }
             return .array(a.map(externalize))
         default: return v
@@ -382,7 +387,9 @@ enum ZenDateFunctions {
         }
         if args.count > 1 {
             guard case .string(let tz) = args[1] else { throw ZenEvaluationError("Argument on 1 is not a string") }
-            guard tz == "UTC" || tz == "Etc/UTC" else { throw ZenEvaluationError("only the UTC time zone is supported") }
+            guard tz == "UTC" || tz == "Etc/UTC" else {
+                throw ZenEvaluationError("only the UTC time zone is supported")
+            }
         }
         return try ZenDate.parse(first, now: now).value
     }
@@ -397,7 +404,9 @@ enum ZenDateFunctions {
         case .string(let s)?: return try ZenDuration.parse(s)
         case .number(let n)?:
             guard args.count > 1 else { throw ZenEvaluationError("Argument on 2 position out of bounds") }
-            guard let d = ZenDuration.from(n, try unit(args[1])) else { throw ZenEvaluationError("Invalid duration unit") }
+            guard let d = ZenDuration.from(n, try unit(args[1])) else {
+                throw ZenEvaluationError("Invalid duration unit")
+            }
             return d
         default: throw ZenEvaluationError("Invalid duration arguments")
         }
@@ -473,7 +482,8 @@ enum ZenDateFunctions {
         return -(Double(whole) + fractional)
     }
 
-    static func method(_ name: String, _ this: ZenValue, _ args: [ZenValue], now: Int64? = nil) throws(ZenEvaluationError)
+    static func method(_ name: String, _ this: ZenValue, _ args: [ZenValue], now: Int64? = nil)
+        throws(ZenEvaluationError)
         -> ZenValue
     {
         guard let date = ZenDate(value: this) else {
@@ -489,7 +499,9 @@ enum ZenDateFunctions {
             return .bool(startOf(day, .day) <= ms && ms <= endOf(day, .day))
         case "tz":
             guard case .string(let tz)? = args.first else { throw ZenEvaluationError("Argument on 1 is not a string") }
-            guard tz == "UTC" || tz == "Etc/UTC" else { throw ZenEvaluationError("only the UTC time zone is supported") }
+            guard tz == "UTC" || tz == "Etc/UTC" else {
+                throw ZenEvaluationError("only the UTC time zone is supported")
+            }
             return this
         case "format":
             guard let ms = date.millis else { return .string("Invalid date") }
@@ -538,9 +550,15 @@ enum ZenDateFunctions {
             }
             var c = ZenCivil(millis: ms)
             switch u {
-            case .second: guard v < 60 else { return ZenDate(millis: nil).value }; c.second = v
-            case .minute: guard v < 60 else { return ZenDate(millis: nil).value }; c.minute = v
-            case .hour: guard v < 24 else { return ZenDate(millis: nil).value }; c.hour = v
+            case .second:
+                guard v < 60 else { return ZenDate(millis: nil).value }
+                c.second = v
+            case .minute:
+                guard v < 60 else { return ZenDate(millis: nil).value }
+                c.minute = v
+            case .hour:
+                guard v < 24 else { return ZenDate(millis: nil).value }
+                c.hour = v
             case .day:
                 guard v >= 1 && v <= ZenCivil.daysInMonth(c.year, c.month) else { return ZenDate(millis: nil).value }
                 c.day = v
@@ -598,8 +616,10 @@ enum ZenDateFunctions {
         }
     }
 
-    static let monthNames = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-        "October", "November", "December"]
+    static let monthNames = [
+        "January", "February", "March", "April", "May", "June", "July", "August", "September",
+        "October", "November", "December",
+    ]
     static let dayNames = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
     /// A strftime subset (chrono's common specifiers).

@@ -48,7 +48,8 @@ extension ZenNumber {
             let high = b.loadUnaligned(fromByteOffset: 12, as: UInt64.self).littleEndian
             guard high == 0 else { return nil }
             return ZenDecimalParts(
-                mantissa: low, exponent: Int(Int8(truncatingIfNeeded: head)), negative: (flags & 0x08) != 0 && length > 0)
+                mantissa: low, exponent: Int(Int8(truncatingIfNeeded: head)),
+                negative: (flags & 0x08) != 0 && length > 0)
         }
     }
 

@@ -169,7 +169,8 @@ enum ZenFetch {
         return walkObject(o, keys, hashes, 0)
     }
 
-    static func walk(_ root: ZenObject, _ head: String, _ headHash: UInt32, _ keys: Keys, _ hashes: Hashes) -> ZenValue {
+    static func walk(_ root: ZenObject, _ head: String, _ headHash: UInt32, _ keys: Keys, _ hashes: Hashes) -> ZenValue
+    {
         root.withValue(head, hash: headHash) { first in
             guard let first, case .object(let o) = first else { return .null }
             return walkObject(o, keys, hashes, 0)
@@ -226,7 +227,9 @@ final class ZSlice: ZExpr {
     override func eval(_ env: ZenEnv) throws(ZenEvaluationError) -> ZenValue {
         let current = try node.eval(env)
         let toValue: ZenValue
-        if let to { toValue = try to.eval(env) } else {
+        if let to {
+            toValue = try to.eval(env)
+        } else {
             let len = try ZenFunctions.len(current)
             toValue = .number(len - 1)
         }

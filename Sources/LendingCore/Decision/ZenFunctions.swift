@@ -136,12 +136,17 @@ enum ZenFunctionTable {
         }
         t["d"] = clocked(0, 2) { (a, now) throws(ZenEvaluationError) in try ZenDateFunctions.d(a, now: now) }
         // zen-engine 2.x keeps the 1.x date helpers (they work on unix seconds).
-        t["date"] = clocked(1, 1) { (a, now) throws(ZenEvaluationError) in try ZenDateFunctions.legacyDate(a[0], now: now) }
-        t["time"] = clocked(1, 1) { (a, now) throws(ZenEvaluationError) in try ZenDateFunctions.legacyTime(a[0], now: now) }
+        t["date"] = clocked(1, 1) { (a, now) throws(ZenEvaluationError) in
+            try ZenDateFunctions.legacyDate(a[0], now: now)
+        }
+        t["time"] = clocked(1, 1) { (a, now) throws(ZenEvaluationError) in
+            try ZenDateFunctions.legacyTime(a[0], now: now)
+        }
         t["duration"] = one { (v) throws(ZenEvaluationError) in try ZenDateFunctions.legacyDuration(v) }
-        for name in ["year", "dayOfWeek", "dayOfMonth", "dayOfYear", "weekOfYear", "monthOfYear", "monthString",
-            "dateString", "weekdayString"]
-        {
+        for name in [
+            "year", "dayOfWeek", "dayOfMonth", "dayOfYear", "weekOfYear", "monthOfYear", "monthString",
+            "dateString", "weekdayString",
+        ] {
             t[name] = clocked(1, 1) { (a, now) throws(ZenEvaluationError) in
                 try ZenDateFunctions.legacyPart(name, a[0], now: now)
             }

@@ -145,12 +145,24 @@ struct ZenLexer {
         case "\"": try string(.double)
         case "`": try template()
         case _ where ZenLexer.isDigit(c): number()
-        case "(": push(.bracket(.leftParen), pos, pos + 1); pos += 1
-        case ")": push(.bracket(.rightParen), pos, pos + 1); pos += 1
-        case "[": push(.bracket(.leftSquare), pos, pos + 1); pos += 1
-        case "]": push(.bracket(.rightSquare), pos, pos + 1); pos += 1
-        case "{": push(.bracket(.leftCurly), pos, pos + 1); pos += 1
-        case "}": push(.bracket(.rightCurly), pos, pos + 1); pos += 1
+        case "(":
+            push(.bracket(.leftParen), pos, pos + 1)
+            pos += 1
+        case ")":
+            push(.bracket(.rightParen), pos, pos + 1)
+            pos += 1
+        case "[":
+            push(.bracket(.leftSquare), pos, pos + 1)
+            pos += 1
+        case "]":
+            push(.bracket(.rightSquare), pos, pos + 1)
+            pos += 1
+        case "{":
+            push(.bracket(.leftCurly), pos, pos + 1)
+            pos += 1
+        case "}":
+            push(.bracket(.rightCurly), pos, pos + 1)
+            pos += 1
         case ">", "<", "!":
             let start = pos
             pos += 1
@@ -170,14 +182,30 @@ struct ZenLexer {
             default: throw fail("unexpected symbol \(value)")
             }
             push(.op(op), start, pos)
-        case ",": push(.op(.comma), pos, pos + 1); pos += 1
-        case ":": push(.op(.colon), pos, pos + 1); pos += 1
-        case "+": push(.op(.add), pos, pos + 1); pos += 1
-        case "-": push(.op(.subtract), pos, pos + 1); pos += 1
-        case "/": push(.op(.divide), pos, pos + 1); pos += 1
-        case "*": push(.op(.multiply), pos, pos + 1); pos += 1
-        case "^": push(.op(.power), pos, pos + 1); pos += 1
-        case "%": push(.op(.modulo), pos, pos + 1); pos += 1
+        case ",":
+            push(.op(.comma), pos, pos + 1)
+            pos += 1
+        case ":":
+            push(.op(.colon), pos, pos + 1)
+            pos += 1
+        case "+":
+            push(.op(.add), pos, pos + 1)
+            pos += 1
+        case "-":
+            push(.op(.subtract), pos, pos + 1)
+            pos += 1
+        case "/":
+            push(.op(.divide), pos, pos + 1)
+            pos += 1
+        case "*":
+            push(.op(.multiply), pos, pos + 1)
+            pos += 1
+        case "^":
+            push(.op(.power), pos, pos + 1)
+            pos += 1
+        case "%":
+            push(.op(.modulo), pos, pos + 1)
+            pos += 1
         case "?":
             if pos + 1 < chars.count && chars[pos + 1] == "?" {
                 push(.op(.nullish), pos, pos + 2)
@@ -202,7 +230,9 @@ struct ZenLexer {
                 push(.op(.dot), pos, pos + 1)
                 pos += 1
             }
-        case ";": push(.op(.semicolon), pos, pos + 1); pos += 1
+        case ";":
+            push(.op(.semicolon), pos, pos + 1)
+            pos += 1
         case _ where ZenLexer.isAlpha(c): identifier()
         default:
             throw fail("unexpected symbol `\(c)`")

@@ -15,7 +15,10 @@ struct DecisionGraphTests {
     func recordedGraphsMatchZenEngine() throws {
         // setup
         let fixture = try ZenOracleFixtures.load("graphs")
-        guard case .array(let cases) = fixture["cases"]! else { Issue.record("no cases"); return }
+        guard case .array(let cases) = fixture["cases"]! else {
+            Issue.record("no cases")
+            return
+        }
         #expect(cases.count > 50)
         var failures: [String] = []
         for c in cases {
@@ -31,7 +34,9 @@ struct DecisionGraphTests {
             // validation
             switch (result, c["expected"]) {
             case (.success(let v), let expected?):
-                if !ZenOracleFixtures.close(v, expected) { failures.append("\(name): got \(v), zen-engine \(expected)") }
+                if !ZenOracleFixtures.close(v, expected) {
+                    failures.append("\(name): got \(v), zen-engine \(expected)")
+                }
             case (.failure, nil): break
             case (.success(let v), nil): failures.append("\(name): got \(v), zen-engine fails: \(c["error"]!)")
             case (.failure(let e), let expected?): failures.append("\(name): failed (\(e)), zen-engine \(expected)")
@@ -87,7 +92,8 @@ struct DecisionGraphTests {
 
     @Test("a collect table returns every matching rule in order")
     func collectTable() throws {
-        let g = try Self.graph("""
+        let g = try Self.graph(
+            """
             {"nodes": [{"id": "in", "type": "inputNode", "name": "In"},
               {"id": "t", "type": "decisionTableNode", "name": "Reasons", "content": {"hitPolicy": "collect",
                 "inputs": [{"id": "a", "field": "dti"}], "outputs": [{"id": "c", "field": "code"}],
@@ -128,7 +134,8 @@ struct DecisionGraphTests {
 
     @Test("expressions see earlier results through $ and dotted keys build objects")
     func expressionNode() throws {
-        let g = try Self.graph("""
+        let g = try Self.graph(
+            """
             {"nodes": [{"id": "in", "type": "inputNode", "name": "In"},
               {"id": "x", "type": "expressionNode", "name": "Calc", "content": {"expressions": [
                 {"id": "1", "key": "payment.monthly", "value": "round(principal * rate / 12, 2)"},
@@ -162,7 +169,8 @@ struct DecisionGraphTests {
 
     @Test("a node reads an earlier node's output through $nodes")
     func nodesAccess() throws {
-        let g = try Self.graph("""
+        let g = try Self.graph(
+            """
             {"nodes": [{"id": "in", "type": "inputNode", "name": "Request"},
               {"id": "a", "type": "expressionNode", "name": "Score", "content": {"expressions": [{"id": "1", "key": "score", "value": "base + 10"}]}},
               {"id": "b", "type": "expressionNode", "name": "Final", "content": {"expressions": [{"id": "1", "key": "total", "value": "$nodes.Score.score + $nodes.Request.base"}]}},
@@ -174,8 +182,10 @@ struct DecisionGraphTests {
 
     @Test("an input schema rejects a non-conforming input with a clear error")
     func inputSchema() throws {
-        let schema = #"{\"type\":\"object\",\"required\":[\"age\"],\"properties\":{\"age\":{\"type\":\"integer\",\"minimum\":18}}}"#
-        let g = try Self.graph("""
+        let schema =
+            #"{\"type\":\"object\",\"required\":[\"age\"],\"properties\":{\"age\":{\"type\":\"integer\",\"minimum\":18}}}"#
+        let g = try Self.graph(
+            """
             {"nodes": [{"id": "in", "type": "inputNode", "name": "Request", "content": {"schema": "\(schema)"}},
               {"id": "out", "type": "outputNode", "name": "Out"}],
              "edges": [{"id": "1", "sourceId": "in", "targetId": "out"}]}
@@ -203,7 +213,9 @@ struct DecisionGraphTests {
                 return nil
             } catch { return error }
         }
-        let function = refusal(#"{"id": "n", "type": "functionNode", "name": "Score", "content": {"source": "export const handler = () => 1"}}"#)
+        let function = refusal(
+            #"{"id": "n", "type": "functionNode", "name": "Score", "content": {"source": "export const handler = () => 1"}}"#
+        )
         #expect(function?.nodeName == "Score")
         #expect(function?.feature == "functionNode")
         #expect(function?.description.contains("node 'Score' (functionNode)") == true)
@@ -212,20 +224,25 @@ struct DecisionGraphTests {
         let unknownType = refusal(#"{"id": "n", "type": "mysteryNode", "name": "M"}"#)
         #expect(unknownType?.nodeName == "M")
         let unknownFunction = refusal(
-            #"{"id": "n", "type": "expressionNode", "name": "E", "content": {"expressions": [{"id": "1", "key": "a", "value": "frobnicate(1)"}]}}"#)
+            #"{"id": "n", "type": "expressionNode", "name": "E", "content": {"expressions": [{"id": "1", "key": "a", "value": "frobnicate(1)"}]}}"#
+        )
         #expect(unknownFunction?.feature == "expression")
         #expect(unknownFunction?.message.contains("frobnicate") == true)
         let unknownInCell = refusal(
-            #"{"id": "n", "type": "decisionTableNode", "name": "T", "content": {"hitPolicy": "first", "inputs": [{"id": "i", "field": "a"}], "outputs": [{"id": "o", "field": "b"}], "rules": [{"i": "> nosuch(5)", "o": "1"}]}}"#)
+            #"{"id": "n", "type": "decisionTableNode", "name": "T", "content": {"hitPolicy": "first", "inputs": [{"id": "i", "field": "a"}], "outputs": [{"id": "o", "field": "b"}], "rules": [{"i": "> nosuch(5)", "o": "1"}]}}"#
+        )
         #expect(unknownInCell?.nodeName == "T")
         #expect(unknownInCell?.feature == "function nosuch")
         let badExpression = refusal(
-            #"{"id": "n", "type": "expressionNode", "name": "E2", "content": {"expressions": [{"id": "1", "key": "a", "value": "1 +"}]}}"#)
+            #"{"id": "n", "type": "expressionNode", "name": "E2", "content": {"expressions": [{"id": "1", "key": "a", "value": "1 +"}]}}"#
+        )
         #expect(badExpression?.nodeName == "E2")
         let badPolicy = refusal(
-            #"{"id": "n", "type": "decisionTableNode", "name": "T", "content": {"hitPolicy": "unique", "inputs": [], "outputs": [], "rules": []}}"#)
+            #"{"id": "n", "type": "decisionTableNode", "name": "T", "content": {"hitPolicy": "unique", "inputs": [], "outputs": [], "rules": []}}"#
+        )
         #expect(badPolicy?.feature == "hitPolicy")
-        let badSchema = refusal(#"{"id": "n", "type": "outputNode", "name": "O2", "content": {"schema": {"type": "object", "if": {}}}}"#)
+        let badSchema = refusal(
+            #"{"id": "n", "type": "outputNode", "name": "O2", "content": {"schema": {"type": "object", "if": {}}}}"#)
         #expect(badSchema?.nodeName == "O2")
     }
 
@@ -242,7 +259,9 @@ struct DecisionGraphTests {
     func jsonRoundTrip() throws {
         let v = try ZenJSON.parse(#"{"b": 0.1, "a": [1, 2.50, -3e2, "x\n\u00e9"], "c": null, "d": true}"#)
         #expect(v["b"] == .number(Decimal(string: "0.1")!))
-        #expect(ZenJSON.serialize(v) == #"{"a":[1,2.50,-300,"x\néé"],"b":0.1,"c":null,"d":true}"#.replacingOccurrences(of: "éé", with: "é"))
+        #expect(
+            ZenJSON.serialize(v)
+                == #"{"a":[1,2.50,-300,"x\néé"],"b":0.1,"c":null,"d":true}"#.replacingOccurrences(of: "éé", with: "é"))
         #expect(throws: ZenJSONError.self) { try ZenJSON.parse("{\"a\": }") }
     }
 }

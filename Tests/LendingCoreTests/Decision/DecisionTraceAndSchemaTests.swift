@@ -73,7 +73,9 @@ struct DecisionTraceAndSchemaTests {
               {"id": "out", "type": "outputNode", "name": "Out"}], "edges": [{"id": "1", "sourceId": "in", "targetId": "out"}]}
             """
         let g = try DecisionGraph(json: Data(json.utf8))
-        let good: ZenValue = ["age": 30, "employment": "salaried", "phone": "13800138000", "name": "张三", "loans": [1000]]
+        let good: ZenValue = [
+            "age": 30, "employment": "salaried", "phone": "13800138000", "name": "张三", "loans": [1000],
+        ]
         // MUT + validation
         #expect(try g.evaluate(good).output == good)
         let bad: [(ZenValue, String)] = [

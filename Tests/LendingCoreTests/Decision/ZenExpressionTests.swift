@@ -9,7 +9,10 @@ struct ZenExpressionTests {
         // setup
         let fixture = try ZenOracleFixtures.load("expressions")
         let contexts = fixture["contexts"]!
-        guard case .array(let cases) = fixture["cases"]! else { Issue.record("no cases"); return }
+        guard case .array(let cases) = fixture["cases"]! else {
+            Issue.record("no cases")
+            return
+        }
         #expect(cases.count > 300)
         var failures: [String] = []
         for c in cases {
