@@ -48,7 +48,7 @@
 // ## Known differences from zen-engine
 //
 // - `^` with a non-integer exponent uses `Double` (about 16 digits instead of rust_decimal's 28).
-// - Text of numbers follows rust_decimal's scale for `+ - *`, parsing and rounding, but division results
-//   are not padded (`string(10/4)` is `2.5`, zen-engine shows `2.50`); `-0` prints as `0`.
+// - Text of numbers follows rust_decimal's scale rules (`string(10/4)` is `2.50`), except `-0` prints as `0`
+//   and a division that stops at 28 digits may keep a trailing zero zen-engine drops.
 // - Dates are UTC only (`tz()` accepts only UTC); `d('Europe/Paris')` means "now" like zen-engine.
 // - `$nodes` key order (zen-engine's is a hash order).

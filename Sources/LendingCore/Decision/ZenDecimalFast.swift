@@ -262,6 +262,20 @@ extension ZenNumber {
         guard fastLayout, y.mantissa != 0 else { return nil }
         let negative = x.negative != y.negative
         if x.mantissa == 0 { return rawMake(ZenDecimalParts(mantissa: 0, exponent: 0, negative: false)) }
+        // rust_decimal: an exact quotient of the mantissas keeps the scale difference; otherwise the
+        // result shows at least two more decimals than that (10/4 is 2.50, 1.5/2 is 0.750).
+        if x.mantissa % y.mantissa == 0 {
+            var m = x.mantissa / y.mantissa
+            var e = x.exponent - y.exponent
+            while e > 0 {
+                let (r, o) = m.multipliedReportingOverflow(by: 10)
+                if o { break }
+                m = r
+                e -= 1
+            }
+            if e >= -28 && e <= 0 { return rawMake(ZenDecimalParts(mantissa: m, exponent: e, negative: negative)) }
+        }
+        let minScale = min(28, (-x.exponent) - (-y.exponent) + 2)
         var exp = x.exponent - y.exponent
         let my = y.mantissa
         var m: (UInt64, UInt64) = (0, x.mantissa / my)
@@ -291,6 +305,11 @@ extension ZenNumber {
         if stopped && (nextDigit > 5 || (nextDigit == 5 && (sticky || m.1 & 1 == 1))) {
             let (low, o) = m.1.addingReportingOverflow(1)
             m = (o ? m.0 + 1 : m.0, low)
+        }
+        // Pad to the minimum scale while the mantissa stays within 96 bits.
+        while -exp < minScale, let n = times10plus(m, 0), lessOrEqual(n, max96) {
+            m = n
+            exp -= 1
         }
         guard exp >= -127 && exp <= 127 else { return nil }
         return rawMake128(m, exponent: exp, negative: negative)

@@ -66,3 +66,7 @@ for x in ["string(0.5 - 0.5)", "string(1.5 * 0)", "string(0 + 0.00)", "string(0.
 for x in ["'审批' + '通过'", "len('审批')", "upper('ab审')", "contains('申请人', '请')", "startsWith('申请人', '申')", "split('甲,乙', ',')", "`结果: ${1 + 1}`",
           "name == '张三'", "len(name)", "name[0:2]", "matches(name, '^张')"]:
     e(x, dict(C, name="张三"))
+for x in ['string(4/2)','string(1/0.4)','string(3/0.4)','string(1.5/2)','string(1.50/2)','string(0.5/2)','string(7/0.5)','string(1.25/5)','string(100/4)','string(1000/8)','string(1/125)',
+          'string(5/4)','string(15/10)','string(150/100)','string(1/10)','string(21/10)','string(3/0.04)','string(0.3/0.04)','string(3.0/0.04)','string(10/4)','string(2.0/4)','string(-7/2)',
+          'string(1/4)','string(1/2)','string(0/5.0)','string(12000 * 0.3 / 12)','string(round(10/3, 2))']:
+    e(x)
