@@ -83,7 +83,7 @@ struct ZenDate: Comparable, Hashable {
     static func parse(_ v: ZenValue, now: Int64? = nil) throws(ZenEvaluationError) -> ZenDate {
         switch v {
         case .number(let n):
-            guard let ms = ZenNumber.toInt(n) else { return ZenDate(millis: nil) }
+            guard let ms = ZenNumber.toInt(n), abs(ms) < 8_000_000_000_000_000 else { return ZenDate(millis: nil) }
             return ZenDate(millis: Int64(ms))
         case .string(let s):
             if let ms = parseText(s) { return ZenDate(millis: ms) }
@@ -327,6 +327,7 @@ struct ZenDuration {
             var n: Int64 = 0
             var digits = 0
             while i < chars.count, let v = chars[i].wholeNumberValue, chars[i].isASCII {
+                guard n < 1_000_000_000_000 else { throw ZenEvaluationError("Number is too large") }
                 n = n * 10 + Int64(v)
                 digits += 1
                 i += 1
@@ -413,6 +414,10 @@ enum ZenDateFunctions {
     }
 
     static func add(_ ms: Int64, _ d: ZenDuration) -> Int64 {
+        // Out-of-range results are invalid dates (Int64.min), never an arithmetic trap.
+        guard abs(d.months) < 1_200_000, abs(d.years) < 100_000, abs(d.seconds) < 3_000_000_000_000,
+            abs(ms) < 200_000_000_000_000_000
+        else { return Int64.min }
         let shifted = ms + d.seconds * 1000
         var c = ZenCivil(millis: shifted).addingMonths(d.months)
         if d.years != 0 {
@@ -568,7 +573,7 @@ enum ZenDateFunctions {
                 }
                 c.month = v
             case .year:
-                guard c.day <= ZenCivil.daysInMonth(v, c.month) else { return ZenDate(millis: nil).value }
+                guard v <= 262_143, c.day <= ZenCivil.daysInMonth(v, c.month) else { return ZenDate(millis: nil).value }
                 c.year = v
             case .week, .quarter: break
             }
@@ -680,7 +685,9 @@ enum ZenDateFunctions {
             if let ms = legacyParse(s) { return ms / 1000 }
             throw ZenEvaluationError("Failed to parse date time: \(s)")
         case .number(let n):
-            guard let i = ZenNumber.toInt(n) else { throw ZenEvaluationError("Number overflow") }
+            guard let i = ZenNumber.toInt(n), abs(i) < 8_000_000_000_000_000 / 1000 else {
+                throw ZenEvaluationError("Number overflow")
+            }
             return Int64(i)
         default: throw ZenEvaluationError("Unsupported type for date function")
         }
@@ -732,6 +739,7 @@ enum ZenDateFunctions {
                 var n: Int64 = 0
                 var digits = 0
                 while i < chars.count, chars[i].isASCII, let d = chars[i].wholeNumberValue {
+                    guard n < 1_000_000_000_000 else { throw ZenEvaluationError("Number is too large") }
                     n = n * 10 + Int64(d)
                     digits += 1
                     i += 1

@@ -521,18 +521,23 @@ struct ZenInterval {
         else { return nil }
         let start: Int
         switch leftBracket {
-        case .leftParen: start = li + 1
+        case .leftParen:
+            guard li < Int.max else { return nil }
+            start = li + 1
         case .leftSquare: start = li
         default: return nil
         }
         let end: Int
         switch rightBracket {
-        case .rightParen: end = ri - 1
+        case .rightParen:
+            guard ri > Int.min else { return nil }
+            end = ri - 1
         case .rightSquare: end = ri
         default: return nil
         }
         guard start <= end else { return [] }
-        guard end - start < 10_000_000 else { return nil }
+        let (span, overflow) = end.subtractingReportingOverflow(start)
+        guard !overflow, span < 10_000_000 else { return nil }
         return (start...end).map { .number(Decimal($0)) }
     }
 }

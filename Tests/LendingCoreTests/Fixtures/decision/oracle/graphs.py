@@ -148,3 +148,11 @@ g("null-members-dropped-at-end", chain(node("x", "expressionNode", "E", dict(exp
 nullschema = json.dumps({"type": "object", "required": ["x"], "properties": {"x": {"type": "number"}, "s": {"type": "string", "minLength": 2}, "e": {"enum": ["a"]}}})
 g("schema-null-optional", {"nodes": [node("in", "inputNode", "In", {"schema": nullschema}), node("out", "outputNode")], "edges": [edge("in", "out")]},
   [{"x": 1, "s": None, "e": None}, {"x": None}, {"x": 1, "s": "a"}])
+
+# --- switch default statements (isDefault is ignored; an empty condition is true)
+def sw_default(stmts, hit):
+    return {"nodes": [node("in", "inputNode"), node("s", "switchNode", "S", {"hitPolicy": hit, "statements": stmts}),
+                      node("a", "expressionNode", "A", expr([("a", "1")])), node("b", "expressionNode", "B", expr([("b", "2")])), node("out", "outputNode")],
+            "edges": [edge("in", "s"), edge("s", "a", "x"), edge("s", "b", "y"), edge("a", "out"), edge("b", "out")]}
+g("switch-default-first-listed", sw_default([{"id": "y", "condition": "", "isDefault": True}, {"id": "x", "condition": "true", "isDefault": False}], "first"), [{}])
+g("switch-default-collect", sw_default([{"id": "x", "condition": "v > 1", "isDefault": False}, {"id": "y", "condition": "", "isDefault": True}], "collect"), [{"v": 2}, {"v": 0}])
