@@ -174,7 +174,7 @@ extension ZenNumber {
                 return make(mantissa: my - mx, exponent: e, negative: y.negative)
             }
         }
-        return inRange(a + b)
+        return inRange(limitPrecision(a + b))
     }
 
     @inline(__always)
@@ -183,7 +183,7 @@ extension ZenNumber {
             y.negative.toggle()
             return add(a, make(mantissa: y.mantissa, exponent: y.exponent, negative: y.negative))
         }
-        return inRange(a - b)
+        return inRange(limitPrecision(a - b))
     }
 
     @inline(__always)
@@ -312,6 +312,15 @@ extension ZenNumber {
             exp -= 1
         }
         guard exp >= -127 && exp <= 127 else { return nil }
+        if exp > 0 {
+            // Beyond rust_decimal's range: zen-engine's division yields null (signalled as NaN here).
+            var big = m
+            for _ in 0..<exp {
+                guard let n = times10plus(big, 0), lessOrEqual(n, max96) else { return Decimal.nan }
+                big = n
+            }
+            return rawMake128(big, exponent: 0, negative: negative)
+        }
         return rawMake128(m, exponent: exp, negative: negative)
     }
 

@@ -142,8 +142,9 @@ enum ZenNumber {
     /// Division with rust_decimal's precision: at most 28 fractional digits.
     static func divide(_ a: Decimal, _ b: Decimal) -> Decimal? {
         if b.isZero { return nil }
-        if let x = parts(a), let y = parts(b), let q = fastDivide(x, y) { return q }
+        if let x = parts(a), let y = parts(b), let q = fastDivide(x, y) { return q.isNaN ? nil : q }
         let q = a / b
+        if q.isNaN || abs(q) > maxMagnitude { return nil }
         return limitPrecision(q)
     }
 
