@@ -78,16 +78,19 @@ func configure(
     app.asyncCommands.use(LedgerCommand(), as: "ledger")
 
     app.lifecycle.use(StartupTasks())
-    app.lifecycle.use(PendingPaymentRecovery())
 }
 
-/// Migrations, demo data and the shipped policy run when the server starts (idempotent).
+/// Migrations, demo data and the shipped policy run when the server starts (idempotent). Other commands
+/// (publish, replay, audit) migrate for themselves and must not publish the shipped policy behind the risk team's back.
 struct StartupTasks: LifecycleHandler {
     func didBootAsync(_ application: Application) async throws {
-        guard application.environment != .testing || ProcessInfo.processInfo.environment["YIDAI_AUTOMIGRATE"] != nil else { return }
+        guard application.environment != .testing else { return }
+        let command = application.environment.arguments.dropFirst().first
+        guard command == nil || command == "serve" || command?.hasPrefix("-") == true else { return }
         try await application.autoMigrate()
         try await DemoData.seed(on: application.db, logger: application.logger, clock: application.yidai.clock)
         try await DemoData.publishShippedPolicy(application)
+        try await PendingPaymentRecovery.run(application)
     }
 }
 

@@ -13,6 +13,9 @@ let app = try await Application.make(env)
 do {
     try await configure(app)
     try await app.execute()
+} catch let exit as ExitCode {
+    try? await app.asyncShutdown()
+    Foundation.exit(exit.code)
 } catch {
     app.logger.critical("\(error)")
     try? await app.asyncShutdown()

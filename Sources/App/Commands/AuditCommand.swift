@@ -25,10 +25,11 @@ struct AuditCommand: AsyncCommand {
     }
 }
 
-struct ExitCode: Error, CustomStringConvertible {
-    let code: Int32
+/// Thrown by a command that has already said what went wrong: the process exits with `code`, nothing more is logged.
+public struct ExitCode: Error, CustomStringConvertible {
+    public let code: Int32
     init(_ code: Int32) { self.code = code }
-    var description: String { "exit \(code)" }
+    public var description: String { "exit \(code)" }
 }
 
 /// `yidai seed`: migrate and load the demo organisation and the shipped policy (the server also does this on start).

@@ -17,7 +17,11 @@ public enum OfflineCommands {
 
     /// `policy publish|replay|list …` are database commands, registered with Vapor as `policy-db`.
     public static func serverArguments(_ arguments: [String]) -> [String] {
-        if arguments.first == "policy" { return ["policy-db"] + arguments.dropFirst() }
+        if arguments.first == "policy" {
+            // `policy list` takes no folder; the database command's signature always has one.
+            let rest = Array(arguments.dropFirst())
+            return ["policy-db"] + (rest == ["list"] ? ["list", "all"] : rest)
+        }
         return arguments
     }
 }

@@ -8,7 +8,7 @@ struct PolicyDatabaseCommand: AsyncCommand {
     struct Signature: CommandSignature {
         @Argument(name: "action", help: "publish | replay | list")
         var action: String
-        @Argument(name: "target", help: "policy folder (publish) or application id (replay); ignored for list")
+        @Argument(name: "target", help: "policy folder (publish) or application id (replay); `all` for list")
         var target: String
         @Option(name: "by", help: "who publishes (recorded with the version)")
         var by: String?

@@ -64,10 +64,10 @@ struct LedgerCommand: AsyncCommand {
     }
 }
 
-/// At start-up, finish payments left pending by a crash (the provider answers their keys as they ended).
-struct PendingPaymentRecovery: LifecycleHandler {
-    func didBootAsync(_ application: Application) async throws {
-        guard application.environment != .testing else { return }
+/// When the server starts (after migrations), finish payments left pending by a crash
+/// (the provider answers their keys as they ended).
+enum PendingPaymentRecovery {
+    static func run(_ application: Application) async throws {
         do {
             try await application.servicing.repayments.resumePending(loanID: nil, except: nil)
         } catch {
