@@ -198,7 +198,8 @@ struct ContractTests {
                 return
             }
             #expect(signer.contains("Yidai Demo Bank"))
-            #expect(signedAt.map { abs($0.timeIntervalSince(clock.now)) < 5 } == true)
+            #expect(signedAt.map { abs($0.timeIntervalSince(clock.now)) < 2 } == true)
+            #expect(signedAt.map { JourneyService.isoTime($0) } == facts["signedAt"] as? String)
 
             // One changed byte in the PDF: both refuse.
             var tamperedPDF = pdf
@@ -214,6 +215,20 @@ struct ContractTests {
             try tamperedP7s.write(to: folder.appendingPathComponent("tampered.p7s"))
             #expect(try Self.opensslVerify(folder, content: "contract.pdf", signature: "tampered.p7s").status != 0)
             #expect(await DetachedSignatureVerifier.verify(content: pdf, signature: tamperedP7s, trustRoots: roots).isValid == false)
+
+            // `yidai contract verify` says the same, with its exit status.
+            let caPEM = String(decoding: ca, as: UTF8.self)
+            let path = { (name: String) in folder.appendingPathComponent(name).path }
+            let (ok, okLines) = await ContractVerifyCLI.report(documentPath: path("contract.pdf"), signaturePath: path("contract.p7s"), caPEM: caPEM)
+            #expect(ok == 0)
+            #expect(okLines.first?.hasPrefix("valid, signed by CN=Yidai Demo Bank contract signing") == true)
+            let (badPDF, badPDFLines) = await ContractVerifyCLI.report(documentPath: path("tampered.pdf"), signaturePath: path("contract.p7s"), caPEM: caPEM)
+            #expect(badPDF == 1)
+            #expect(badPDFLines.first?.contains("the document does not match the signature") == true)
+            let (badP7s, _) = await ContractVerifyCLI.report(documentPath: path("contract.pdf"), signaturePath: path("tampered.p7s"), caPEM: caPEM)
+            #expect(badP7s == 1)
+            let (evidenceOK, _) = await ContractVerifyCLI.report(documentPath: path("evidence.json"), signaturePath: path("evidence.p7s"), caPEM: caPEM)
+            #expect(evidenceOK == 0)
 
             // A signature checked against another CA is refused.
             let stranger = try PEMCertificates.parse(try DevelopmentSigning.generate(now: Date()).caPEM)

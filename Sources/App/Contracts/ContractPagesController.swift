@@ -110,6 +110,10 @@ struct ContractPageContext: Encodable {
     let page: PageChrome
     let form: FormState
     let contract: ContractContent
+    /// The contract's sections with break opportunities in long hashes (a 64-digit hash would widen a phone's page).
+    let sections: [ContractContent.Section]
+    /// The PDF's SHA-256, breakable for display (the form sends `sha256`).
+    let sha256Display: String
     /// "50,000.00元"
     let amount: String
     let sha256: String
@@ -145,6 +149,34 @@ struct ContractPageContext: Encodable {
             signedAt = ContractFormat.time(record.signedAt)
             certificateSHA256 = record.certificateSHA256
         }
+        sections = contract.sections.map { ContractContent.Section(title: $0.title, paragraphs: $0.paragraphs.map(Self.breakable)) }
+        sha256Display = Self.breakable(sha256)
+    }
+
+    /// Inserts a zero-width space every 8 characters of runs of 16+ hex digits: the text reads and copies the same.
+    static func breakable(_ text: String) -> String {
+        var out = ""
+        var run = ""
+        func flush() {
+            if run.count >= 16 {
+                out += stride(from: 0, to: run.count, by: 8).map { start in
+                    let a = run.index(run.startIndex, offsetBy: start)
+                    let b = run.index(a, offsetBy: min(8, run.count - start))
+                    return String(run[a..<b])
+                }.joined(separator: "\u{200B}")
+            } else {
+                out += run
+            }
+            run = ""
+        }
+        for ch in text {
+            if ch.isHexDigit && ch.isASCII { run.append(ch) } else {
+                flush()
+                out.append(ch)
+            }
+        }
+        flush()
+        return out
     }
 
     static func size(_ bytes: Int) -> String {

@@ -126,7 +126,8 @@ struct ContractService {
         let identity = try journey.identity(of: application)
         let proof = try await journey.codes.verify(code, phone: identity.phone, purpose: .contract)
 
-        let signedAt = AuditTrail.truncated(now)
+        // Whole seconds: the CMS signing time (UTCTime) and the evidence then name the same instant.
+        let signedAt = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
         let signer: BankSigningIdentity
         do { signer = try BankSigningIdentity(services.config.signing) } catch {
             journey.logger.critical("Contract signing key unusable: \(error)")
