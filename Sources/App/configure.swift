@@ -57,11 +57,11 @@ func configure(
         limiter: RateLimiter(),
         policies: PolicyStore())
 
-    // Middleware order: errors outermost so everything below renders in the one error shape.
+    // Middleware order: everything below the error renderer answers in the one error shape.
     app.middleware = .init()
     app.middleware.use(RequestIDMiddleware())
+    app.middleware.use(SecurityHeadersMiddleware())  // outside the error renderer, so error pages get the headers too
     app.middleware.use(ErrorRenderingMiddleware())
-    app.middleware.use(SecurityHeadersMiddleware())
     app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory, defaultFile: nil))
 
     try ProductionGuard.check(app: app, config: config, providers: providers)

@@ -64,3 +64,53 @@ struct PolicyVersionTests {
         }
     }
 }
+
+@Suite("Pages")
+struct PageSecurityTests {
+    @Test("a form post without the CSRF token is refused with the friendly Chinese page")
+    func csrfRequired() async throws {
+        try await withYidai { app, _, _ in
+            try await app.testing().test(.POST, "/", beforeRequest: { req in
+                req.headers.contentType = .urlEncodedForm
+                req.headers.replaceOrAdd(name: .accept, value: "text/html")
+                req.body = ByteBuffer(string: "phone=13800000001&action=send")
+            }, afterResponse: { res async in
+                #expect(res.status == .forbidden)
+                #expect(res.body.string.contains("页面已过期"))
+                #expect(res.headers.first(name: "Content-Security-Policy")?.contains("frame-ancestors 'none'") == true)
+            })
+        }
+    }
+
+    @Test("the sandbox SMS outbox is a page for people and JSON for programs")
+    func outboxFormats() async throws {
+        try await withYidai { app, _, _ in
+            try await app.testing().test(.GET, "/sandbox/sms", headers: ["Accept": "text/html,application/xhtml+xml,*/*"]) { res async in
+                #expect(res.status == .ok)
+                #expect(res.headers.contentType?.subType == "html")
+            }
+            try await app.testing().test(.GET, "/sandbox/sms", headers: ["Accept": "application/json"]) { res async in
+                #expect(res.status == .ok)
+                #expect(res.body.string.hasPrefix("["))
+            }
+        }
+    }
+
+    @Test("an emergency contact may be called 王五")
+    func chineseNumeralsInNames() async throws {
+        try await withYidai { app, clock, providers in
+            var p = Applicant("P01", app: app, clock: clock, providers: providers)
+            try await p.signIn()
+            _ = try await p.uploadIDCard()
+            _ = try await p.confirmIDCard()
+            _ = try await p.face()
+            _ = try await p.bankCard()
+            _ = try await p.confirmBankCard()
+            _ = try await p.authorize()
+            var body = Applicant.aboutYouBody(income: "25000")
+            body["emergencyContact"] = ["name": "王五", "relationship": "friend", "phone": "13912345678"]
+            let (status, _, _) = try await p.call(.PUT, p.path("/about-you"), json: body)
+            #expect(status == .ok)
+        }
+    }
+}

@@ -7,7 +7,7 @@ struct CreditDecisionInput: Sendable {
     let value: ZenValue
 
     init(age: Int, facts: AboutYouFacts, report: CreditReport) {
-        value = .object([
+        let built: ZenValue = .object([
             "applicant": .object([
                 "age": .number(Decimal(age)),
                 "monthlyIncome": .number(facts.monthlyIncome),
@@ -31,6 +31,9 @@ struct CreditDecisionInput: Sendable {
                 "minLimit": .number(1000),
             ]),
         ])
+        // Decide on exactly what is stored: the engine keeps a number's written scale (0.6 vs 0.60), so the
+        // live decision and a later replay must both read the input from its JSON text.
+        value = (try? ZenJSON.parse(ZenJSON.serialize(built))) ?? built
     }
 
     init(value: ZenValue) { self.value = value }

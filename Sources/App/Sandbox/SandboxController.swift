@@ -29,7 +29,8 @@ struct SandboxController: RouteCollection {
             do { filter = try MobileNumber(raw) } catch { throw APIError(error, status: .badRequest) }
         }
         let messages = await gateway.outbox(phone: filter).map { OutboxMessage(phone: $0.phone, text: $0.text, sentAt: $0.sentAt) }
-        if req.headers.accept.mediaTypes.contains(.json) {
+        let accepts = req.headers.accept.mediaTypes
+        if accepts.contains(.json) && !accepts.contains(.html) {
             return try await messages.encodeResponse(for: req)
         }
         return try await req.view.render("sandbox/sms", OutboxPage(messages: messages, phone: filter?.value ?? "")).encodeResponse(for: req)

@@ -46,7 +46,11 @@ public struct AboutYouFacts: Sendable, Codable, Equatable {
         self.loanPurpose = try Self.choice(loanPurpose, field: "loanPurpose", from: LoanOfferRules.purposes.map { ($0.code, $0.titleZh) }, zh: "请选择借款用途。")
         let contactName = (contactName ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         guard !contactName.isEmpty else { throw Self.missing("emergencyContact.name", zh: "请填写紧急联系人姓名。") }
-        guard (2...20).contains(contactName.count), contactName.allSatisfy({ !$0.isNumber && !$0.isPunctuation || $0 == "·" }) else {
+        // Digits and punctuation are refused; Chinese numerals are ordinary name characters (王五, 张三).
+        let nameCharacterAllowed: (Character) -> Bool = { ch in
+            ch == "·" || (!ch.isPunctuation && !ch.unicodeScalars.contains { $0.properties.numericType == .decimal })
+        }
+        guard (2...20).contains(contactName.count), contactName.allSatisfy(nameCharacterAllowed) else {
             throw FieldError(field: "emergencyContact.name", code: "invalid", message: "emergencyContact.name must be 2 to 20 letters.", messageZh: "请填写正确的联系人姓名。")
         }
         let relationship = try Self.choice(contactRelationship, field: "emergencyContact.relationship", from: Self.relationships, zh: "请选择与联系人的关系。")
