@@ -248,6 +248,59 @@ struct ContractTests {
         }
     }
 
+    @Test("the contract page shows the text with the APR beside the rate, and the borrower signs there with the SMS code")
+    func signOnThePage() async throws {
+        try await withYidai { app, clock, providers in
+            let p = try await Self.borrower(app, clock, providers)
+            let (_, contract, _) = try await p.call(.GET, p.path("/contract"))
+            let sha = contract["sha256"] as? String ?? ""
+
+            let (status, body, _) = try await contractPage(app, .GET, "/loan/contract", token: p.token)
+            let html = String(decoding: body, as: UTF8.self)
+            #expect(status == .ok)
+            #expect(html.contains("年化利率（APR）"))
+            #expect(html.contains("\(contract["apr"] as? String ?? "?")%"))
+            #expect(html.contains(contract["contractNumber"] as? String ?? "?"))
+            #expect(html.contains("6222 **** **** 0102"))
+            #expect(html.contains("4403**********2013"))
+            #expect(html.contains("name=\"sha256\" value=\"\(sha)\""))
+            #expect(html.contains("罚息利率为本合同利率上浮50%"))
+            #expect(html.contains("/loan/contract.pdf"))
+            #expect(!html.contains("440305198803152013"))
+
+            let (sent, sentBody, _) = try await contractPage(app, .POST, "/loan/contract", token: p.token, form: ["action": "send", "agree": "true"])
+            #expect(sent == .ok)
+            #expect(String(decoding: sentBody, as: UTF8.self).contains("验证码已发送"))
+            let code = await p.latestCode()
+            let wrong = String(code.dropLast()) + (code.last == "9" ? "0" : "9")
+            let (refused, refusedBody, _) = try await contractPage(
+                app, .POST, "/loan/contract", token: p.token, form: ["action": "sign", "agree": "true", "code": wrong, "sha256": sha])
+            #expect(refused == .unprocessableEntity)
+            #expect(String(decoding: refusedBody, as: UTF8.self).contains("验证码不正确"))
+            let (signed, _, location) = try await contractPage(
+                app, .POST, "/loan/contract", token: p.token, form: ["action": "sign", "agree": "true", "code": code, "sha256": sha])
+            #expect(signed == .seeOther)
+            #expect(location == "/loan/contract")
+
+            let (_, after, _) = try await contractPage(app, .GET, "/loan/contract", token: p.token)
+            let signedHTML = String(decoding: after, as: UTF8.self)
+            #expect(signedHTML.contains("合同已签署"))
+            #expect(signedHTML.contains("/loan/contract.p7s"))
+            #expect(!signedHTML.contains("id=\"sign-contract\""))
+            let (_, pagePDF, _) = try await contractPage(app, .GET, "/loan/contract.pdf", token: p.token)
+            let (_, pageSignature, _) = try await contractPage(app, .GET, "/loan/contract.p7s", token: p.token)
+            let (_, apiSignature, _) = try await p.download(p.path("/contract.p7s"))
+            #expect(Self.sha256(pagePDF) == sha)
+            #expect(pageSignature == apiSignature)
+            let (_, view, _) = try await p.call(.GET, p.path())
+            #expect(view["state"] as? String == "contract_signed")
+
+            let (anonymous, _, home) = try await contractPage(app, .GET, "/loan/contract", token: nil)
+            #expect(anonymous == .seeOther)
+            #expect(home == "/")
+        }
+    }
+
     @Test("every byte of a tampered signature file is caught: each of 40 single-byte changes is refused")
     func tamperedSignatureBytes() async throws {
         let material = try DevelopmentSigning.generate(now: Date())

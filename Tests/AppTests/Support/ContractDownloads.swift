@@ -48,3 +48,26 @@ func runProgram(_ arguments: [String]) throws -> (status: Int32, output: String)
     process.waitUntilExit()
     return (process.terminationStatus, String(decoding: output, as: UTF8.self))
 }
+
+/// A page request as a browser sends it: the session cookie (the API token is the same session), the CSRF cookie and
+/// field, a url-encoded form. Returns status, body and Location.
+func contractPage(_ app: Application, _ method: HTTPMethod, _ path: String, token: String?, form: [String: String]? = nil)
+    async throws -> (status: HTTPStatus, body: Data, location: String?)
+{
+    let csrf = String(repeating: "c", count: 43)
+    var result: (HTTPStatus, Data, String?) = (.ok, Data(), nil)
+    try await app.testing().test(method, path, beforeRequest: { req in
+        req.headers.replaceOrAdd(name: .cookie, value: (token.map { "yd_session=\($0); " } ?? "") + "yd_csrf=\(csrf)")
+        req.headers.replaceOrAdd(name: .accept, value: "text/html")
+        if var form {
+            form["_csrf"] = csrf
+            req.headers.contentType = .urlEncodedForm
+            req.body = ByteBuffer(string: form.map {
+                "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")"
+            }.joined(separator: "&"))
+        }
+    }, afterResponse: { res async in
+        result = (res.status, Data(buffer: res.body), res.headers.first(name: .location))
+    })
+    return result
+}
