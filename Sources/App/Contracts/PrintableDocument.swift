@@ -102,6 +102,10 @@ enum PDFRenderer {
             throw PDFRenderingError(description: "cairo: " + String(cString: cairo_status_to_string(status)))
         }
         guard sink.data.starts(with: Data("%PDF-".utf8)) else { throw PDFRenderingError(description: "cairo wrote no PDF") }
+        // Without the font, pango would quietly fall back to another one (or to empty boxes): refuse instead.
+        guard sink.data.range(of: Data("NotoSansCJK".utf8)) != nil else {
+            throw PDFRenderingError(description: "the font \(fontFamily) is not installed (Debian: apt-get install fonts-noto-cjk)")
+        }
         return sink.data
     }
 
