@@ -301,6 +301,46 @@ struct ContractTests {
         }
     }
 
+    @Test("production refuses to start with the development signing key, and accepts the bank's own key and certificate")
+    func productionSigningKey() async throws {
+        let app = try await Application.make(.production)
+        var config = try AppConfig.load(environment: .testing, logger: app.logger)
+        #expect(config.signing.isDevelopment)
+        do {
+            try ProductionGuard.check(app: app, config: config, providers: .sandbox())
+            Issue.record("production started with the development signing key")
+        } catch {
+            #expect(String(describing: error).contains("YIDAI_SIGNING_KEY"))
+        }
+        // A bank's key and certificate from PEM files (here: generated ones written to disk).
+        let folder = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let bank = try DevelopmentSigning.generate(now: Date())
+        try bank.keyPEM.write(to: folder.appendingPathComponent("key.pem"), atomically: true, encoding: .utf8)
+        try (bank.certificatePEM + bank.caPEM).write(to: folder.appendingPathComponent("chain.pem"), atomically: true, encoding: .utf8)
+        config.signing = try SigningMaterial.load(
+            environment: ["YIDAI_SIGNING_KEY": folder.appendingPathComponent("key.pem").path,
+                          "YIDAI_SIGNING_CERT": folder.appendingPathComponent("chain.pem").path],
+            dataDirectory: folder.path, isTesting: false, log: { _, _ in })
+        #expect(config.signing.isDevelopment == false)
+        #expect(try PEMCertificates.parse(config.signing.caPEM) == PEMCertificates.parse(bank.caPEM))
+        do {
+            try ProductionGuard.check(app: app, config: config, providers: .sandbox())
+        } catch {
+            #expect(!String(describing: error).contains("YIDAI_SIGNING_KEY"))
+        }
+        // A key that does not belong to the certificate is refused at start.
+        let stranger = try DevelopmentSigning.generate(now: Date())
+        try stranger.keyPEM.write(to: folder.appendingPathComponent("other-key.pem"), atomically: true, encoding: .utf8)
+        #expect(throws: ConfigurationError.self) {
+            try SigningMaterial.load(
+                environment: ["YIDAI_SIGNING_KEY": folder.appendingPathComponent("other-key.pem").path,
+                              "YIDAI_SIGNING_CERT": folder.appendingPathComponent("chain.pem").path],
+                dataDirectory: folder.path, isTesting: false, log: { _, _ in })
+        }
+        try await app.asyncShutdown()
+    }
+
     @Test("every byte of a tampered signature file is caught: each of 40 single-byte changes is refused")
     func tamperedSignatureBytes() async throws {
         let material = try DevelopmentSigning.generate(now: Date())
