@@ -16,9 +16,11 @@ struct ContractTests {
         var p = Applicant("P01", app: app, clock: clock, providers: providers)
         let decided = try await p.walkToDecision()
         #expect(decided["state"] as? String == "approved")
-        let (status, body, _) = try await p.call(.POST, p.path("/loan-request"), json: [
-            "amount": "50000", "termMonths": 12, "method": "equal-installment", "purpose": "renovation",
-        ])
+        let (status, body, _) = try await p.call(
+            .POST, p.path("/loan-request"),
+            json: [
+                "amount": "50000", "termMonths": 12, "method": "equal-installment", "purpose": "renovation",
+            ])
         #expect(status == .ok)
         #expect(body["state"] as? String == "loan_requested")
         return p
@@ -27,20 +29,27 @@ struct ContractTests {
     static func sha256(_ data: Data) -> String { SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() }
 
     static func temporaryFolder() throws -> URL {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("yidai-contract-\(UUID().uuidString)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "yidai-contract-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         return folder
     }
 
-    static func opensslVerify(_ folder: URL, content: String, signature: String) throws -> (status: Int32, output: String) {
+    static func opensslVerify(_ folder: URL, content: String, signature: String) throws -> (
+        status: Int32, output: String
+    ) {
         try runProgram([
-            "openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", folder.appendingPathComponent(signature).path,
-            "-content", folder.appendingPathComponent(content).path, "-CAfile", folder.appendingPathComponent("ca.pem").path,
+            "openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in",
+            folder.appendingPathComponent(signature).path,
+            "-content", folder.appendingPathComponent(content).path, "-CAfile",
+            folder.appendingPathComponent("ca.pem").path,
             "-purpose", "any", "-out", "/dev/null",
         ])
     }
 
-    @Test("the contract shows the rate and the APR side by side, the masked card and ID, and the authorization it rests on")
+    @Test(
+        "the contract shows the rate and the APR side by side, the masked card and ID, and the authorization it rests on"
+    )
     func contractContent() async throws {
         try await withYidai { app, clock, providers in
             let p = try await Self.borrower(app, clock, providers)
@@ -71,7 +80,8 @@ struct ContractTests {
             #expect(plan.first?["number"] as? Int == 1)
             // The plan is laid out from today's business date (2026-07-26 in Shanghai on the test clock).
             #expect(plan.first?["dueDate"] as? String == "2026-08-26")
-            let text = (contract["sections"] as? [[String: Any]] ?? []).flatMap { $0["paragraphs"] as? [String] ?? [] }.joined()
+            let text = (contract["sections"] as? [[String: Any]] ?? []).flatMap { $0["paragraphs"] as? [String] ?? [] }
+                .joined()
             #expect(text.contains("年化利率（APR）为\(contract["apr"] as? String ?? "?")%"))
             #expect(text.contains("罚息利率为本合同利率上浮50%"))
             #expect(text.contains("6222 **** **** 0102"))
@@ -83,7 +93,8 @@ struct ContractTests {
         }
     }
 
-    @Test("the contract PDF is a real A4 PDF with its Chinese fonts embedded, and the same content gives the same bytes")
+    @Test(
+        "the contract PDF is a real A4 PDF with its Chinese fonts embedded, and the same content gives the same bytes")
     func contractPDF() async throws {
         try await withYidai { app, clock, providers in
             let p = try await Self.borrower(app, clock, providers)
@@ -122,14 +133,17 @@ struct ContractTests {
             #expect(sent == .accepted)
             let code = await p.latestCode()
             let wrong = String(code.dropLast()) + (code.last == "9" ? "0" : "9")
-            let (badCode, badCodeBody, _) = try await p.call(.POST, p.path("/contract/sign"), json: ["code": wrong, "sha256": sha, "agree": true])
+            let (badCode, badCodeBody, _) = try await p.call(
+                .POST, p.path("/contract/sign"), json: ["code": wrong, "sha256": sha, "agree": true])
             #expect(badCode == .unprocessableEntity)
             #expect(badCodeBody.errorCode == "code_incorrect")
-            let (notAgreed, notAgreedBody, _) = try await p.call(.POST, p.path("/contract/sign"), json: ["code": code, "sha256": sha, "agree": false])
+            let (notAgreed, notAgreedBody, _) = try await p.call(
+                .POST, p.path("/contract/sign"), json: ["code": code, "sha256": sha, "agree": false])
             #expect(notAgreed == .unprocessableEntity)
             #expect(notAgreedBody.errorField == "agree")
             let other = String(repeating: "0", count: 64)
-            let (changed, changedBody, _) = try await p.call(.POST, p.path("/contract/sign"), json: ["code": code, "sha256": other, "agree": true])
+            let (changed, changedBody, _) = try await p.call(
+                .POST, p.path("/contract/sign"), json: ["code": code, "sha256": other, "agree": true])
             #expect(changed == .conflict)
             #expect(changedBody.errorCode == "contract_changed")
 
@@ -143,7 +157,9 @@ struct ContractTests {
         }
     }
 
-    @Test("signing with the SMS code stores the evidence, moves the application to contract_signed, and openssl verifies the bank's signature")
+    @Test(
+        "signing with the SMS code stores the evidence, moves the application to contract_signed, and openssl verifies the bank's signature"
+    )
     func signAndVerify() async throws {
         try await withYidai { app, clock, providers in
             let p = try await Self.borrower(app, clock, providers)
@@ -206,39 +222,53 @@ struct ContractTests {
             tamperedPDF[tamperedPDF.count / 2] ^= 0x01
             try tamperedPDF.write(to: folder.appendingPathComponent("tampered.pdf"))
             #expect(try Self.opensslVerify(folder, content: "tampered.pdf", signature: "contract.p7s").status != 0)
-            let refusedPDF = await DetachedSignatureVerifier.verify(content: tamperedPDF, signature: p7s, trustRoots: roots)
-            #expect(refusedPDF == .invalid("the document does not match the signature: it was changed after signing, or it is another document"))
+            let refusedPDF = await DetachedSignatureVerifier.verify(
+                content: tamperedPDF, signature: p7s, trustRoots: roots)
+            #expect(
+                refusedPDF
+                    == .invalid(
+                        "the document does not match the signature: it was changed after signing, or it is another document"
+                    ))
 
             // One changed byte in the signature value (its last bytes): both refuse.
             var tamperedP7s = p7s
             tamperedP7s[tamperedP7s.count - 3] ^= 0x01
             try tamperedP7s.write(to: folder.appendingPathComponent("tampered.p7s"))
             #expect(try Self.opensslVerify(folder, content: "contract.pdf", signature: "tampered.p7s").status != 0)
-            #expect(await DetachedSignatureVerifier.verify(content: pdf, signature: tamperedP7s, trustRoots: roots).isValid == false)
+            #expect(
+                await DetachedSignatureVerifier.verify(content: pdf, signature: tamperedP7s, trustRoots: roots).isValid
+                    == false)
 
             // `yidai contract verify` says the same, with its exit status.
             let caPEM = String(decoding: ca, as: UTF8.self)
             let path = { (name: String) in folder.appendingPathComponent(name).path }
-            let (ok, okLines) = await ContractVerifyCLI.report(documentPath: path("contract.pdf"), signaturePath: path("contract.p7s"), caPEM: caPEM)
+            let (ok, okLines) = await ContractVerifyCLI.report(
+                documentPath: path("contract.pdf"), signaturePath: path("contract.p7s"), caPEM: caPEM)
             #expect(ok == 0)
             #expect(okLines.first?.hasPrefix("valid, signed by CN=Yidai Demo Bank contract signing") == true)
-            let (badPDF, badPDFLines) = await ContractVerifyCLI.report(documentPath: path("tampered.pdf"), signaturePath: path("contract.p7s"), caPEM: caPEM)
+            let (badPDF, badPDFLines) = await ContractVerifyCLI.report(
+                documentPath: path("tampered.pdf"), signaturePath: path("contract.p7s"), caPEM: caPEM)
             #expect(badPDF == 1)
             #expect(badPDFLines.first?.contains("the document does not match the signature") == true)
-            let (badP7s, _) = await ContractVerifyCLI.report(documentPath: path("contract.pdf"), signaturePath: path("tampered.p7s"), caPEM: caPEM)
+            let (badP7s, _) = await ContractVerifyCLI.report(
+                documentPath: path("contract.pdf"), signaturePath: path("tampered.p7s"), caPEM: caPEM)
             #expect(badP7s == 1)
-            let (evidenceOK, _) = await ContractVerifyCLI.report(documentPath: path("evidence.json"), signaturePath: path("evidence.p7s"), caPEM: caPEM)
+            let (evidenceOK, _) = await ContractVerifyCLI.report(
+                documentPath: path("evidence.json"), signaturePath: path("evidence.p7s"), caPEM: caPEM)
             #expect(evidenceOK == 0)
 
             // A signature checked against another CA is refused.
             let stranger = try PEMCertificates.parse(try DevelopmentSigning.generate(now: Date()).caPEM)
-            #expect(await DetachedSignatureVerifier.verify(content: pdf, signature: p7s, trustRoots: stranger).isValid == false)
+            #expect(
+                await DetachedSignatureVerifier.verify(content: pdf, signature: p7s, trustRoots: stranger).isValid
+                    == false)
 
             // Signing again is refused; the audit trail holds the signing and stays intact.
             let (resend, resendBody, _) = try await p.call(.POST, p.path("/contract/sms-code"))
             #expect(resend == .conflict)
             #expect(resendBody.errorCode == "contract_already_signed")
-            let (again, againBody, _) = try await p.call(.POST, p.path("/contract/sign"), json: ["code": "123456", "sha256": sha, "agree": true])
+            let (again, againBody, _) = try await p.call(
+                .POST, p.path("/contract/sign"), json: ["code": "123456", "sha256": sha, "agree": true])
             #expect(again == .conflict)
             #expect(againBody.errorCode == "contract_already_signed")
             let entries = try await AuditEntry.query(on: app.db).filter(\.$action == "contract.signed").all()
@@ -248,7 +278,8 @@ struct ContractTests {
         }
     }
 
-    @Test("the contract page shows the text with the APR beside the rate, and the borrower signs there with the SMS code")
+    @Test(
+        "the contract page shows the text with the APR beside the rate, and the borrower signs there with the SMS code")
     func signOnThePage() async throws {
         try await withYidai { app, clock, providers in
             let p = try await Self.borrower(app, clock, providers)
@@ -268,17 +299,20 @@ struct ContractTests {
             #expect(html.contains("/loan/contract.pdf"))
             #expect(!html.contains("440305198803152013"))
 
-            let (sent, sentBody, _) = try await contractPage(app, .POST, "/loan/contract", token: p.token, form: ["action": "send", "agree": "true"])
+            let (sent, sentBody, _) = try await contractPage(
+                app, .POST, "/loan/contract", token: p.token, form: ["action": "send", "agree": "true"])
             #expect(sent == .ok)
             #expect(String(decoding: sentBody, as: UTF8.self).contains("验证码已发送"))
             let code = await p.latestCode()
             let wrong = String(code.dropLast()) + (code.last == "9" ? "0" : "9")
             let (refused, refusedBody, _) = try await contractPage(
-                app, .POST, "/loan/contract", token: p.token, form: ["action": "sign", "agree": "true", "code": wrong, "sha256": sha])
+                app, .POST, "/loan/contract", token: p.token,
+                form: ["action": "sign", "agree": "true", "code": wrong, "sha256": sha])
             #expect(refused == .unprocessableEntity)
             #expect(String(decoding: refusedBody, as: UTF8.self).contains("验证码不正确"))
             let (signed, _, location) = try await contractPage(
-                app, .POST, "/loan/contract", token: p.token, form: ["action": "sign", "agree": "true", "code": code, "sha256": sha])
+                app, .POST, "/loan/contract", token: p.token,
+                form: ["action": "sign", "agree": "true", "code": code, "sha256": sha])
             #expect(signed == .seeOther)
             #expect(location == "/loan/contract")
 
@@ -301,7 +335,8 @@ struct ContractTests {
         }
     }
 
-    @Test("production refuses to start with the development signing key, and accepts the bank's own key and certificate")
+    @Test(
+        "production refuses to start with the development signing key, and accepts the bank's own key and certificate")
     func productionSigningKey() async throws {
         let app = try await Application.make(.production)
         var config = try AppConfig.load(environment: .testing, logger: app.logger)
@@ -317,10 +352,13 @@ struct ContractTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let bank = try DevelopmentSigning.generate(now: Date())
         try bank.keyPEM.write(to: folder.appendingPathComponent("key.pem"), atomically: true, encoding: .utf8)
-        try (bank.certificatePEM + bank.caPEM).write(to: folder.appendingPathComponent("chain.pem"), atomically: true, encoding: .utf8)
+        try (bank.certificatePEM + bank.caPEM).write(
+            to: folder.appendingPathComponent("chain.pem"), atomically: true, encoding: .utf8)
         config.signing = try SigningMaterial.load(
-            environment: ["YIDAI_SIGNING_KEY": folder.appendingPathComponent("key.pem").path,
-                          "YIDAI_SIGNING_CERT": folder.appendingPathComponent("chain.pem").path],
+            environment: [
+                "YIDAI_SIGNING_KEY": folder.appendingPathComponent("key.pem").path,
+                "YIDAI_SIGNING_CERT": folder.appendingPathComponent("chain.pem").path,
+            ],
             dataDirectory: folder.path, isTesting: false, log: { _, _ in })
         #expect(config.signing.isDevelopment == false)
         #expect(try PEMCertificates.parse(config.signing.caPEM) == PEMCertificates.parse(bank.caPEM))
@@ -334,8 +372,10 @@ struct ContractTests {
         try stranger.keyPEM.write(to: folder.appendingPathComponent("other-key.pem"), atomically: true, encoding: .utf8)
         #expect(throws: ConfigurationError.self) {
             try SigningMaterial.load(
-                environment: ["YIDAI_SIGNING_KEY": folder.appendingPathComponent("other-key.pem").path,
-                              "YIDAI_SIGNING_CERT": folder.appendingPathComponent("chain.pem").path],
+                environment: [
+                    "YIDAI_SIGNING_KEY": folder.appendingPathComponent("other-key.pem").path,
+                    "YIDAI_SIGNING_CERT": folder.appendingPathComponent("chain.pem").path,
+                ],
                 dataDirectory: folder.path, isTesting: false, log: { _, _ in })
         }
         try await app.asyncShutdown()
@@ -347,12 +387,16 @@ struct ContractTests {
         let identity = try BankSigningIdentity(material)
         let content = Data("个人借款合同 test content".utf8)
         let signature = try identity.sign(content, at: Date())
-        #expect(await DetachedSignatureVerifier.verify(content: content, signature: signature, trustRoots: identity.trustRoots).isValid)
+        #expect(
+            await DetachedSignatureVerifier.verify(
+                content: content, signature: signature, trustRoots: identity.trustRoots
+            ).isValid)
         for step in 0..<40 {
             var changed = signature
             let index = step * (signature.count - 1) / 39
             changed[index] ^= 0x20
-            let outcome = await DetachedSignatureVerifier.verify(content: content, signature: changed, trustRoots: identity.trustRoots)
+            let outcome = await DetachedSignatureVerifier.verify(
+                content: content, signature: changed, trustRoots: identity.trustRoots)
             #expect(outcome.isValid == false, "byte \(index) of \(signature.count)")
         }
     }
@@ -365,10 +409,13 @@ struct ContractTests {
             try await other.signIn()
             let base = "/api/v1/applications/\(mine.applicationID)"
             for (method, suffix) in [
-                (HTTPMethod.GET, "/contract"), (.GET, "/contract.pdf"), (.GET, "/contract.p7s"), (.GET, "/contract/evidence.json"),
+                (HTTPMethod.GET, "/contract"), (.GET, "/contract.pdf"), (.GET, "/contract.p7s"),
+                (.GET, "/contract/evidence.json"),
                 (.GET, "/contract/evidence.p7s"), (.POST, "/contract/sms-code"), (.POST, "/contract/sign"),
             ] {
-                let (status, body, _) = try await other.call(method, base + suffix, json: method == .POST ? ["code": "123456", "sha256": "x", "agree": true] : nil)
+                let (status, body, _) = try await other.call(
+                    method, base + suffix,
+                    json: method == .POST ? ["code": "123456", "sha256": "x", "agree": true] : nil)
                 #expect(status == .notFound, "\(method) \(suffix)")
                 #expect(body.errorCode == "not_found")
             }
@@ -384,9 +431,12 @@ struct ContractTests {
             let decided = try await p.walkToDecision()
             #expect(decided["state"] as? String == "approved")
             for (method, suffix) in [
-                (HTTPMethod.GET, "/contract"), (.GET, "/contract.pdf"), (.POST, "/contract/sms-code"), (.POST, "/contract/sign"),
+                (HTTPMethod.GET, "/contract"), (.GET, "/contract.pdf"), (.POST, "/contract/sms-code"),
+                (.POST, "/contract/sign"),
             ] {
-                let (status, body, _) = try await p.call(method, p.path(suffix), json: method == .POST ? ["code": "123456", "sha256": "x", "agree": true] : nil)
+                let (status, body, _) = try await p.call(
+                    method, p.path(suffix),
+                    json: method == .POST ? ["code": "123456", "sha256": "x", "agree": true] : nil)
                 #expect(status == .conflict, "\(method) \(suffix)")
                 #expect(body.errorCode == "step_out_of_order")
             }

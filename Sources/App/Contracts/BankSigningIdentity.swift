@@ -35,10 +35,13 @@ struct SigningMaterial: Sendable {
             } else {
                 // No CA named: trust the last certificate of the chain (the root, or the certificate itself).
                 let certificates = try PEMCertificates.parse(chain)
-                guard let last = certificates.last else { throw ConfigurationError("YIDAI_SIGNING_CERT holds no certificate") }
+                guard let last = certificates.last else {
+                    throw ConfigurationError("YIDAI_SIGNING_CERT holds no certificate")
+                }
                 ca = try last.serializeAsPEM().pemString + "\n"
             }
-            let material = SigningMaterial(keyPEM: key, certificatePEM: chain, caPEM: ca, isDevelopment: false, source: certPath)
+            let material = SigningMaterial(
+                keyPEM: key, certificatePEM: chain, caPEM: ca, isDevelopment: false, source: certPath)
             _ = try BankSigningIdentity(material)
             return material
         }
@@ -47,9 +50,15 @@ struct SigningMaterial: Sendable {
         }
         let (material, created) = try DevelopmentSigning.loadOrCreate(in: dataDirectory + "/" + developmentFolder)
         if created {
-            log(true, "Generated a local development CA and contract-signing certificate in \(material.source) (never use them in production; set YIDAI_SIGNING_KEY and YIDAI_SIGNING_CERT).")
+            log(
+                true,
+                "Generated a local development CA and contract-signing certificate in \(material.source) (never use them in production; set YIDAI_SIGNING_KEY and YIDAI_SIGNING_CERT)."
+            )
         } else {
-            log(false, "Contracts are signed with the local development certificate in \(material.source) (set YIDAI_SIGNING_KEY and YIDAI_SIGNING_CERT in production).")
+            log(
+                false,
+                "Contracts are signed with the local development certificate in \(material.source) (set YIDAI_SIGNING_KEY and YIDAI_SIGNING_CERT in production)."
+            )
         }
         return material
     }
@@ -76,7 +85,9 @@ struct BankSigningIdentity: Sendable {
             throw ConfigurationError("the contract-signing key (\(material.source)) is not a PEM private key: \(error)")
         }
         let chain = try PEMCertificates.parse(material.certificatePEM)
-        guard let first = chain.first else { throw ConfigurationError("the contract-signing certificate file holds no certificate") }
+        guard let first = chain.first else {
+            throw ConfigurationError("the contract-signing certificate file holds no certificate")
+        }
         guard first.publicKey == privateKey.publicKey else {
             throw ConfigurationError("the contract-signing key does not belong to the certificate \(first.subject)")
         }
@@ -108,7 +119,8 @@ enum PEMCertificates {
         var rest = Substring(text)
         let begin = "-----BEGIN CERTIFICATE-----"
         let end = "-----END CERTIFICATE-----"
-        while let start = rest.range(of: begin), let stop = rest.range(of: end, range: start.upperBound..<rest.endIndex) {
+        while let start = rest.range(of: begin), let stop = rest.range(of: end, range: start.upperBound..<rest.endIndex)
+        {
             let block = String(rest[start.lowerBound..<stop.upperBound])
             do {
                 certificates.append(try Certificate(pemEncoded: block))
@@ -143,7 +155,8 @@ enum DevelopmentSigning {
         let notAfter = now.addingTimeInterval(10 * 365 * 86_400)
         let caPublic = Certificate.PublicKey(caKey.publicKey)
         let ca = try Certificate(
-            version: .v3, serialNumber: .init(), publicKey: caPublic, notValidBefore: notBefore, notValidAfter: notAfter,
+            version: .v3, serialNumber: .init(), publicKey: caPublic, notValidBefore: notBefore,
+            notValidAfter: notAfter,
             issuer: caName, subject: caName, signatureAlgorithm: .ecdsaWithSHA256,
             extensions: try Certificate.Extensions {
                 Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
@@ -153,7 +166,8 @@ enum DevelopmentSigning {
             issuerPrivateKey: .init(caKey))
         let signerPublic = Certificate.PublicKey(signingKey.publicKey)
         let signer = try Certificate(
-            version: .v3, serialNumber: .init(), publicKey: signerPublic, notValidBefore: notBefore, notValidAfter: notAfter,
+            version: .v3, serialNumber: .init(), publicKey: signerPublic, notValidBefore: notBefore,
+            notValidAfter: notAfter,
             issuer: caName, subject: signerName, signatureAlgorithm: .ecdsaWithSHA256,
             extensions: try Certificate.Extensions {
                 Critical(BasicConstraints.notCertificateAuthority)
@@ -179,7 +193,8 @@ enum DevelopmentSigning {
             let cert = try? String(contentsOfFile: certPath, encoding: .utf8),
             let ca = try? String(contentsOfFile: caPath, encoding: .utf8)
         {
-            let material = SigningMaterial(keyPEM: key, certificatePEM: cert, caPEM: ca, isDevelopment: true, source: folder)
+            let material = SigningMaterial(
+                keyPEM: key, certificatePEM: cert, caPEM: ca, isDevelopment: true, source: folder)
             _ = try BankSigningIdentity(material)
             return (material, false)
         }

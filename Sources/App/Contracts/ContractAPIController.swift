@@ -27,24 +27,29 @@ struct ContractAPIController: RouteCollection {
         let application = try await req.ownedApplication()
         let contracts = req.contracts
         let (data, number) = try contracts.pdf(try await contracts.current(application))
-        return Self.download(data, type: HTTPMediaType(type: "application", subType: "pdf"), fileName: "contract-\(number).pdf")
+        return Self.download(
+            data, type: HTTPMediaType(type: "application", subType: "pdf"), fileName: "contract-\(number).pdf")
     }
 
     func signature(_ req: Request) async throws -> Response {
         let record = try await signedRecord(req)
-        return Self.download(record.signature, type: HTTPMediaType(type: "application", subType: "pkcs7-signature"),
-                             fileName: "contract-\(record.contractNumber).p7s")
+        return Self.download(
+            record.signature, type: HTTPMediaType(type: "application", subType: "pkcs7-signature"),
+            fileName: "contract-\(record.contractNumber).p7s")
     }
 
     func evidence(_ req: Request) async throws -> Response {
         let record = try await signedRecord(req)
-        return Self.download(try req.contracts.evidence(of: record), type: .json, fileName: "contract-\(record.contractNumber)-evidence.json")
+        return Self.download(
+            try req.contracts.evidence(of: record), type: .json,
+            fileName: "contract-\(record.contractNumber)-evidence.json")
     }
 
     func evidenceSignature(_ req: Request) async throws -> Response {
         let record = try await signedRecord(req)
-        return Self.download(record.evidenceSignature, type: HTTPMediaType(type: "application", subType: "pkcs7-signature"),
-                             fileName: "contract-\(record.contractNumber)-evidence.p7s")
+        return Self.download(
+            record.evidenceSignature, type: HTTPMediaType(type: "application", subType: "pkcs7-signature"),
+            fileName: "contract-\(record.contractNumber)-evidence.p7s")
     }
 
     func sendCode(_ req: Request) async throws -> Response {
@@ -58,7 +63,8 @@ struct ContractAPIController: RouteCollection {
         let body = try req.content.decode(ContractSignRequest.self)
         let contracts = req.contracts
         let record = try await contracts.sign(application, body)
-        return ContractView(.signed(record, try contracts.content(of: record)), applicationID: try application.requireID())
+        return ContractView(
+            .signed(record, try contracts.content(of: record)), applicationID: try application.requireID())
     }
 
     /// The bank's CA certificate (PEM): what `openssl cms -verify -CAfile` and `yidai contract verify --ca` trust.
@@ -72,8 +78,10 @@ struct ContractAPIController: RouteCollection {
     private func signedRecord(_ req: Request) async throws -> SignedContract {
         let application = try await req.ownedApplication()
         guard let record = try await req.contracts.signedContract(of: application) else {
-            throw APIError(.conflict, code: "contract_not_signed", message: "The contract has not been signed yet, so there is no signature.",
-                           messageZh: "合同尚未签署。")
+            throw APIError(
+                .conflict, code: "contract_not_signed",
+                message: "The contract has not been signed yet, so there is no signature.",
+                messageZh: "合同尚未签署。")
         }
         return record
     }
@@ -169,8 +177,9 @@ struct ContractView: Content {
             content = stored
             sha = record.pdfSHA256
             bytes = record.pdfBytes
-            signing = Signing(signedAt: record.signedAt, smsProof: record.smsProof, evidenceSHA256: record.evidenceSHA256,
-                              certificateSHA256: record.certificateSHA256)
+            signing = Signing(
+                signedAt: record.signedAt, smsProof: record.smsProof, evidenceSHA256: record.evidenceSHA256,
+                certificateSHA256: record.certificateSHA256)
         }
         let base = "/api/v1/applications/\(applicationID.uuidString)/"
         let signed = signing != nil
@@ -197,14 +206,16 @@ struct ContractView: Content {
         totalInterest = content.totalInterest
         totalPayment = content.totalPayment
         disbursementCard = Card(masked: content.cardMasked, bank: content.cardBank)
-        creditAuthorization = Authorization(version: content.authorizationVersion, sha256: content.authorizationSHA256,
-                                            signedAt: content.authorizationSignedAt)
+        creditAuthorization = Authorization(
+            version: content.authorizationVersion, sha256: content.authorizationSHA256,
+            signedAt: content.authorizationSignedAt)
         sections = content.sections
         plan = content.plan
         planNote = content.planNote
         links = Links(
             pdf: base + "contract.pdf", signature: signed ? base + "contract.p7s" : nil,
-            evidence: signed ? base + "contract/evidence.json" : nil, evidenceSignature: signed ? base + "contract/evidence.p7s" : nil,
+            evidence: signed ? base + "contract/evidence.json" : nil,
+            evidenceSignature: signed ? base + "contract/evidence.p7s" : nil,
             certificateAuthority: "/api/v1/contract-signing/ca.pem")
     }
 }

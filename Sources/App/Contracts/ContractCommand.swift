@@ -61,19 +61,24 @@ enum ContractVerifyCLI {
     /// development CA under the data folder. Nothing is generated here.
     static func trustedCA(path: String?, environment: [String: String]) throws -> String {
         func read(_ path: String) throws -> String {
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ConfigurationError("cannot read the CA file \(path)") }
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw ConfigurationError("cannot read the CA file \(path)")
+            }
             return text
         }
         if let path { return try read(path) }
         if let path = environment["YIDAI_SIGNING_CA"], !path.isEmpty { return try read(path) }
         if let path = environment["YIDAI_SIGNING_CERT"], !path.isEmpty {
-            guard let last = try PEMCertificates.parse(try read(path)).last else { throw ConfigurationError("\(path) holds no certificate") }
+            guard let last = try PEMCertificates.parse(try read(path)).last else {
+                throw ConfigurationError("\(path) holds no certificate")
+            }
             return try last.serializeAsPEM().pemString
         }
         let data = environment["YIDAI_DATA_DIR"] ?? FileManager.default.currentDirectoryPath + "/data"
         let development = data + "/" + SigningMaterial.developmentFolder + "/dev-ca.pem"
         guard FileManager.default.fileExists(atPath: development) else {
-            throw ConfigurationError("no CA to trust: pass --ca CA.pem (the bank's CA, served at /api/v1/contract-signing/ca.pem)")
+            throw ConfigurationError(
+                "no CA to trust: pass --ca CA.pem (the bank's CA, served at /api/v1/contract-signing/ca.pem)")
         }
         return try read(development)
     }
@@ -95,10 +100,13 @@ enum ContractVerifyCLI {
         switch await DetachedSignatureVerifier.verify(content: document, signature: signature, trustRoots: roots) {
         case .valid(let signer, let signedAt, let fingerprint):
             let time = signedAt.map { "\(ContractFormat.time($0)) (China Standard Time)" } ?? "an unstated time"
-            return (0, [
-                "valid, signed by \(signer) at \(time)",
-                "  document sha256 \(ContractService.sha256Hex(document)), certificate sha256 \(fingerprint)",
-            ])
+            return (
+                0,
+                [
+                    "valid, signed by \(signer) at \(time)",
+                    "  document sha256 \(ContractService.sha256Hex(document)), certificate sha256 \(fingerprint)",
+                ]
+            )
         case .invalid(let reason):
             return (1, ["INVALID: \(reason)"])
         }
@@ -122,11 +130,16 @@ struct ContractCommand: AsyncCommand {
         var document: String
         @Argument(name: "signature", help: "its detached CMS signature (.p7s, DER)")
         var signature: String
-        @Option(name: "ca", help: "PEM file of the CA to trust (default: the configured bank CA, in development data/signing/dev-ca.pem)")
+        @Option(
+            name: "ca",
+            help:
+                "PEM file of the CA to trust (default: the configured bank CA, in development data/signing/dev-ca.pem)")
         var ca: String?
     }
 
-    var help: String { "Contract tools: `contract verify CONTRACT.pdf SIGNATURE.p7s [--ca CA.pem]` checks a signed contract offline." }
+    var help: String {
+        "Contract tools: `contract verify CONTRACT.pdf SIGNATURE.p7s [--ca CA.pem]` checks a signed contract offline."
+    }
 
     func run(using context: CommandContext, signature: Signature) async throws {
         guard signature.action == "verify" else {
@@ -135,12 +148,15 @@ struct ContractCommand: AsyncCommand {
         }
         let caPEM: String
         do {
-            caPEM = try signature.ca.map { try ContractVerifyCLI.trustedCA(path: $0, environment: [:]) } ?? context.application.yidai.config.signing.caPEM
+            caPEM =
+                try signature.ca.map { try ContractVerifyCLI.trustedCA(path: $0, environment: [:]) }
+                ?? context.application.yidai.config.signing.caPEM
         } catch {
             context.console.error("INVALID: \(error)")
             throw ExitCode(1)
         }
-        let (status, lines) = await ContractVerifyCLI.report(documentPath: signature.document, signaturePath: signature.signature, caPEM: caPEM)
+        let (status, lines) = await ContractVerifyCLI.report(
+            documentPath: signature.document, signaturePath: signature.signature, caPEM: caPEM)
         for line in lines { status == 0 ? context.console.print(line) : context.console.error(line) }
         if status != 0 { throw ExitCode(status) }
     }

@@ -33,12 +33,16 @@ struct ContractPagesController: RouteCollection {
     }
 
     func show(_ req: Request) async throws -> Response {
-        guard let (s, contracts) = try await session(req) else { return req.redirect(to: JourneyPaths.phone, redirectType: .normal) }
+        guard let (s, contracts) = try await session(req) else {
+            return req.redirect(to: JourneyPaths.phone, redirectType: .normal)
+        }
         return try await render(req, s, contracts, form: FormState(), agreed: false, codeSent: false)
     }
 
     func post(_ req: Request) async throws -> Response {
-        guard let (s, contracts) = try await session(req) else { return req.redirect(to: JourneyPaths.phone, redirectType: .normal) }
+        guard let (s, contracts) = try await session(req) else {
+            return req.redirect(to: JourneyPaths.phone, redirectType: .normal)
+        }
         let body = try req.content.decode(Form.self)
         let agreed = body.agree == "true"
         let code = (body.code ?? "").trimmingCharacters(in: .whitespaces)
@@ -46,7 +50,8 @@ struct ContractPagesController: RouteCollection {
         if body.action == "send" || (body.action != "sign" && code.isEmpty) {
             guard agreed else {
                 form.errors["agree"] = "请先阅读合同并勾选“我已阅读并同意”。"
-                return try await render(req, s, contracts, form: form, agreed: false, codeSent: false, status: .unprocessableEntity)
+                return try await render(
+                    req, s, contracts, form: form, agreed: false, codeSent: false, status: .unprocessableEntity)
             }
             do {
                 let sent = try await contracts.sendCode(s.application)
@@ -54,11 +59,13 @@ struct ContractPagesController: RouteCollection {
                 return try await render(req, s, contracts, form: form, agreed: true, codeSent: true)
             } catch let error as APIError {
                 form.record(error, fieldMap: [:], fallbackField: "code")
-                return try await render(req, s, contracts, form: form, agreed: agreed, codeSent: false, status: error.status)
+                return try await render(
+                    req, s, contracts, form: form, agreed: agreed, codeSent: false, status: error.status)
             }
         }
         do {
-            _ = try await contracts.sign(s.application, ContractSignRequest(code: code, sha256: body.sha256, agree: agreed))
+            _ = try await contracts.sign(
+                s.application, ContractSignRequest(code: code, sha256: body.sha256, agree: agreed))
             return req.redirect(to: Self.page, redirectType: .normal)
         } catch let error as APIError {
             form.values["code"] = ""
@@ -68,32 +75,48 @@ struct ContractPagesController: RouteCollection {
     }
 
     func download(_ req: Request, _ file: File) async throws -> Response {
-        guard let (s, contracts) = try await session(req) else { return req.redirect(to: JourneyPaths.phone, redirectType: .normal) }
+        guard let (s, contracts) = try await session(req) else {
+            return req.redirect(to: JourneyPaths.phone, redirectType: .normal)
+        }
         let stage: ContractService.Stage
-        do { stage = try await contracts.current(s.application) } catch let error as APIError where error.status == .conflict {
-            return req.redirect(to: JourneyPagesController.destination(s.application, journey: s.journey), redirectType: .normal)
+        do { stage = try await contracts.current(s.application) } catch let error as APIError
+            where error.status == .conflict
+        {
+            return req.redirect(
+                to: JourneyPagesController.destination(s.application, journey: s.journey), redirectType: .normal)
         }
         let p7s = HTTPMediaType(type: "application", subType: "pkcs7-signature")
         switch (file, stage) {
         case (.pdf, _):
             let (data, number) = try contracts.pdf(stage)
-            return ContractAPIController.download(data, type: HTTPMediaType(type: "application", subType: "pdf"), fileName: "contract-\(number).pdf")
+            return ContractAPIController.download(
+                data, type: HTTPMediaType(type: "application", subType: "pdf"), fileName: "contract-\(number).pdf")
         case (.signature, .signed(let record, _)):
-            return ContractAPIController.download(record.signature, type: p7s, fileName: "contract-\(record.contractNumber).p7s")
+            return ContractAPIController.download(
+                record.signature, type: p7s, fileName: "contract-\(record.contractNumber).p7s")
         case (.evidence, .signed(let record, _)):
-            return ContractAPIController.download(try contracts.evidence(of: record), type: .json, fileName: "contract-\(record.contractNumber)-evidence.json")
+            return ContractAPIController.download(
+                try contracts.evidence(of: record), type: .json,
+                fileName: "contract-\(record.contractNumber)-evidence.json")
         case (.evidenceSignature, .signed(let record, _)):
-            return ContractAPIController.download(record.evidenceSignature, type: p7s, fileName: "contract-\(record.contractNumber)-evidence.p7s")
+            return ContractAPIController.download(
+                record.evidenceSignature, type: p7s, fileName: "contract-\(record.contractNumber)-evidence.p7s")
         default:
             return req.redirect(to: Self.page, redirectType: .normal)
         }
     }
 
-    func render(_ req: Request, _ s: JourneyPagesController.PageSession, _ contracts: ContractService, form: FormState, agreed: Bool,
-                codeSent: Bool, status: HTTPResponseStatus = .ok) async throws -> Response {
+    func render(
+        _ req: Request, _ s: JourneyPagesController.PageSession, _ contracts: ContractService, form: FormState,
+        agreed: Bool,
+        codeSent: Bool, status: HTTPResponseStatus = .ok
+    ) async throws -> Response {
         let stage: ContractService.Stage
-        do { stage = try await contracts.current(s.application) } catch let error as APIError where error.status == .conflict {
-            return req.redirect(to: JourneyPagesController.destination(s.application, journey: s.journey), redirectType: .normal)
+        do { stage = try await contracts.current(s.application) } catch let error as APIError
+            where error.status == .conflict
+        {
+            return req.redirect(
+                to: JourneyPagesController.destination(s.application, journey: s.journey), redirectType: .normal)
         }
         let context = ContractPageContext(
             page: s.chrome(req, nil, title: "借款合同"), form: form, stage: stage, agreed: agreed, codeSent: codeSent,
@@ -125,7 +148,10 @@ struct ContractPageContext: Encodable {
     let codeSent: Bool
     let phoneMasked: String
 
-    init(page: PageChrome, form: FormState, stage: ContractService.Stage, agreed: Bool, codeSent: Bool, phoneMasked: String) {
+    init(
+        page: PageChrome, form: FormState, stage: ContractService.Stage, agreed: Bool, codeSent: Bool,
+        phoneMasked: String
+    ) {
         self.page = page
         self.form = form
         self.agreed = agreed
@@ -149,7 +175,9 @@ struct ContractPageContext: Encodable {
             signedAt = ContractFormat.time(record.signedAt)
             certificateSHA256 = record.certificateSHA256
         }
-        sections = contract.sections.map { ContractContent.Section(title: $0.title, paragraphs: $0.paragraphs.map(Self.breakable)) }
+        sections = contract.sections.map {
+            ContractContent.Section(title: $0.title, paragraphs: $0.paragraphs.map(Self.breakable))
+        }
         sha256Display = Self.breakable(sha256)
     }
 
@@ -170,7 +198,9 @@ struct ContractPageContext: Encodable {
             run = ""
         }
         for ch in text {
-            if ch.isHexDigit && ch.isASCII { run.append(ch) } else {
+            if ch.isHexDigit && ch.isASCII {
+                run.append(ch)
+            } else {
                 flush()
                 out.append(ch)
             }

@@ -50,7 +50,9 @@ struct ContractService {
     }
 
     func pdf(of signed: SignedContract) throws -> Data {
-        guard let data = Data(base64Encoded: try cipher.open(signed.pdfSealed)) else { throw FieldCipher.CipherError.malformed }
+        guard let data = Data(base64Encoded: try cipher.open(signed.pdfSealed)) else {
+            throw FieldCipher.CipherError.malformed
+        }
         return data
     }
 
@@ -68,33 +70,45 @@ struct ContractService {
 
     func draft(_ application: LoanApplication) async throws -> Draft {
         let content: ContractContent
-        do { content = try ContractContent.make(try facts(application)) } catch let error as FieldError { throw APIError(error) }
+        do { content = try ContractContent.make(try facts(application)) } catch let error as FieldError {
+            throw APIError(error)
+        }
         let document = content.printable(createdAt: Self.startOfDay(journey.today))
         let pdf: Data
         do {
             pdf = try await threadPool.runIfActive { try PDFRenderer.render(document) }
         } catch {
             journey.logger.error("Contract PDF could not be rendered: \(error)")
-            throw APIError(.internalServerError, code: "contract_unavailable", message: "The contract could not be generated. Please try again later.",
-                           messageZh: "合同暂时无法生成，请稍后再试。")
+            throw APIError(
+                .internalServerError, code: "contract_unavailable",
+                message: "The contract could not be generated. Please try again later.",
+                messageZh: "合同暂时无法生成，请稍后再试。")
         }
         return Draft(content: content, pdf: pdf, sha256: Self.sha256Hex(pdf))
     }
 
     func facts(_ application: LoanApplication) throws -> ContractContent.Facts {
         let identity = try journey.identity(of: application)
-        guard let amountText = application.loanAmount, let amount = Money.parse(amountText), let term = application.loanTermMonths,
-              let methodText = application.loanMethod, let method = RepaymentMethod(rawValue: methodText), let purpose = application.loanPurpose,
-              let requestedAt = application.loanRequestedAt, let rateText = application.annualRate, let rate = Money.parse(rateText)
+        guard let amountText = application.loanAmount, let amount = Money.parse(amountText),
+            let term = application.loanTermMonths,
+            let methodText = application.loanMethod, let method = RepaymentMethod(rawValue: methodText),
+            let purpose = application.loanPurpose,
+            let requestedAt = application.loanRequestedAt, let rateText = application.annualRate,
+            let rate = Money.parse(rateText)
         else { throw Self.notYet(application) }
-        guard let cardMasked = application.cardMasked, let bank = application.cardBank, let version = application.authorizationVersion,
-              let authorizationSHA = application.authorizationSHA256, let authorizedAt = application.authorizationSignedAt
+        guard let cardMasked = application.cardMasked, let bank = application.cardBank,
+            let version = application.authorizationVersion,
+            let authorizationSHA = application.authorizationSHA256, let authorizedAt = application.authorizationSignedAt
         else { throw Self.notYet(application) }
         return ContractContent.Facts(
-            applicationID: try application.requireID(), requestedOn: BusinessCalendar.civilDate(requestedAt), businessDate: journey.today,
-            borrowerName: identity.name, borrowerIDMasked: identity.idNumber.masked, borrowerPhoneMasked: identity.phone.masked,
-            amount: amount, termMonths: term, method: method, annualRatePercent: rate, purpose: purpose, cardMasked: cardMasked,
-            cardBank: bank, authorizationVersion: version, authorizationSHA256: authorizationSHA, authorizationSignedAt: authorizedAt)
+            applicationID: try application.requireID(), requestedOn: BusinessCalendar.civilDate(requestedAt),
+            businessDate: journey.today,
+            borrowerName: identity.name, borrowerIDMasked: identity.idNumber.masked,
+            borrowerPhoneMasked: identity.phone.masked,
+            amount: amount, termMonths: term, method: method, annualRatePercent: rate, purpose: purpose,
+            cardMasked: cardMasked,
+            cardBank: bank, authorizationVersion: version, authorizationSHA256: authorizationSHA,
+            authorizationSignedAt: authorizedAt)
     }
 
     // MARK: - Signing
@@ -102,7 +116,9 @@ struct ContractService {
     func sendCode(_ application: LoanApplication) async throws -> OneTimeCodes.Sent {
         try requireSignable(application)
         let identity = try journey.identity(of: application)
-        return try await journey.codes.send(to: identity.phone, purpose: .contract, applicationID: application.id, clientAddress: journey.client.address)
+        return try await journey.codes.send(
+            to: identity.phone, purpose: .contract, applicationID: application.id, clientAddress: journey.client.address
+        )
     }
 
     /// Checks the consent, that the borrower saw exactly this PDF (its SHA-256) and the SMS code; then signs the PDF
@@ -111,7 +127,8 @@ struct ContractService {
     func sign(_ application: LoanApplication, _ body: ContractSignRequest) async throws -> SignedContract {
         try requireSignable(application)
         guard body.agree == true else {
-            throw APIError.invalid("agree", "Read the contract and agree to it (agree: true) to sign it.", zh: "请阅读并勾选同意《个人借款合同》。")
+            throw APIError.invalid(
+                "agree", "Read the contract and agree to it (agree: true) to sign it.", zh: "请阅读并勾选同意《个人借款合同》。")
         }
         guard let submitted = body.sha256?.trimmingCharacters(in: .whitespaces).lowercased(), !submitted.isEmpty else {
             throw APIError.missing("sha256")
@@ -119,9 +136,11 @@ struct ContractService {
         guard let code = body.code, !code.isEmpty else { throw APIError.missing("code") }
         let draft = try await draft(application)
         guard submitted == draft.sha256 else {
-            throw APIError(.conflict, code: "contract_changed",
-                           message: "This is not the contract's current SHA-256: the contract has changed since it was shown (a new business day moves the plan's dates). Reload it, read it again and sign.",
-                           messageZh: "合同内容已更新，请重新阅读后再签署。", field: "sha256")
+            throw APIError(
+                .conflict, code: "contract_changed",
+                message:
+                    "This is not the contract's current SHA-256: the contract has changed since it was shown (a new business day moves the plan's dates). Reload it, read it again and sign.",
+                messageZh: "合同内容已更新，请重新阅读后再签署。", field: "sha256")
         }
         let identity = try journey.identity(of: application)
         let proof = try await journey.codes.verify(code, phone: identity.phone, purpose: .contract)
@@ -131,12 +150,15 @@ struct ContractService {
         let signer: BankSigningIdentity
         do { signer = try BankSigningIdentity(services.config.signing) } catch {
             journey.logger.critical("Contract signing key unusable: \(error)")
-            throw APIError(.internalServerError, code: "signing_unavailable", message: "The contract cannot be signed right now. Please try again later.",
-                           messageZh: "暂时无法签署合同，请稍后再试。")
+            throw APIError(
+                .internalServerError, code: "signing_unavailable",
+                message: "The contract cannot be signed right now. Please try again later.",
+                messageZh: "暂时无法签署合同，请稍后再试。")
         }
         let pdfSignature = try signer.sign(draft.pdf, at: signedAt)
         let evidence = SigningEvidence(
-            application: application, content: draft.content, pdf: draft.pdf, pdfSHA256: draft.sha256, identity: identity,
+            application: application, content: draft.content, pdf: draft.pdf, pdfSHA256: draft.sha256,
+            identity: identity,
             smsProof: proof, signedAt: signedAt, client: journey.client, signer: signer, pdfSignature: pdfSignature)
         let evidenceJSON = try evidence.canonicalJSON()
         let evidenceSignature = try signer.sign(evidenceJSON, at: signedAt)
@@ -159,7 +181,9 @@ struct ContractService {
         record.signedAt = signedAt
 
         let from = ApplicationState(rawValue: application.state) ?? .cancelled
-        do { try ApplicationStateMachine.transition(from: from, to: .contractSigned) } catch { throw Self.notYet(application) }
+        do { try ApplicationStateMachine.transition(from: from, to: .contractSigned) } catch {
+            throw Self.notYet(application)
+        }
         application.state = ApplicationState.contractSigned.rawValue
         application.lastActivityAt = now
         let clock = services.clock
@@ -170,14 +194,17 @@ struct ContractService {
                 try await AuditTrail(db: tx, clock: clock).record(
                     application: application.id, actor: "applicant", action: "contract.signed",
                     details: [
-                        "contract": record.contractNumber, "template": record.templateVersion, "sha256": record.pdfSHA256,
-                        "evidenceSha256": record.evidenceSHA256, "smsProof": proof.uuidString, "certificate": record.certificateSHA256,
+                        "contract": record.contractNumber, "template": record.templateVersion,
+                        "sha256": record.pdfSHA256,
+                        "evidenceSha256": record.evidenceSHA256, "smsProof": proof.uuidString,
+                        "certificate": record.certificateSHA256,
                         "state": ApplicationState.contractSigned.rawValue,
                     ])
             }
         } catch {
             // Two signing requests at once: the first one stored the contract; this one changes nothing.
-            if (try? await SignedContract.query(on: db).filter(\.$applicationID == record.applicationID).first()) != nil {
+            if (try? await SignedContract.query(on: db).filter(\.$applicationID == record.applicationID).first()) != nil
+            {
                 throw Self.alreadySigned
             }
             throw error
@@ -190,22 +217,29 @@ struct ContractService {
         if state == .contractSigned || state == .disbursed { throw Self.alreadySigned }
         guard state == .loanRequested else { throw Self.notYet(application) }
         if let expires = application.limitExpiresAt, expires <= now {
-            throw APIError(.conflict, code: "limit_expired", message: "The approved limit has expired (valid 30 days). Start a new application.",
-                           messageZh: "额度已过有效期，请重新申请。")
+            throw APIError(
+                .conflict, code: "limit_expired",
+                message: "The approved limit has expired (valid 30 days). Start a new application.",
+                messageZh: "额度已过有效期，请重新申请。")
         }
     }
 
     static let alreadySigned = APIError(
-        .conflict, code: "contract_already_signed", message: "The contract has already been signed.", messageZh: "合同已签署。")
+        .conflict, code: "contract_already_signed", message: "The contract has already been signed.",
+        messageZh: "合同已签署。")
 
     static func notYet(_ application: LoanApplication) -> APIError {
         let state = ApplicationState(rawValue: application.state)
         if state?.isTerminal == true || state == .cancelled || state == .expired {
-            return APIError(.conflict, code: "application_closed", message: "This application is closed (\(application.state)); there is no contract to sign.",
-                            messageZh: "该申请已结束，无合同可签署。")
+            return APIError(
+                .conflict, code: "application_closed",
+                message: "This application is closed (\(application.state)); there is no contract to sign.",
+                messageZh: "该申请已结束，无合同可签署。")
         }
-        return APIError(.conflict, code: "step_out_of_order", message: "The contract is generated once the loan has been requested (state loan_requested).",
-                        messageZh: "请先提交借款申请，再签署借款合同。")
+        return APIError(
+            .conflict, code: "step_out_of_order",
+            message: "The contract is generated once the loan has been requested (state loan_requested).",
+            messageZh: "请先提交借款申请，再签署借款合同。")
     }
 
     static func sha256Hex(_ data: Data) -> String {
@@ -216,7 +250,8 @@ struct ContractService {
     static func startOfDay(_ date: CivilDate) -> Date {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = BusinessCalendar.timeZone
-        return calendar.date(from: DateComponents(year: date.year, month: date.month, day: date.day)) ?? Date(timeIntervalSince1970: 0)
+        return calendar.date(from: DateComponents(year: date.year, month: date.month, day: date.day))
+            ?? Date(timeIntervalSince1970: 0)
     }
 }
 
@@ -296,28 +331,41 @@ struct SigningEvidence: Codable, Sendable {
     let client: Client
     let bankSignature: BankSignature
 
-    init(application: LoanApplication, content: ContractContent, pdf: Data, pdfSHA256: String, identity: JourneyService.Identity,
-         smsProof: UUID, signedAt: Date, client: JourneyService.ClientInfo, signer: BankSigningIdentity, pdfSignature: Data) {
+    init(
+        application: LoanApplication, content: ContractContent, pdf: Data, pdfSHA256: String,
+        identity: JourneyService.Identity,
+        smsProof: UUID, signedAt: Date, client: JourneyService.ClientInfo, signer: BankSigningIdentity,
+        pdfSignature: Data
+    ) {
         func iso(_ date: Date?) -> String { date.map { JourneyService.isoTime($0) } ?? "-" }
         applicationID = application.id?.uuidString ?? "-"
         document = Document(
-            contractNumber: content.contractNumber, templateVersion: content.templateVersion, businessDate: content.businessDate,
+            contractNumber: content.contractNumber, templateVersion: content.templateVersion,
+            businessDate: content.businessDate,
             fileName: "contract-\(content.contractNumber).pdf", sha256: pdfSHA256, bytes: pdf.count)
         self.signer = Signer(
             nameMasked: PersonalDataMask.name(identity.name), phoneMasked: identity.phone.masked,
-            idCard: IDCardCheck(confirmedAt: iso(application.idConfirmedAt), idNumberMasked: identity.idNumber.masked,
-                                registryCheck: "match", registryPhotoReference: application.registryPhotoRef ?? "-"),
-            face: FaceCheck(verifiedAt: iso(application.faceVerifiedAt), liveness: "passed", similarity: application.faceScore ?? "-"),
-            bankCard: CardCheck(verifiedAt: iso(application.cardVerifiedAt), cardMasked: application.cardMasked ?? "-", bank: application.cardBank ?? "-",
-                                checks: "carrier three-factor, UnionPay four-factor, SMS code"))
+            idCard: IDCardCheck(
+                confirmedAt: iso(application.idConfirmedAt), idNumberMasked: identity.idNumber.masked,
+                registryCheck: "match", registryPhotoReference: application.registryPhotoRef ?? "-"),
+            face: FaceCheck(
+                verifiedAt: iso(application.faceVerifiedAt), liveness: "passed",
+                similarity: application.faceScore ?? "-"),
+            bankCard: CardCheck(
+                verifiedAt: iso(application.cardVerifiedAt), cardMasked: application.cardMasked ?? "-",
+                bank: application.cardBank ?? "-",
+                checks: "carrier three-factor, UnionPay four-factor, SMS code"))
         consent = "借款人勾选“我已阅读并同意《个人借款合同》”（合同编号 \(content.contractNumber)），并以发送至 \(identity.phone.masked) 的短信验证码确认签署。"
-        sms = SMSProof(oneTimeCodeID: smsProof.uuidString, purpose: OneTimeCodes.Purpose.contract.rawValue, sentTo: identity.phone.masked,
-                       verifiedAt: iso(signedAt))
+        sms = SMSProof(
+            oneTimeCodeID: smsProof.uuidString, purpose: OneTimeCodes.Purpose.contract.rawValue,
+            sentTo: identity.phone.masked,
+            verifiedAt: iso(signedAt))
         self.signedAt = iso(signedAt)
         self.client = Client(address: client.address, device: String(client.device.prefix(300)))
         bankSignature = BankSignature(
             certificateSubject: signer.certificate.subject.description, certificateSHA256: signer.fingerprintSHA256,
-            format: "CMS SignedData (RFC 5652), detached, SHA-256, DER", contractSignatureSHA256: ContractService.sha256Hex(pdfSignature))
+            format: "CMS SignedData (RFC 5652), detached, SHA-256, DER",
+            contractSignatureSHA256: ContractService.sha256Hex(pdfSignature))
     }
 
     /// Sorted keys, no escaped slashes: the exact bytes that evidence.p7s signs.

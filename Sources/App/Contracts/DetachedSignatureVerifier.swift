@@ -42,14 +42,18 @@ enum DetachedSignatureVerifier {
                 certificateSHA256: BankSigningIdentity.fingerprint(valid.signer))
         case .failure(.invalidCMSBlock(let block)):
             if block.reason.contains("Message digest mismatch") {
-                return .invalid("the document does not match the signature: it was changed after signing, or it is another document")
+                return .invalid(
+                    "the document does not match the signature: it was changed after signing, or it is another document"
+                )
             }
             if block.reason.hasPrefix("Invalid signature from signing certificate") {
-                return .invalid("the signature value is not valid for the signer's certificate: the signature file was changed")
+                return .invalid(
+                    "the signature value is not valid for the signer's certificate: the signature file was changed")
             }
             return .invalid("the signature file is damaged: \(block.reason.prefix(200))")
         case .failure(.unableToValidateSigner(let failure)):
-            let reasons = failure.policyFailures.map { String(describing: $0.policyFailureReason) }.joined(separator: "; ")
+            let reasons = failure.policyFailures.map { String(describing: $0.policyFailureReason) }.joined(
+                separator: "; ")
             return .invalid(
                 "the signer's certificate (\(failure.signer.subject)) does not chain to the trusted CA at the signing time"
                     + (reasons.isEmpty ? "" : ": \(reasons.prefix(300))"))

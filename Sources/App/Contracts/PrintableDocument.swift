@@ -60,12 +60,13 @@ enum PDFRenderer {
         defer { lock.unlock() }
         let sink = ByteSink()
         let closure = Unmanaged.passUnretained(sink).toOpaque()
-        guard let surface = cairo_pdf_surface_create_for_stream(
-            { closure, bytes, length in
-                guard let closure, let bytes else { return CAIRO_STATUS_WRITE_ERROR }
-                Unmanaged<ByteSink>.fromOpaque(closure).takeUnretainedValue().data.append(bytes, count: Int(length))
-                return CAIRO_STATUS_SUCCESS
-            }, closure, pageWidth, pageHeight)
+        guard
+            let surface = cairo_pdf_surface_create_for_stream(
+                { closure, bytes, length in
+                    guard let closure, let bytes else { return CAIRO_STATUS_WRITE_ERROR }
+                    Unmanaged<ByteSink>.fromOpaque(closure).takeUnretainedValue().data.append(bytes, count: Int(length))
+                    return CAIRO_STATUS_SUCCESS
+                }, closure, pageWidth, pageHeight)
         else { throw PDFRenderingError(description: "cairo could not create a PDF surface") }
         defer { cairo_surface_destroy(surface) }
         cairo_pdf_surface_restrict_to_version(surface, CAIRO_PDF_VERSION_1_5)
@@ -76,9 +77,13 @@ enum PDFRenderer {
         cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATE_DATE, date)
         cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_MOD_DATE, date)
 
-        guard let cr = cairo_create(surface) else { throw PDFRenderingError(description: "cairo could not create a context") }
+        guard let cr = cairo_create(surface) else {
+            throw PDFRenderingError(description: "cairo could not create a context")
+        }
         defer { cairo_destroy(cr) }
-        guard let context = pango_cairo_create_context(cr) else { throw PDFRenderingError(description: "pango could not create a context") }
+        guard let context = pango_cairo_create_context(cr) else {
+            throw PDFRenderingError(description: "pango could not create a context")
+        }
         defer { yidai_g_object_unref(UnsafeMutableRawPointer(context)) }
         // Sizes in points: one pango point is one cairo unit on a PDF surface.
         pango_cairo_context_set_resolution(context, 72)
@@ -101,10 +106,13 @@ enum PDFRenderer {
         guard status == CAIRO_STATUS_SUCCESS else {
             throw PDFRenderingError(description: "cairo: " + String(cString: cairo_status_to_string(status)))
         }
-        guard sink.data.starts(with: Data("%PDF-".utf8)) else { throw PDFRenderingError(description: "cairo wrote no PDF") }
+        guard sink.data.starts(with: Data("%PDF-".utf8)) else {
+            throw PDFRenderingError(description: "cairo wrote no PDF")
+        }
         // Without the font, pango would quietly fall back to another one (or to empty boxes): refuse instead.
         guard sink.data.range(of: Data("NotoSansCJK".utf8)) != nil else {
-            throw PDFRenderingError(description: "the font \(fontFamily) is not installed (Debian: apt-get install fonts-noto-cjk)")
+            throw PDFRenderingError(
+                description: "the font \(fontFamily) is not installed (Debian: apt-get install fonts-noto-cjk)")
         }
         return sink.data
     }
@@ -114,7 +122,8 @@ enum PDFRenderer {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "Asia/Shanghai")!
         let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d+08:00", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d+08:00", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!)
     }
 
     private final class ByteSink {
@@ -200,7 +209,10 @@ private final class Typesetter {
 
     func drawFooter(_ footer: String, page: Int, of total: Int) {
         let y = PDFRenderer.pageHeight - PDFRenderer.marginBottom + 22
-        draw(.line(x1: PDFRenderer.marginX, y1: y - 6, x2: PDFRenderer.pageWidth - PDFRenderer.marginX, y2: y - 6, gray: 0.75))
+        draw(
+            .line(
+                x1: PDFRenderer.marginX, y1: y - 6, x2: PDFRenderer.pageWidth - PDFRenderer.marginX, y2: y - 6,
+                gray: 0.75))
         draw(.text(footer, Self.small, x: PDFRenderer.marginX, y: y, width: PDFRenderer.contentWidth))
         var right = Self.small
         right.align = PANGO_ALIGN_RIGHT
@@ -295,13 +307,17 @@ private final class Typesetter {
                 }
                 func shifted(_ items: [Item], to top: Double) -> [Item] {
                     items.map {
-                        if case .text(let t, let s, let x, _, let w) = $0 { return .text(t, s, x: x, y: top + padding, width: w) }
+                        if case .text(let t, let s, let x, _, let w) = $0 {
+                            return .text(t, s, x: x, y: top + padding, width: w)
+                        }
                         return $0
                     }
                 }
                 let header = rowItems(columns.map(\.title), header: true)
                 func placeHeader() {
-                    place([.fill(x: left, y: y, width: width, height: header.height, gray: 0.93)] + shifted(header.items, to: y))
+                    place(
+                        [.fill(x: left, y: y, width: width, height: header.height, gray: 0.93)]
+                            + shifted(header.items, to: y))
                     y += header.height
                 }
                 reserve(header.height * 3)
