@@ -18,6 +18,7 @@ func routes(_ app: Application) throws {
     }
     try app.register(collection: JourneyPagesController())
     try app.register(collection: ContractPagesController())
+    try app.register(collection: LoanPagesController())
     // Unknown routes fall through to Vapor's 404, which ErrorRenderingMiddleware renders in the API's error shape.
 }
 
