@@ -318,6 +318,8 @@ struct ReceiptPageContext: Encodable {
     let loanStatus: String
     let loanClosed: Bool
     let outstandingPrincipal: String
+    /// "当前应还" when the next payment has fallen due, else "下期应还".
+    let nextLabel: String
     let nextAmount: String?
     let nextDue: String?
 }

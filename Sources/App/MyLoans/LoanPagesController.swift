@@ -197,7 +197,11 @@ struct LoanPagesController: RouteCollection {
                 return .init(
                     date: payment.businessDate,
                     kind: payment.kind == "autodebit" ? "自动扣款" : LoanPageLabels.repaymentType(payment.repaymentType),
-                    amount: LoanPageLabels.yuan(Money.string(fen: payment.movedFen ?? payment.requestedFen)),
+                    // What moved when it succeeded, else what was asked (a refused auto-debit moved nothing).
+                    amount: LoanPageLabels.yuan(
+                        Money.string(
+                            fen: payment.state == PaymentState.succeeded
+                                ? (payment.movedFen ?? payment.requestedFen) : payment.requestedFen)),
                     state: state,
                     tone: tone, href: LoanPaths.payment(id, pid))
             }
@@ -448,6 +452,7 @@ struct LoanPagesController: RouteCollection {
                 businessDate: LoanPageLabels.civil(payment.businessDate), reference: payment.providerReference,
                 loanStatus: LoanPageLabels.loan(current.loanStatus).label, loanClosed: current.loanStatus.isClosed,
                 outstandingPrincipal: LoanPageLabels.yuan(detail.balances.outstandingPrincipal),
+                nextLabel: detail.loan.nextPayment.map { $0.dueDate <= detail.businessDate } == true ? "当前应还" : "下期应还",
                 nextAmount: detail.loan.nextPayment.map { LoanPageLabels.yuan($0.amount) },
                 nextDue: detail.loan.nextPayment.map { LoanPageLabels.civil($0.dueDate) })
             return try await render(req, "loans/receipt", context)
