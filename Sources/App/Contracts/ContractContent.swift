@@ -250,19 +250,8 @@ struct ContractContent: Codable, Sendable, Equatable {
 
 /// Number and date formats of the contract (the page shows the same strings).
 enum ContractFormat {
-    /// "200000.00" → "200,000.00".
-    static func yuan(_ amount: String) -> String {
-        let parts = amount.split(separator: ".", maxSplits: 1)
-        guard let whole = parts.first else { return amount }
-        let negative = whole.hasPrefix("-")
-        let digits = Array(negative ? whole.dropFirst() : whole)
-        var grouped = ""
-        for (i, ch) in digits.enumerated() {
-            if i > 0 && (digits.count - i) % 3 == 0 { grouped.append(",") }
-            grouped.append(ch)
-        }
-        return (negative ? "-" : "") + grouped + (parts.count > 1 ? "." + parts[1] : "")
-    }
+    /// "200000.00" → "200,000.00", as the pages write it.
+    static func yuan(_ amount: String) -> String { PageFormat.yuan(amount) }
 
     /// At least two decimals, at most four, no trailing zeros beyond two: 7.2 → "7.20", 11.025 → "11.025".
     static func percent(_ value: Decimal) -> String {
@@ -278,23 +267,17 @@ enum ContractFormat {
     }
 
     /// 2026-12-15 → 2026年12月15日.
-    static func civil(_ date: CivilDate) -> String { "\(date.year)年\(date.month)月\(date.day)日" }
+    static func civil(_ date: CivilDate) -> String { PageFormat.civil(date) }
 
     /// A time in China Standard Time: "2026-07-25 15:04:05".
     static func time(_ date: Date) -> String {
         var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "Asia/Shanghai")!
+        calendar.timeZone = BusinessCalendar.timeZone
         let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
         return String(format: "%04d-%02d-%02d %02d:%02d:%02d", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!)
     }
 
-    static func methodTitle(_ method: RepaymentMethod) -> String {
-        switch method {
-        case .equalInstallment: "等额本息"
-        case .equalPrincipal: "等额本金"
-        case .interestFirst: "先息后本"
-        }
-    }
+    static func methodTitle(_ method: RepaymentMethod) -> String { PageFormat.methodTitle(method) }
 
     static func methodDescription(_ method: RepaymentMethod) -> String {
         switch method {
