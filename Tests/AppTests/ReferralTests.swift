@@ -114,3 +114,23 @@ struct PageSecurityTests {
         }
     }
 }
+
+@Suite("Expiry")
+struct ExpiryTests {
+    @Test("an application left 30 days expires, and signing in again starts a new one")
+    func idleApplicationExpires() async throws {
+        try await withYidai { app, clock, providers in
+            var first = Applicant("P01", app: app, clock: clock, providers: providers)
+            try await first.signIn()
+            _ = try await first.uploadIDCard()
+            clock.advance(31 * 86_400)
+            var again = Applicant("P01", app: app, clock: clock, providers: providers)
+            try await again.signIn()
+            #expect(again.applicationID != first.applicationID)
+            let old = try #require(try await LoanApplication.find(UUID(uuidString: first.applicationID), on: app.db))
+            #expect(old.state == "expired")
+            let (_, view, _) = try await again.call(.GET, again.path())
+            #expect(view["nextStep"] as? String == "id_card")
+        }
+    }
+}

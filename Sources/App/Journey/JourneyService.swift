@@ -117,9 +117,9 @@ struct JourneyService {
     /// 30 days without activity expire an application that has not been paid out (domain.md).
     private func expireIfIdle(_ application: LoanApplication) async throws {
         let state = ApplicationState(rawValue: application.state) ?? .cancelled
-        guard !state.isTerminal || state == .declined else { return }
-        guard state != .declined, now.timeIntervalSince(application.lastActivityAt) > Self.inactivityExpiry else { return }
-        guard (try? ApplicationStateMachine.transition(from: state, to: .expired)) != nil else { return }
+        guard !state.isTerminal, now.timeIntervalSince(application.lastActivityAt) > Self.inactivityExpiry,
+              ApplicationStateMachine.canTransition(from: state, to: .expired)
+        else { return }
         application.state = ApplicationState.expired.rawValue
         try await application.save(on: db)
         try await audit.record(application: application.id, actor: "system", action: "application.expired", details: ["from": state.rawValue])
