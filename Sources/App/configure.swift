@@ -4,6 +4,7 @@ import FluentSQLiteDriver
 import Leaf
 import LendingCore
 import Providers
+import SQLKit
 import Vapor
 
 /// Configures Yidai. This is the only place that reads the environment (through AppConfig).
@@ -26,6 +27,8 @@ func configure(
     case .sqlite(let path):
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         app.databases.use(.sqlite(.file(path), sqlLogLevel: .debug), as: .sqlite)
+        // Write-ahead logging: readers never wait for the writer, and the writer never waits for readers.
+        try await (app.db as? any SQLDatabase)?.raw("PRAGMA journal_mode=WAL").run()
     case .sqliteInMemory:
         app.databases.use(.sqlite(.memory, sqlLogLevel: .debug), as: .sqlite)
     case .postgres(let url):
@@ -33,16 +36,18 @@ func configure(
         postgres.searchPath = databaseSchema.map { [$0] }
         app.databases.use(.postgres(configuration: postgres, sqlLogLevel: .debug), as: .psql)
     }
+    // In their numbered order (Migrations/NNN_…).
     app.migrations.add(CreateApplication())
     app.migrations.add(CreateSecurityTables())
     app.migrations.add(CreateDecisionTables())
     app.migrations.add(CreateOrganization())
+    app.migrations.add(CreateContract())
     app.migrations.add(CreateLoan())
     app.migrations.add(CreateLedger())
     app.migrations.add(CreatePayment())
     app.migrations.add(CreateBusinessDate())
     app.migrations.add(CreateSandboxPayments())
-    app.migrations.add(CreateContract())
+    app.migrations.add(AddConcurrencyGuards())
 
     app.views.use(.leaf)
     app.leaf.cache.isEnabled = app.environment.isRelease
@@ -76,8 +81,10 @@ func configure(
     app.asyncCommands.use(ContractCommand(), as: "contract")
     app.asyncCommands.use(EndOfDayCommand(), as: "eod")
     app.asyncCommands.use(LedgerCommand(), as: "ledger")
+    app.asyncCommands.use(PaymentsCommand(), as: "payments")
 
     app.lifecycle.use(StartupTasks())
+    app.lifecycle.use(BackgroundWorker())
 }
 
 /// Migrations, demo data and the shipped policy run when the server starts (idempotent). Other commands

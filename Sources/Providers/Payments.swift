@@ -41,4 +41,35 @@ public protocol PaymentGateway: OutsideService {
     /// Collects `amountFen` from `card`; with `allowPartial` it takes what the card can pay (auto-debit).
     func collect(from card: BankCardNumber, amountFen: Int64, idempotencyKey: String, allowPartial: Bool) async throws
         -> PaymentResult
+
+    /// How the instruction with this key ended, or nil when the provider never received it. Asked before any
+    /// retry of an instruction whose answer was lost, so nothing is sent twice on a guess.
+    func status(idempotencyKey: String) async throws -> PaymentResult?
+
+    /// Everything the provider executed (its statement): what reconciliation compares with the bank's ledger.
+    /// A real provider's statement file is read through the same call.
+    func statement() async throws -> [PaymentStatementLine]
+}
+
+/// One executed instruction on the provider's statement.
+public struct PaymentStatementLine: Sendable, Equatable, Codable {
+    public enum Direction: String, Sendable, Codable {
+        case payout
+        case collect
+    }
+
+    public var idempotencyKey: String
+    public var direction: Direction
+    /// Money that actually moved, in fen (0 for a refused instruction).
+    public var amountFen: Int64
+    public var outcome: PaymentOutcome
+    public var reference: String?
+
+    public init(idempotencyKey: String, direction: Direction, amountFen: Int64, outcome: PaymentOutcome, reference: String?) {
+        self.idempotencyKey = idempotencyKey
+        self.direction = direction
+        self.amountFen = amountFen
+        self.outcome = outcome
+        self.reference = reference
+    }
 }

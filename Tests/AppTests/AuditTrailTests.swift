@@ -24,7 +24,7 @@ struct AuditTrailTests {
             #expect(!all.contains("13800000001"))
             #expect(!all.contains("张伟"))
             #expect(all.contains("4403**********2013"))
-            let result = try await AuditTrail(db: app.db, clock: clock.appClock).verify()
+            let result = try await AuditVerifier(db: app.db, services: app.yidai).verify()
             #expect(result.firstBrokenSequence == nil)
             #expect(result.entries >= entries.count)
         }
@@ -37,7 +37,7 @@ struct AuditTrailTests {
             try await p.signIn()
             _ = try await p.uploadIDCard()
             _ = try await p.confirmIDCard()
-            let trail = AuditTrail(db: app.db, clock: clock.appClock)
+            let trail = AuditVerifier(db: app.db, services: app.yidai)
             let entries = try await AuditEntry.query(on: app.db).sort(\.$sequence).all()
             #expect(entries.count >= 3)
             let victim = entries[1]

@@ -274,7 +274,7 @@ struct ContractTests {
             let entries = try await AuditEntry.query(on: app.db).filter(\.$action == "contract.signed").all()
             #expect(entries.count == 1)
             #expect(entries.first?.details.contains(sha) == true)
-            #expect(try await AuditTrail(db: app.db, clock: clock.appClock).verify().firstBrokenSequence == nil)
+            #expect(try await AuditVerifier(db: app.db, services: app.yidai).verify().firstBrokenSequence == nil)
         }
     }
 

@@ -62,14 +62,23 @@ struct LoanPagesTests {
         return String(tail[k].dropLast().suffix(43))
     }
 
-    @Test("after signing, 我的贷款 pays the loan out once and lists it; overdue, due and paid rows look different")
+    @Test("after signing, 我的贷款 shows 放款中 without paying anything; once the payout job ran it lists the loan; overdue, due and paid rows look different")
     func listAndSchedule() async throws {
         try await withYidai { app, clock, providers in
             // setup
             var p = Applicant("P01", app: app, clock: clock, providers: providers)
             try await p.walkToSignedContract(amount: "12000", termMonths: 12)
 
-            // MUT: the list (twice: the payout happens once)
+            // Viewing the list moves no money: it says the payout is on its way.
+            let waiting = try await Self.page(app, .GET, "/loans", token: p.token)
+            #expect(waiting.status == .ok)
+            #expect(waiting.html.contains("放款中"))
+            #expect(try await Loan.query(on: app.db).count() == 0)
+            #expect(try await H.cardBalance(app, p.card) == 0)
+
+            // MUT: the server's worker runs the payout queued by the signature; then the list (twice)
+            #expect(try await PayoutJobs.runDue(app.servicing) == 1)
+            #expect(try await PayoutJobs.runDue(app.servicing) == 0)
             let first = try await Self.page(app, .GET, "/loans", token: p.token)
             let again = try await Self.page(app, .GET, "/loans", token: p.token)
 
@@ -120,6 +129,7 @@ struct LoanPagesTests {
             // setup
             var p = Applicant("P01", app: app, clock: clock, providers: providers)
             try await p.walkToSignedContract(amount: "12000", termMonths: 12)
+            #expect(try await PayoutJobs.runDue(app.servicing) == 1)
             let list = try await Self.page(app, .GET, "/loans", token: p.token)
             let loanID = try #require(Self.loanID(list.html))
 
@@ -161,6 +171,7 @@ struct LoanPagesTests {
         try await withYidai { app, clock, providers in
             var p = Applicant("P01", app: app, clock: clock, providers: providers)
             try await p.walkToSignedContract(amount: "12000", termMonths: 12)
+            #expect(try await PayoutJobs.runDue(app.servicing) == 1)
             let list = try await Self.page(app, .GET, "/loans", token: p.token)
             let loanID = try #require(Self.loanID(list.html))
             var other = Applicant("P02", app: app, clock: clock, providers: providers)

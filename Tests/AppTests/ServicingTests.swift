@@ -142,7 +142,7 @@ struct ServicingTests {
                 #expect(actions.contains(expected), "missing \(expected)")
             }
             #expect(actions.filter { $0 == "repayment.succeeded" }.count == 4)
-            #expect(try await AuditTrail(db: app.db, clock: clock.appClock).verify().firstBrokenSequence == nil)
+            #expect(try await AuditVerifier(db: app.db, services: app.yidai).verify().firstBrokenSequence == nil)
             // Paying a closed loan is refused.
             let (again, refused) = try await p.repay(loanID, key: "after", ["type": "due"])
             #expect(again == .conflict)
@@ -178,8 +178,8 @@ struct ServicingTests {
         }
     }
 
-    @Test("a refused payout leaves the contract signed and a later retry pays once")
-    func refusedPayoutRetries() async throws {
+    @Test("a refused payout moves no money, leaves the contract signed under its one key, and the applicant may then cancel")
+    func refusedPayoutIsFinal() async throws {
         try await withYidai { app, clock, providers in
             var p = Applicant("P01", app: app, clock: clock, providers: providers)
             try await p.walkToSignedContract(amount: "10000", termMonths: 6)
@@ -188,9 +188,17 @@ struct ServicingTests {
             #expect(failed == .badGateway)
             #expect(body.errorCode == "payout_failed")
             #expect(try await LoanApplication.find(UUID(uuidString: p.applicationID)!, on: app.db)?.state == "contract_signed")
+            // The application's one key is never sent again under another name: asking again gets the same refusal.
             try await H.setCard(app, p.card, mode: .normal)
-            #expect(try await p.disburse().0 == .created)
-            #expect(try await H.cardBalance(app, p.card) == 1_000_000)
+            let (again, againBody) = try await p.disburse()
+            #expect(again == .badGateway)
+            #expect(againBody.errorCode == "payout_failed")
+            #expect(try await H.cardBalance(app, p.card) == 0)
+            #expect(try await Payment.query(on: app.db).filter(\.$kind == "disbursement").count() == 1)
+            // Nothing was sent, so cancelling is allowed.
+            let (cancelled, cancelBody, _) = try await p.call(.POST, p.path("/cancel"))
+            #expect(cancelled == .ok, "\(cancelBody)")
+            #expect(try await Loan.query(on: app.db).count() == 0)
             try await H.expectTrialBalanceZero(app)
         }
     }

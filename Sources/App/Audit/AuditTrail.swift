@@ -1,70 +1,76 @@
 import Crypto
 import Fluent
 import Foundation
+import SQLKit
 import Vapor
 
-/// The append-only audit trail: every change to an application, who made it, when, and what changed
-/// (masked). Each entry's hash covers the previous entry's hash, so any edit or deletion breaks the chain.
+/// The append-only audit trail: every change, who made it, when, and what changed (masked).
+///
+/// Each entry's hash is an HMAC, under a key derived from the field-encryption key ring (its id stored with the
+/// entry, so a rotation starts a new segment), over the entry and the previous entry's hash: without the key
+/// nobody can rewrite a row and recompute its successors. Appends queue on the one `audit_head` row (sequence
+/// and hash of the newest entry), so concurrent writers never race for a sequence number, and an append is
+/// always part of the transaction of the change it records. `AuditAnchoring` checkpoints the head, signed,
+/// so the tail cannot be cut unnoticed either.
 struct AuditTrail {
     static let genesis = String(repeating: "0", count: 64)
     let db: Database
     let clock: AppClock
+    let cipher: FieldCipher
 
+    init(db: Database, clock: AppClock, cipher: FieldCipher) {
+        self.db = db
+        self.clock = clock
+        self.cipher = cipher
+    }
+
+    init(db: Database, services: YidaiServices) {
+        self.init(db: db, clock: services.clock, cipher: services.cipher)
+    }
+
+    /// Appends one entry; joins the caller's transaction (so the entry commits or rolls back with the change),
+    /// or runs in its own when there is none.
     func record(application: UUID?, actor: String, action: String, details: [String: String]) async throws {
         let detailsJSON = Self.canonicalJSON(details)
-        for attempt in 0..<8 {
-            let last = try await AuditEntry.query(on: db).sort(\.$sequence, .descending).first()
+        let clock = clock
+        let cipher = cipher
+        try await db.writeTransaction { tx in
+            guard let sql = tx as? any SQLDatabase else { throw AuditError("the audit trail needs an SQL database") }
+            let rows = try await sql.raw(
+                "UPDATE audit_head SET sequence = sequence + 1 WHERE id = 1 RETURNING sequence, entry_hash"
+            ).all()
+            guard let head = rows.first else { throw AuditError("the audit head row is missing (run the migrations)") }
             let entry = AuditEntry()
-            entry.sequence = (last?.sequence ?? 0) + 1
+            entry.sequence = try head.decode(column: "sequence", as: Int.self)
+            entry.previousHash = try head.decode(column: "entry_hash", as: String.self)
             entry.applicationID = application
             entry.actor = actor
             entry.action = action
             entry.details = detailsJSON
             entry.recordedAt = Self.truncated(clock.now())
-            entry.previousHash = last?.entryHash ?? Self.genesis
-            entry.entryHash = Self.hash(of: entry)
-            do {
-                try await entry.create(on: db)
-                return
-            } catch {
-                // Another writer took this sequence number; read the new tail and chain onto it.
-                if attempt == 7 { throw error }
-            }
+            entry.keyID = cipher.activeKeyID
+            entry.entryHash = try Self.hash(of: entry, cipher: cipher)
+            try await entry.create(on: tx)
+            try await sql.raw("UPDATE audit_head SET entry_hash = \(bind: entry.entryHash) WHERE id = 1").run()
         }
     }
 
-    struct Verification: Sendable {
-        let entries: Int
-        let firstBrokenSequence: Int?
-        let problem: String?
-    }
-
-    func verify() async throws -> Verification {
-        let entries = try await AuditEntry.query(on: db).sort(\.$sequence, .ascending).all()
-        var previous = Self.genesis
-        var expectedSequence = 1
-        for entry in entries {
-            if entry.sequence != expectedSequence {
-                return Verification(entries: entries.count, firstBrokenSequence: expectedSequence, problem: "entry \(expectedSequence) is missing")
-            }
-            if entry.previousHash != previous {
-                return Verification(entries: entries.count, firstBrokenSequence: entry.sequence, problem: "entry \(entry.sequence) does not point to the hash of entry \(entry.sequence - 1)")
-            }
-            if Self.hash(of: entry) != entry.entryHash {
-                return Verification(entries: entries.count, firstBrokenSequence: entry.sequence, problem: "entry \(entry.sequence) was changed after it was written")
-            }
-            previous = entry.entryHash
-            expectedSequence += 1
+    /// The HMAC of an entry under its key id; entries from before keyed hashes (no key id) used plain SHA-256.
+    static func hash(of entry: AuditEntry, cipher: FieldCipher) throws -> String {
+        let material = Data(
+            [
+                String(entry.sequence), entry.previousHash, entry.applicationID?.uuidString ?? "-", entry.actor,
+                entry.action, entry.details, String(Int64((entry.recordedAt.timeIntervalSince1970 * 1000).rounded())),
+            ].joined(separator: "\u{1F}").utf8)
+        guard let keyID = entry.keyID else { return hex(SHA256.hash(data: material)) }
+        guard let key = cipher.derivedKey(keyID: keyID, purpose: "yidai-audit-chain") else {
+            throw AuditError("no key with id \(keyID) is in the key ring")
         }
-        return Verification(entries: entries.count, firstBrokenSequence: nil, problem: nil)
+        return hex(HMAC<SHA256>.authenticationCode(for: material, using: key))
     }
 
-    static func hash(of entry: AuditEntry) -> String {
-        let material = [
-            String(entry.sequence), entry.previousHash, entry.applicationID?.uuidString ?? "-", entry.actor, entry.action,
-            entry.details, String(Int64((entry.recordedAt.timeIntervalSince1970 * 1000).rounded())),
-        ].joined(separator: "\u{1F}")
-        return SHA256.hash(data: Data(material.utf8)).map { String(format: "%02x", $0) }.joined()
+    static func hex<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
+        bytes.map { String(format: "%02x", $0) }.joined()
     }
 
     /// Databases keep different sub-second precision; hash what every one of them stores: milliseconds.
@@ -77,4 +83,9 @@ struct AuditTrail {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return (try? String(data: encoder.encode(details), encoding: .utf8)) ?? "{}"
     }
+}
+
+struct AuditError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

@@ -1,27 +1,35 @@
 import Fluent
 import Vapor
 
-/// `yidai audit verify`: walks the hash chain and reports the first broken link.
+/// `yidai audit verify` checks the chain, its anchors and its completeness; `yidai audit anchor` checkpoints the head now.
 struct AuditCommand: AsyncCommand {
     struct Signature: CommandSignature {
-        @Argument(name: "action", help: "verify")
+        @Argument(name: "action", help: "verify | anchor")
         var action: String
     }
 
-    var help: String { "Audit trail tools: `audit verify` checks the hash chain." }
+    var help: String { "Audit trail tools: `audit verify` checks chain, anchors and completeness; `audit anchor` signs the head now." }
 
     func run(using context: CommandContext, signature: Signature) async throws {
-        guard signature.action == "verify" else {
-            throw ConfigurationError("unknown audit action \(signature.action); use `audit verify`")
-        }
         let app = context.application
         try await app.autoMigrate()
-        let result = try await AuditTrail(db: app.db, clock: app.yidai.clock).verify()
-        if let broken = result.firstBrokenSequence {
-            context.console.error("Audit trail BROKEN at entry \(broken): \(result.problem ?? "")")
-            throw ExitCode(1)
+        switch signature.action {
+        case "verify":
+            let report = try await AuditVerifier(db: app.db, services: app.yidai).verify()
+            guard report.isIntact else {
+                context.console.error("Audit trail BROKEN at entry \(report.firstBrokenSequence.map(String.init) ?? "?"):")
+                for problem in report.problems.prefix(20) { context.console.error("  - \(problem)") }
+                if report.problems.count > 20 { context.console.error("  … and \(report.problems.count - 20) more") }
+                throw ExitCode(1)
+            }
+            context.console.print(
+                "Audit trail intact: \(report.entries) entries, every link verified, \(report.anchorsChecked) signed anchors agree, every application, loan and payment has its entries.")
+        case "anchor":
+            let anchor = try await AuditAnchoring(db: app.db, services: app.yidai).checkpoint(reason: "manual", force: true)
+            context.console.print("Anchored entry \(anchor?.sequence ?? 0) (\(anchor?.entryHash.prefix(16) ?? "")…).")
+        default:
+            throw ConfigurationError("unknown audit action \(signature.action); use `audit verify` or `audit anchor`")
         }
-        context.console.print("Audit trail intact: \(result.entries) entries, every link verified.")
     }
 }
 

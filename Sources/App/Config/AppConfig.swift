@@ -20,6 +20,9 @@ struct AppConfig: Sendable {
     var policyDirectory: String
     /// The bank's contract-signing key, certificate and CA (PEM); development ones are generated when none are set.
     var signing: SigningMaterial
+    /// The write-once file outside the database that every audit anchor is also appended to
+    /// (`YIDAI_AUDIT_ANCHOR_FILE`; the data folder's `audit-anchors.jsonl` by default; none in tests).
+    var auditAnchorFile: String?
 
     /// Reads the environment. `DATABASE_URL` picks the database; `YIDAI_KEYS` ("id:base64,id:base64", newest last)
     /// holds field-encryption keys; without it a development key is generated once under the data folder.
@@ -79,7 +82,9 @@ struct AppConfig: Sendable {
             policyDirectory: env["YIDAI_POLICY_DIR"] ?? cwd + "/Policies/credit",
             signing: try SigningMaterial.load(
                 environment: env, dataDirectory: dataDirectory, isTesting: environment == .testing,
-                log: { generated, message in generated ? logger.warning("\(message)") : logger.notice("\(message)") })
+                log: { generated, message in generated ? logger.warning("\(message)") : logger.notice("\(message)") }),
+            auditAnchorFile: env["YIDAI_AUDIT_ANCHOR_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+                ?? (environment == .testing ? nil : dataDirectory + "/audit-anchors.jsonl")
         )
     }
 }

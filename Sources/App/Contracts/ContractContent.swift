@@ -89,7 +89,7 @@ struct ContractContent: Codable, Sendable, Equatable {
         let number = "YD\(facts.requestedOn.iso.replacingOccurrences(of: "-", with: ""))-\(compactID)"
         let rate = ContractFormat.percent(facts.annualRatePercent)
         let apr = ContractFormat.percent(schedule.apr)
-        let penalty = ContractFormat.percent(facts.annualRatePercent * Decimal(string: "1.5")!)
+        let penalty = ContractFormat.percent(facts.annualRatePercent * PenaltyInterest.markup)  // what servicing accrues
         let amount = ContractFormat.yuan(Money.string(facts.amount))
         let amountFen = Money.fen(exactly: Money.roundHalfEven(facts.amount)) ?? 0
         let words = ContractFormat.chineseUppercase(fen: amountFen)

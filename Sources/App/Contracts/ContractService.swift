@@ -70,10 +70,12 @@ struct ContractService {
 
     func draft(_ application: LoanApplication) async throws -> Draft {
         let content: ContractContent
-        do { content = try ContractContent.make(try facts(application)) } catch let error as FieldError {
+        // The plan the borrower signs starts on the business date, as the loan the bank books does.
+        let businessDate = try await BusinessDateStore(db: db, clock: services.clock).current()
+        do { content = try ContractContent.make(try facts(application, businessDate: businessDate)) } catch let error as FieldError {
             throw APIError(error)
         }
-        let document = content.printable(createdAt: Self.startOfDay(journey.today))
+        let document = content.printable(createdAt: Self.startOfDay(businessDate))
         let pdf: Data
         do {
             pdf = try await threadPool.runIfActive { try PDFRenderer.render(document) }
@@ -87,7 +89,7 @@ struct ContractService {
         return Draft(content: content, pdf: pdf, sha256: Self.sha256Hex(pdf))
     }
 
-    func facts(_ application: LoanApplication) throws -> ContractContent.Facts {
+    func facts(_ application: LoanApplication, businessDate: CivilDate) throws -> ContractContent.Facts {
         let identity = try journey.identity(of: application)
         guard let amountText = application.loanAmount, let amount = Money.parse(amountText),
             let term = application.loanTermMonths,
@@ -102,7 +104,7 @@ struct ContractService {
         else { throw Self.notYet(application) }
         return ContractContent.Facts(
             applicationID: try application.requireID(), requestedOn: BusinessCalendar.civilDate(requestedAt),
-            businessDate: journey.today,
+            businessDate: businessDate,
             borrowerName: identity.name, borrowerIDMasked: identity.idNumber.masked,
             borrowerPhoneMasked: identity.phone.masked,
             amount: amount, termMonths: term, method: method, annualRatePercent: rate, purpose: purpose,
@@ -143,7 +145,8 @@ struct ContractService {
                 messageZh: "合同内容已更新，请重新阅读后再签署。", field: "sha256")
         }
         let identity = try journey.identity(of: application)
-        let proof = try await journey.codes.verify(code, phone: identity.phone, purpose: .contract)
+        let checked = try await journey.codes.check(code, phone: identity.phone, purpose: .contract)
+        let proof = checked.id
 
         // Whole seconds: the CMS signing time (UTCTime) and the evidence then name the same instant.
         let signedAt = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
@@ -180,31 +183,32 @@ struct ContractService {
         record.smsProof = proof
         record.signedAt = signedAt
 
-        let from = ApplicationState(rawValue: application.state) ?? .cancelled
+        let from = try ApplicationStates.decode(application.state)
         do { try ApplicationStateMachine.transition(from: from, to: .contractSigned) } catch {
             throw Self.notYet(application)
         }
         application.state = ApplicationState.contractSigned.rawValue
-        application.lastActivityAt = now
-        let clock = services.clock
+        let codes = journey.codes
+        let applicationID = record.applicationID
+        let queuedAt = now
+        // One transaction: the contract, the used-up code, the queued payout and the audit entry, as a
+        // compare-and-set on the application, so a cancel or a second signature at the same moment loses cleanly.
         do {
-            try await db.transaction { tx in
+            try await journey.store.commit(
+                application, actor: "applicant", action: "contract.signed",
+                details: [
+                    "contract": record.contractNumber, "template": record.templateVersion,
+                    "sha256": record.pdfSHA256,
+                    "evidenceSha256": record.evidenceSHA256, "smsProof": proof.uuidString,
+                    "certificate": record.certificateSHA256,
+                ]
+            ) { tx in
+                try await codes.consume(checked, on: tx)
                 try await record.create(on: tx)
-                try await application.save(on: tx)
-                try await AuditTrail(db: tx, clock: clock).record(
-                    application: application.id, actor: "applicant", action: "contract.signed",
-                    details: [
-                        "contract": record.contractNumber, "template": record.templateVersion,
-                        "sha256": record.pdfSHA256,
-                        "evidenceSha256": record.evidenceSHA256, "smsProof": proof.uuidString,
-                        "certificate": record.certificateSHA256,
-                        "state": ApplicationState.contractSigned.rawValue,
-                    ])
+                try await PayoutJobs.enqueue(applicationID, on: tx, now: queuedAt)
             }
-        } catch {
-            // Two signing requests at once: the first one stored the contract; this one changes nothing.
-            if (try? await SignedContract.query(on: db).filter(\.$applicationID == record.applicationID).first()) != nil
-            {
+        } catch let error as APIError where error.code == "application_changed" {
+            if (try? await SignedContract.query(on: db).filter(\.$applicationID == applicationID).first()) != nil {
                 throw Self.alreadySigned
             }
             throw error
@@ -213,8 +217,8 @@ struct ContractService {
     }
 
     func requireSignable(_ application: LoanApplication) throws {
-        let state = ApplicationState(rawValue: application.state) ?? .cancelled
-        if state == .contractSigned || state == .disbursed { throw Self.alreadySigned }
+        let state = try ApplicationStates.decode(application.state)
+        if state == .contractSigned || state == .disbursing || state == .disbursed { throw Self.alreadySigned }
         guard state == .loanRequested else { throw Self.notYet(application) }
         if let expires = application.limitExpiresAt, expires <= now {
             throw APIError(

@@ -91,14 +91,14 @@ actor PolicyStore {
         version.publishedBy = publisher
         version.publishedAt = now
         version.active = false
-        try await version.create(on: db)
+        try await db.writeTransaction { tx in try await version.create(on: tx) }
         try await activate(version, on: db)
         compiled[try version.requireID()] = graph
         return version
     }
 
     private func activate(_ version: PolicyVersion, on db: Database) async throws {
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             try await PolicyVersion.query(on: tx).set(\.$active, to: false).update()
             version.active = true
             try await version.save(on: tx)

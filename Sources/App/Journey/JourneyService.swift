@@ -26,7 +26,7 @@ struct JourneyService {
 
     var cipher: FieldCipher { services.cipher }
     var now: Date { services.clock.now() }
-    var audit: AuditTrail { AuditTrail(db: db, clock: services.clock) }
+    var audit: AuditTrail { AuditTrail(db: db, services: services) }
     var codes: OneTimeCodes { OneTimeCodes(db: db, services: services) }
 
     // MARK: - Step 1: phone and SMS code
@@ -44,43 +44,54 @@ struct JourneyService {
         if let wait = await services.limiter.attempt(clientKey, rule: RateRules.signInPerClient, now: now) {
             throw APIError.tooManyRequests(retryAfter: wait, message: "Too many sign-in attempts. Try again in \(wait) seconds.", zh: "尝试次数过多，请\(wait)秒后再试。")
         }
-        try await codes.verify(code, phone: phone, purpose: .signIn)
+        let proof = try await codes.check(code, phone: phone, purpose: .signIn)
         let phoneIndex = cipher.blindIndex(phone.value, purpose: "phone")
         let referral = try await knownManagerCode(body.cm)
         let channel = Self.channel(body.ch)
-
-        let application: LoanApplication
-        if let open = try await openApplication(phoneIndex: phoneIndex) {
-            application = open
-            if let referral {
-                application.cmLast = referral
-                application.channelLast = channel
-                application.cmLastAt = now
-                try await save(application, action: "referral.touched", details: ["cm": referral, "channel": channel ?? "-"])
-            }
-        } else {
-            application = LoanApplication(phoneIndex: phoneIndex, phoneSealed: try cipher.seal(phone.value), state: ApplicationState.started.rawValue, now: now)
-            if let referral {
-                application.cmFirst = referral
-                application.channelFirst = channel
-                application.cmLast = referral
-                application.channelLast = channel
-                application.cmLastAt = now
-            }
-            try await application.create(on: db)
-            try await audit.record(application: application.id, actor: "applicant", action: "application.started",
-                                   details: ["phone": phone.masked, "cm": referral ?? "-", "channel": channel ?? "-"])
-        }
+        let phoneSealed = try cipher.seal(phone.value)
         let token = SecretHash.randomToken()
-        let session = ApplicantSession()
-        session.tokenHash = SecretHash.sha256Hex(token)
-        session.applicationID = try application.requireID()
-        session.phoneIndex = phoneIndex
-        session.createdAt = now
-        session.expiresAt = now.addingTimeInterval(Self.sessionLifetime)
-        try await session.create(on: db)
-        return (token, session.expiresAt, application)
+        let journey = self
+        // One transaction: the code is used up only together with the application, its audit entry and the
+        // session; the phone's lock keeps two sign-ins at once from starting two applications.
+        return try await db.writeTransaction { tx in
+            let journey = journey.on(tx)
+            try await journey.codes.consume(proof, on: tx)
+            try await tx.lock(name: "phone:" + phoneIndex)
+            let application: LoanApplication
+            if let open = try await journey.openApplication(phoneIndex: phoneIndex) {
+                application = open
+                if let referral {
+                    application.cmLast = referral
+                    application.channelLast = channel
+                    application.cmLastAt = journey.now
+                    try await journey.save(application, action: "referral.touched", details: ["cm": referral, "channel": channel ?? "-"])
+                }
+            } else {
+                application = LoanApplication(phoneIndex: phoneIndex, phoneSealed: phoneSealed, state: ApplicationState.started.rawValue, now: journey.now)
+                if let referral {
+                    application.cmFirst = referral
+                    application.channelFirst = channel
+                    application.cmLast = referral
+                    application.channelLast = channel
+                    application.cmLastAt = journey.now
+                }
+                try await application.create(on: tx)
+                try await journey.audit.record(application: application.id, actor: "applicant", action: "application.started",
+                                               details: ["phone": phone.masked, "cm": referral ?? "-", "channel": channel ?? "-", "state": "started"])
+            }
+            let session = ApplicantSession()
+            session.tokenHash = SecretHash.sha256Hex(token)
+            session.applicationID = try application.requireID()
+            session.phoneIndex = phoneIndex
+            session.createdAt = journey.now
+            session.expiresAt = journey.now.addingTimeInterval(Self.sessionLifetime)
+            try await session.create(on: tx)
+            return (token, session.expiresAt, application)
+        }
     }
+
+    /// The same service on another database handle (a transaction).
+    func on(_ tx: Database) -> JourneyService { JourneyService(db: tx, services: services, logger: logger, client: client) }
 
     /// The application a token opens, or nil (unknown, expired or revoked token).
     func application(forToken token: String) async throws -> LoanApplication? {
@@ -98,17 +109,17 @@ struct JourneyService {
     func signOut(token: String) async throws {
         guard let session = try await ApplicantSession.query(on: db).filter(\.$tokenHash == SecretHash.sha256Hex(token)).first() else { return }
         session.revokedAt = now
-        try await session.save(on: db)
+        try await db.writeTransaction { tx in try await session.save(on: tx) }
     }
 
-    private func openApplication(phoneIndex: String) async throws -> LoanApplication? {
+    fileprivate func openApplication(phoneIndex: String) async throws -> LoanApplication? {
         let candidates = try await LoanApplication.query(on: db)
             .filter(\.$phoneIndex == phoneIndex)
             .sort(\.$lastActivityAt, .descending)
             .all()
         for application in candidates {
             try await expireIfIdle(application)
-            let state = ApplicationState(rawValue: application.state) ?? .cancelled
+            let state = try ApplicationStates.decode(application.state)
             if state != .cancelled && state != .expired { return application }
         }
         return nil
@@ -116,13 +127,17 @@ struct JourneyService {
 
     /// 30 days without activity expire an application that has not been paid out (domain.md).
     private func expireIfIdle(_ application: LoanApplication) async throws {
-        let state = ApplicationState(rawValue: application.state) ?? .cancelled
+        let state = try ApplicationStates.decode(application.state)
         guard !state.isTerminal, now.timeIntervalSince(application.lastActivityAt) > Self.inactivityExpiry,
               ApplicationStateMachine.canTransition(from: state, to: .expired)
         else { return }
         application.state = ApplicationState.expired.rawValue
-        try await application.save(on: db)
-        try await audit.record(application: application.id, actor: "system", action: "application.expired", details: ["from": state.rawValue])
+        do {
+            try await store.commit(application, actor: "system", action: "application.expired", details: ["from": state.rawValue])
+        } catch let error as APIError where error.code == "application_changed" {
+            // Someone acted on it at this moment, so it was not idle after all.
+            application.state = state.rawValue
+        }
     }
 
     private func knownManagerCode(_ raw: String?) async throws -> String? {
@@ -307,7 +322,7 @@ struct JourneyService {
         }
         guard let code = body.code, !code.isEmpty else { throw APIError.missing("code") }
         let identity = try identity(of: application)
-        try await codes.verify(code, phone: identity.phone, purpose: .bankCard)
+        let proof = try await codes.check(code, phone: identity.phone, purpose: .bankCard)
         let card = try BankCardNumber(try cipher.open(pending))
         let state = try currentState(application)
         try Self.transition(from: state, to: .identityVerified)
@@ -317,7 +332,10 @@ struct JourneyService {
         application.pendingCardSealed = nil
         application.cardVerifiedAt = now
         application.state = ApplicationState.identityVerified.rawValue
-        try await save(application, action: "bank_card.verified", details: ["card": card.masked, "state": "identity_verified"])
+        let codes = self.codes
+        try await save(application, action: "bank_card.verified", details: ["card": card.masked, "state": "identity_verified"]) { tx in
+            try await codes.consume(proof, on: tx)
+        }
     }
 
     // MARK: - Step 5: credit-report authorization
@@ -343,7 +361,7 @@ struct JourneyService {
         }
         guard let code = body.code, !code.isEmpty else { throw APIError.missing("code") }
         let identity = try identity(of: application)
-        let proof = try await codes.verify(code, phone: identity.phone, purpose: .creditAuthorization)
+        let proof = try await codes.check(code, phone: identity.phone, purpose: .creditAuthorization)
         let state = try currentState(application)
         try Self.transition(from: state, to: .creditAuthorized)
         let reference = "AUTH-" + (try application.requireID().uuidString.prefix(8)) + "-" + document.version
@@ -353,8 +371,11 @@ struct JourneyService {
         application.authorizationSignedAt = now
         application.authorizationClient = client.address
         application.authorizationDevice = String(client.device.prefix(200))
-        application.authorizationSMSProof = proof.uuidString
-        try await save(application, action: "credit_authorization.signed", details: ["version": document.version, "sha256": document.sha256, "smsProof": proof.uuidString])
+        application.authorizationSMSProof = proof.id.uuidString
+        let codes = self.codes
+        try await save(application, action: "credit_authorization.signed", details: ["version": document.version, "sha256": document.sha256, "smsProof": proof.id.uuidString]) { tx in
+            try await codes.consume(proof, on: tx)
+        }
         let report = try await providerCall {
             try await services.providers.bureau.report(name: identity.name, idNumber: identity.idNumber, authorizationReference: reference)
         }
@@ -419,7 +440,6 @@ struct JourneyService {
         record.outputJSON = outcome.outputJSON
         record.traceJSON = outcome.traceJSON
         record.decidedAt = now
-        try await record.create(on: db)
         application.state = target.rawValue
         application.decision = outcome.decision
         application.creditLimit = target == .approved ? Money.string(outcome.creditLimit) : nil
@@ -432,7 +452,9 @@ struct JourneyService {
         try await save(application, action: "decision.made", details: [
             "decision": outcome.decision, "creditLimit": application.creditLimit ?? "-", "annualRate": application.annualRate ?? "-",
             "policy": outcome.policyVersion, "reasons": outcome.reasons.map(\.code).joined(separator: ","),
-        ])
+        ]) { tx in
+            try await record.create(on: tx)
+        }
     }
 
     func requestLoan(_ application: LoanApplication, _ body: LoanRequestInput) async throws -> RepaymentSchedule {
@@ -464,13 +486,26 @@ struct JourneyService {
         return schedule
     }
 
+    /// Cancels the application. After signing only while the payout has not been sent: the queued payout is
+    /// withdrawn in the same transaction; once paying out has begun the answer is 409 with a plain message.
     func cancel(_ application: LoanApplication) async throws {
         let state = try currentState(application)
+        if state == .disbursing || state == .disbursed {
+            throw APIError(.conflict, code: "cannot_cancel",
+                           message: "The loan is already being paid out to your card, so the application can no longer be cancelled. You may repay it early once it arrives.",
+                           messageZh: "借款已在放款中，无法取消申请。到账后可随时提前还款。")
+        }
         do { try ApplicationStateMachine.transition(from: state, to: .cancelled) } catch {
             throw APIError(.conflict, code: "cannot_cancel", message: "An application in state \(state.rawValue) can no longer be cancelled.", messageZh: "当前状态无法取消申请。")
         }
         application.state = ApplicationState.cancelled.rawValue
-        try await save(application, action: "application.cancelled", details: ["from": state.rawValue])
+        let id = try application.requireID()
+        let now = self.now
+        try await save(application, action: "application.cancelled", details: ["from": state.rawValue]) { tx in
+            try await BackgroundJob.query(on: tx).filter(\.$kind == PayoutJobs.kind).filter(\.$reference == id)
+                .filter(\.$state == BackgroundJobState.queued)
+                .set(\.$state, to: BackgroundJobState.cancelled).set(\.$updatedAt, to: now).update()
+        }
     }
 
     // MARK: - Shared
@@ -479,7 +514,7 @@ struct JourneyService {
 
     func progress(_ application: LoanApplication) -> ApplicationProgress {
         ApplicationProgress(
-            state: ApplicationState(rawValue: application.state) ?? .cancelled,
+            state: (try? ApplicationStates.decode(application.state)) ?? .expired,
             idCardConfirmed: application.idConfirmedAt != nil,
             faceVerified: application.faceVerifiedAt != nil,
             bankCardVerified: application.cardVerifiedAt != nil)
@@ -513,10 +548,7 @@ struct JourneyService {
     }
 
     private func currentState(_ application: LoanApplication) throws -> ApplicationState {
-        guard let state = ApplicationState(rawValue: application.state) else {
-            throw APIError(.internalServerError, code: "internal_error", message: "Unknown application state.")
-        }
-        return state
+        try ApplicationStates.decode(application.state)
     }
 
     struct Identity {
@@ -532,14 +564,15 @@ struct JourneyService {
         return Identity(phone: try MobileNumber(try cipher.open(application.phoneSealed)), name: name, idNumber: try ChineseIDNumber(id))
     }
 
-    /// Saves the application and its audit entry together, so no change goes unrecorded.
-    private func save(_ application: LoanApplication, action: String, details: [String: String]) async throws {
-        application.lastActivityAt = now
-        let audit = self.audit
-        try await db.transaction { tx in
-            try await application.save(on: tx)
-            try await AuditTrail(db: tx, clock: audit.clock).record(application: application.id, actor: "applicant", action: action, details: details)
-        }
+    var store: ApplicationStore { ApplicationStore(db: db, services: services) }
+
+    /// Saves the application, anything `also` writes and its audit entry in one transaction, as a compare-and-set
+    /// on the application's version: a request that lost a race gets 409 and leaves nothing behind.
+    func save(
+        _ application: LoanApplication, action: String, details: [String: String],
+        also: (@Sendable (any Database) async throws -> Void)? = nil
+    ) async throws {
+        try await store.commit(application, actor: "applicant", action: action, details: details, also: also)
     }
 
     private func limitUploads(_ application: LoanApplication) async throws {

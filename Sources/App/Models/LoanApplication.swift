@@ -10,6 +10,8 @@ final class LoanApplication: Model, @unchecked Sendable {
     @Field(key: "phone_index") var phoneIndex: String
     @Field(key: "phone_sealed") var phoneSealed: String
     @Field(key: "state") var state: String
+    /// Bumped by every saved change; a save that finds another version lost a race (compare-and-set).
+    @Field(key: "version") var version: Int
     @OptionalField(key: "stop_step") var stopStep: String?
     @OptionalField(key: "stop_reason") var stopReason: String?
 
@@ -87,6 +89,7 @@ final class LoanApplication: Model, @unchecked Sendable {
         self.phoneSealed = phoneSealed
         self.state = state
         self.faceAttempts = 0
+        self.version = 0
         self.lastActivityAt = now
     }
 }

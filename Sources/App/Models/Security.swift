@@ -45,6 +45,41 @@ final class AuditEntry: Model, @unchecked Sendable {
     @Field(key: "recorded_at") var recordedAt: Date
     @Field(key: "previous_hash") var previousHash: String
     @Field(key: "entry_hash") var entryHash: String
+    /// The key of the key ring whose HMAC `entryHash` is; nil for entries written before keyed hashes.
+    @OptionalField(key: "key_id") var keyID: String?
+
+    init() {}
+}
+
+/// A signed checkpoint of the audit chain's head: the database can no longer lose its tail unnoticed.
+final class AuditAnchor: Model, @unchecked Sendable {
+    static let schema = "audit_anchors"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "sequence") var sequence: Int
+    @Field(key: "entry_hash") var entryHash: String
+    @Field(key: "entry_count") var entryCount: Int
+    @Field(key: "reason") var reason: String
+    @Field(key: "anchored_at") var anchoredAt: Date
+    /// Base64 of the bank's detached CMS signature over `AuditAnchoring.statement(...)`.
+    @Field(key: "signature") var signature: String
+    @Field(key: "certificate_sha256") var certificateSHA256: String
+
+    init() {}
+}
+
+/// Durable background work: a row per job, claimed by compare-and-set so one instance of a fleet runs it.
+final class BackgroundJob: Model, @unchecked Sendable {
+    static let schema = "jobs"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "kind") var kind: String
+    @Field(key: "reference") var reference: UUID
+    @Field(key: "state") var state: String  // queued | done | failed
+    @Field(key: "attempts") var attempts: Int
+    @Field(key: "run_after") var runAfter: Date
+    @OptionalField(key: "locked_until") var lockedUntil: Date?
+    @OptionalField(key: "last_error") var lastError: String?
+    @Field(key: "created_at") var createdAt: Date
+    @Field(key: "updated_at") var updatedAt: Date
 
     init() {}
 }

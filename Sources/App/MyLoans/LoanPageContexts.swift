@@ -32,7 +32,7 @@ enum LoanPageLabels {
         case .referred: return ("人工审核中", "pending")
         case .declined: return ("暂未通过", "muted")
         case .loanRequested: return ("待签约", "action")
-        case .contractSigned: return ("放款中", "pending")
+        case .contractSigned, .disbursing: return ("放款中", "pending")
         case .disbursed: return ("已放款", "ok")
         case .cancelled: return ("已取消", "muted")
         case .expired: return ("已过期", "muted")

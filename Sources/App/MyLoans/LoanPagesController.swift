@@ -52,24 +52,6 @@ struct LoanPagesController: RouteCollection {
         return try await body(s, loan)
     }
 
-    /// Signed contracts of this phone are paid out once (idempotent: a payout already made, or in flight, is never
-    /// repeated), so the borrower sees the money arrive here without an extra step.
-    func disburseSigned(_ s: LoanSession) async {
-        guard
-            let signed = try? await LoanApplication.query(on: s.servicing.db).filter(\.$phoneIndex == s.phoneIndex)
-                .filter(\.$state == ApplicationState.contractSigned.rawValue).all()
-        else { return }
-        for application in signed {
-            guard let id = application.id else { continue }
-            do {
-                _ = try await s.servicing.disbursement.disburse(applicationID: id)
-            } catch {
-                s.servicing.logger.warning(
-                    "Disbursement of a signed contract did not finish: \(String(describing: error))")
-            }
-        }
-    }
-
     func render(_ req: Request, _ template: String, _ context: some Encodable, status: HTTPResponseStatus = .ok)
         async throws -> Response
     {
@@ -85,7 +67,6 @@ struct LoanPagesController: RouteCollection {
 
     func list(_ req: Request) async throws -> Response {
         guard let s = try await session(req) else { return req.redirect(to: JourneyPaths.phone, redirectType: .normal) }
-        await disburseSigned(s)
         let db = s.servicing.db
         let date = try await s.servicing.businessDates.current()
         let applications = try await LoanApplication.query(on: db).filter(\.$phoneIndex == s.phoneIndex)
@@ -111,7 +92,7 @@ struct LoanPagesController: RouteCollection {
                     nextOverdue: next.map { (CivilDate(iso: $0.dueDate) ?? date) < date } ?? false))
         }
         let current = s.page.application.id
-        let appItems = applications.map { application -> LoansListPageContext.ApplicationItem in
+        let appItems = try applications.map { application -> LoansListPageContext.ApplicationItem in
             let (label, tone) = LoanPageLabels.application(application)
             let loan = loans.first { $0.applicationID == application.id }
             let created = application.createdAt.map(PageFormat.date) ?? ""
@@ -126,9 +107,9 @@ struct LoanPagesController: RouteCollection {
             if let loan, let id = loan.id {
                 (href, action) = (LoanPaths.loan(id), "查看贷款")
             } else if application.id == current {
-                switch ApplicationState(rawValue: application.state) ?? .cancelled {
+                switch try ApplicationStates.decode(application.state) {
                 case .loanRequested: (href, action) = (ContractPagesController.page, "签署合同")
-                case .contractSigned: (href, action) = (ContractPagesController.page, "查看合同")
+                case .contractSigned, .disbursing: (href, action) = (ContractPagesController.page, "查看合同")
                 case .cancelled, .expired, .disbursed: break
                 default: (href, action) = (JourneyPaths.resume, "继续申请")
                 }
@@ -148,10 +129,6 @@ struct LoanPagesController: RouteCollection {
 
     func show(_ req: Request) async throws -> Response {
         try await withLoan(req) { s, loan in
-            if loan.loanStatus == .active || loan.loanStatus == .overdue {
-                // A payment left pending (lost answer) is finished first, so the page shows where money really stands.
-                try? await s.servicing.repayments.resumePending(loanID: loan.requireID(), except: nil)
-            }
             let id = try loan.requireID()
             let detail = try await s.servicing.loans.detail(loan)
             let date = CivilDate(iso: detail.businessDate)!
@@ -413,13 +390,10 @@ struct LoanPagesController: RouteCollection {
         try await withLoan(req) { s, loan in
             let id = try loan.requireID()
             guard let raw = req.parameters.get("paymentID"), let paymentID = UUID(uuidString: raw),
-                var payment = try await Payment.find(paymentID, on: s.servicing.db), payment.loanID == id
+                let payment = try await Payment.find(paymentID, on: s.servicing.db), payment.loanID == id
             else { throw APIError.notFound("payment") }
-            if payment.state == PaymentState.pending {
-                // The provider's answer was lost: asking again with the same key finishes it (never pays twice).
-                _ = try? await s.servicing.repayments.resume(payment)
-                payment = try await Payment.find(paymentID, on: s.servicing.db) ?? payment
-            }
+            // A pending payment (its answer was lost) is finished by the server's worker, never by viewing a page:
+            // GET moves no money.
             let stored = try RepaymentService.storedAnswer(payment).view
             let current = try await Loan.find(id, on: s.servicing.db) ?? loan
             let detail = try await s.servicing.loans.detail(current)

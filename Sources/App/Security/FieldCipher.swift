@@ -39,6 +39,14 @@ struct FieldCipher: @unchecked Sendable {
         return text
     }
 
+    /// A key for another purpose (the audit chain's HMAC), derived by HKDF from the ring's key `keyID`,
+    /// so it rotates with the ring and never reveals the encryption key itself.
+    func derivedKey(keyID: String, purpose: String) -> SymmetricKey? {
+        guard let key = keys[keyID] else { return nil }
+        return HKDF<SHA256>.deriveKey(
+            inputKeyMaterial: key, salt: Data(purpose.utf8), info: Data("v1".utf8), outputByteCount: 32)
+    }
+
     func sealOptional(_ plaintext: String?) throws -> String? { try plaintext.map(seal) }
     func openOptional(_ sealed: String?) throws -> String? { try sealed.map(open) }
 

@@ -2,10 +2,12 @@ import Fluent
 import Foundation
 import LendingCore
 import Providers
+import SQLKit
 import Vapor
 
-/// SMS one-time codes: 6 digits, valid 5 minutes, 5 wrong tries kill a code,
-/// at most one send per phone per 60 s and 10 per day (domain.md). Codes are stored as salted HMACs.
+/// SMS one-time codes: 6 digits, valid 5 minutes, 5 tries per code (however many arrive at once), at most one
+/// send per phone and purpose per 60 s and 10 per day per phone (domain.md). Codes are stored as salted HMACs.
+/// (`failed_attempts` counts every try, the right one included: it is raised before the comparison.)
 struct OneTimeCodes {
     enum Purpose: String, Sendable {
         case signIn = "sign_in"
@@ -37,28 +39,13 @@ struct OneTimeCodes {
         let resendAfterSeconds: Int
     }
 
+    /// Sends a code. The limits are checked and the code recorded in one write transaction that holds the
+    /// phone's lock, so two requests at the same moment cannot both slip under them; an SMS that could not be
+    /// sent is removed again and does not count.
     func send(to phone: MobileNumber, purpose: Purpose, applicationID: UUID?, clientAddress: String) async throws -> Sent {
         let now = services.clock.now()
         let phoneIndex = services.cipher.blindIndex(phone.value, purpose: "phone")
         let clientIndex = services.cipher.blindIndex(clientAddress, purpose: "client")
-        let dayAgo = now.addingTimeInterval(-86_400)
-        let recent = try await OneTimeCode.query(on: db)
-            .filter(\.$phoneIndex == phoneIndex)
-            .filter(\.$sentAt > dayAgo)
-            .sort(\.$sentAt, .descending)
-            .all()
-        if let last = recent.first, now.timeIntervalSince(last.sentAt) < Self.resendInterval {
-            let wait = Int((Self.resendInterval - now.timeIntervalSince(last.sentAt)).rounded(.up))
-            throw APIError.tooManyRequests(
-                retryAfter: wait, message: "A code was sent to this phone less than 60 seconds ago. Try again in \(wait) seconds.",
-                zh: "验证码已发送，请\(wait)秒后再试。")
-        }
-        if recent.count >= Self.dailyLimit, let oldest = recent.last {
-            let wait = Int((86_400 - now.timeIntervalSince(oldest.sentAt)).rounded(.up))
-            throw APIError.tooManyRequests(
-                retryAfter: wait, message: "This phone has reached the limit of 10 codes a day.",
-                zh: "该手机号今日验证码次数已达上限，请明天再试。")
-        }
         if let wait = await services.limiter.attempt("sms:" + clientIndex, rule: RateRules.smsPerClientPerHour, now: now) {
             throw APIError.tooManyRequests(
                 retryAfter: wait, message: "Too many SMS codes requested from this address. Try again in \(wait) seconds.",
@@ -67,6 +54,7 @@ struct OneTimeCodes {
         let code = SecretHash.randomDigits(6)
         let salt = SecretHash.randomToken(bytes: 16)
         let record = OneTimeCode()
+        record.id = UUID()
         record.phoneIndex = phoneIndex
         record.purpose = purpose.rawValue
         record.applicationID = applicationID
@@ -76,21 +64,53 @@ struct OneTimeCodes {
         record.expiresAt = now.addingTimeInterval(Self.validity)
         record.sentAt = now
         record.clientIndex = clientIndex
+        try await db.writeTransaction { tx in
+            try await tx.lock(name: "otp:" + phoneIndex)
+            let dayAgo = now.addingTimeInterval(-86_400)
+            let recent = try await OneTimeCode.query(on: tx)
+                .filter(\.$phoneIndex == phoneIndex)
+                .filter(\.$sentAt > dayAgo)
+                .sort(\.$sentAt, .descending)
+                .all()
+            // The cooldown is per phone and purpose (the bank-card code may follow the sign-in code at once);
+            // the daily cap counts every purpose.
+            if let last = recent.first(where: { $0.purpose == purpose.rawValue }),
+                now.timeIntervalSince(last.sentAt) < Self.resendInterval
+            {
+                let wait = max(1, Int((Self.resendInterval - now.timeIntervalSince(last.sentAt)).rounded(.up)))
+                throw APIError.tooManyRequests(
+                    retryAfter: wait, message: "A code for this step was sent to this phone less than 60 seconds ago. Try again in \(wait) seconds.",
+                    zh: "验证码已发送，请\(wait)秒后再试。")
+            }
+            if recent.count >= Self.dailyLimit, let oldest = recent.last {
+                let wait = max(1, Int((86_400 - now.timeIntervalSince(oldest.sentAt)).rounded(.up)))
+                throw APIError.tooManyRequests(
+                    retryAfter: wait, message: "This phone has reached the limit of 10 codes a day.",
+                    zh: "该手机号今日验证码次数已达上限，请明天再试。")
+            }
+            try await record.create(on: tx)
+        }
         do {
             try await services.providers.sms.send(
                 to: phone, text: "【易贷】您的\(purpose.smsText)为\(code)，5分钟内有效。请勿告诉他人。")
         } catch {
             // Not sent, so not counted against the phone's limits either.
+            try? await db.writeTransaction { tx in try await OneTimeCode.query(on: tx).filter(\.$id == record.id!).delete() }
             throw APIError(.serviceUnavailable, code: "service_unavailable", message: "The SMS service is not available right now. Please try again.",
                            messageZh: "短信服务暂时不可用，请稍后再试。")
         }
-        try await record.save(on: db)
         return Sent(sentTo: phone.masked, expiresInSeconds: Int(Self.validity), resendAfterSeconds: Int(Self.resendInterval))
     }
 
-    /// Consumes the newest live code for this phone and purpose. Returns the code record's id as SMS proof.
-    @discardableResult
-    func verify(_ code: String, phone: MobileNumber, purpose: Purpose, field: String = "code") async throws -> UUID {
+    /// A code that matched: consume it with `consume(_:on:)` in the transaction of the step it proves.
+    struct Proof: Sendable {
+        let id: UUID
+    }
+
+    /// Checks the newest live code for this phone and purpose without consuming it. Every try counts: the
+    /// attempt counter is raised and checked in one statement before the comparison, so the sixth try is refused
+    /// however many arrive at once, and a code for one purpose is never looked at for another.
+    func check(_ code: String, phone: MobileNumber, purpose: Purpose, field: String = "code") async throws -> Proof {
         let trimmed = code.trimmingCharacters(in: .whitespaces)
         guard trimmed.count == 6, trimmed.allSatisfy(\.isASCII), trimmed.allSatisfy(\.isNumber) else {
             throw APIError(.unprocessableEntity, code: "invalid_code_format", message: "The SMS code must be 6 digits.", messageZh: "请输入6位数字验证码。", field: field)
@@ -102,27 +122,54 @@ struct OneTimeCodes {
             .filter(\.$purpose == purpose.rawValue)
             .filter(\.$consumedAt == nil)
             .sort(\.$sentAt, .descending)
-            .first()
+            .first(),
+            let id = record.id
         else {
             throw APIError(.unprocessableEntity, code: "code_not_requested", message: "Request an SMS code first.", messageZh: "请先获取验证码。", field: field)
-        }
-        if record.failedAttempts >= Self.maxFailedAttempts {
-            throw APIError(.unprocessableEntity, code: "code_locked", message: "Too many wrong tries: request a new SMS code.", messageZh: "验证码错误次数过多，请重新获取。", field: field)
         }
         if record.expiresAt <= now {
             throw APIError(.unprocessableEntity, code: "code_expired", message: "The SMS code has expired: request a new one.", messageZh: "验证码已过期，请重新获取。", field: field)
         }
+        let max = Self.maxFailedAttempts
+        let attempts: Int? = try await db.writeTransaction { tx in
+            guard let sql = tx as? any SQLDatabase else { return nil }
+            let rows = try await sql.raw(
+                "UPDATE one_time_codes SET failed_attempts = failed_attempts + 1 WHERE id = \(bind: id) AND failed_attempts < \(bind: max) AND consumed_at IS NULL RETURNING failed_attempts"
+            ).all()
+            return try rows.first?.decode(column: "failed_attempts", as: Int.self)
+        }
+        guard let attempts else {
+            throw APIError(.unprocessableEntity, code: "code_locked", message: "Too many wrong tries: request a new SMS code.", messageZh: "验证码错误次数过多，请重新获取。", field: field)
+        }
         guard SecretHash.otp(trimmed, salt: record.salt) == record.codeHash else {
-            record.failedAttempts += 1
-            try await record.save(on: db)
-            let left = Self.maxFailedAttempts - record.failedAttempts
+            let left = max - attempts
             if left <= 0 {
                 throw APIError(.unprocessableEntity, code: "code_locked", message: "Too many wrong tries: request a new SMS code.", messageZh: "验证码错误次数过多，请重新获取。", field: field)
             }
             throw APIError(.unprocessableEntity, code: "code_incorrect", message: "The SMS code is not correct (\(left) tries left).", messageZh: "验证码不正确，还可尝试\(left)次。", field: field)
         }
-        record.consumedAt = now
-        try await record.save(on: db)
-        return try record.requireID()
+        return Proof(id: id)
+    }
+
+    /// Uses up a checked code inside the transaction of its step: if the step rolls back, the code stays usable;
+    /// if another request used it first, this one gets 409.
+    func consume(_ proof: Proof, on tx: any Database) async throws {
+        let now = services.clock.now()
+        guard let sql = tx as? any SQLDatabase else { return }
+        let rows = try await sql.raw(
+            "UPDATE one_time_codes SET consumed_at = \(bind: now) WHERE id = \(bind: proof.id) AND consumed_at IS NULL RETURNING id"
+        ).all()
+        guard !rows.isEmpty else {
+            throw APIError(.conflict, code: "code_already_used", message: "This SMS code has just been used by another request.",
+                           messageZh: "该验证码已被使用，请重新获取。", field: "code")
+        }
+    }
+
+    /// Checks and consumes in one go, for a step whose only change is what the code proves.
+    @discardableResult
+    func verify(_ code: String, phone: MobileNumber, purpose: Purpose, field: String = "code") async throws -> UUID {
+        let proof = try await check(code, phone: phone, purpose: purpose, field: field)
+        try await db.writeTransaction { tx in try await consume(proof, on: tx) }
+        return proof.id
     }
 }

@@ -2,16 +2,21 @@ import Fluent
 import Foundation
 import LendingCore
 import Providers
+import SQLKit
 import Vapor
 
-/// 放款: pays the signed loan to the verified debit card exactly once, then opens the loan.
+/// 放款: pays the signed loan to the verified debit card exactly once, then books it.
 ///
-/// 1. The intent is recorded first: a `Payment` with the idempotency key `disburse:<application id>:<attempt>`
-///    (unique), so a crash after this point leaves a pending payment that names the exact instruction.
-/// 2. The provider is asked with that key; asking again (retry, restart) never pays twice.
-/// 3. On success, one transaction creates the loan with its schedule fixed from the business date, posts the
-///    journal (loans receivable / settlement), moves the application contract_signed → disbursed and audits it.
-///    A refused payout leaves the application signed; the next request tries again under attempt + 1.
+/// 1. **Start**: one transaction moves the application contract_signed → disbursing (a compare-and-set on its
+///    version) and creates the payout instruction, a `Payment` with the application's one idempotency key
+///    `disburse:<application id>`, with its audit entry. From here the applicant can no longer cancel, and
+///    however many requests arrive at once only one instruction exists.
+/// 2. **Send**: the provider is first asked how that key ended (a lost answer is resolved before any retry);
+///    only a key it never saw is sent. The provider executes a key at most once.
+/// 3. **Book**: when the provider paid, one transaction marks the instruction succeeded (compare-and-set on its
+///    state), creates the loan with the plan built once from the application (`LoanTermsBuilder`), posts the
+///    ledger, moves the application to disbursed and audits it. A refusal moved no money: the instruction fails
+///    and the application returns to contract_signed, where the applicant may cancel.
 struct DisbursementService {
     let context: ServicingContext
     var db: Database { context.db }
@@ -22,43 +27,73 @@ struct DisbursementService {
         let payment: Payment
     }
 
-    /// Disburses `applicationID` (ownership checked by the caller); idempotent.
+    static func key(for applicationID: UUID) -> String { "disburse:\(applicationID.uuidString.lowercased())" }
+
+    /// Disburses `applicationID` (ownership checked by the caller); idempotent and safe to race.
     func disburse(applicationID: UUID) async throws -> Outcome {
+        if let done = try await booked(applicationID) { return done }
+        let payment = try await start(applicationID)
+        return try await finish(payment)
+    }
+
+    private func booked(_ applicationID: UUID) async throws -> Outcome? {
+        guard let loan = try await Loan.query(on: db).filter(\.$applicationID == applicationID).first(),
+            let payment = try await Payment.find(loan.disbursementPaymentID, on: db)
+        else { return nil }
+        return Outcome(status: .ok, loan: loan, payment: payment)
+    }
+
+    /// The payout instruction of the application, created with the move to disbursing if there is none yet.
+    private func start(_ applicationID: UUID, retried: Bool = false) async throws -> Payment {
         guard let application = try await LoanApplication.find(applicationID, on: db) else { throw APIError.notFound("application") }
-        if let loan = try await Loan.query(on: db).filter(\.$applicationID == applicationID).first() {
-            let payment = try await Payment.find(loan.disbursementPaymentID, on: db)!
-            return Outcome(status: .ok, loan: loan, payment: payment)
+        let key = Self.key(for: applicationID)
+        let state = try ApplicationStates.decode(application.state)
+        switch state {
+        case .disbursing, .disbursed:
+            guard let payment = try await Payment.query(on: db).filter(\.$idempotencyKey == key).first() else {
+                throw APIError(.internalServerError, code: "internal_error", message: "The payout instruction of this application is missing.")
+            }
+            return payment
+        case .contractSigned:
+            if let refused = try await Payment.query(on: db).filter(\.$idempotencyKey == key).first(), refused.state == PaymentState.failed {
+                throw Self.refused(refused)
+            }
+        default:
+            throw APIError(
+                .conflict, code: "not_ready_for_disbursement",
+                message: "Only a signed contract can be disbursed; this application is \(application.state).", messageZh: "合同签署后才能放款。")
         }
-        let attempts = try await Payment.query(on: db).filter(\.$applicationID == applicationID).filter(\.$kind == "disbursement")
-            .sort(\.$createdAt, .descending).all()
-        if let pending = attempts.first(where: { $0.state == PaymentState.pending }) {
-            return try await finish(pending)
-        }
-        guard application.state == ApplicationState.contractSigned.rawValue else {
-            throw APIError(.conflict, code: "not_ready_for_disbursement",
-                           message: "Only a signed contract can be disbursed; this application is \(application.state).",
-                           messageZh: "合同签署后才能放款。")
-        }
-        guard let amount = application.loanAmount.flatMap(Money.parse).flatMap(Money.fen(exactly:)), amount > 0 else {
-            throw APIError(.conflict, code: "not_ready_for_disbursement", message: "The application has no loan amount.", messageZh: "申请缺少借款金额。")
-        }
+        let terms = try LoanTermsBuilder.requestedLoan(application)
         let payment = Payment()
         payment.id = UUID()
-        payment.idempotencyKey = "disburse:\(applicationID.uuidString.lowercased()):\(attempts.count + 1)"
+        payment.idempotencyKey = key
         payment.kind = "disbursement"
         payment.applicationID = applicationID
-        payment.requestedFen = amount
+        payment.requestedFen = terms.principalFen
         payment.state = PaymentState.pending
         payment.businessDate = try await context.businessDates.current().iso
         payment.createdAt = context.clock.now()
+        application.state = ApplicationState.disbursing.rawValue
         do {
-            try await payment.create(on: db)
-        } catch {
-            // A concurrent request recorded the same attempt: finish that one.
-            guard let existing = try await Payment.query(on: db).filter(\.$idempotencyKey == payment.idempotencyKey).first() else { throw error }
-            return try await finish(existing)
+            try await ApplicationStore(db: db, services: context.services).commit(
+                application, actor: "system", action: "disbursement.started",
+                details: [
+                    "payment": payment.id!.uuidString, "amount": Money.string(fen: payment.requestedFen), "key": key,
+                    "card": application.cardMasked ?? "-",
+                ]
+            ) { tx in try await payment.create(on: tx) }
+        } catch let error as APIError where error.code == "application_changed" && !retried {
+            // Another request started (or cancelled) at this moment: follow what won.
+            return try await start(applicationID, retried: true)
         }
-        return try await finish(payment)
+        return payment
+    }
+
+    static func refused(_ payment: Payment) -> APIError {
+        APIError(
+            .badGateway, code: "payout_failed",
+            message: "The payments provider refused the payout to your card (\(payment.failureCode ?? "refused")); no money was sent. Cancel the application or contact your customer manager.",
+            messageZh: "银行卡放款被拒绝，资金未划出。您可以取消本次申请或联系客户经理。")
     }
 
     func resume(_ payment: Payment) async throws -> PaymentAnswer {
@@ -66,110 +101,125 @@ struct DisbursementService {
         return PaymentAnswer(status: PaymentAnswer.status(for: outcome.payment), view: RepaymentService.view(outcome.payment, loan: outcome.loan, positions: nil, allocation: nil))
     }
 
-    private func finish(_ payment: Payment) async throws -> Outcome {
+    /// Sends the instruction unless the provider already has it, and books what it answers.
+    func finish(_ payment: Payment) async throws -> Outcome {
         guard payment.state == PaymentState.pending else {
             let loan = try await Loan.query(on: db).filter(\.$applicationID == payment.applicationID).first()
             return Outcome(status: loan == nil ? .badGateway : .ok, loan: loan, payment: payment)
         }
         let result: PaymentResult
         do {
-            let card = try await context.card(ofApplication: payment.applicationID)
-            result = try await context.gateway.payout(to: card, amountFen: payment.requestedFen, idempotencyKey: payment.idempotencyKey)
+            if let known = try await context.gateway.status(idempotencyKey: payment.idempotencyKey), known.outcome != .timedOut {
+                result = known
+            } else {
+                let card = try await context.card(ofApplication: payment.applicationID)
+                result = try await context.gateway.payout(to: card, amountFen: payment.requestedFen, idempotencyKey: payment.idempotencyKey)
+            }
         } catch let error as APIError {
             throw error
         } catch {
             context.logger.warning("Payments provider did not answer the disbursement \(payment.idempotencyKey): \(error)")
             result = PaymentResult(outcome: .timedOut, providerReference: nil, amountFen: 0)
         }
+        var bookedHere = false
         switch result.outcome {
         case .timedOut:
             return Outcome(status: .accepted, loan: nil, payment: payment)
         case .failed:
-            try await db.transaction { tx in
-                guard let current = try await Payment.find(payment.id, on: tx), current.state == PaymentState.pending else { return }
-                current.state = PaymentState.failed
-                current.failureCode = result.failureCode ?? "failed"
-                current.providerReference = result.providerReference
-                current.completedAt = context.clock.now()
-                try await current.save(on: tx)
-                try await context.audit(tx).record(application: current.applicationID, actor: "system", action: "disbursement.failed", details: [
-                    "payment": current.id!.uuidString, "amount": Money.string(fen: current.requestedFen), "reason": current.failureCode ?? "-",
-                ])
-            }
-            guard let current = try await Payment.find(payment.id, on: db) else { throw APIError.notFound("payment") }
-            let loan = try await Loan.query(on: db).filter(\.$applicationID == payment.applicationID).first()
-            return Outcome(status: loan == nil ? .badGateway : .ok, loan: loan, payment: current)
+            try await markRefused(payment, result: result)
         case .succeeded:
-            try await openLoan(payment, result: result)
-            guard let current = try await Payment.find(payment.id, on: db) else { throw APIError.notFound("payment") }
-            let loan = try await Loan.query(on: db).filter(\.$applicationID == payment.applicationID).first()
-            return Outcome(status: .created, loan: loan, payment: current)
+            bookedHere = try await book(payment, result: result)
         }
+        guard let current = try await Payment.find(payment.id, on: db) else { throw APIError.notFound("payment") }
+        let loan = try await Loan.query(on: db).filter(\.$applicationID == payment.applicationID).first()
+        // 201 only for the request that booked the loan; the others that raced it see it as it is (200).
+        let status: HTTPStatus = loan == nil ? .badGateway : (bookedHere ? .created : .ok)
+        return Outcome(status: status, loan: loan, payment: current)
     }
 
-    /// The money left: the loan starts today (business date) with its schedule, ledger entry and audit entry.
-    private func openLoan(_ payment: Payment, result: PaymentResult) async throws {
-        let context = self.context
-        var attempt = 0
-        while true {
-            do {
-                try await db.transaction { tx in
-                    guard let current = try await Payment.find(payment.id, on: tx), current.state == PaymentState.pending else { return }
-                    guard let application = try await LoanApplication.find(current.applicationID, on: tx) else { throw APIError.notFound("application") }
-                    let ctx = context.on(tx)
-                    let date = try await ctx.businessDates.current()
-                    let terms = LoanTerms(
-                        principal: Money.decimal(fen: current.requestedFen), annualRatePercent: Money.parse(application.annualRate ?? "") ?? 0,
-                        termMonths: application.loanTermMonths ?? 0,
-                        method: RepaymentMethod(rawValue: application.loanMethod ?? "") ?? .equalInstallment, startDate: date)
-                    let schedule = try withFieldErrors(status: .conflict) { try LoanCalculator.schedule(for: terms) }
-                    let from = ApplicationState(rawValue: application.state) ?? .cancelled
-                    do { try ApplicationStateMachine.transition(from: from, to: .disbursed) } catch {
-                        throw APIError(.conflict, code: "not_ready_for_disbursement", message: "An application in state \(from.rawValue) cannot be disbursed.",
-                                       messageZh: "当前状态无法放款。")
-                    }
-                    let loan = Loan()
-                    loan.id = UUID()
-                    loan.applicationID = application.id!
-                    loan.phoneIndex = application.phoneIndex
-                    loan.principalFen = current.requestedFen
-                    loan.annualRate = Money.string(terms.annualRatePercent)
-                    loan.termMonths = terms.termMonths
-                    loan.method = terms.method.rawValue
-                    loan.startDate = date.iso
-                    loan.status = LoanStatus.active.rawValue
-                    loan.version = 0
-                    loan.disbursementPaymentID = current.id!
-                    loan.disbursedAt = context.clock.now()
-                    try await loan.create(on: tx)
-                    for row in schedule.installments {
-                        try await LoanInstallment(loanID: loan.id!, position: InstallmentPosition(row)).create(on: tx)
-                    }
-                    try await ctx.ledger.post(PostingRules.disbursement(principalFen: current.requestedFen), reference: "disbursement:\(current.id!)",
-                                              loanID: loan.id, businessDate: date, memo: "disbursement to the verified debit card")
-                    current.state = PaymentState.succeeded
-                    current.movedFen = result.amountFen
-                    current.providerReference = result.providerReference
-                    current.loanID = loan.id
-                    current.completedAt = context.clock.now()
-                    try await current.save(on: tx)
-                    application.state = ApplicationState.disbursed.rawValue
-                    application.lastActivityAt = context.clock.now()
-                    try await application.save(on: tx)
-                    try await ctx.audit(tx).record(application: application.id, actor: "system", action: "loan.disbursed", details: [
-                        "loan": loan.id!.uuidString, "payment": current.id!.uuidString, "amount": Money.string(fen: current.requestedFen),
-                        "card": application.cardMasked ?? "-", "reference": result.providerReference ?? "-", "startDate": date.iso,
-                        "termMonths": String(terms.termMonths), "method": terms.method.rawValue, "annualRate": loan.annualRate, "state": "disbursed",
-                    ])
-                }
-                return
-            } catch let error as APIError {
-                throw error
-            } catch {
-                attempt += 1
-                guard attempt < 8, LoanBook.isTransient(error) else { throw error }
-                try await Task.sleep(nanoseconds: UInt64(20_000_000 * attempt))
+    /// Marks the instruction as `state` if it is still pending; false when another request got there first.
+    static func settle(_ payment: Payment, as state: String, on tx: any Database) async throws -> Bool {
+        guard let sql = tx as? any SQLDatabase else { return false }
+        let rows = try await sql.raw(
+            "UPDATE payments SET state = \(bind: state) WHERE id = \(bind: payment.id!) AND state = \(bind: PaymentState.pending) RETURNING id"
+        ).all()
+        return !rows.isEmpty
+    }
+
+    private struct AlreadySettled: Error {}
+
+    private func markRefused(_ payment: Payment, result: PaymentResult) async throws {
+        guard let application = try await LoanApplication.find(payment.applicationID, on: db) else { throw APIError.notFound("application") }
+        guard application.state == ApplicationState.disbursing.rawValue else { return }
+        application.state = ApplicationState.contractSigned.rawValue
+        let now = context.clock.now()
+        do {
+            try await ApplicationStore(db: db, services: context.services).commit(
+                application, actor: "system", action: "disbursement.failed",
+                details: [
+                    "payment": payment.id!.uuidString, "amount": Money.string(fen: payment.requestedFen),
+                    "reason": result.failureCode ?? "failed",
+                ]
+            ) { tx in
+                guard try await Self.settle(payment, as: PaymentState.failed, on: tx) else { throw AlreadySettled() }
+                try await Payment.query(on: tx).filter(\.$id == payment.id!)
+                    .set(\.$failureCode, to: result.failureCode ?? "failed").set(\.$providerReference, to: result.providerReference)
+                    .set(\.$completedAt, to: now).update()
             }
+        } catch is AlreadySettled {
+        } catch let error as APIError where error.code == "application_changed" {}
+    }
+
+    /// The money left: the loan starts on the business date with the plan the contract stated, its ledger entry
+    /// and audit entry, all in one transaction.
+    private func book(_ payment: Payment, result: PaymentResult) async throws -> Bool {
+        guard let application = try await LoanApplication.find(payment.applicationID, on: db) else { throw APIError.notFound("application") }
+        guard application.state == ApplicationState.disbursing.rawValue else { return false }
+        let context = self.context
+        let date = try await context.businessDates.current()
+        let terms = try LoanTermsBuilder.requestedLoan(application)
+        let plan = try LoanTermsBuilder.schedule(terms, startDate: date)
+        let loan = Loan()
+        loan.id = UUID()
+        loan.applicationID = application.id!
+        loan.phoneIndex = application.phoneIndex
+        loan.principalFen = terms.principalFen
+        loan.annualRate = Money.string(terms.annualRatePercent)
+        loan.termMonths = terms.termMonths
+        loan.method = terms.method.rawValue
+        loan.startDate = date.iso
+        loan.status = LoanStatus.active.rawValue
+        loan.version = 0
+        loan.disbursementPaymentID = payment.id!
+        loan.disbursedAt = context.clock.now()
+        application.state = ApplicationState.disbursed.rawValue
+        let now = context.clock.now()
+        do {
+            try await ApplicationStore(db: db, services: context.services).commit(
+                application, actor: "system", action: "loan.disbursed",
+                details: [
+                    "loan": loan.id!.uuidString, "payment": payment.id!.uuidString, "amount": Money.string(fen: terms.principalFen),
+                    "card": application.cardMasked ?? "-", "reference": result.providerReference ?? "-", "startDate": date.iso,
+                    "termMonths": String(terms.termMonths), "method": terms.method.rawValue, "annualRate": loan.annualRate,
+                ]
+            ) { tx in
+                guard try await Self.settle(payment, as: PaymentState.succeeded, on: tx) else { throw AlreadySettled() }
+                try await Payment.query(on: tx).filter(\.$id == payment.id!)
+                    .set(\.$movedFen, to: result.amountFen).set(\.$providerReference, to: result.providerReference)
+                    .set(\.$loanID, to: loan.id).set(\.$completedAt, to: now).update()
+                try await loan.create(on: tx)
+                for row in plan.installments {
+                    try await LoanInstallment(loanID: loan.id!, position: InstallmentPosition(row)).create(on: tx)
+                }
+                try await context.on(tx).ledger.post(
+                    PostingRules.disbursement(principalFen: terms.principalFen), reference: "disbursement:\(payment.id!)",
+                    loanID: loan.id, businessDate: date, memo: "disbursement to the verified debit card")
+            }
+            return true
+        } catch is AlreadySettled {
+            return false
+        } catch let error as APIError where error.code == "application_changed" {
+            return false
         }
     }
 }

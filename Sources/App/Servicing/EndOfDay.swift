@@ -40,6 +40,14 @@ struct EndOfDay {
             reports.append(try await runDay(day))
             day = day.adding(days: 1)
         }
+        if !reports.isEmpty {
+            // The day closes with reconciliation against the provider and a signed anchor of the audit trail.
+            let reconciliation = try await Reconciliation(context: context).runAndRecord(actor: "system")
+            if !reconciliation.differences.isEmpty {
+                context.logger.critical("Reconciliation found \(reconciliation.differences.count) difference(s): \(reconciliation.differences.first!)")
+            }
+            try await AuditAnchoring(db: context.db, services: context.services).checkpoint(reason: "end-of-day", force: true)
+        }
         return reports
     }
 

@@ -76,7 +76,7 @@ struct BusinessDateStore {
         let row = BusinessDateRecord()
         row.name = Self.name
         row.date = BusinessCalendar.civilDate(clock.now()).iso
-        do { try await row.create(on: db) } catch {
+        do { try await db.writeTransaction { tx in try await row.create(on: tx) } } catch {
             guard let existing = try await BusinessDateRecord.query(on: db).filter(\.$name == Self.name).first() else { throw error }
             return CivilDate(iso: existing.date)!
         }
@@ -85,7 +85,10 @@ struct BusinessDateStore {
 
     func set(_ date: CivilDate) async throws {
         _ = try await current()
-        try await BusinessDateRecord.query(on: db).filter(\.$name == Self.name)
-            .set(\.$date, to: date.iso).set(\.$lastEODAt, to: clock.now()).update()
+        let now = clock.now()
+        try await db.writeTransaction { tx in
+            try await BusinessDateRecord.query(on: tx).filter(\.$name == Self.name)
+                .set(\.$date, to: date.iso).set(\.$lastEODAt, to: now).update()
+        }
     }
 }

@@ -22,7 +22,7 @@ struct LoanBook {
         var attempt = 0
         while true {
             do {
-                return try await db.transaction { tx in
+                return try await db.writeTransaction { tx in
                     try await bumpVersion(loanID, on: tx)
                     guard let loan = try await Loan.find(loanID, on: tx) else { throw APIError.notFound("loan") }
                     let rows = try await LoanInstallment.query(on: tx).filter(\.$loanID == loanID).sort(\.$number).all()

@@ -134,6 +134,12 @@ struct RepaymentService {
             payment.requestHash = instruction.fingerprint
             payment.createdAt = context.clock.now()
             try await payment.create(on: book.tx)
+            try await context.audit(book.tx).record(
+                application: loan.applicationID, actor: kind == "autodebit" ? "system" : "applicant", action: "\(kind).requested",
+                details: [
+                    "loan": loanID.uuidString, "payment": payment.id!.uuidString, "type": instruction.type.rawValue,
+                    "amount": Money.string(fen: amountFen), "businessDate": date.iso,
+                ])
             return payment
         }
     }
@@ -202,9 +208,15 @@ struct RepaymentService {
         if payment.kind == "disbursement" { return try await context.disbursement.resume(payment) }
         let result: PaymentResult
         do {
-            let card = try await context.card(ofApplication: payment.applicationID)
-            result = try await context.gateway.collect(
-                from: card, amountFen: payment.requestedFen, idempotencyKey: payment.idempotencyKey, allowPartial: payment.kind == "autodebit")
+            // How the key ended is asked first; only a key the provider never saw is sent (again).
+            if let known = try await context.gateway.status(idempotencyKey: payment.idempotencyKey), known.outcome != .timedOut {
+                result = known
+            } else {
+                let card = try await context.card(ofApplication: payment.applicationID)
+                result = try await context.gateway.collect(
+                    from: card, amountFen: payment.requestedFen, idempotencyKey: payment.idempotencyKey,
+                    allowPartial: payment.kind == "autodebit")
+            }
         } catch let error as APIError {
             throw error
         } catch {

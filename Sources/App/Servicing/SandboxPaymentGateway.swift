@@ -64,7 +64,7 @@ struct SandboxPaymentGateway: PaymentGateway {
         let now = clock.now()
         let outcome: (PaymentResult, Mode)
         do {
-            outcome = try await db.transaction { tx in
+            outcome = try await db.writeTransaction { tx in
                 let account = try await Self.account(cardKey: cardKey, masked: card.masked, on: tx)
                 let mode = Mode(rawValue: account.mode) ?? .normal
                 var moved: Int64 = 0
@@ -106,6 +106,18 @@ struct SandboxPaymentGateway: PaymentGateway {
         return outcome.0
     }
 
+    func status(idempotencyKey: String) async throws -> PaymentResult? {
+        try await SandboxPaymentInstruction.query(on: db).filter(\.$idempotencyKey == idempotencyKey).first().map(Self.result)
+    }
+
+    func statement() async throws -> [PaymentStatementLine] {
+        try await SandboxPaymentInstruction.query(on: db).sort(\.$executedAt).all().map {
+            PaymentStatementLine(
+                idempotencyKey: $0.idempotencyKey, direction: $0.direction == "payout" ? .payout : .collect,
+                amountFen: $0.amountFen, outcome: PaymentOutcome(rawValue: $0.outcome) ?? .failed, reference: $0.reference)
+        }
+    }
+
     static func result(_ instruction: SandboxPaymentInstruction) -> PaymentResult {
         PaymentResult(
             outcome: PaymentOutcome(rawValue: instruction.outcome) ?? .failed, providerReference: instruction.reference,
@@ -119,13 +131,13 @@ struct SandboxPaymentGateway: PaymentGateway {
         account.cardMasked = masked
         account.balanceFen = 0
         account.mode = Mode.normal.rawValue
-        try await account.create(on: db)
+        try await db.writeTransaction { tx in try await account.create(on: tx) }
         return account
     }
 
     /// Sandbox control: set a card's balance and/or mode. Returns the account.
     func configure(card: BankCardNumber, balanceFen: Int64?, mode: Mode?) async throws -> SandboxPaymentAccount {
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             let account = try await Self.account(cardKey: Self.cardKey(card), masked: card.masked, on: tx)
             if let balanceFen { account.balanceFen = balanceFen }
             if let mode { account.mode = mode.rawValue }

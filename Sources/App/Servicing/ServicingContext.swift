@@ -16,7 +16,7 @@ struct ServicingContext: Sendable {
     var businessDates: BusinessDateStore { BusinessDateStore(db: db, clock: clock) }
 
     func on(_ tx: Database) -> ServicingContext { ServicingContext(db: tx, services: services, gateway: gateway, logger: logger) }
-    func audit(_ tx: Database) -> AuditTrail { AuditTrail(db: tx, clock: clock) }
+    func audit(_ tx: Database) -> AuditTrail { AuditTrail(db: tx, services: services) }
 
     var disbursement: DisbursementService { DisbursementService(context: self) }
     var repayments: RepaymentService { RepaymentService(context: self) }
@@ -47,6 +47,8 @@ struct UnconfiguredPaymentGateway: PaymentGateway {
     func collect(from card: BankCardNumber, amountFen: Int64, idempotencyKey: String, allowPartial: Bool) async throws -> PaymentResult {
         throw ProviderError.unavailable
     }
+    func status(idempotencyKey: String) async throws -> PaymentResult? { throw ProviderError.unavailable }
+    func statement() async throws -> [PaymentStatementLine] { throw ProviderError.unavailable }
 }
 
 extension Request {

@@ -9,6 +9,8 @@ public enum ApplicationState: String, Sendable, Codable, CaseIterable {
     case declined
     case loanRequested = "loan_requested"
     case contractSigned = "contract_signed"
+    /// The payout instruction exists (it may be at the payments provider): cancelling is no longer possible.
+    case disbursing
     case disbursed
     case cancelled
     case expired
@@ -24,7 +26,7 @@ public enum ApplicationState: String, Sendable, Codable, CaseIterable {
     /// The decision has been made (approved, referred, declined) or the journey has gone past it.
     public var isDecided: Bool {
         switch self {
-        case .approved, .referred, .declined, .loanRequested, .contractSigned, .disbursed: true
+        case .approved, .referred, .declined, .loanRequested, .contractSigned, .disbursing, .disbursed: true
         default: false
         }
     }
@@ -40,6 +42,7 @@ public enum ApplicationState: String, Sendable, Codable, CaseIterable {
         case .declined: "暂未通过"
         case .loanRequested: "已申请借款"
         case .contractSigned: "合同已签署"
+        case .disbursing: "放款中"
         case .disbursed: "已放款"
         case .cancelled: "已取消"
         case .expired: "已过期"
@@ -57,6 +60,7 @@ public enum ApplicationState: String, Sendable, Codable, CaseIterable {
         case .declined: "declined"
         case .loanRequested: "loan requested"
         case .contractSigned: "contract signed"
+        case .disbursing: "paying out"
         case .disbursed: "disbursed"
         case .cancelled: "cancelled"
         case .expired: "expired"

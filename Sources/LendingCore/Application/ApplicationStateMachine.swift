@@ -15,7 +15,10 @@ public enum ApplicationStateMachine {
             .referred: [.approved, .declined],  // a reviewer's decision
             .approved: [.loanRequested],
             .loanRequested: [.contractSigned],
-            .contractSigned: [.disbursed],
+            // Signed → paying out (the payout instruction is created with this move) → paid out; a payout the
+            // provider refused moved no money and returns the application to signed, where it may be cancelled.
+            .contractSigned: [.disbursing],
+            .disbursing: [.disbursed, .contractSigned],
             .declined: [], .disbursed: [], .cancelled: [], .expired: [],
         ]
         // Any state before disbursed (and not already closed) can be cancelled by the applicant or expire.
@@ -74,7 +77,8 @@ public struct ApplicationProgress: Sendable, Codable, Equatable {
         case .creditAuthorized: return .aboutYou
         case .infoCompleted: return .decision
         case .approved: return .loanRequest
-        case .referred, .declined, .loanRequested, .contractSigned, .disbursed, .cancelled, .expired: return .done
+        case .referred, .declined, .loanRequested, .contractSigned, .disbursing, .disbursed, .cancelled, .expired:
+            return .done
         }
     }
 
@@ -87,7 +91,7 @@ public struct ApplicationProgress: Sendable, Codable, Equatable {
         case .creditAuthorized: rank = 2
         case .infoCompleted: rank = 3
         case .approved, .referred, .declined: rank = 4
-        case .loanRequested, .contractSigned, .disbursed: rank = 5
+        case .loanRequested, .contractSigned, .disbursing, .disbursed: rank = 5
         }
         var steps: [JourneyStep] = [.phone]
         if idCardConfirmed || rank >= 1 { steps.append(.idCard) }

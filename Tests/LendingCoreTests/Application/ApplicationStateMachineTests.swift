@@ -10,7 +10,8 @@ struct ApplicationStateMachineTests {
             (.started, .identityVerified), (.identityVerified, .creditAuthorized), (.creditAuthorized, .infoCompleted),
             (.infoCompleted, .approved), (.infoCompleted, .referred), (.infoCompleted, .declined),
             (.referred, .approved), (.referred, .declined),
-            (.approved, .loanRequested), (.loanRequested, .contractSigned), (.contractSigned, .disbursed),
+            (.approved, .loanRequested), (.loanRequested, .contractSigned), (.contractSigned, .disbursing),
+            (.disbursing, .disbursed), (.disbursing, .contractSigned),
         ]
         let beforeDisbursed: [ApplicationState] = [
             .started, .identityVerified, .creditAuthorized, .infoCompleted, .approved, .referred, .loanRequested,
@@ -37,7 +38,7 @@ struct ApplicationStateMachineTests {
                 refused += 1
             }
         }
-        #expect(refused == 12 * 12 - Self.legal.count)
+        #expect(refused == 13 * 13 - Self.legal.count)
     }
 
     @Test("skipping a step, going back after a decision and reopening are refused with the states named")
@@ -138,7 +139,7 @@ struct JourneyOrderTests {
         let expected: [ApplicationState: JourneyStep] = [
             .identityVerified: .authorization, .creditAuthorized: .aboutYou, .infoCompleted: .decision,
             .approved: .loanRequest, .referred: .done, .declined: .done, .loanRequested: .done,
-            .contractSigned: .done, .disbursed: .done, .cancelled: .done, .expired: .done,
+            .contractSigned: .done, .disbursing: .done, .disbursed: .done, .cancelled: .done, .expired: .done,
         ]
         for (state, step) in expected {
             #expect(ApplicationProgress(state: state).nextStep == step, "\(state)")

@@ -1,0 +1,86 @@
+import Fluent
+import Foundation
+import LendingCore
+import SQLKit
+
+/// Saves an application's change as a compare-and-set, with its audit entry, in one write transaction.
+///
+/// The application carries the `version` it was read at. The save first moves the row from that version to the
+/// next in one statement; if another request changed the application in between, no row matches, nothing of
+/// this request is written (its extra rows, its consumed code, its audit entry all roll back) and the caller
+/// gets 409 naming the state that won. So two requests at the same moment can never both act on one state.
+struct ApplicationStore {
+    let db: Database
+    let services: YidaiServices
+
+    func commit(
+        _ application: LoanApplication, actor: String, action: String, details: [String: String],
+        also: (@Sendable (any Database) async throws -> Void)? = nil
+    ) async throws {
+        let id = try application.requireID()
+        let expected = application.version
+        let newState = application.state
+        let now = services.clock.now()
+        let services = services
+        try await db.writeTransaction { tx in
+            let previous = try await Self.advance(id, from: expected, on: tx)
+            application.version = expected + 1
+            application.lastActivityAt = now
+            try await application.save(on: tx)
+            try await also?(tx)
+            var details = details
+            if previous != newState { details["state"] = newState }
+            try await AuditTrail(db: tx, services: services).record(application: id, actor: actor, action: action, details: details)
+        }
+    }
+
+    /// Moves the row's version on by one if it is still `expected`; returns the state it had, or throws 409.
+    static func advance(_ id: UUID, from expected: Int, on tx: any Database) async throws -> String {
+        guard let sql = tx as? any SQLDatabase else { throw AuditError("applications need an SQL database") }
+        let rows = try await sql.raw(
+            "UPDATE applications SET version = version + 1 WHERE id = \(bind: id) AND version = \(bind: expected) RETURNING state"
+        ).all()
+        if let row = rows.first { return try row.decode(column: "state", as: String.self) }
+        let current = try await sql.raw("SELECT state FROM applications WHERE id = \(bind: id)").first()
+        let state = try current?.decode(column: "state", as: String.self) ?? "missing"
+        throw raced(state: state)
+    }
+
+    static func raced(state: String) -> APIError {
+        APIError(
+            .conflict, code: "application_changed",
+            message: "Another request changed this application at the same moment; it is now \(state). Reload and try again.",
+            messageZh: "申请状态已被同时发生的另一操作更新（当前：\(ApplicationStateText.chinese(state))），请刷新后重试。")
+    }
+}
+
+enum ApplicationStateText {
+    static func chinese(_ raw: String) -> String {
+        switch ApplicationState(rawValue: raw) {
+        case .started: "身份校验中"
+        case .identityVerified: "身份已核验"
+        case .creditAuthorized: "已授权征信"
+        case .infoCompleted: "资料已齐全"
+        case .approved: "已获批"
+        case .referred: "人工审核中"
+        case .declined: "未通过"
+        case .loanRequested: "已申请借款"
+        case .contractSigned: "合同已签署"
+        case .disbursing: "放款中"
+        case .disbursed: "已放款"
+        case .cancelled: "已取消"
+        case .expired: "已过期"
+        case nil: raw
+        }
+    }
+}
+
+/// Stored states are decoded once, here, and an unknown value fails loudly instead of passing for another state.
+enum ApplicationStates {
+    static func decode(_ raw: String) throws -> ApplicationState {
+        guard let state = ApplicationState(rawValue: raw) else {
+            throw APIError(.internalServerError, code: "corrupt_state", message: "The stored application state '\(raw.prefix(30))' is unknown.")
+        }
+        return state
+    }
+}

@@ -1,0 +1,149 @@
+import Fluent
+import Foundation
+import LendingCore
+import SQLKit
+import Vapor
+
+enum BackgroundJobState {
+    static let queued = "queued"
+    static let done = "done"
+    static let failed = "failed"
+    static let cancelled = "cancelled"
+}
+
+/// The payout after signing as a durable job: signing queues it in its own transaction, and a worker in every
+/// server instance runs due jobs. A job is claimed by compare-and-set on its lease (`locked_until`), so one
+/// instance runs it at a time; a crash leaves the lease to run out and another instance takes it over. The
+/// payout itself is idempotent, so running a job twice never pays twice.
+enum PayoutJobs {
+    static let kind = "disbursement"
+    static let lease: TimeInterval = 60
+
+    /// Queues the payout of `applicationID` inside the caller's transaction.
+    static func enqueue(_ applicationID: UUID, on tx: any Database, now: Date) async throws {
+        let job = BackgroundJob()
+        job.kind = kind
+        job.reference = applicationID
+        job.state = BackgroundJobState.queued
+        job.attempts = 0
+        job.runAfter = now
+        job.createdAt = now
+        job.updatedAt = now
+        try await job.create(on: tx)
+    }
+
+    /// Runs every due payout job once; returns how many ran.
+    @discardableResult
+    static func runDue(_ servicing: ServicingContext, limit: Int = 20) async throws -> Int {
+        let now = servicing.clock.now()
+        let due = try await BackgroundJob.query(on: servicing.db)
+            .filter(\.$kind == kind).filter(\.$state == BackgroundJobState.queued).filter(\.$runAfter <= now)
+            .sort(\.$runAfter).limit(limit).all()
+        var ran = 0
+        for job in due where try await claim(job, db: servicing.db, now: now) {
+            ran += 1
+            await run(job, servicing)
+        }
+        return ran
+    }
+
+    /// Takes the job's lease if nobody holds it.
+    static func claim(_ job: BackgroundJob, db: Database, now: Date) async throws -> Bool {
+        guard let id = job.id, let sql = db as? any SQLDatabase else { return false }
+        let until = now.addingTimeInterval(lease)
+        let rows = try await db.writeTransaction { tx in
+            try await (tx as! any SQLDatabase).raw(
+                "UPDATE jobs SET locked_until = \(bind: until), attempts = attempts + 1, updated_at = \(bind: now) WHERE id = \(bind: id) AND state = \(bind: BackgroundJobState.queued) AND (locked_until IS NULL OR locked_until < \(bind: now)) RETURNING attempts"
+            ).all()
+        }
+        _ = sql
+        guard let row = rows.first else { return false }
+        job.attempts = try row.decode(column: "attempts", as: Int.self)
+        return true
+    }
+
+    /// Pays out, then records how the job ended: done, failed (refused, nothing sent), cancelled (the application
+    /// is no longer waiting for money), or queued again with a growing delay (the provider's answer is pending).
+    static func run(_ job: BackgroundJob, _ servicing: ServicingContext) async {
+        let now = servicing.clock.now()
+        var state = BackgroundJobState.queued
+        var error: String?
+        do {
+            let outcome = try await servicing.disbursement.disburse(applicationID: job.reference)
+            if outcome.loan != nil {
+                state = BackgroundJobState.done
+            } else if outcome.payment.state == PaymentState.failed {
+                state = BackgroundJobState.failed
+                error = "refused by the payments provider: \(outcome.payment.failureCode ?? "refused")"
+            } else {
+                error = "the payments provider has not confirmed the payout yet"
+            }
+        } catch let failure as APIError {
+            switch failure.code {
+            case "not_ready_for_disbursement": state = BackgroundJobState.cancelled
+            case "payout_failed": state = BackgroundJobState.failed
+            default: break
+            }
+            error = failure.message
+        } catch let failure {
+            error = String(describing: failure).prefix(300).description
+        }
+        let delay = min(3600, 5 * pow(2, Double(max(0, job.attempts - 1))))
+        let runAfter = now.addingTimeInterval(state == BackgroundJobState.queued ? delay : 0)
+        if let error { servicing.logger.warning("Payout job \(job.id?.uuidString ?? "?") (attempt \(job.attempts)): \(error)") }
+        let (finalState, lastError) = (state, error)
+        do {
+            try await servicing.db.writeTransaction { tx in
+                try await BackgroundJob.query(on: tx).filter(\.$id == job.id!)
+                    .set(\.$state, to: finalState).set(\.$lastError, to: lastError).set(\.$runAfter, to: runAfter)
+                    .set(\.$lockedUntil, to: nil).set(\.$updatedAt, to: now).update()
+            }
+        } catch {
+            servicing.logger.error("Payout job \(job.id?.uuidString ?? "?") could not be updated: \(error)")
+        }
+    }
+}
+
+/// The server's background work: due payout jobs every few seconds; pending repayments and an audit anchor every minute.
+/// Runs in `serve` only (tests and commands drive the same functions themselves).
+final class BackgroundWorker: LifecycleHandler, @unchecked Sendable {
+    private var task: Task<Void, Never>?
+
+    func didBootAsync(_ application: Application) async throws {
+        guard application.environment != .testing else { return }
+        let command = application.environment.arguments.dropFirst().first
+        guard command == nil || command == "serve" || command?.hasPrefix("-") == true else { return }
+        let logger = application.logger
+        task = Task { [application] in
+            var lastAnchor = Date.distantPast
+            while !Task.isCancelled {
+                do {
+                    try await PayoutJobs.runDue(application.servicing)
+                } catch {
+                    logger.warning("Payout jobs did not run: \(error)")
+                }
+                if Date().timeIntervalSince(lastAnchor) >= 60 {
+                    lastAnchor = Date()
+                    // Repayments whose provider answer was lost are finished here (asking again with the same
+                    // key), never by a page view.
+                    do {
+                        try await application.servicing.repayments.resumePending(loanID: nil, except: nil)
+                    } catch {
+                        logger.warning("Pending repayments not resumed: \(error)")
+                    }
+                    do {
+                        try await AuditAnchoring(db: application.db, services: application.yidai).checkpoint(reason: "minute")
+                    } catch {
+                        logger.error("Audit anchor failed: \(error)")
+                    }
+                }
+                try? await Task.sleep(nanoseconds: 2_000_000_000)
+            }
+        }
+    }
+
+    func shutdownAsync(_ application: Application) async {
+        task?.cancel()
+        await task?.value
+    }
+}
