@@ -10,6 +10,7 @@ with the day's quote. A screenshot of every page goes to YIDAI_SCREENSHOTS (defa
 
 import random
 import re
+import time
 
 from selenium.webdriver.common.by import By
 
@@ -154,9 +155,16 @@ def test_a_borrower_signs_receives_the_money_prepays_and_pays_off_on_the_pages(b
     walk.sees("合同已签署")
     walk.shot("contract-signed")
 
-    # Back to 我的贷款 through the top bar: the money has been paid out to the verified card.
+    # Back to 我的贷款 through the top bar. Viewing a page never moves money: the server's payout job pays the
+    # signed loan within seconds, and until then the application shows 放款中.
     walk.click("#my-loans")
     walk.expect_path("/loans")
+    for _ in range(30):
+        if "已放款" in walk.text():
+            break
+        assert "放款中" in walk.text(), walk.text()[:2000]
+        time.sleep(1)
+        walk.open("/loans")
     walk.sees("20,000.00元", "还款中", "已放款", "剩余本金", "下期应还")
     walk.shot("my-loans-disbursed")
     walk.click("#loan-list .loan-link")

@@ -12,6 +12,15 @@ struct YidaiServices: Sendable {
     let policies: PolicyStore
 }
 
+extension YidaiServices {
+    /// The same services with another audit anchor file (tests and tools).
+    func with(auditAnchorFile: String?) -> YidaiServices {
+        var config = config
+        config.auditAnchorFile = auditAnchorFile
+        return YidaiServices(config: config, cipher: cipher, providers: providers, clock: clock, limiter: limiter, policies: policies)
+    }
+}
+
 /// The wall clock, injectable so tests control time. (The business date for servicing is separate.)
 struct AppClock: Sendable {
     let now: @Sendable () -> Date
