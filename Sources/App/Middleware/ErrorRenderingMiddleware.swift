@@ -15,7 +15,12 @@ struct ErrorRenderingMiddleware: AsyncMiddleware {
     func render(_ error: Error, for request: Request) async -> Response {
         let api = Self.classify(error, request: request)
         if api.status.code >= 500 {
-            request.logger.error("Unhandled error: \(String(reflecting: type(of: error)))", metadata: ["path": .string(request.url.path)])
+            // The cause, with anything that looks like a phone, ID or card number masked; the request id is in the
+            // logger's metadata, so the log line and the answer the client saw can be matched.
+            let cause = error is APIError ? "\(api.code): \(api.message)" : String(reflecting: error)
+            request.logger.error(
+                "Unexpected error \(String(reflecting: type(of: error))): \(LogMasking.mask(cause))",
+                metadata: ["path": .string(request.url.path)])
         }
         var headers = api.headers
         headers.replaceOrAdd(name: .cacheControl, value: "no-store")
@@ -127,4 +132,30 @@ struct ErrorPageContext: Encodable {
     let message: String
     let status: Int
     let sandbox: Bool
+}
+
+/// Masks long digit runs (phones, ID numbers, card numbers) in text that is about to be logged.
+enum LogMasking {
+    static func mask(_ text: String) -> String {
+        var output = ""
+        var run = ""
+        func flush() {
+            if run.count >= 11 {
+                output += run.prefix(3) + String(repeating: "*", count: run.count - 7) + run.suffix(4)
+            } else {
+                output += run
+            }
+            run = ""
+        }
+        for character in text {
+            if character.isASCII && (character.isNumber || (character == "X" && run.count == 17)) {
+                run.append(character)
+            } else {
+                flush()
+                output.append(character)
+            }
+        }
+        flush()
+        return String(output.prefix(2000))
+    }
 }
