@@ -91,13 +91,12 @@ struct ContractService {
 
     func facts(_ application: LoanApplication, businessDate: CivilDate) throws -> ContractContent.Facts {
         let identity = try journey.identity(of: application)
-        guard let amountText = application.loanAmount, let amount = Money.parse(amountText),
-            let term = application.loanTermMonths,
-            let methodText = application.loanMethod, let method = RepaymentMethod(rawValue: methodText),
-            let purpose = application.loanPurpose,
-            let requestedAt = application.loanRequestedAt, let rateText = application.annualRate,
-            let rate = Money.parse(rateText)
-        else { throw Self.notYet(application) }
+        guard application.loanAmount != nil, let purpose = application.loanPurpose, let requestedAt = application.loanRequestedAt else {
+            throw Self.notYet(application)
+        }
+        // The same terms the booking will use: one builder, a missing field is an error.
+        let requested = try LoanTermsBuilder.requestedLoan(application)
+        let (amount, term, method, rate) = (requested.principal, requested.termMonths, requested.method, requested.annualRatePercent)
         guard let cardMasked = application.cardMasked, let bank = application.cardBank,
             let version = application.authorizationVersion,
             let authorizationSHA = application.authorizationSHA256, let authorizedAt = application.authorizationSignedAt

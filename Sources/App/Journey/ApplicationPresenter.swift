@@ -28,9 +28,10 @@ struct ApplicationPresenter {
         var loan: LoanRequestView?
         if let amount = application.loanAmount, let term = application.loanTermMonths, let method = application.loanMethod,
            let purpose = application.loanPurpose, let at = application.loanRequestedAt {
-            let schedule = try? LoanCalculator.schedule(for: LoanTerms(
-                principal: Money.parse(amount) ?? 0, annualRatePercent: Money.parse(application.annualRate ?? "") ?? 0, termMonths: term,
-                method: RepaymentMethod(rawValue: method) ?? .equalInstallment, startDate: BusinessCalendar.civilDate(at)))
+            // The amounts of a plan do not depend on its start date (30/360); the plan itself is LoanTermsBuilder's.
+            let schedule = (try? LoanTermsBuilder.requestedLoan(application)).flatMap {
+                try? LoanTermsBuilder.schedule($0, startDate: BusinessCalendar.civilDate(at))
+            }
             loan = LoanRequestView(amount: amount, termMonths: term, method: method, purpose: purpose, requestedAt: at,
                                    firstPayment: schedule.map { Money.string($0.installments[0].payment) },
                                    totalInterest: schedule.map { Money.string($0.totalInterest) }, apr: schedule.map { Money.string($0.apr) })

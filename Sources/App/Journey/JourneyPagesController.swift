@@ -728,7 +728,7 @@ struct JourneyPagesController: RouteCollection {
             "amount": Money.string(limit).replacingOccurrences(of: ".00", with: ""), "termMonths": "12",
             "method": RepaymentMethod.equalInstallment.rawValue, "purpose": purpose,
         ]
-        return try await renderLoan(req, s, form: FormState(values: values), quote: try? quote(values, s))
+        return try await renderLoan(req, s, form: FormState(values: values), quote: try? await quote(values, s))
     }
 
     func loanPost(_ req: Request, _ s: PageSession) async throws -> Response {
@@ -751,11 +751,11 @@ struct JourneyPagesController: RouteCollection {
             } catch let error as APIError {
                 if let redirect = redirectAfter(error, req, s) { return redirect }
                 form.record(error, fieldMap: Self.loanFields)
-                return try await renderLoan(req, s, form: form, quote: try? quote(clean, s), status: error.status)
+                return try await renderLoan(req, s, form: form, quote: try? await quote(clean, s), status: error.status)
             }
         }
         do {
-            let quote = try quote(clean, s)
+            let quote = try await quote(clean, s)
             return try await renderLoan(req, s, form: form, quote: quote)
         } catch let error as APIError {
             form.record(error, fieldMap: Self.loanFields)
@@ -763,24 +763,11 @@ struct JourneyPagesController: RouteCollection {
         }
     }
 
-    /// The repayment plan for what the person chose, with the approved rate, starting today.
-    func quote(_ values: [String: String], _ s: PageSession) throws -> QuoteView {
-        let limit = Money.parse(s.application.creditLimit ?? "") ?? 0
-        let rate = Money.parse(s.application.annualRate ?? "") ?? 0
-        let offer: LoanOffer
-        do {
-            offer = try LoanOfferRules.validate(
-                amount: values["amount"], termMonths: values["termMonths"].flatMap { Int($0) },
-                method: values["method"], purpose: values["purpose"],
-                creditLimit: limit)
-        } catch { throw APIError(error) }
-        let schedule: RepaymentSchedule
-        do {
-            schedule = try LoanCalculator.schedule(
-                for: LoanTerms(
-                    principal: offer.amount, annualRatePercent: rate, termMonths: offer.termMonths,
-                    method: offer.method, startDate: s.journey.today))
-        } catch { throw APIError(error) }
+    /// The repayment plan for what the person chose: the journey's own quote (limit, rate, business date).
+    func quote(_ values: [String: String], _ s: PageSession) async throws -> QuoteView {
+        let (_, schedule) = try await s.journey.quote(
+            s.application, amount: values["amount"], termMonths: values["termMonths"].flatMap { Int($0) },
+            method: values["method"], purpose: values["purpose"])
         return QuoteView(schedule)
     }
 

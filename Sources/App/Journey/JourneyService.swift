@@ -191,7 +191,7 @@ struct JourneyService {
         guard application.ocrSealed != nil else {
             throw APIError(.conflict, code: "step_out_of_order", message: "Upload both sides of the ID card first.", messageZh: "请先上传身份证正反面。", field: "frontImage")
         }
-        let name = try Self.personName(body.name, field: "name")
+        let name = try Self.personName(body.name)
         let idNumber: ChineseIDNumber
         do { idNumber = try ChineseIDNumber(body.idNumber ?? "") } catch { throw APIError(error) }
         guard let address = body.address?.trimmingCharacters(in: .whitespacesAndNewlines), (5...120).contains(address.count) else {
@@ -462,16 +462,9 @@ struct JourneyService {
         if let expires = application.limitExpiresAt, expires <= now {
             throw APIError(.conflict, code: "limit_expired", message: "The approved limit has expired (valid 30 days). Start a new application.", messageZh: "额度已过有效期，请重新申请。")
         }
-        let limit = Money.parse(application.creditLimit ?? "") ?? 0
-        let rate = Money.parse(application.annualRate ?? "") ?? 0
         let termMonths = try body.termMonths?.value(field: "termMonths")
-        let offer: LoanOffer
-        do {
-            offer = try LoanOfferRules.validate(amount: body.amount, termMonths: termMonths, method: body.method, purpose: body.purpose, creditLimit: limit)
-        } catch { throw APIError(error) }
-        let terms = LoanTerms(principal: offer.amount, annualRatePercent: rate, termMonths: offer.termMonths, method: offer.method, startDate: today)
-        let schedule: RepaymentSchedule
-        do { schedule = try LoanCalculator.schedule(for: terms) } catch { throw APIError(error) }
+        let (offer, schedule) = try await quote(
+            application, amount: body.amount, termMonths: termMonths, method: body.method, purpose: body.purpose)
         let state = try currentState(application)
         try Self.transition(from: state, to: .loanRequested)
         application.loanAmount = Money.string(offer.amount)
@@ -484,6 +477,22 @@ struct JourneyService {
             "amount": Money.string(offer.amount), "termMonths": String(offer.termMonths), "method": offer.method.rawValue, "purpose": offer.purpose,
         ])
         return schedule
+    }
+
+    /// The offer the applicant chose, checked against the approved limit, and its repayment plan from the business
+    /// date: the loan page's live plan and the loan request both come from here (and the plan from `LoanTermsBuilder`).
+    func quote(
+        _ application: LoanApplication, amount: String?, termMonths: Int?, method: String?, purpose: String?
+    ) async throws -> (LoanOffer, RepaymentSchedule) {
+        guard let limitText = application.creditLimit, let limit = Money.parse(limitText) else { throw LoanTermsBuilder.missing("creditLimit") }
+        guard let rateText = application.annualRate, let rate = Money.parse(rateText) else { throw LoanTermsBuilder.missing("annualRate") }
+        let offer: LoanOffer
+        do {
+            offer = try LoanOfferRules.validate(amount: amount, termMonths: termMonths, method: method, purpose: purpose, creditLimit: limit)
+        } catch { throw APIError(error) }
+        let requested = try LoanTermsBuilder.offered(offer, annualRatePercent: rate)
+        let businessDate = try await BusinessDateStore(db: db, clock: services.clock).current()
+        return (offer, try LoanTermsBuilder.schedule(requested, startDate: businessDate))
     }
 
     /// Cancels the application. After signing only while the payout has not been sent: the queued payout is
@@ -600,15 +609,10 @@ struct JourneyService {
         do { return try MobileNumber(raw) } catch { throw APIError(error) }
     }
 
-    static func personName(_ raw: String?, field: String) throws -> String {
-        guard let name = raw?.trimmingCharacters(in: .whitespacesAndNewlines), !name.isEmpty else { throw APIError.missing(field) }
-        let allowed = name.allSatisfy { ch in
-            ch == "·" || ch == "•" || (ch.unicodeScalars.allSatisfy { (0x4E00...0x9FFF).contains($0.value) || (0x3400...0x4DBF).contains($0.value) })
-        }
-        guard allowed, (2...20).contains(name.count) else {
-            throw APIError.invalid(field, "\(field) must be 2 to 20 Chinese characters (· allowed), as printed on the ID card.", zh: "请填写身份证上的中文姓名。")
-        }
-        return name
+    /// The name rule is LendingCore's `PersonName` (2–30 Chinese characters, rare-character blocks, the middle dot).
+    static func personName(_ raw: String?) throws -> String {
+        guard let raw, !raw.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw APIError.missing("name") }
+        do { return try PersonName(raw).value } catch { throw APIError(error) }
     }
 
     static func validUntil(_ raw: String?, today: CivilDate) throws -> String {

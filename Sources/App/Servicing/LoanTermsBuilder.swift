@@ -31,6 +31,12 @@ enum LoanTermsBuilder {
         return Requested(principal: principal, principalFen: fen, annualRatePercent: rate, termMonths: term, method: method)
     }
 
+    /// What the applicant chose on the loan page (already checked against the limit), at the approved rate.
+    static func offered(_ offer: LoanOffer, annualRatePercent: Decimal) throws -> Requested {
+        guard let fen = Money.fen(exactly: offer.amount), fen > 0 else { throw unreadable("amount", Money.string(offer.amount)) }
+        return Requested(principal: offer.amount, principalFen: fen, annualRatePercent: annualRatePercent, termMonths: offer.termMonths, method: offer.method)
+    }
+
     /// The repayment plan of `requested` for a loan paid out on `startDate`.
     static func schedule(_ requested: Requested, startDate: CivilDate) throws -> RepaymentSchedule {
         try withFieldErrors(status: .conflict) { try LoanCalculator.schedule(for: requested.terms(startDate: startDate)) }
