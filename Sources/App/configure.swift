@@ -48,6 +48,7 @@ func configure(
     app.migrations.add(CreateBusinessDate())
     app.migrations.add(CreateSandboxPayments())
     app.migrations.add(AddConcurrencyGuards())
+    app.migrations.add(CreateStaffWorkbench())
 
     app.views.use(.leaf)
     app.leaf.cache.isEnabled = app.environment.isRelease
@@ -96,6 +97,10 @@ struct StartupTasks: LifecycleHandler {
         guard command == nil || command == "serve" || command?.hasPrefix("-") == true else { return }
         try await application.autoMigrate()
         try await DemoData.seed(on: application.db, logger: application.logger, clock: application.yidai.clock)
+        if application.yidai.providers.isSandbox {
+            try await DemoData.enrolDemoSecondFactor(on: application.db, cipher: application.yidai.cipher, clock: application.yidai.clock)
+        }
+        try await ProductionGuard.checkStaff(application)
         try await DemoData.publishShippedPolicy(application)
         try await PendingPaymentRecovery.run(application)
     }
@@ -103,6 +108,18 @@ struct StartupTasks: LifecycleHandler {
 
 /// `--env production` refuses to start with any sandbox provider or the development key.
 enum ProductionGuard {
+    /// Production refuses to start while any member of staff still signs in with the demo TOTP secret.
+    static func checkStaff(_ app: Application) async throws {
+        guard app.environment == .production else { return }
+        let cipher = app.yidai.cipher
+        let demo = try await StaffMember.query(on: app.db).filter(\.$totpSecretSealed != nil).all()
+            .filter { (try? cipher.open($0.totpSecretSealed!)) == StaffSignIn.demoTOTPSecret }.map(\.login)
+        if !demo.isEmpty {
+            throw ConfigurationError(
+                "Refusing to start in production: staff \(demo.joined(separator: ", ")) still use the demo TOTP secret (reset their second factor).")
+        }
+    }
+
     static func check(app: Application, config: AppConfig, providers: ProviderSet) throws {
         guard app.environment == .production else { return }
         var problems: [String] = providers.sandboxServices.map { "the \($0) provider is the sandbox simulator" }

@@ -49,6 +49,9 @@ struct SeedCommand: AsyncCommand {
         let app = context.application
         try await app.autoMigrate()
         try await DemoData.seed(on: app.db, logger: app.logger, clock: app.yidai.clock)
+        if app.yidai.providers.isSandbox {
+            try await DemoData.enrolDemoSecondFactor(on: app.db, cipher: app.yidai.cipher, clock: app.yidai.clock)
+        }
         try await DemoData.publishShippedPolicy(app)
         context.console.print("Database ready.")
     }

@@ -138,6 +138,11 @@ final class StaffMember: Model, @unchecked Sendable {
     @OptionalField(key: "manager_code") var managerCode: String?
     @Field(key: "password_hash") var passwordHash: String
     @Field(key: "active") var active: Bool
+    /// The TOTP secret (RFC 6238), sealed like every other secret; confirmed once `totpEnrolledAt` is set.
+    @OptionalField(key: "totp_secret_sealed") var totpSecretSealed: String?
+    @OptionalField(key: "totp_enrolled_at") var totpEnrolledAt: Date?
+    /// The last 30-second step whose code was accepted: a code is never accepted twice.
+    @OptionalField(key: "totp_last_step") var totpLastStep: Int64?
 
     init() {}
 }

@@ -84,6 +84,23 @@ enum DemoData {
         if created > 0 { logger.notice("Seeded the demo organisation (\(created) rows).") }
     }
 
+    /// In sandbox mode every demo login is enrolled with the one documented TOTP secret, so anyone can sign in
+    /// (README). A member who already has a second factor keeps it. Production refuses to start while any member
+    /// still has this secret (`ProductionGuard.checkStaff`).
+    static func enrolDemoSecondFactor(on db: Database, cipher: FieldCipher, clock: AppClock) async throws {
+        let logins = staff.map(\.login)
+        let members = try await StaffMember.query(on: db).filter(\.$login ~~ logins).filter(\.$totpSecretSealed == nil).all()
+        guard !members.isEmpty else { return }
+        let now = clock.now()
+        try await db.writeTransaction { tx in
+            for member in members {
+                member.totpSecretSealed = try cipher.seal(StaffSignIn.demoTOTPSecret)
+                member.totpEnrolledAt = now
+                try await member.save(on: tx)
+            }
+        }
+    }
+
     /// Publishes Policies/credit on first start, so the journey has an active credit policy.
     static func publishShippedPolicy(_ app: Application) async throws {
         if try await app.yidai.policies.active(on: app.db) != nil { return }

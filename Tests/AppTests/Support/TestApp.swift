@@ -43,6 +43,7 @@ func withYidai(sqliteFile: String? = nil, _ body: (Application, TestClock, Provi
                             policyDirectory: repositoryRoot + "/Policies/credit")
         try await app.autoMigrate()
         try await DemoData.seed(on: app.db, logger: app.logger, clock: clock.appClock)
+        try await DemoData.enrolDemoSecondFactor(on: app.db, cipher: app.yidai.cipher, clock: clock.appClock)
         try await DemoData.publishShippedPolicy(app)
         try await body(app, clock, providers)
     } catch {
