@@ -358,6 +358,20 @@ def swift_routes():
             path = "/" + "/".join("{" + s[1:] + "}" if s.startswith(":") else s for s in segments)
             if path.startswith("/api/v1/"):
                 found.add((method, path.rstrip("/")))
+    # Routes declared in routes.swift itself (the staff API: groups by permission, `x.requiring(.action).get(...)`).
+    groups = dict(prefixes)
+    for line in routes_swift.splitlines():
+        line = line.strip()
+        m = re.match(r"let (\w+) = (\w+)\.grouped\((.*)\)$", line)
+        if m and m.group(2) in groups:
+            groups[m.group(1)] = groups[m.group(2)] + re.findall(r'"([^"]*)"', m.group(3))
+            continue
+        m = re.match(r"(\w+)(?:\.requiring\(\.\w+\))?\.(get|post|put|patch|delete)\((.*)\)$", line)
+        if m and m.group(1) in groups:
+            segments = groups[m.group(1)] + re.findall(r'"([^"]*)"', m.group(3).split("use:")[0])
+            path = "/" + "/".join("{" + s[1:] + "}" if s.startswith(":") else s for s in segments)
+            if path.startswith("/api/v1/"):
+                found.add((m.group(2).upper(), path.rstrip("/")))
     return found
 
 
@@ -376,6 +390,11 @@ EXPECTED_OPERATIONS = {
     ("GET", APP + "/contract"), ("GET", APP + "/contract.pdf"), ("GET", APP + "/contract.p7s"),
     ("GET", APP + "/contract/evidence.json"), ("GET", APP + "/contract/evidence.p7s"),
     ("POST", APP + "/contract/sms-code"), ("POST", APP + "/contract/sign"), ("GET", "/api/v1/contract-signing/ca.pem"),
+    ("POST", "/api/v1/staff/sessions"), ("DELETE", "/api/v1/staff/sessions/current"), ("POST", "/api/v1/staff/enrolment"),
+    ("GET", "/api/v1/staff/applications"), ("GET", "/api/v1/staff/applications/{applicationID}"),
+    ("POST", "/api/v1/staff/applications/{applicationID}/review"), ("POST", "/api/v1/staff/applications/{applicationID}/review/confirmation"),
+    ("POST", "/api/v1/staff/applications/{applicationID}/reveal"),
+    ("PUT", "/api/v1/staff/members/{login}"), ("POST", "/api/v1/staff/members/{login}/second-factor/reset"),
 }
 
 

@@ -15,17 +15,21 @@ enum StaffAPIController {
         return try await view.encodeResponse(status: .created, for: req)
     }
 
-    @Sendable static func signOut(_ req: Request) async throws -> HTTPStatus {
+    struct Done: Content {
+        let done: String
+    }
+
+    @Sendable static func signOut(_ req: Request) async throws -> Done {
         try await StaffSignIn(db: req.db, services: req.yidai).signOut(try req.staff)
-        return .noContent
+        return Done(done: "signed_out")
     }
 
     struct EnrolmentRequest: Content { var totp: String? }
 
-    @Sendable static func confirmEnrolment(_ req: Request) async throws -> HTTPStatus {
+    @Sendable static func confirmEnrolment(_ req: Request) async throws -> Done {
         let body = try req.jsonBody(EnrolmentRequest.self)
         try await StaffSignIn(db: req.db, services: req.yidai).confirmEnrolment(try req.staff, totp: body.totp)
-        return .noContent
+        return Done(done: "enrolled")
     }
 
     static func applications(_ req: Request) throws -> StaffApplications {
@@ -67,8 +71,8 @@ enum StaffAPIController {
         try await reviews(req).update(member: req.parameters.get("login"), try req.jsonBody(StaffMemberUpdate.self))
     }
 
-    @Sendable static func resetSecondFactor(_ req: Request) async throws -> HTTPStatus {
+    @Sendable static func resetSecondFactor(_ req: Request) async throws -> Done {
         try await reviews(req).resetSecondFactor(member: req.parameters.get("login"))
-        return .noContent
+        return Done(done: "second_factor_reset")
     }
 }
