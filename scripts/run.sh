@@ -37,7 +37,9 @@ cat <<MSG
       http://localhost:${port}/?cm=SZ-0001&ch=poster   (as if scanned from customer manager SZ-0001's poster)
   Try the sandbox persons: sign in with 13800000001 (P01 张伟, approved) … 13800000011 (P11 孙浩, referred);
   read the SMS codes at http://localhost:${port}/sandbox/sms and pick "使用测试样卡 P01" on the ID-card page.
+  Staff workbench: http://localhost:${port}/console
   Demo staff logins (password yidai-demo): sz-cm1 sz-cm2 sz-head wh-cm1 wh-cm2 wh-head sh-cm1 sh-cm2 sh-head risk1 risk2 admin auditor
+  Their second factor (sandbox only): TOTP secret YIDAIDEMOTOTPSECRETYIDAIDEMO2345 (base32) in any authenticator app.
 
 MSG
 exec .build/release/yidai serve --hostname "$host" --port "$port"

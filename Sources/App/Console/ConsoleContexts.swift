@@ -129,8 +129,30 @@ struct ConsoleApplicationContext: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case page, detail, form, revealed, preview, canReview, canConfirm, ownPending, canReveal, declineReasons, policy
-        case stateTitle, pendingReview, dueBy, referredAt, reviewRows
+        case stateTitle, pendingReview, dueBy, referredAt, reviewRows, factRows, outcomeTitle
     }
+
+    struct FactRow: Encodable {
+        let label: String
+        let value: String
+    }
+
+    /// The applicant's facts in the words of the form they filled in.
+    var factRows: [FactRow] {
+        guard let f = detail.facts else { return [] }
+        func title(_ list: [(String, String)], _ code: String) -> String { list.first { $0.0 == code }?.1 ?? code }
+        let purpose = LoanOfferRules.purposes.first { $0.code == f.loanPurpose }?.titleZh ?? f.loanPurpose
+        return [
+            .init(label: "职业", value: title(AboutYouFacts.employmentTypes, f.employmentType)),
+            .init(label: "月收入（元）", value: f.monthlyIncome),
+            .init(label: "住房", value: title(AboutYouFacts.housingTypes, f.housing)),
+            .init(label: "婚姻", value: title(AboutYouFacts.maritalStatuses, f.maritalStatus)),
+            .init(label: "学历", value: title(AboutYouFacts.educationLevels, f.education)),
+            .init(label: "借款用途", value: purpose),
+        ]
+    }
+
+    var outcomeTitle: String { detail.decision.map { ApplicationStateText.chinese($0.outcome) } ?? "" }
 
     struct ReviewRow: Encodable {
         let who: String
@@ -176,6 +198,8 @@ struct ConsoleApplicationContext: Encodable {
         try c.encodeIfPresent(dueBy, forKey: .dueBy)
         try c.encodeIfPresent(referredAt, forKey: .referredAt)
         try c.encode(reviewRows, forKey: .reviewRows)
+        try c.encode(factRows, forKey: .factRows)
+        try c.encode(outcomeTitle, forKey: .outcomeTitle)
     }
 }
 
