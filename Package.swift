@@ -34,12 +34,15 @@ let package = Package(
         ),
         // pango + cairo from Debian (libpango1.0-dev libcairo2-dev; fonts-noto-cjk at run time): the contract PDF.
         .systemLibrary(name: "CPangoCairo", pkgConfig: "pangocairo", providers: [.apt(["libpango1.0-dev", "libcairo2-dev"])]),
+        // libqrencode from Debian (libqrencode-dev): QR codes (the staff second factor's enrolment, managers' codes).
+        .systemLibrary(name: "CQREncode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
         .target(
             name: "App",
             dependencies: [
                 "LendingCore",
                 "Providers",
                 "CPangoCairo",
+                "CQREncode",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),

@@ -15,6 +15,7 @@ done
 # The contract PDF needs pango + cairo (headers to build) and the Noto CJK font; installed once on a fresh machine.
 need_apt=()
 pkg-config --exists pangocairo 2>/dev/null || need_apt+=(libpango1.0-dev libcairo2-dev pkg-config)
+pkg-config --exists libqrencode 2>/dev/null || need_apt+=(libqrencode-dev)
 fc-list 2>/dev/null | grep -qi "noto.*cjk" || need_apt+=(fonts-noto-cjk)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -35,8 +35,10 @@ command -v initdb >/dev/null 2>&1 || command -v /usr/lib/postgresql/*/bin/initdb
 command -v sqlite3 >/dev/null 2>&1 || need_apt+=(sqlite3)
 # The contract PDF (pango + cairo headers for the build, the CJK font at run time) and openssl for its signature test.
 pkg-config --exists pangocairo 2>/dev/null || need_apt+=(libpango1.0-dev libcairo2-dev pkg-config)
+pkg-config --exists libqrencode 2>/dev/null || need_apt+=(libqrencode-dev)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 command -v pdftotext >/dev/null 2>&1 || need_apt+=(poppler-utils)
+command -v zbarimg >/dev/null 2>&1 || need_apt+=(zbar-tools)  # reads the QR codes back in the tests
 if [ ${#need_apt[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq && apt-get install -y -qq "${need_apt[@]}" >/dev/null || { echo "apt-get install ${need_apt[*]} failed"; exit 1; }

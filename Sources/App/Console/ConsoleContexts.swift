@@ -26,6 +26,18 @@ struct ConsoleEnrolContext: Encodable {
     let page: ConsoleChrome
     let otpauthURI: String?
     let form: FormState
+    /// The URI as a QR code (libqrencode), an inline SVG made here from the URI alone.
+    var qrSVG: String? { otpauthURI.flatMap { try? QRCode($0).svg(pixels: 220, label: "动态验证码绑定二维码") } }
+
+    enum CodingKeys: String, CodingKey { case page, otpauthURI, form, qrSVG }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(page, forKey: .page)
+        try c.encodeIfPresent(otpauthURI, forKey: .otpauthURI)
+        try c.encode(form, forKey: .form)
+        try c.encodeIfPresent(qrSVG, forKey: .qrSVG)
+    }
 }
 
 struct ConsoleQueueContext: Encodable {

@@ -19,11 +19,15 @@ struct ConsolePagesTests {
         let setCookies: [String]
     }
 
-    static func page(_ app: Application, _ method: HTTPMethod, _ path: String, session: String? = nil, form: [String: String]? = nil, csrf: Bool = true) async throws -> Page {
+    static func page(
+        _ app: Application, _ method: HTTPMethod, _ path: String, session: String? = nil, form: [String: String]? = nil, csrf: Bool = true,
+        extraCookies: [String] = []
+    ) async throws -> Page {
         var result = Page(status: .ok, html: "", location: nil, setCookies: [])
         try await app.testing().test(method, path, beforeRequest: { req in
             var cookies = ["yd_csrf=\(Self.csrf)"]
             if let session { cookies.append("yd_staff=\(session)") }
+            cookies += extraCookies
             req.headers.replaceOrAdd(name: .cookie, value: cookies.joined(separator: "; "))
             req.headers.replaceOrAdd(name: .accept, value: "text/html")
             if var form {
@@ -105,6 +109,31 @@ struct ConsolePagesTests {
             #expect(try await AuditEntry.query(on: app.db).filter(\.$action == "personal_data.revealed").count() == 1)
             let again = try await Self.page(app, .GET, "/console/applications/\(p.applicationID.lowercased())", session: manager)
             #expect(!again.html.contains("610113198909093016"))
+        }
+    }
+
+    @Test("a member without a second factor signs in with the password, sees the QR code and URI once, and confirms a code")
+    func enrolmentPage() async throws {
+        try await withYidai { app, clock, _ in
+            var admin = StaffUser("admin", app: app, clock: clock)
+            try await admin.signIn()
+            #expect(try await admin.call(.POST, "/api/v1/staff/members/risk2/second-factor/reset").0 == .ok)
+            let signedIn = try await Self.page(app, .POST, "/console/sign-in", form: ["login": "risk2", "password": DemoData.demoPassword])
+            #expect(signedIn.status == .seeOther && signedIn.location == "/console/enrol")
+            let session = try #require(signedIn.setCookies.first { $0.hasPrefix("yd_staff=") }).dropFirst("yd_staff=".count).prefix { $0 != ";" }
+            let enrol = try #require(signedIn.setCookies.first { $0.hasPrefix("yd_staff_enrol=") }).prefix { $0 != ";" }
+            let queue = try await Self.page(app, .GET, "/console/queue", session: String(session))
+            #expect(queue.location == "/console/enrol")
+            let shown = try await Self.page(app, .GET, "/console/enrol", session: String(session), extraCookies: [String(enrol)])
+            #expect(shown.html.contains("<svg") && shown.html.contains("otpauth://totp/"))
+            #expect(shown.setCookies.contains { $0.hasPrefix("yd_staff_enrol=") && $0.contains("Max-Age=0") || $0.contains("Expires=Thu, 01 Jan 1970") })
+            let uri = try #require(shown.html.range(of: #"otpauth://totp/[^<"]+"#, options: .regularExpression).map { String(shown.html[$0]) })
+            let secretText = try #require(URLComponents(string: uri.replacingOccurrences(of: "&amp;", with: "&"))?.queryItems?.first { $0.name == "secret" }?.value)
+            clock.advance(31)
+            let code = TimeBasedOneTimePassword.standard.code(secret: try Base32.decode(secretText), at: clock.now)
+            let confirmed = try await Self.page(app, .POST, "/console/enrol", session: String(session), form: ["totp": code])
+            #expect(confirmed.status == .seeOther)
+            #expect(try await Self.page(app, .GET, "/console/queue", session: String(session)).status == .ok)
         }
     }
 }
