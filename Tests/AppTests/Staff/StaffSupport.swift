@@ -33,22 +33,7 @@ struct StaffUser {
 
     @discardableResult
     func call(_ method: HTTPMethod, _ path: String, json: [String: Any]? = nil, headers: HTTPHeaders? = nil) async throws -> (HTTPStatus, [String: Any], HTTPHeaders) {
-        var status = HTTPStatus.ok
-        var body: [String: Any] = [:]
-        var responseHeaders = HTTPHeaders()
-        var requestHeaders = headers ?? bearer
-        try await app.testing().test(method, path, beforeRequest: { req in
-            if let json {
-                requestHeaders.contentType = .json
-                req.body = ByteBuffer(data: try JSONSerialization.data(withJSONObject: json))
-            }
-            req.headers = requestHeaders
-        }, afterResponse: { res async in
-            status = res.status
-            responseHeaders = res.headers
-            body = (try? JSONSerialization.jsonObject(with: Data(buffer: res.body)) as? [String: Any]) ?? [:]
-        })
-        return (status, body, responseHeaders)
+        try await TestHTTP.call(app, method, path, json: json, headers: headers ?? bearer)
     }
 
     func signInAnswer(password: String = DemoData.demoPassword, totp: String? = nil) async throws -> (HTTPStatus, [String: Any], HTTPHeaders) {

@@ -34,22 +34,7 @@ struct Applicant {
     /// Sends a request and returns status and JSON body.
     @discardableResult
     func call(_ method: HTTPMethod, _ path: String, json: [String: Any]? = nil, headers: HTTPHeaders? = nil) async throws -> (HTTPStatus, [String: Any], HTTPHeaders) {
-        var status = HTTPStatus.ok
-        var body: [String: Any] = [:]
-        var responseHeaders = HTTPHeaders()
-        var requestHeaders = headers ?? bearer
-        try await app.testing().test(method, path, beforeRequest: { req in
-            if let json {
-                requestHeaders.contentType = .json
-                req.body = ByteBuffer(data: try JSONSerialization.data(withJSONObject: json))
-            }
-            req.headers = requestHeaders
-        }, afterResponse: { res async in
-            status = res.status
-            responseHeaders = res.headers
-            body = (try? JSONSerialization.jsonObject(with: Data(buffer: res.body)) as? [String: Any]) ?? [:]
-        })
-        return (status, body, responseHeaders)
+        try await TestHTTP.call(app, method, path, json: json, headers: headers ?? bearer)
     }
 
     func path(_ suffix: String = "") -> String { "/api/v1/applications/\(applicationID)" + suffix }
@@ -162,4 +147,26 @@ extension Dictionary where Key == String, Value == Any {
 
     var errorCode: String? { self[path: "error.code"] as? String }
     var errorField: String? { self[path: "error.field"] as? String }
+}
+
+/// One JSON request through the application, as the API's clients send it.
+enum TestHTTP {
+    static func call(_ app: Application, _ method: HTTPMethod, _ path: String, json: [String: Any]?, headers: HTTPHeaders) async throws -> (HTTPStatus, [String: Any], HTTPHeaders) {
+        var status = HTTPStatus.ok
+        var body: [String: Any] = [:]
+        var responseHeaders = HTTPHeaders()
+        var requestHeaders = headers
+        try await app.testing().test(method, path, beforeRequest: { req in
+            if let json {
+                requestHeaders.contentType = .json
+                req.body = ByteBuffer(data: try JSONSerialization.data(withJSONObject: json))
+            }
+            req.headers = requestHeaders
+        }, afterResponse: { res async in
+            status = res.status
+            responseHeaders = res.headers
+            body = (try? JSONSerialization.jsonObject(with: Data(buffer: res.body)) as? [String: Any]) ?? [:]
+        })
+        return (status, body, responseHeaders)
+    }
 }
