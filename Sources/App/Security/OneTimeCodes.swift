@@ -164,12 +164,4 @@ struct OneTimeCodes {
                            messageZh: "该验证码已被使用，请重新获取。", field: "code")
         }
     }
-
-    /// Checks and consumes in one go, for a step whose only change is what the code proves.
-    @discardableResult
-    func verify(_ code: String, phone: MobileNumber, purpose: Purpose, field: String = "code") async throws -> UUID {
-        let proof = try await check(code, phone: phone, purpose: purpose, field: field)
-        try await db.writeTransaction { tx in try await consume(proof, on: tx) }
-        return proof.id
-    }
 }

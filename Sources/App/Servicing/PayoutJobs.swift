@@ -49,14 +49,13 @@ enum PayoutJobs {
 
     /// Takes the job's lease if nobody holds it.
     static func claim(_ job: BackgroundJob, db: Database, now: Date) async throws -> Bool {
-        guard let id = job.id, let sql = db as? any SQLDatabase else { return false }
+        guard let id = job.id, db is any SQLDatabase else { return false }
         let until = now.addingTimeInterval(lease)
         let rows = try await db.writeTransaction { tx in
             try await (tx as! any SQLDatabase).raw(
                 "UPDATE jobs SET locked_until = \(bind: until), attempts = attempts + 1, updated_at = \(bind: now) WHERE id = \(bind: id) AND state = \(bind: BackgroundJobState.queued) AND (locked_until IS NULL OR locked_until < \(bind: now)) RETURNING attempts"
             ).all()
         }
-        _ = sql
         guard let row = rows.first else { return false }
         job.attempts = try row.decode(column: "attempts", as: Int.self)
         return true
