@@ -111,8 +111,11 @@ enum ProductionGuard {
     /// Production refuses to start while any member of staff still signs in with the demo TOTP secret.
     static func checkStaff(_ app: Application) async throws {
         guard app.environment == .production else { return }
-        let cipher = app.yidai.cipher
-        let demo = try await StaffMember.query(on: app.db).filter(\.$totpSecretSealed != nil).all()
+        try await checkStaff(on: app.db, cipher: app.yidai.cipher)
+    }
+
+    static func checkStaff(on db: Database, cipher: FieldCipher) async throws {
+        let demo = try await StaffMember.query(on: db).filter(\.$totpSecretSealed != nil).all()
             .filter { (try? cipher.open($0.totpSecretSealed!)) == StaffSignIn.demoTOTPSecret }.map(\.login)
         if !demo.isEmpty {
             throw ConfigurationError(

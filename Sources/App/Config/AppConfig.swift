@@ -1,4 +1,5 @@
 import Foundation
+import LendingCore
 import Vapor
 
 /// Everything Yidai reads from its environment, in one place (configure.swift is the only caller).
@@ -23,6 +24,8 @@ struct AppConfig: Sendable {
     /// The write-once file outside the database that every audit anchor is also appended to
     /// (`YIDAI_AUDIT_ANCHOR_FILE`; the data folder's `audit-anchors.jsonl` by default; none in tests).
     var auditAnchorFile: String?
+    /// The rules of a reviewer's decision; `YIDAI_SECOND_REVIEW_ABOVE` (yuan) sets the maker-checker threshold.
+    var reviewPolicy: ManualReview.Policy
 
     /// Reads the environment. `DATABASE_URL` picks the database; `YIDAI_KEYS` ("id:base64,id:base64", newest last)
     /// holds field-encryption keys; without it a development key is generated once under the data folder.
@@ -84,8 +87,21 @@ struct AppConfig: Sendable {
                 environment: env, dataDirectory: dataDirectory, isTesting: environment == .testing,
                 log: { generated, message in generated ? logger.warning("\(message)") : logger.notice("\(message)") }),
             auditAnchorFile: env["YIDAI_AUDIT_ANCHOR_FILE"].flatMap { $0.isEmpty ? nil : $0 }
-                ?? (environment == .testing ? nil : dataDirectory + "/audit-anchors.jsonl")
+                ?? (environment == .testing ? nil : dataDirectory + "/audit-anchors.jsonl"),
+            reviewPolicy: try reviewPolicy(env["YIDAI_SECOND_REVIEW_ABOVE"])
         )
+    }
+}
+
+extension AppConfig {
+    static func reviewPolicy(_ raw: String?) throws -> ManualReview.Policy {
+        var policy = ManualReview.Policy.standard
+        guard let raw, !raw.isEmpty else { return policy }
+        guard let yuan = Money.parse(raw), let fen = Money.fen(exactly: yuan), fen > 0, fen <= policy.maximumLimitFen else {
+            throw ConfigurationError("YIDAI_SECOND_REVIEW_ABOVE must be an amount in yuan between 0.01 and 200000 (got \(raw))")
+        }
+        policy.secondReviewAboveFen = fen
+        return policy
     }
 }
 

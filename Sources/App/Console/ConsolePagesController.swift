@@ -131,10 +131,10 @@ struct ConsolePagesController: RouteCollection {
             ownPending: detail.pendingConfirmation && detail.reviews.last?.reviewer == principal.login,
             canReveal: StaffPermissions.scope(for: principal.role, action: .revealPersonalData) != StaffPermissions.Scope.none,
             declineReasons: ManualReview.declineReasons.map { .init(code: $0.code, title: $0.titleZh) },
-            policy: .init(maxLimit: Money.string(fen: StaffReviews.reviewPolicy.maximumLimitFen),
-                          minRate: Money.string(StaffReviews.reviewPolicy.minimumRatePercent),
-                          maxRate: Money.string(StaffReviews.reviewPolicy.maximumRatePercent),
-                          secondReviewAbove: Money.string(fen: StaffReviews.reviewPolicy.secondReviewAboveFen)))
+            policy: .init(maxLimit: Money.string(fen: req.yidai.config.reviewPolicy.maximumLimitFen),
+                          minRate: Money.string(req.yidai.config.reviewPolicy.minimumRatePercent),
+                          maxRate: Money.string(req.yidai.config.reviewPolicy.maximumRatePercent),
+                          secondReviewAbove: Money.string(fen: req.yidai.config.reviewPolicy.secondReviewAboveFen)))
         return try await render(req, "console/application", context, status: status)
     }
 
@@ -160,14 +160,14 @@ struct ConsolePagesController: RouteCollection {
         do {
             if form.decision == "approve" && form.step != "confirm" {
                 let approval = try withFieldErrors(status: .unprocessableEntity) {
-                    try ManualReview.approval(creditLimit: form.creditLimit, annualRate: form.annualRate, policy: StaffReviews.reviewPolicy)
+                    try ManualReview.approval(creditLimit: form.creditLimit, annualRate: form.annualRate, policy: req.yidai.config.reviewPolicy)
                 }
                 let apr = try await StaffReviews.apr(limitFen: approval.limitFen, rate: approval.annualRatePercent, db: req.db, services: req.yidai)
                 let suggested = try await reviews.suggestedLimitFen(StaffAPIController.id(req)!)
                 let preview = ConsoleApplicationContext.Preview(
                     creditLimit: Money.string(fen: approval.limitFen), annualRate: Money.string(approval.annualRatePercent), apr: apr,
                     needsSecondReview: ManualReview.needsSecondReview(
-                        limitFen: approval.limitFen, suggestedLimitFen: suggested, policy: StaffReviews.reviewPolicy))
+                        limitFen: approval.limitFen, suggestedLimitFen: suggested, policy: req.yidai.config.reviewPolicy))
                 return try await renderApplication(req, form: state, revealed: nil, preview: preview)
             }
             _ = try await reviews.review(StaffAPIController.id(req), body)

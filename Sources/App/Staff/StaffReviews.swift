@@ -15,7 +15,7 @@ struct StaffReviews {
     var actor: String { "staff:\(principal.login)" }
 
     static let limitValidity: TimeInterval = 30 * 86_400
-    static let reviewPolicy = ManualReview.Policy.standard
+    var reviewPolicy: ManualReview.Policy { services.config.reviewPolicy }
 
     // MARK: - Review
 
@@ -30,7 +30,7 @@ struct StaffReviews {
         var reason: ManualReview.DeclineReason?
         do {
             switch decision {
-            case .approve: approval = try ManualReview.approval(creditLimit: body.creditLimit, annualRate: body.annualRate, policy: Self.reviewPolicy)
+            case .approve: approval = try ManualReview.approval(creditLimit: body.creditLimit, annualRate: body.annualRate, policy: reviewPolicy)
             case .decline:
                 reason = try ManualReview.declineReason(body.reason)
                 if reason?.code == "other" { _ = try Self.note(body.note, required: true) }
@@ -53,7 +53,7 @@ struct StaffReviews {
             record.annualRate = Money.string(approval.annualRatePercent)
             apr = try await Self.apr(limitFen: approval.limitFen, rate: approval.annualRatePercent, db: db, services: services)
             record.apr = apr
-            record.needsConfirmation = ManualReview.needsSecondReview(limitFen: approval.limitFen, suggestedLimitFen: suggested, policy: Self.reviewPolicy)
+            record.needsConfirmation = ManualReview.needsSecondReview(limitFen: approval.limitFen, suggestedLimitFen: suggested, policy: reviewPolicy)
             record.state = record.needsConfirmation ? ReviewDecision.State.awaitingConfirmation : ReviewDecision.State.final
             details["creditLimit"] = record.creditLimit
             details["annualRate"] = record.annualRate

@@ -149,4 +149,24 @@ struct StaffSignInTests {
             #expect(member?.totpSecretSealed?.contains(secretText) == false)  // sealed, not in clear
         }
     }
+
+    @Test("production refuses to start while any member still has the demo TOTP secret, and starts once it is reset")
+    func productionRefusesDemoSecret() async throws {
+        try await withYidai { app, clock, _ in
+            await #expect(throws: ConfigurationError.self) { try await ProductionGuard.checkStaff(on: app.db, cipher: app.yidai.cipher) }
+            for member in try await StaffMember.query(on: app.db).all() {
+                member.totpSecretSealed = try app.yidai.cipher.seal(Base32.encode(Array("a bank's own secret!".utf8)))
+                try await member.save(on: app.db)
+            }
+            try await ProductionGuard.checkStaff(on: app.db, cipher: app.yidai.cipher)
+        }
+    }
+
+    @Test("the maker-checker threshold is configurable and a bad value is refused at start")
+    func thresholdConfig() throws {
+        #expect(try AppConfig.reviewPolicy(nil).secondReviewAboveFen == 5_000_000)
+        #expect(try AppConfig.reviewPolicy("80000").secondReviewAboveFen == 8_000_000)
+        #expect(throws: ConfigurationError.self) { try AppConfig.reviewPolicy("lots") }
+        #expect(throws: ConfigurationError.self) { try AppConfig.reviewPolicy("300000") }
+    }
 }
