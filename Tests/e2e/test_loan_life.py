@@ -160,7 +160,7 @@ def test_a_borrower_signs_receives_the_money_prepays_and_pays_off_on_the_pages(b
     walk.click("#my-loans")
     walk.expect_path("/loans")
     for _ in range(30):
-        if "已放款" in walk.text():
+        if "暂无已放款的贷款" not in walk.text():
             break
         assert "放款中" in walk.text(), walk.text()[:2000]
         time.sleep(1)
