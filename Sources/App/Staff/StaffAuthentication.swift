@@ -39,6 +39,9 @@ struct StaffSignIn {
         let enrolmentURI: String?
     }
 
+    /// A bcrypt hash of nothing anyone types, checked when the login is unknown.
+    static let decoyHash = (try? Bcrypt.hash(SecretHash.randomToken(), cost: 10)) ?? ""
+
     static let refused = APIError(
         .unauthorized, code: "sign_in_failed", message: "The login, password or one-time code is not correct.",
         messageZh: "账号、密码或动态验证码不正确。")
@@ -65,7 +68,9 @@ struct StaffSignIn {
         var ok = false
         var enrolmentSecret: [UInt8]?
         var matchedStep: Int64?
-        if let member, member.active, (try? Bcrypt.verify(password, created: member.passwordHash)) == true {
+        // An unknown or disabled login still costs one bcrypt check, so the answer's timing says nothing either.
+        let passwordMatches = (try? Bcrypt.verify(password, created: member?.passwordHash ?? Self.decoyHash)) == true
+        if let member, member.active, passwordMatches {
             if member.totpEnrolledAt != nil, let sealed = member.totpSecretSealed {
                 let secret = try Base32.decode(try services.cipher.open(sealed))
                 if let code = totp, let step = TimeBasedOneTimePassword.standard.verify(
