@@ -83,7 +83,7 @@ struct ContractPagesController: RouteCollection {
             where error.status == .conflict
         {
             return req.redirect(
-                to: JourneyPagesController.destination(s.application, journey: s.journey), redirectType: .normal)
+                to: try JourneyPagesController.destination(s.application, journey: s.journey), redirectType: .normal)
         }
         let p7s = HTTPMediaType(type: "application", subType: "pkcs7-signature")
         switch (file, stage) {
@@ -116,7 +116,7 @@ struct ContractPagesController: RouteCollection {
             where error.status == .conflict
         {
             return req.redirect(
-                to: JourneyPagesController.destination(s.application, journey: s.journey), redirectType: .normal)
+                to: try JourneyPagesController.destination(s.application, journey: s.journey), redirectType: .normal)
         }
         let context = ContractPageContext(
             page: s.chrome(req, nil, title: "借款合同"), form: form, stage: stage, agreed: agreed, codeSent: codeSent,

@@ -72,21 +72,20 @@ struct JourneyPagesController: RouteCollection {
     }
 
     /// The page of the step that comes next for this application.
-    static func destination(_ application: LoanApplication, journey: JourneyService) -> String {
+    static func destination(_ application: LoanApplication, journey: JourneyService) throws -> String {
         if let stop = application.stopStep {
             if stop == JourneyStep.face.rawValue, let until = application.faceLockedUntil, until <= journey.now {
                 return JourneyPaths.face
             }
             return JourneyPaths.stopped
         }
-        let state = ApplicationState(rawValue: application.state) ?? .cancelled
-        switch state {
+        switch try application.applicationState {
         case .cancelled, .expired: return JourneyPaths.stopped
         case .referred, .declined: return JourneyPaths.result
         case .loanRequested, .contractSigned, .disbursed: return JourneyPaths.done
         default: break
         }
-        switch journey.progress(application).nextStep {
+        switch try journey.progress(application).nextStep {
         case .phone, .idCard: return JourneyPaths.idCard
         case .face: return JourneyPaths.face
         case .bankCard: return JourneyPaths.bankCard
@@ -106,11 +105,10 @@ struct JourneyPagesController: RouteCollection {
             guard let session = try await session(req) else {
                 return req.redirect(to: JourneyPaths.phone, redirectType: .normal)
             }
-            let destination = Self.destination(session.application, journey: session.journey)
+            let destination = try Self.destination(session.application, journey: session.journey)
+            let approved = try session.application.applicationState == .approved
             let allowed =
-                destination == path
-                || (path == JourneyPaths.loan && destination == JourneyPaths.result
-                    && session.application.state == ApplicationState.approved.rawValue)
+                destination == path || (path == JourneyPaths.loan && destination == JourneyPaths.result && approved)
             guard allowed else { return req.redirect(to: destination, redirectType: .normal) }
             return try await handler(req, session)
         }
@@ -133,14 +131,15 @@ struct JourneyPagesController: RouteCollection {
         guard let session = try await session(req) else {
             return req.redirect(to: JourneyPaths.phone, redirectType: .normal)
         }
-        return req.redirect(to: Self.destination(session.application, journey: session.journey), redirectType: .normal)
+        let destination = try Self.destination(session.application, journey: session.journey)
+        return req.redirect(to: destination, redirectType: .normal)
     }
 
     /// After a service error: a step out of order or a stopped journey goes to the right page;
     /// anything else is shown on the form (nil).
-    func redirectAfter(_ error: APIError, _ req: Request, _ s: PageSession) -> Response? {
+    func redirectAfter(_ error: APIError, _ req: Request, _ s: PageSession) throws -> Response? {
         if s.application.stopStep != nil || (error.status == .conflict && error.code != "limit_expired") {
-            return req.redirect(to: Self.destination(s.application, journey: s.journey), redirectType: .normal)
+            return req.redirect(to: try Self.destination(s.application, journey: s.journey), redirectType: .normal)
         }
         return nil
     }
@@ -327,7 +326,7 @@ struct JourneyPagesController: RouteCollection {
                 back: body.backImage.map { Data($0.data.readableBytesView) })
             return req.redirect(to: JourneyPaths.idCard, redirectType: .normal)
         } catch let error as APIError {
-            if let redirect = redirectAfter(error, req, s) { return redirect }
+            if let redirect = try redirectAfter(error, req, s) { return redirect }
             form.record(error, fieldMap: Self.idCardFields)
             return try await renderUpload(req, s, form: form, status: error.status)
         }
@@ -347,7 +346,7 @@ struct JourneyPagesController: RouteCollection {
             _ = try await s.journey.uploadIDCard(s.application, front: front, back: back)
             return req.redirect(to: JourneyPaths.idCard, redirectType: .normal)
         } catch let error as APIError {
-            if let redirect = redirectAfter(error, req, s) { return redirect }
+            if let redirect = try redirectAfter(error, req, s) { return redirect }
             var form = FormState()
             form.record(error, fieldMap: Self.idCardFields)
             return try await renderUpload(req, s, form: form, status: error.status)
@@ -368,7 +367,7 @@ struct JourneyPagesController: RouteCollection {
             try await s.journey.confirmIDCard(s.application, request)
             return req.redirect(to: JourneyPaths.resume, redirectType: .normal)
         } catch let error as APIError {
-            if let redirect = redirectAfter(error, req, s) { return redirect }
+            if let redirect = try redirectAfter(error, req, s) { return redirect }
             var form = form0
             form.record(error, fieldMap: Self.confirmFields)
             return try await renderConfirm(req, s, form: form, status: error.status)
@@ -430,7 +429,7 @@ struct JourneyPagesController: RouteCollection {
                     : "活体检测未通过，请正对屏幕、保持光线充足，按提示眨眼后重试。") + "还可尝试\(left)次。"
             return try await renderFace(req, s, form: form, status: .unprocessableEntity)
         } catch let error as APIError {
-            if let redirect = redirectAfter(error, req, s) { return redirect }
+            if let redirect = try redirectAfter(error, req, s) { return redirect }
             if error.status == .locked { return req.redirect(to: JourneyPaths.stopped, redirectType: .normal) }
             form.record(error, fieldMap: ["capture": "capture", "simulate": "capture"], fallbackField: "capture")
             return try await renderFace(req, s, form: form, status: error.status)
@@ -477,7 +476,7 @@ struct JourneyPagesController: RouteCollection {
                 s.application, BankCardRequest(cardNumber: typed.filter { $0.isNumber }))
             return req.redirect(to: JourneyPaths.bankCard, redirectType: .normal)
         } catch let error as APIError {
-            if let redirect = redirectAfter(error, req, s) { return redirect }
+            if let redirect = try redirectAfter(error, req, s) { return redirect }
             if body.action == "resend" {
                 form.record(error, fieldMap: [:], fallbackField: "code")
                 return try await renderBankCard(req, s, form: form, changing: false, status: error.status)
@@ -494,7 +493,7 @@ struct JourneyPagesController: RouteCollection {
                 s.application, CodeRequest(code: body.code?.trimmingCharacters(in: .whitespaces)))
             return req.redirect(to: JourneyPaths.resume, redirectType: .normal)
         } catch let error as APIError {
-            if let redirect = redirectAfter(error, req, s) { return redirect }
+            if let redirect = try redirectAfter(error, req, s) { return redirect }
             var form = FormState()
             form.record(error, fieldMap: ["code": "code", "cardNumber": "code"], fallbackField: "code")
             return try await renderBankCard(req, s, form: form, changing: false, status: error.status)
@@ -553,7 +552,7 @@ struct JourneyPagesController: RouteCollection {
                 form.notice = "验证码已发送至\(sent.sentTo)，5分钟内有效。"
                 return try await renderAuthorization(req, s, form: form, agreed: agreed, codeSent: true)
             } catch let error as APIError {
-                if let redirect = redirectAfter(error, req, s) { return redirect }
+                if let redirect = try redirectAfter(error, req, s) { return redirect }
                 form.record(error, fieldMap: [:], fallbackField: "code")
                 return try await renderAuthorization(
                     req, s, form: form, agreed: agreed, codeSent: false, status: error.status)
@@ -565,7 +564,7 @@ struct JourneyPagesController: RouteCollection {
                 AuthorizationSignRequest(version: body.version, sha256: body.sha256, agree: agreed, code: code))
             return req.redirect(to: JourneyPaths.resume, redirectType: .normal)
         } catch let error as APIError {
-            if let redirect = redirectAfter(error, req, s) { return redirect }
+            if let redirect = try redirectAfter(error, req, s) { return redirect }
             form.values["code"] = ""
             form.record(error, fieldMap: ["agree": "agree", "code": "code"])
             return try await renderAuthorization(
@@ -636,7 +635,7 @@ struct JourneyPagesController: RouteCollection {
             try await s.journey.saveAboutYou(s.application, request)
             return req.redirect(to: JourneyPaths.resume, redirectType: .normal)
         } catch let error as APIError {
-            if let redirect = redirectAfter(error, req, s) { return redirect }
+            if let redirect = try redirectAfter(error, req, s) { return redirect }
             form.record(error, fieldMap: Self.aboutYouFields)
             return try await renderAboutYou(req, s, form: form, status: error.status)
         }
@@ -664,14 +663,14 @@ struct JourneyPagesController: RouteCollection {
     }
 
     func resultPost(_ req: Request, _ s: PageSession) async throws -> Response {
-        guard s.application.state == ApplicationState.infoCompleted.rawValue else {
+        guard try s.application.applicationState == .infoCompleted else {
             return req.redirect(to: JourneyPaths.result, redirectType: .normal)
         }
         do {
             try await s.journey.decide(s.application)
             return req.redirect(to: JourneyPaths.result, redirectType: .normal)
         } catch let error as APIError {
-            if let redirect = redirectAfter(error, req, s) { return redirect }
+            if let redirect = try redirectAfter(error, req, s) { return redirect }
             var form = FormState()
             form.record(error, fieldMap: [:])
             return try await renderResult(req, s, form: form, status: error.status)
@@ -681,7 +680,7 @@ struct JourneyPagesController: RouteCollection {
     func renderResult(_ req: Request, _ s: PageSession, form: FormState, status: HTTPResponseStatus = .ok) async throws
         -> Response
     {
-        let state = ApplicationState(rawValue: s.application.state) ?? .cancelled
+        let state = try s.application.applicationState
         let outcome: String =
             switch state {
             case .approved: "approved"
@@ -749,7 +748,7 @@ struct JourneyPagesController: RouteCollection {
                         purpose: b.purpose))
                 return req.redirect(to: JourneyPaths.done, redirectType: .normal)
             } catch let error as APIError {
-                if let redirect = redirectAfter(error, req, s) { return redirect }
+                if let redirect = try redirectAfter(error, req, s) { return redirect }
                 form.record(error, fieldMap: Self.loanFields)
                 return try await renderLoan(req, s, form: form, quote: try? await quote(clean, s), status: error.status)
             }
@@ -798,9 +797,9 @@ struct JourneyPagesController: RouteCollection {
         guard let loan = s.view.loanRequest else { return req.redirect(to: JourneyPaths.result, redirectType: .normal) }
         let context = DonePageContext(
             page: s.chrome(req, .done, title: "申请已提交"),
-            stateTitle: ApplicationState(rawValue: s.application.state)?.titleZh ?? s.view.stateTitle,
+            stateTitle: try s.application.applicationState.titleZh,
             amount: PageFormat.yuan(loan.amount), termMonths: loan.termMonths,
-            method: RepaymentMethod(rawValue: loan.method).map(PageFormat.methodTitle) ?? loan.method,
+            method: PageFormat.methodTitle(try StoredValues.decode(loan.method, "repayment method")),
             purpose: PageFormat.purposeTitle(loan.purpose),
             firstPayment: loan.firstPayment.map(PageFormat.yuan),
             totalInterest: loan.totalInterest.map(PageFormat.yuan),
@@ -812,7 +811,7 @@ struct JourneyPagesController: RouteCollection {
 
     func stoppedPage(_ req: Request, _ s: PageSession) async throws -> Response {
         let app = s.application
-        let state = ApplicationState(rawValue: app.state) ?? .cancelled
+        let state = try app.applicationState
         let heading: String
         let message: String
         var detail: String?

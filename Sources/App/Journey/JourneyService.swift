@@ -119,7 +119,7 @@ struct JourneyService {
             .all()
         for application in candidates {
             try await expireIfIdle(application)
-            let state = try ApplicationStates.decode(application.state)
+            let state = try application.applicationState
             if state != .cancelled && state != .expired { return application }
         }
         return nil
@@ -127,7 +127,7 @@ struct JourneyService {
 
     /// 30 days without activity expire an application that has not been paid out (domain.md).
     private func expireIfIdle(_ application: LoanApplication) async throws {
-        let state = try ApplicationStates.decode(application.state)
+        let state = try application.applicationState
         guard !state.isTerminal, now.timeIntervalSince(application.lastActivityAt) > Self.inactivityExpiry,
               ApplicationStateMachine.canTransition(from: state, to: .expired)
         else { return }
@@ -324,7 +324,7 @@ struct JourneyService {
         let identity = try identity(of: application)
         let proof = try await codes.check(code, phone: identity.phone, purpose: .bankCard)
         let card = try BankCardNumber(try cipher.open(pending))
-        let state = try currentState(application)
+        let state = try application.applicationState
         try Self.transition(from: state, to: .identityVerified)
         application.cardSealed = pending
         application.cardIndex = cipher.blindIndex(card.value, purpose: "card")
@@ -362,7 +362,7 @@ struct JourneyService {
         guard let code = body.code, !code.isEmpty else { throw APIError.missing("code") }
         let identity = try identity(of: application)
         let proof = try await codes.check(code, phone: identity.phone, purpose: .creditAuthorization)
-        let state = try currentState(application)
+        let state = try application.applicationState
         try Self.transition(from: state, to: .creditAuthorized)
         let reference = "AUTH-" + (try application.requireID().uuidString.prefix(8)) + "-" + document.version
         // The bureau is only called after the authorization is on record (征信业管理条例 art. 18).
@@ -397,7 +397,7 @@ struct JourneyService {
                 contactName: body.emergencyContact?.name, contactRelationship: body.emergencyContact?.relationship,
                 contactPhone: body.emergencyContact?.phone, applicantPhone: identity.phone)
         } catch { throw APIError(error) }
-        let state = try currentState(application)
+        let state = try application.applicationState
         try Self.transition(from: state, to: .infoCompleted)
         application.aboutYouSealed = try cipher.seal(String(decoding: try JSONEncoder().encode(facts), as: UTF8.self))
         application.infoCompletedAt = now
@@ -425,7 +425,7 @@ struct JourneyService {
         let report = try JSONDecoder().decode(CreditReport.self, from: Data(try cipher.open(reportSealed).utf8))
         let input = CreditDecisionInput(age: identity.idNumber.age(on: today), facts: facts, report: report)
         let outcome = try await services.policies.decide(input, on: db)
-        let state = try currentState(application)
+        let state = try application.applicationState
         let target: ApplicationState = switch outcome.decision {
         case "approved": .approved
         case "referred": .referred
@@ -465,7 +465,7 @@ struct JourneyService {
         let termMonths = try body.termMonths?.value(field: "termMonths")
         let (offer, schedule) = try await quote(
             application, amount: body.amount, termMonths: termMonths, method: body.method, purpose: body.purpose)
-        let state = try currentState(application)
+        let state = try application.applicationState
         try Self.transition(from: state, to: .loanRequested)
         application.loanAmount = Money.string(offer.amount)
         application.loanTermMonths = offer.termMonths
@@ -498,7 +498,7 @@ struct JourneyService {
     /// Cancels the application. After signing only while the payout has not been sent: the queued payout is
     /// withdrawn in the same transaction; once paying out has begun the answer is 409 with a plain message.
     func cancel(_ application: LoanApplication) async throws {
-        let state = try currentState(application)
+        let state = try application.applicationState
         if state == .disbursing || state == .disbursed {
             throw APIError(.conflict, code: "cannot_cancel",
                            message: "The loan is already being paid out to your card, so the application can no longer be cancelled. You may repay it early once it arrives.",
@@ -521,9 +521,9 @@ struct JourneyService {
 
     var today: CivilDate { BusinessCalendar.civilDate(services.clock.now()) }
 
-    func progress(_ application: LoanApplication) -> ApplicationProgress {
+    func progress(_ application: LoanApplication) throws -> ApplicationProgress {
         ApplicationProgress(
-            state: (try? ApplicationStates.decode(application.state)) ?? .expired,
+            state: try application.applicationState,
             idCardConfirmed: application.idConfirmedAt != nil,
             faceVerified: application.faceVerifiedAt != nil,
             bankCardVerified: application.cardVerifiedAt != nil)
@@ -542,8 +542,9 @@ struct JourneyService {
                                messageZh: StopMessages.chinese(application.stopReason))
             }
         }
+        let progress = try progress(application)
         do {
-            try ApplicationStateMachine.require(step, progress: progress(application))
+            try ApplicationStateMachine.require(step, progress: progress)
         } catch {
             throw APIError(.conflict, code: error.code, message: error.message, messageZh: error.messageZh)
         }
@@ -554,10 +555,6 @@ struct JourneyService {
         do { try ApplicationStateMachine.transition(from: from, to: to) } catch {
             throw APIError(.conflict, code: error.code, message: error.message, messageZh: error.messageZh)
         }
-    }
-
-    private func currentState(_ application: LoanApplication) throws -> ApplicationState {
-        try ApplicationStates.decode(application.state)
     }
 
     struct Identity {

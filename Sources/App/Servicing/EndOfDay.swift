@@ -61,7 +61,8 @@ struct EndOfDay {
         for loan in open {
             let loanID = try loan.requireID()
             let events = try await LoanBook.locked(loanID, on: db) { book -> [ServicingEvent] in
-                let (positions, events) = ServicingDay.open(date, installments: book.positions, annualRatePercent: book.loan.annualRatePercent)
+                let (positions, events) = ServicingDay.open(
+                    date, installments: try book.positions, annualRatePercent: try book.loan.annualRatePercent)
                 let ctx = context.on(book.tx)
                 for event in events {
                     switch event {
@@ -97,10 +98,11 @@ struct EndOfDay {
             // Auto-debit what is owed today, once per loan and day.
             let key = "autodebit:\(loanID.uuidString.lowercased()):\(date.iso)"
             if let earlier = try await Payment.query(on: db).filter(\.$idempotencyKey == key).first() {
-                if earlier.state == PaymentState.pending { _ = try await repayments.resume(earlier) }
+                if earlier.state == .pending { _ = try await repayments.resume(earlier) }
                 continue
             }
-            let positions = try await LoanInstallment.query(on: db).filter(\.$loanID == loanID).all().map(\.position)
+            let rows = try await LoanInstallment.query(on: db).filter(\.$loanID == loanID).all()
+            let positions = try rows.map { try $0.position }
             guard positions.owedFen(on: date) > 0 else { continue }
             let payment: Payment
             do {
@@ -111,9 +113,9 @@ struct EndOfDay {
             }
             let answer = try await repayments.resume(payment)
             report.autoDebits += 1
-            if answer.view.state == PaymentState.succeeded {
+            if answer.view.state == .succeeded {
                 report.collectedFen += answer.view.collected.flatMap(Money.parse).flatMap(Money.fen(exactly:)) ?? 0
-            } else if answer.view.state == PaymentState.failed {
+            } else if answer.view.state == .failed {
                 report.failedDebits += 1
             }
         }
@@ -134,7 +136,8 @@ struct LoanQueries {
     }
 
     func positions(_ loan: Loan) async throws -> [InstallmentPosition] {
-        try await LoanInstallment.query(on: db).filter(\.$loanID == loan.requireID()).sort(\.$number).all().map(\.position)
+        let rows = try await LoanInstallment.query(on: db).filter(\.$loanID == loan.requireID()).sort(\.$number).all()
+        return try rows.map { try $0.position }
     }
 
     func list(phoneIndex: String) async throws -> LoansListView {
@@ -144,12 +147,12 @@ struct LoanQueries {
         var loanViews: [LoanSummaryView] = []
         for loan in loans {
             let rows = try await positions(loan)
-            loanViews.append(LoanPresenter.summary(loan, positions: rows, on: date))
+            loanViews.append(try LoanPresenter.summary(loan, positions: rows, on: date))
         }
-        let appViews = applications.map { application in
-            let state = ApplicationState(rawValue: application.state)
-            return ApplicationSummaryView(
-                id: application.id!, state: application.state, stateZh: state?.titleZh ?? application.state, loanAmount: application.loanAmount,
+        let appViews = try applications.map { application in
+            ApplicationSummaryView(
+                id: application.id!, state: application.state, stateZh: try application.applicationState.titleZh,
+                loanAmount: application.loanAmount,
                 termMonths: application.loanTermMonths, loanId: loans.first { $0.applicationID == application.id }?.id)
         }
         return LoansListView(businessDate: date.iso, applications: appViews, loans: loanViews)
@@ -157,11 +160,11 @@ struct LoanQueries {
 
     func detail(_ loan: Loan) async throws -> LoanDetailView {
         let rows = try await positions(loan)
-        return LoanPresenter.detail(loan, positions: rows, on: try await context.businessDates.current())
+        return try LoanPresenter.detail(loan, positions: rows, on: try await context.businessDates.current())
     }
 
     func payoffQuote(_ loan: Loan) async throws -> PayoffQuoteView {
-        guard !loan.loanStatus.isClosed else {
+        guard try !loan.loanStatus.isClosed else {
             throw APIError(.conflict, code: "loan_closed", message: "This loan is \(loan.status); nothing is owed.", messageZh: "该贷款已结清。")
         }
         let date = try await context.businessDates.current()
@@ -177,7 +180,7 @@ struct LoanQueries {
     }
 
     func prepaymentQuote(_ loan: Loan, _ body: PrepaymentQuoteRequest) async throws -> PrepaymentQuoteView {
-        guard !loan.loanStatus.isClosed else {
+        guard try !loan.loanStatus.isClosed else {
             throw APIError(.conflict, code: "loan_closed", message: "This loan is \(loan.status); nothing is owed.", messageZh: "该贷款已结清。")
         }
         let instruction = RepaymentService.Instruction(
