@@ -5,19 +5,10 @@ import Vapor
 
 /// The H5 pages of the journey (server-rendered, Chinese, mobile-first). Every rule lives in JourneyService;
 /// these handlers turn form posts into its requests, show its errors next to the fields, and send the person
-/// to the page of the step that comes next (POST → redirect → GET).
+/// to the page of the step that comes next (POST → redirect → GET). Signed-in pages only (routes.swift).
 struct JourneyPagesController: RouteCollection {
-    static let sessionCookie = "yd_session"
-    static let referralCookie = "yd_ref"
-    static let referralLifetime = 1800
-
     func boot(routes: RoutesBuilder) throws {
-        let pages = routes.grouped(CSRFMiddleware())
-        pages.get(use: phonePage)
-        pages.post(use: phonePost)
-        pages.post("sign-out", use: signOut)
-
-        let apply = pages.grouped("apply")
+        let apply = routes.grouped("apply")
         apply.get(use: resume)
         apply.get("id-card", use: step(JourneyPaths.idCard, idCardPage))
         apply.post("id-card", "sample", use: step(JourneyPaths.idCard, idCardSample))
@@ -39,37 +30,11 @@ struct JourneyPagesController: RouteCollection {
         apply.post("cancel", use: cancel)
 
         // Photo uploads need a bigger body limit than the other forms.
-        let uploads = routes.grouped(CSRFMiddleware(maxBodySize: "12mb")).grouped("apply")
-        uploads.on(.POST, "id-card", body: .collect(maxSize: "12mb"), use: step(JourneyPaths.idCard, idCardUpload))
-        uploads.on(.POST, "face", body: .collect(maxSize: "12mb"), use: step(JourneyPaths.face, facePost))
+        apply.photoUpload("id-card", use: step(JourneyPaths.idCard, idCardUpload))
+        apply.photoUpload("face", use: step(JourneyPaths.face, facePost))
     }
 
-    // MARK: - Session and where the person belongs
-
-    struct PageSession {
-        let journey: JourneyService
-        let application: LoanApplication
-        let view: ApplicationView
-
-        var applicantLabel: String {
-            if let name = view.applicant.name { return "\(name) · \(view.applicant.phone)" }
-            return view.applicant.phone
-        }
-
-        func chrome(_ req: Request, _ step: JourneyStep?, title: String? = nil, script: String? = nil) -> PageChrome {
-            PageChrome(req: req, step: step, title: title, applicant: applicantLabel, signedIn: true, script: script)
-        }
-    }
-
-    func session(_ req: Request) async throws -> PageSession? {
-        guard let token = req.cookies[Self.sessionCookie]?.string, !token.isEmpty, token.count <= 200 else {
-            return nil
-        }
-        let journey = req.journey
-        guard let application = try await journey.application(forToken: token) else { return nil }
-        let view = try await ApplicationPresenter(journey: journey).view(application)
-        return PageSession(journey: journey, application: application, view: view)
-    }
+    // MARK: - Where the person belongs
 
     /// The page of the step that comes next for this application.
     static func destination(_ application: LoanApplication, journey: JourneyService) throws -> String {
@@ -96,15 +61,13 @@ struct JourneyPagesController: RouteCollection {
         }
     }
 
-    /// Wraps a page handler: no session → the phone page; a page that is not (or no longer) this person's
-    /// current one → the right page. The loan page belongs to an approved application's result.
+    /// Wraps a page handler: a page that is not (or no longer) this person's current one → the right page. The loan
+    /// page belongs to an approved application's result.
     func step(_ path: String, _ handler: @escaping @Sendable (Request, PageSession) async throws -> Response)
         -> @Sendable (Request) async throws -> Response
     {
         { req in
-            guard let session = try await session(req) else {
-                return req.redirect(to: JourneyPaths.phone, redirectType: .normal)
-            }
+            let session = try req.pageSession
             let destination = try Self.destination(session.application, journey: session.journey)
             let approved = try session.application.applicationState == .approved
             let allowed =
@@ -116,9 +79,7 @@ struct JourneyPagesController: RouteCollection {
 
     /// The applicant withdraws the application (allowed in any state before disbursement).
     func cancel(_ req: Request) async throws -> Response {
-        guard let session = try await session(req) else {
-            return req.redirect(to: JourneyPaths.phone, redirectType: .normal)
-        }
+        let session = try req.pageSession
         do {
             try await session.journey.cancel(session.application)
         } catch let error as APIError where error.status == .conflict {
@@ -128,9 +89,7 @@ struct JourneyPagesController: RouteCollection {
     }
 
     func resume(_ req: Request) async throws -> Response {
-        guard let session = try await session(req) else {
-            return req.redirect(to: JourneyPaths.phone, redirectType: .normal)
-        }
+        let session = try req.pageSession
         let destination = try Self.destination(session.application, journey: session.journey)
         return req.redirect(to: destination, redirectType: .normal)
     }
@@ -142,140 +101,6 @@ struct JourneyPagesController: RouteCollection {
             return req.redirect(to: try Self.destination(s.application, journey: s.journey), redirectType: .normal)
         }
         return nil
-    }
-
-    func render(_ req: Request, _ template: String, _ context: some Encodable, status: HTTPResponseStatus = .ok)
-        async throws -> Response
-    {
-        let view = try await req.view.render(template, context)
-        let response = try await view.encodeResponse(status: status, for: req)
-        response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
-        return response
-    }
-
-    // MARK: - 1 phone
-
-    struct PhoneForm: Content {
-        var phone: String?
-        var code: String?
-        var action: String?
-    }
-
-    func phonePage(_ req: Request) async throws -> Response {
-        let cm = req.query[String.self, at: "cm"]
-        let ch = req.query[String.self, at: "ch"]
-        let response: Response
-        if let session = try await session(req) {
-            if cm != nil { try await session.journey.touch(session.application, cm: cm, ch: ch) }
-            response = req.redirect(to: JourneyPaths.resume, redirectType: .normal)
-        } else {
-            response = try await renderPhone(req, form: FormState(), codeSent: false)
-        }
-        if cm != nil || ch != nil, let value = Self.referralValue(cm: cm, ch: ch) {
-            response.cookies[Self.referralCookie] = HTTPCookies.Value(
-                string: value, maxAge: Self.referralLifetime, path: "/", isSecure: PageCookies.secure(for: req),
-                isHTTPOnly: true, sameSite: .lax)
-        }
-        return response
-    }
-
-    func phonePost(_ req: Request) async throws -> Response {
-        let body = try req.content.decode(PhoneForm.self)
-        let phone = (body.phone ?? "").filter { !$0.isWhitespace && $0 != "-" }
-        let code = (body.code ?? "").trimmingCharacters(in: .whitespaces)
-        var form = FormState(values: ["phone": body.phone ?? "", "code": code])
-        let journey = req.journey
-        let send = body.action == "send" || (body.action != "signin" && code.isEmpty)
-        if send {
-            do {
-                let sent = try await journey.sendSignInCode(SMSCodeRequest(phone: phone))
-                form.notice = "验证码已发送至\(sent.sentTo)，5分钟内有效。"
-                return try await renderPhone(req, form: form, codeSent: true)
-            } catch let error as APIError {
-                form.record(error, fieldMap: FormState.same("phone", "code"), fallbackField: "code")
-                return try await renderPhone(req, form: form, codeSent: false, status: error.status)
-            }
-        }
-        let referral = Self.referral(from: req.cookies[Self.referralCookie]?.string)
-        do {
-            let (token, _, _) = try await journey.signIn(
-                SignInRequest(phone: phone, code: code, cm: referral.cm, ch: referral.ch))
-            let response = req.redirect(to: JourneyPaths.resume, redirectType: .normal)
-            response.cookies[Self.sessionCookie] = HTTPCookies.Value(
-                string: token, maxAge: Int(JourneyService.sessionLifetime), path: "/",
-                isSecure: PageCookies.secure(for: req),
-                isHTTPOnly: true, sameSite: .lax)
-            if referral.cm != nil || referral.ch != nil {
-                response.cookies[Self.referralCookie] = HTTPCookies.Value(
-                    string: "", maxAge: 0, path: "/", isHTTPOnly: true, sameSite: .lax)
-            }
-            return response
-        } catch let error as APIError {
-            form.values["code"] = ""
-            form.record(error, fieldMap: FormState.same("phone", "code"))
-            return try await renderPhone(req, form: form, codeSent: true, status: error.status)
-        }
-    }
-
-    func renderPhone(_ req: Request, form: FormState, codeSent: Bool, status: HTTPResponseStatus = .ok) async throws
-        -> Response
-    {
-        let sandbox = req.yidai.providers.isSandbox
-        let persons =
-            sandbox
-            ? SandboxPersona.all.map {
-                PhonePageContext.TestPerson(
-                    key: $0.key, name: $0.name, phone: $0.phone.value, expectedEnd: Self.expectedEndZh($0.key))
-            }
-            : []
-        let context = PhonePageContext(
-            page: PageChrome(req: req, step: .phone, title: "手机号验证", signedIn: false), form: form, codeSent: codeSent,
-            testPersons: persons)
-        return try await render(req, "journey/phone", context, status: status)
-    }
-
-    func signOut(_ req: Request) async throws -> Response {
-        if let token = req.cookies[Self.sessionCookie]?.string, !token.isEmpty, token.count <= 200 {
-            try await req.journey.signOut(token: token)
-        }
-        let response = req.redirect(to: JourneyPaths.phone, redirectType: .normal)
-        response.cookies[Self.sessionCookie] = HTTPCookies.Value(
-            string: "", maxAge: 0, path: "/", isHTTPOnly: true, sameSite: .lax)
-        return response
-    }
-
-    /// `cm~ch`, each cut to the characters a code or channel may have.
-    static func referralValue(cm: String?, ch: String?) -> String? {
-        func clean(_ s: String?) -> String {
-            String((s ?? "").filter { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }.prefix(32))
-        }
-        let value = clean(cm) + "~" + clean(ch)
-        return value == "~" ? nil : value
-    }
-
-    static func referral(from cookie: String?) -> (cm: String?, ch: String?) {
-        guard let cookie, cookie.count <= 80 else { return (nil, nil) }
-        let parts = cookie.split(separator: "~", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-        let cm = parts.first.flatMap { $0.isEmpty ? nil : $0 }
-        let ch = parts.count > 1 && !parts[1].isEmpty ? parts[1] : nil
-        return (cm, ch)
-    }
-
-    static func expectedEndZh(_ key: String) -> String {
-        switch key {
-        case "P01": "全部通过，获批较高额度"
-        case "P02": "征信白户，小额或人工审核"
-        case "P03": "联网核查姓名不符，止于身份核验"
-        case "P04": "活体检测失败，3次后锁定24小时"
-        case "P05": "人脸比对不通过"
-        case "P06": "手机号非本人实名，止于银行卡"
-        case "P07": "银行卡预留手机号不符，换卡可通过"
-        case "P08": "年龄21岁，未通过"
-        case "P09": "年龄56岁，未通过"
-        case "P10": "当前逾期，未通过"
-        case "P11": "查询过多，转人工审核"
-        default: ""
-        }
     }
 
     // MARK: - 2 ID card
@@ -386,14 +211,14 @@ struct JourneyPagesController: RouteCollection {
             : []
         let context = IDCardUploadPageContext(
             page: s.chrome(req, .idCard), form: form, samples: samples, hasReading: s.application.ocrSealed != nil)
-        return try await render(req, "journey/id-card", context, status: status)
+        return try await req.renderPage("journey/id-card", context, status: status)
     }
 
     func renderConfirm(_ req: Request, _ s: PageSession, form: FormState, status: HTTPResponseStatus = .ok) async throws
         -> Response
     {
         let context = IDCardConfirmPageContext(page: s.chrome(req, .idCard, title: "核对身份证信息"), form: form)
-        return try await render(req, "journey/id-card-confirm", context, status: status)
+        return try await req.renderPage("journey/id-card-confirm", context, status: status)
     }
 
     // MARK: - 3 face
@@ -446,7 +271,7 @@ struct JourneyPagesController: RouteCollection {
             page: s.chrome(req, .face, script: "/js/camera.js"), form: form, attemptsLeft: Swift.max(0, max - used),
             maxAttempts: max,
             failedBefore: used > 0)
-        return try await render(req, "journey/face", context, status: status)
+        return try await req.renderPage("journey/face", context, status: status)
     }
 
     // MARK: - 4 bank card
@@ -518,7 +343,7 @@ struct JourneyPagesController: RouteCollection {
             page: s.chrome(req, .bankCard), form: form, stage: stage, cardMasked: pending.map(PersonalDataMask.card),
             bank: s.application.cardBank,
             phoneMasked: s.view.applicant.phone, testCards: cards)
-        return try await render(req, "journey/bank-card", context, status: status)
+        return try await req.renderPage("journey/bank-card", context, status: status)
     }
 
     // MARK: - 5 credit authorization
@@ -582,7 +407,7 @@ struct JourneyPagesController: RouteCollection {
             sha256: document.sha256,
             paragraphs: AuthorizationPageContext.paragraphs(document.text), agreed: agreed, codeSent: codeSent,
             phoneMasked: s.view.applicant.phone)
-        return try await render(req, "journey/authorization", context, status: status)
+        return try await req.renderPage("journey/authorization", context, status: status)
     }
 
     // MARK: - 6 about you
@@ -653,7 +478,7 @@ struct JourneyPagesController: RouteCollection {
             educationLevels: Choice.list(AboutYouFacts.educationLevels, selected: v["education"]),
             purposes: Choice.list(LoanOfferRules.purposes.map { ($0.code, $0.titleZh) }, selected: v["loanPurpose"]),
             relationships: Choice.list(AboutYouFacts.relationships, selected: v["contactRelationship"]))
-        return try await render(req, "journey/about-you", context, status: status)
+        return try await req.renderPage("journey/about-you", context, status: status)
     }
 
     // MARK: - 7 result, loan request, done
@@ -705,7 +530,7 @@ struct JourneyPagesController: RouteCollection {
             apr: decision.map { PageFormat.percent($0.apr) }, validUntil: decision?.validUntil.map(PageFormat.date),
             reasons: reasons,
             canRequestLoan: outcome == "approved")
-        return try await render(req, "journey/result", context, status: status)
+        return try await req.renderPage("journey/result", context, status: status)
     }
 
     struct LoanForm: Content {
@@ -790,7 +615,7 @@ struct JourneyPagesController: RouteCollection {
             methods: methods,
             purposes: Choice.list(LoanOfferRules.purposes.map { ($0.code, $0.titleZh) }, selected: v["purpose"]),
             quote: quote)
-        return try await render(req, "journey/loan", context, status: status)
+        return try await req.renderPage("journey/loan", context, status: status)
     }
 
     func donePage(_ req: Request, _ s: PageSession) async throws -> Response {
@@ -806,7 +631,7 @@ struct JourneyPagesController: RouteCollection {
             apr: loan.apr.map { PageFormat.percent($0) }, bankCard: s.view.applicant.bankCard,
             bank: s.view.applicant.bank,
             requestedAt: PageFormat.time(loan.requestedAt))
-        return try await render(req, "journey/done", context)
+        return try await req.renderPage("journey/done", context)
     }
 
     func stoppedPage(_ req: Request, _ s: PageSession) async throws -> Response {
@@ -848,6 +673,6 @@ struct JourneyPagesController: RouteCollection {
         let context = StoppedPageContext(
             page: s.chrome(req, nil, title: heading), heading: heading, message: message, detail: detail,
             retryAt: retryAt, canRestart: canRestart)
-        return try await render(req, "journey/stopped", context)
+        return try await req.renderPage("journey/stopped", context)
     }
 }

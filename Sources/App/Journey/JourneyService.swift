@@ -6,7 +6,7 @@ import Vapor
 
 /// The applicant journey, shared by the JSON API and the H5 pages: every rule about order, limits,
 /// outside checks, storage and the audit trail lives here once.
-struct JourneyService {
+struct JourneyService: Sendable {
     let db: Database
     let services: YidaiServices
     let logger: Logger
@@ -93,21 +93,16 @@ struct JourneyService {
     /// The same service on another database handle (a transaction).
     func on(_ tx: Database) -> JourneyService { JourneyService(db: tx, services: services, logger: logger, client: client) }
 
-    /// The application a token opens, or nil (unknown, expired or revoked token).
-    func application(forToken token: String) async throws -> LoanApplication? {
-        guard !token.isEmpty else { return nil }
-        guard let session = try await ApplicantSession.query(on: db)
-            .filter(\.$tokenHash == SecretHash.sha256Hex(token))
-            .first(),
-            session.revokedAt == nil, session.expiresAt > now
-        else { return nil }
-        guard let application = try await LoanApplication.find(session.applicationID, on: db) else { return nil }
+    /// The application the signed-in applicant's session was opened for (expired first when it has been idle too
+    /// long), or nil when it no longer exists.
+    func application(of applicant: SignedInApplicant) async throws -> LoanApplication? {
+        guard let application = try await LoanApplication.find(applicant.applicationID, on: db) else { return nil }
         try await expireIfIdle(application)
         return application
     }
 
-    func signOut(token: String) async throws {
-        guard let session = try await ApplicantSession.query(on: db).filter(\.$tokenHash == SecretHash.sha256Hex(token)).first() else { return }
+    func signOut(_ applicant: SignedInApplicant) async throws {
+        guard let session = try await ApplicantSession.find(applicant.sessionID, on: db) else { return }
         session.revokedAt = now
         try await db.writeTransaction { tx in try await session.save(on: tx) }
     }

@@ -7,12 +7,12 @@ import Vapor
 /// other amount, a payoff quote for the business date, or a partial prepayment with the new plan shown before
 /// confirming. Every rule lives in the servicing services; these handlers only call them and lay out their answers.
 ///
-/// Signed in through the journey's `yd_session` cookie; a loan of another phone is a 404, exactly like one that does
-/// not exist. Every payment form carries a hidden idempotency key made when the form is rendered, so a double submit
-/// (or a reload of the POST) pays once.
+/// Signed-in pages only (routes.swift); a loan of another phone is a 404, exactly like one that does not exist. Every
+/// payment form carries a hidden idempotency key made when the form is rendered, so a double submit (or a reload of
+/// the POST) pays once.
 struct LoanPagesController: RouteCollection {
     func boot(routes: RoutesBuilder) throws {
-        let pages = routes.grouped(CSRFMiddleware()).grouped("loans")
+        let pages = routes.grouped("loans")
         pages.get(use: list)
         let loan = pages.grouped(":loanID")
         loan.get(use: show)
@@ -29,36 +29,22 @@ struct LoanPagesController: RouteCollection {
     // MARK: - Session
 
     struct LoanSession {
-        let page: JourneyPagesController.PageSession
+        let page: PageSession
         let servicing: ServicingContext
-
-        var phoneIndex: String { page.application.phoneIndex }
+        /// The signed-in phone: every loan and application of it is the borrower's.
+        let phoneIndex: String
 
         func chrome(_ req: Request, _ title: String) -> PageChrome { page.chrome(req, nil, title: title) }
     }
 
-    func session(_ req: Request) async throws -> LoanSession? {
-        guard let page = try await JourneyPagesController().session(req) else { return nil }
-        return LoanSession(page: page, servicing: req.servicing)
+    func session(_ req: Request) throws -> LoanSession {
+        LoanSession(page: try req.pageSession, servicing: req.servicing, phoneIndex: try req.applicant.phoneIndex)
     }
 
     /// Wraps a handler that needs the session and the loan in the path (of this phone; any other id is 404).
     func withLoan(_ req: Request, _ body: (LoanSession, Loan) async throws -> Response) async throws -> Response {
-        guard let s = try await session(req) else { return req.redirect(to: JourneyPaths.phone, redirectType: .normal) }
-        guard let raw = req.parameters.get("loanID"), let id = UUID(uuidString: raw) else {
-            throw APIError.notFound("loan")
-        }
-        let loan = try await s.servicing.loans.ownedLoan(id, phoneIndex: s.phoneIndex)
-        return try await body(s, loan)
-    }
-
-    func render(_ req: Request, _ template: String, _ context: some Encodable, status: HTTPResponseStatus = .ok)
-        async throws -> Response
-    {
-        let view = try await req.view.render(template, context)
-        let response = try await view.encodeResponse(status: status, for: req)
-        response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
-        return response
+        let s = try session(req)
+        return try await body(s, try await req.ownedLoan(s.servicing))
     }
 
     static func newKey() -> String { CSRFMiddleware.newToken() }
@@ -66,7 +52,7 @@ struct LoanPagesController: RouteCollection {
     // MARK: - The list
 
     func list(_ req: Request) async throws -> Response {
-        guard let s = try await session(req) else { return req.redirect(to: JourneyPaths.phone, redirectType: .normal) }
+        let s = try session(req)
         let db = s.servicing.db
         let date = try await s.servicing.businessDates.current()
         let applications = try await LoanApplication.query(on: db).filter(\.$phoneIndex == s.phoneIndex)
@@ -123,7 +109,7 @@ struct LoanPagesController: RouteCollection {
         let context = LoansListPageContext(
             page: s.chrome(req, "我的贷款"), businessDate: PageFormat.civil(date), loans: loanItems, applications: appItems,
             hasLoans: !loanItems.isEmpty, hasApplications: !appItems.isEmpty)
-        return try await render(req, "loans/list", context)
+        return try await req.renderPage("loans/list", context)
     }
 
     // MARK: - One loan
@@ -206,7 +192,7 @@ struct LoanPagesController: RouteCollection {
                 contractSignature: signed == nil
                     ? nil : (isSessionLoan ? "/loan/contract.p7s" : LoanPaths.contractSignature(id)),
                 contractPage: isSessionLoan ? ContractPagesController.page : nil)
-            return try await render(req, "loans/loan", context)
+            return try await req.renderPage("loans/loan", context)
         }
     }
 
@@ -245,7 +231,7 @@ struct LoanPagesController: RouteCollection {
             amountKey: Self.newKey(), nextAmount: upcoming ? next.map { LoanPageLabels.yuan($0.amount) } : nil,
             nextDue: upcoming ? next.map { LoanPageLabels.civil($0.dueDate) } : nil, prepayHref: LoanPaths.prepay(id),
             payoffHref: LoanPaths.payoff(id))
-        return try await render(req, "loans/repay", context, status: status)
+        return try await req.renderPage("loans/repay", context, status: status)
     }
 
     // MARK: - Payoff: the quote for today's business date, then confirm
@@ -273,7 +259,7 @@ struct LoanPagesController: RouteCollection {
             penaltyInterest: LoanPageLabels.yuan(quote.penaltyInterest),
             hasPenalty: !LoanPageLabels.isZero(quote.penaltyInterest),
             interestSaved: LoanPageLabels.yuan(quote.interestSaved), key: Self.newKey())
-        return try await render(req, "loans/payoff", context, status: status)
+        return try await req.renderPage("loans/payoff", context, status: status)
     }
 
     // MARK: - Partial prepayment: choose, see the new plan, confirm
@@ -334,7 +320,7 @@ struct LoanPagesController: RouteCollection {
             payAction: LoanPaths.repayments(id), businessDate: PageFormat.civil(CivilDate(iso: detail.businessDate)!),
             outstandingPrincipal: LoanPageLabels.yuan(detail.balances.outstandingPrincipal), modes: modes, quote: quote,
             key: Self.newKey())
-        return try await render(req, "loans/prepay", context, status: status)
+        return try await req.renderPage("loans/prepay", context, status: status)
     }
 
     static func cleanAmount(_ raw: String?) -> String {
@@ -432,7 +418,7 @@ struct LoanPagesController: RouteCollection {
                 nextLabel: detail.loan.nextPayment.map { $0.dueDate <= detail.businessDate } == true ? "当前应还" : "下期应还",
                 nextAmount: detail.loan.nextPayment.map { LoanPageLabels.yuan($0.amount) },
                 nextDue: detail.loan.nextPayment.map { LoanPageLabels.civil($0.dueDate) })
-            return try await render(req, "loans/receipt", context)
+            return try await req.renderPage("loans/receipt", context)
         }
     }
 

@@ -18,6 +18,7 @@ enum StoredValues {
     }
 
     static func corrupt(_ what: String, _ raw: String) -> APIError {
-        APIError(.internalServerError, code: "corrupt_state", message: "The stored \(what) '\(raw.prefix(30))' is unknown.")
+        APIError(
+            .internalServerError, code: "corrupt_state", message: "The stored \(what) '\(raw.prefix(30))' is unknown.")
     }
 }

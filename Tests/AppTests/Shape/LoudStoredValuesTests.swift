@@ -12,7 +12,9 @@ import VaporTesting
 /// answers 500 `corrupt_state` naming it, instead of passing for "cancelled", "active" or "pending".
 @Suite("An unknown stored state fails loudly")
 struct LoudStoredValuesTests {
-    static func setColumn(_ app: Application, _ table: String, _ column: String, to value: String, id: UUID) async throws {
+    static func setColumn(_ app: Application, _ table: String, _ column: String, to value: String, id: UUID)
+        async throws
+    {
         let sql = try #require(app.db as? any SQLDatabase)
         try await sql.update(table).set(SQLIdentifier(column), to: SQLBind(value))
             .where(SQLIdentifier("id"), .equal, SQLBind(id)).run()
@@ -24,7 +26,8 @@ struct LoudStoredValuesTests {
             // setup
             var p = Applicant("P01", app: app, clock: clock, providers: providers)
             try await p.signIn()
-            try await Self.setColumn(app, "applications", "state", to: "teleported", id: UUID(uuidString: p.applicationID)!)
+            try await Self.setColumn(
+                app, "applications", "state", to: "teleported", id: UUID(uuidString: p.applicationID)!)
 
             // MUT
             let (status, body, _) = try await p.call(.GET, p.path())
@@ -67,9 +70,11 @@ struct LoudStoredValuesTests {
             try await p.walkToSignedContract(amount: "12000", termMonths: 12)
             #expect(try await PayoutJobs.runDue(app.servicing) == 1)
             let loan = try #require(try await Loan.query(on: app.db).first())
-            let (paid, body) = try await p.repay(loan.id!.uuidString, key: "k1", [
-                "type": "prepayment", "amount": "1000.00", "prepaymentMode": "shorten-term",
-            ])
+            let (paid, body) = try await p.repay(
+                loan.id!.uuidString, key: "k1",
+                [
+                    "type": "prepayment", "amount": "1000.00", "prepaymentMode": "shorten-term",
+                ])
             #expect(paid == .created, "\(body)")
             let payment = try #require(UUID(uuidString: body["id"] as? String ?? ""))
             try await Self.setColumn(app, "payments", "state", to: "maybe", id: payment)
@@ -77,13 +82,16 @@ struct LoudStoredValuesTests {
             // MUT: the loan page lists the loan's payments
             var status = HTTPStatus.ok
             var text = ""
-            try await app.testing().test(.GET, "/loans/\(loan.id!.uuidString)", beforeRequest: { req in
-                req.headers.replaceOrAdd(name: .cookie, value: "yd_session=\(p.token)")
-                req.headers.replaceOrAdd(name: .accept, value: "application/json")
-            }, afterResponse: { res async in
-                status = res.status
-                text = res.body.string
-            })
+            try await app.testing().test(
+                .GET, "/loans/\(loan.id!.uuidString)",
+                beforeRequest: { req in
+                    req.headers.replaceOrAdd(name: .cookie, value: "yd_session=\(p.token)")
+                    req.headers.replaceOrAdd(name: .accept, value: "application/json")
+                },
+                afterResponse: { res async in
+                    status = res.status
+                    text = res.body.string
+                })
 
             // validation
             #expect(status == .internalServerError)
