@@ -77,7 +77,7 @@ struct ContractPagesController: RouteCollection {
             where error.status == .conflict
         {
             return req.redirect(
-                to: try JourneyPagesController.destination(s.application, journey: s.journey), redirectType: .normal)
+                to: try JourneyStepGuard.destination(of: s), redirectType: .normal)
         }
         let p7s = HTTPMediaType(type: "application", subType: "pkcs7-signature")
         switch (file, stage) {
@@ -110,7 +110,7 @@ struct ContractPagesController: RouteCollection {
             where error.status == .conflict
         {
             return req.redirect(
-                to: try JourneyPagesController.destination(s.application, journey: s.journey), redirectType: .normal)
+                to: try JourneyStepGuard.destination(of: s), redirectType: .normal)
         }
         let context = ContractPageContext(
             page: s.chrome(req, nil, title: "借款合同"), form: form, stage: stage, agreed: agreed, codeSent: codeSent,
