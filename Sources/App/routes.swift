@@ -13,7 +13,7 @@ func routes(_ app: Application) throws {
     api.get("contract-signing", "ca.pem", use: ContractAPIController.certificateAuthority)
 
     // The applicant, by bearer session: their own application, contract and loans. No session answers 401; another
-    // applicant's application, loan or payment answers 404, exactly like one that does not exist.
+    // applicant's application or loan answers 404, exactly like one that does not exist.
     let applicant = api.grouped(ApplicantAuthenticator(.bearer), SignedInApplicant.required)
     try applicant.register(collection: JourneyAPIController())
     try applicant.register(collection: ContractAPIController())

@@ -11,9 +11,10 @@ struct SignedInApplicant: Authenticatable, Sendable {
 }
 
 /// The one way an applicant is recognised: their session token, from `Authorization: Bearer` on the API or from the
-/// `yd_session` cookie on the pages (never the other way round: the API takes no cookie, so it needs no CSRF field).
-/// A missing, unknown, expired or revoked session signs nobody in; the route group's guard decides what that means
-/// (401 on the API, the phone page on the pages). routes.swift applies it to route groups.
+/// `yd_session` cookie on the pages, each group reading only its own (the API takes no cookie, so a browser cannot
+/// call it on its own and it needs no CSRF field). A missing, unknown, expired or revoked session signs nobody in;
+/// the route group's guard decides what that means (401 on the API, the phone page on the pages). routes.swift
+/// applies it to route groups.
 struct ApplicantAuthenticator: AsyncRequestAuthenticator {
     enum Credential: Sendable {
         case bearer
