@@ -20,8 +20,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.0"),
     ],
     targets: [
-        // Pure domain: money, loan mathematics, validation, state machine, decision engine. Foundation only.
-        .target(name: "LendingCore"),
+        // The ZEN expression language of GoRules' JDM (zen-engine 2.1.3's answers, exact decimals). Foundation only.
+        .target(name: "ZenEngine"),
+        // Pure domain: money, loan mathematics, validation, state machine, decision graphs. Foundation only.
+        .target(name: "LendingCore", dependencies: ["ZenEngine"]),
         // One protocol per outside service and its deterministic sandbox.
         .target(
             name: "Providers",
@@ -40,6 +42,7 @@ let package = Package(
             name: "App",
             dependencies: [
                 "LendingCore",
+                "ZenEngine",
                 "Providers",
                 "CPangoCairo",
                 "CQREncode",
@@ -54,10 +57,12 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "yidai", dependencies: ["App"]),
+        .testTarget(name: "ZenEngineTests", dependencies: ["ZenEngine"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "LendingCoreTests",
             dependencies: [
                 "LendingCore",
+                "ZenEngine",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             resources: [.copy("Fixtures")]
@@ -73,6 +78,7 @@ let package = Package(
             name: "AppTests",
             dependencies: [
                 "App",
+                "ZenEngine",
                 .product(name: "VaporTesting", package: "vapor"),
             ]
         ),

@@ -1,16 +1,23 @@
 import Fluent
 import Vapor
 
-/// The table of contents of every route.
+/// The table of contents of every route, and who may call it.
 func routes(_ app: Application) throws {
     app.get("health", use: HealthController.health)
     app.get("openapi.json", use: OpenAPIController.document)
 
+    // The JSON API. Anyone: SMS codes and sign-in, loan quotes, the contract-signing CA.
     let api = app.grouped("api", "v1")
-    try api.register(collection: JourneyAPIController())
+    try api.register(collection: SignInAPIController())
     try api.register(collection: QuoteController())
-    try api.register(collection: LoanServicingController())
-    try api.register(collection: ContractAPIController())
+    api.get("contract-signing", "ca.pem", use: ContractAPIController.certificateAuthority)
+
+    // The applicant, by bearer session: their own application, contract and loans. No session answers 401; another
+    // applicant's application or loan answers 404, exactly like one that does not exist.
+    let applicant = api.grouped(ApplicantAuthenticator(.bearer), SignedInApplicant.required)
+    try applicant.register(collection: JourneyAPIController())
+    try applicant.register(collection: ContractAPIController())
+    try applicant.register(collection: LoanServicingController())
 
     // The bank's staff. Signing in is open; everything else needs a staff session (StaffAuthenticator), and each
     // group needs an action of the role table (LendingCore `StaffPermissions`): a role without it gets 404, and an
@@ -32,10 +39,21 @@ func routes(_ app: Application) throws {
         try app.register(collection: SandboxController())
         try app.register(collection: SandboxPaymentsController())
     }
-    try app.register(collection: JourneyPagesController())
-    try app.register(collection: ContractPagesController())
-    try app.register(collection: LoanPagesController())
-    try app.register(collection: ConsolePagesController())  // /console: the same services, the same role table
+
+    // The H5 pages: every form post carries the CSRF field; the session cookie signs the applicant in.
+    // Anyone: the phone page (sign in, or resume when signed in) and signing out.
+    let pages = app.grouped(CSRFMiddleware(), ApplicantAuthenticator(.sessionCookie))
+    try pages.register(collection: SignInPagesController())
+
+    // The applicant, by session cookie: their journey (each step only in its turn), contract and loans. Without a
+    // session, the phone page; another phone's loan or payment answers 404.
+    let applicantPages = pages.grouped(SignedInPages())
+    try applicantPages.register(collection: JourneyPagesController())
+    try applicantPages.register(collection: ContractPagesController())
+    try applicantPages.register(collection: LoanPagesController())
+
+    // The staff workbench's pages (/console): its own CSRF group and the staff authenticator, the same role table.
+    try app.register(collection: ConsolePagesController())
     // Unknown routes fall through to Vapor's 404, which ErrorRenderingMiddleware renders in the API's error shape.
 }
 

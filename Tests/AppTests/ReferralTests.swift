@@ -3,6 +3,7 @@ import Foundation
 import Testing
 import Vapor
 import LendingCore
+import ZenEngine
 
 @testable import App
 

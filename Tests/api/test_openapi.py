@@ -328,12 +328,21 @@ def swift_routes():
     """The /api/v1 routes that the route collections registered in routes.swift declare (method, OpenAPI path)."""
     routes_swift = (ROOT / "Sources" / "App" / "routes.swift").read_text("utf-8")
     prefixes = {"app": []}
-    for var, args in re.findall(r"let (\w+) = app\.grouped\((.*)\)", routes_swift):
-        prefixes[var] = re.findall(r'"([^"]*)"', args)
+    # Groups of groups (`let applicant = api.grouped(Authenticator(), ...)`) add their path segments to the base's.
+    for var, base, args in re.findall(r"let (\w+) = (\w+)\.grouped\((.*)\)", routes_swift):
+        if base in prefixes:
+            prefixes[var] = prefixes[base] + re.findall(r'"([^"]*)"', args)
     collections = re.findall(r"(\w+)\.register\(collection: (\w+)\(", routes_swift)
     assert any(prefixes.get(var) == ["api", "v1"] for var, _ in collections), "no controllers registered under /api/v1: update this parser"
     sources = {p: p.read_text("utf-8") for p in (ROOT / "Sources" / "App").rglob("*.swift")}
     found = set()
+    # Routes that routes.swift itself registers on a group (`api.get("contract-signing", "ca.pem", use: ...)`).
+    for var, method, args in re.findall(r"^\s*(\w+)\.(get|post|put|patch|delete)\((.*)\)$", routes_swift, re.M):
+        if var in prefixes:
+            segments = prefixes[var] + re.findall(r'"([^"]*)"', args.split("use:")[0])
+            path = "/" + "/".join("{" + s[1:] + "}" if s.startswith(":") else s for s in segments)
+            if path.startswith("/api/v1/"):
+                found.add((method.upper(), path.rstrip("/")))
     for var, name in collections:
         text = next((t for t in sources.values() if re.search(rf"struct {name}\s*:\s*RouteCollection", t)), None)
         assert text, f"cannot find {name}"

@@ -1,6 +1,7 @@
 import Fluent
 import LendingCore
 import Vapor
+import ZenEngine
 
 /// `yidai policy publish DIR [--by NAME]` and `yidai policy replay APPLICATION_ID`: the policy commands
 /// that need the database. (`policy eval|bench|test` run without booting the server; see main.swift.)

@@ -2,8 +2,9 @@ import Fluent
 import LendingCore
 import Vapor
 
-/// The contract as a JSON API under /api/v1: read, download (PDF, signature, evidence), request the SMS code, sign;
-/// and the bank's CA certificate for offline verification. (The page is ContractPagesController.)
+/// The contract as a JSON API under /api/v1 for the signed-in applicant: read, download (PDF, signature, evidence),
+/// request the SMS code, sign; and, open to anyone, the bank's CA certificate for offline verification (routes.swift).
+/// (The page is ContractPagesController.)
 struct ContractAPIController: RouteCollection {
     func boot(routes: RoutesBuilder) throws {
         let application = routes.grouped("applications", ":applicationID")
@@ -14,7 +15,6 @@ struct ContractAPIController: RouteCollection {
         application.get("contract", "evidence.p7s", use: evidenceSignature)
         application.post("contract", "sms-code", use: sendCode)
         application.post("contract", "sign", use: sign)
-        routes.get("contract-signing", "ca.pem", use: certificateAuthority)
     }
 
     func show(_ req: Request) async throws -> ContractView {
@@ -68,7 +68,7 @@ struct ContractAPIController: RouteCollection {
     }
 
     /// The bank's CA certificate (PEM): what `openssl cms -verify -CAfile` and `yidai contract verify --ca` trust.
-    func certificateAuthority(_ req: Request) async throws -> Response {
+    @Sendable static func certificateAuthority(_ req: Request) async throws -> Response {
         var headers = HTTPHeaders()
         headers.contentType = HTTPMediaType(type: "application", subType: "x-pem-file")
         headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"yidai-contract-ca.pem\"")

@@ -3,12 +3,12 @@ import LendingCore
 import Vapor
 
 /// The borrower's contract page ("我的贷款" → 借款合同): the contract's text, the PDF download, signing with an SMS code,
-/// and after signing the signed PDF, its signature and the evidence. Signed in through the journey's session cookie.
+/// and after signing the signed PDF, its signature and the evidence. Signed-in pages only (routes.swift).
 struct ContractPagesController: RouteCollection {
     static let page = "/loan/contract"
 
     func boot(routes: RoutesBuilder) throws {
-        let pages = routes.grouped(CSRFMiddleware()).grouped("loan")
+        let pages = routes.grouped("loan")
         pages.get("contract", use: show)
         pages.post("contract", use: post)
         pages.get("contract.pdf", use: { try await download($0, .pdf) })
@@ -26,23 +26,19 @@ struct ContractPagesController: RouteCollection {
 
     enum File { case pdf, signature, evidence, evidenceSignature }
 
-    /// The session's application when it has a contract to show; otherwise where the person belongs.
-    private func session(_ req: Request) async throws -> (JourneyPagesController.PageSession, ContractService)? {
-        guard let session = try await JourneyPagesController().session(req) else { return nil }
+    /// The session's application and its contracts.
+    private func session(_ req: Request) throws -> (PageSession, ContractService) {
+        let session = try req.pageSession
         return (session, ContractService(journey: session.journey, threadPool: req.application.threadPool))
     }
 
     func show(_ req: Request) async throws -> Response {
-        guard let (s, contracts) = try await session(req) else {
-            return req.redirect(to: JourneyPaths.phone, redirectType: .normal)
-        }
+        let (s, contracts) = try session(req)
         return try await render(req, s, contracts, form: FormState(), agreed: false, codeSent: false)
     }
 
     func post(_ req: Request) async throws -> Response {
-        guard let (s, contracts) = try await session(req) else {
-            return req.redirect(to: JourneyPaths.phone, redirectType: .normal)
-        }
+        let (s, contracts) = try session(req)
         let body = try req.content.decode(Form.self)
         let agreed = body.agree == "true"
         let code = (body.code ?? "").trimmingCharacters(in: .whitespaces)
@@ -75,15 +71,13 @@ struct ContractPagesController: RouteCollection {
     }
 
     func download(_ req: Request, _ file: File) async throws -> Response {
-        guard let (s, contracts) = try await session(req) else {
-            return req.redirect(to: JourneyPaths.phone, redirectType: .normal)
-        }
+        let (s, contracts) = try session(req)
         let stage: ContractService.Stage
         do { stage = try await contracts.current(s.application) } catch let error as APIError
             where error.status == .conflict
         {
             return req.redirect(
-                to: JourneyPagesController.destination(s.application, journey: s.journey), redirectType: .normal)
+                to: try JourneyStepGuard.destination(of: s), redirectType: .normal)
         }
         let p7s = HTTPMediaType(type: "application", subType: "pkcs7-signature")
         switch (file, stage) {
@@ -107,7 +101,7 @@ struct ContractPagesController: RouteCollection {
     }
 
     func render(
-        _ req: Request, _ s: JourneyPagesController.PageSession, _ contracts: ContractService, form: FormState,
+        _ req: Request, _ s: PageSession, _ contracts: ContractService, form: FormState,
         agreed: Bool,
         codeSent: Bool, status: HTTPResponseStatus = .ok
     ) async throws -> Response {
@@ -116,15 +110,12 @@ struct ContractPagesController: RouteCollection {
             where error.status == .conflict
         {
             return req.redirect(
-                to: JourneyPagesController.destination(s.application, journey: s.journey), redirectType: .normal)
+                to: try JourneyStepGuard.destination(of: s), redirectType: .normal)
         }
         let context = ContractPageContext(
             page: s.chrome(req, nil, title: "借款合同"), form: form, stage: stage, agreed: agreed, codeSent: codeSent,
             phoneMasked: s.view.applicant.phone)
-        let view = try await req.view.render("contract/contract", context)
-        let response = try await view.encodeResponse(status: status, for: req)
-        response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
-        return response
+        return try await req.renderPage("contract/contract", context, status: status)
     }
 }
 

@@ -37,7 +37,7 @@ struct ContractService {
         if let signed = try await signedContract(of: application) {
             return .signed(signed, try content(of: signed))
         }
-        guard application.state == ApplicationState.loanRequested.rawValue else { throw Self.notYet(application) }
+        guard try application.applicationState == .loanRequested else { throw try Self.notYet(application) }
         return .unsigned(try await draft(application))
     }
 
@@ -92,7 +92,7 @@ struct ContractService {
     func facts(_ application: LoanApplication, businessDate: CivilDate) throws -> ContractContent.Facts {
         let identity = try journey.identity(of: application)
         guard application.loanAmount != nil, let purpose = application.loanPurpose, let requestedAt = application.loanRequestedAt else {
-            throw Self.notYet(application)
+            throw try Self.notYet(application)
         }
         // The same terms the booking will use: one builder, a missing field is an error.
         let requested = try LoanTermsBuilder.requestedLoan(application)
@@ -100,7 +100,7 @@ struct ContractService {
         guard let cardMasked = application.cardMasked, let bank = application.cardBank,
             let version = application.authorizationVersion,
             let authorizationSHA = application.authorizationSHA256, let authorizedAt = application.authorizationSignedAt
-        else { throw Self.notYet(application) }
+        else { throw try Self.notYet(application) }
         return ContractContent.Facts(
             applicationID: try application.requireID(), requestedOn: BusinessCalendar.civilDate(requestedAt),
             businessDate: businessDate,
@@ -182,9 +182,9 @@ struct ContractService {
         record.smsProof = proof
         record.signedAt = signedAt
 
-        let from = try ApplicationStates.decode(application.state)
+        let from = try application.applicationState
         do { try ApplicationStateMachine.transition(from: from, to: .contractSigned) } catch {
-            throw Self.notYet(application)
+            throw try Self.notYet(application)
         }
         application.state = ApplicationState.contractSigned.rawValue
         let codes = journey.codes
@@ -216,9 +216,9 @@ struct ContractService {
     }
 
     func requireSignable(_ application: LoanApplication) throws {
-        let state = try ApplicationStates.decode(application.state)
+        let state = try application.applicationState
         if state == .contractSigned || state == .disbursing || state == .disbursed { throw Self.alreadySigned }
-        guard state == .loanRequested else { throw Self.notYet(application) }
+        guard state == .loanRequested else { throw try Self.notYet(application) }
         if let expires = application.limitExpiresAt, expires <= now {
             throw APIError(
                 .conflict, code: "limit_expired",
@@ -231,9 +231,9 @@ struct ContractService {
         .conflict, code: "contract_already_signed", message: "The contract has already been signed.",
         messageZh: "合同已签署。")
 
-    static func notYet(_ application: LoanApplication) -> APIError {
-        let state = ApplicationState(rawValue: application.state)
-        if state?.isTerminal == true || state == .cancelled || state == .expired {
+    static func notYet(_ application: LoanApplication) throws -> APIError {
+        let state = try application.applicationState
+        if state.isTerminal || state == .cancelled || state == .expired {
             return APIError(
                 .conflict, code: "application_closed",
                 message: "This application is closed (\(application.state)); there is no contract to sign.",

@@ -1,5 +1,6 @@
 import Foundation
 import LendingCore
+import ZenEngine
 
 /// The input the credit policy sees (the shape Policies/credit/README.md documents). It holds no name,
 /// ID number, phone or card: only age, declared facts and bureau figures.

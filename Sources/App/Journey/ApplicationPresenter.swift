@@ -7,7 +7,7 @@ struct ApplicationPresenter {
 
     func view(_ application: LoanApplication) async throws -> ApplicationView {
         let cipher = journey.cipher
-        let progress = journey.progress(application)
+        let progress = try journey.progress(application)
         let phone = try MobileNumber(try cipher.open(application.phoneSealed))
         let name = try cipher.openOptional(application.nameSealed)
         let idNumber = try cipher.openOptional(application.idNumberSealed).flatMap { try? ChineseIDNumber($0) }

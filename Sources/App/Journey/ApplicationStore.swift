@@ -74,13 +74,3 @@ enum ApplicationStateText {
         }
     }
 }
-
-/// Stored states are decoded once, here, and an unknown value fails loudly instead of passing for another state.
-enum ApplicationStates {
-    static func decode(_ raw: String) throws -> ApplicationState {
-        guard let state = ApplicationState(rawValue: raw) else {
-            throw APIError(.internalServerError, code: "corrupt_state", message: "The stored application state '\(raw.prefix(30))' is unknown.")
-        }
-        return state
-    }
-}

@@ -3,11 +3,10 @@ import LendingCore
 import Providers
 import Vapor
 
-/// The applicant journey as a JSON API under /api/v1 (usable without the pages).
+/// The applicant journey as a JSON API under /api/v1 (usable without the pages), for the signed-in applicant's own
+/// application (routes.swift; signing in is SignInAPIController).
 struct JourneyAPIController: RouteCollection {
     func boot(routes: RoutesBuilder) throws {
-        routes.post("sms-codes", use: sendCode)
-        routes.post("sessions", use: signIn)
         let application = routes.grouped("applications", ":applicationID")
         application.get(use: show)
         application.on(.POST, "id-card", body: .collect(maxSize: "12mb"), use: uploadIDCard)
@@ -22,20 +21,6 @@ struct JourneyAPIController: RouteCollection {
         application.post("decision", use: decide)
         application.post("loan-request", use: requestLoan)
         application.post("cancel", use: cancel)
-    }
-
-    func sendCode(_ req: Request) async throws -> Response {
-        let body = try req.jsonBody(SMSCodeRequest.self)
-        let sent = try await req.journey.sendSignInCode(body)
-        return try await sent.encodeResponse(status: .accepted, for: req)
-    }
-
-    func signIn(_ req: Request) async throws -> Response {
-        let body = try req.jsonBody(SignInRequest.self)
-        let journey = req.journey
-        let (token, expiresAt, application) = try await journey.signIn(body)
-        let view = try await ApplicationPresenter(journey: journey).view(application)
-        return try await SessionResponse(token: token, expiresAt: expiresAt, application: view).encodeResponse(status: .created, for: req)
     }
 
     func show(_ req: Request) async throws -> ApplicationView {
@@ -150,16 +135,5 @@ extension Request {
         JourneyService(
             db: db, services: yidai, logger: logger,
             client: .init(address: remoteAddress?.ipAddress ?? "unknown", device: headers.first(name: .userAgent) ?? "unknown"))
-    }
-
-    /// The bearer token's application, which must be the one in the path: another applicant's id
-    /// answers 404 exactly like an id that does not exist.
-    func ownedApplication() async throws -> LoanApplication {
-        guard let token = headers.bearerAuthorization?.token else { throw APIError.unauthorized }
-        guard let application = try await journey.application(forToken: token) else { throw APIError.unauthorized }
-        guard let raw = parameters.get("applicationID"), let id = UUID(uuidString: raw), id == application.id else {
-            throw APIError.notFound("application")
-        }
-        return application
     }
 }

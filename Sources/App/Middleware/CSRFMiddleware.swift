@@ -10,13 +10,10 @@ struct CSRFMiddleware: AsyncMiddleware {
     static let cookieName = "yd_csrf"
     static let fieldName = "_csrf"
 
-    /// The largest body this group of routes accepts; the middleware has to read the body to find the field,
-    /// so it enforces the limit the routes would have enforced.
-    let maxBodySize: ByteCount
-
-    init(maxBodySize: ByteCount = "1mb") {
-        self.maxBodySize = maxBodySize
-    }
+    /// The largest form body read to find the field (it is read before the route would read it, so this enforces
+    /// the route's limit): 1 MB, or a photo upload's 12 MB (`RoutesBuilder.photoUpload`).
+    static let maxBodySize: ByteCount = "1mb"
+    static let bodyLimitKey = "csrf.maxBodySize"
 
     func respond(to request: Request, chainingTo next: AsyncResponder) async throws -> Response {
         let cookieValue = request.cookies[Self.cookieName]?.string
@@ -27,7 +24,8 @@ struct CSRFMiddleware: AsyncMiddleware {
         if ![.GET, .HEAD, .OPTIONS].contains(request.method) {
             guard let cookie = existing else { throw Self.failure }
             if request.body.data == nil {
-                _ = try await request.body.collect(max: maxBodySize.value).get()
+                let limit = request.route?.userInfo[Self.bodyLimitKey] as? Int ?? Self.maxBodySize.value
+                _ = try await request.body.collect(max: limit).get()
             }
             let submitted = try? request.content.get(String.self, at: Self.fieldName)
             guard let submitted, Self.constantTimeEquals(submitted, cookie) else { throw Self.failure }
@@ -69,6 +67,20 @@ struct CSRFMiddleware: AsyncMiddleware {
     }
 
     struct TokenKey: StorageKey { typealias Value = String }
+}
+
+extension RoutesBuilder {
+    static var photoUploadLimit: ByteCount { "12mb" }
+
+    /// A form that posts photos: a body up to 12 MB (the other forms get 1 MB), which CSRFMiddleware reads too.
+    @discardableResult
+    func photoUpload(
+        _ path: PathComponent..., use closure: @Sendable @escaping (Request) async throws -> some AsyncResponseEncodable
+    ) -> Route {
+        let route = on(.POST, path, body: .collect(maxSize: Self.photoUploadLimit), use: closure)
+        route.userInfo[CSRFMiddleware.bodyLimitKey] = Self.photoUploadLimit.value
+        return route
+    }
 }
 
 extension Request {

@@ -1,3 +1,4 @@
+import Fluent
 import Leaf
 import Vapor
 
@@ -57,6 +58,9 @@ struct ErrorRenderingMiddleware: AsyncMiddleware {
         switch error {
         case let api as APIError:
             return api
+        case FluentError.invalidField(_, _, let stored as APIError):
+            // A stored value that failed its loud decode (`StoredValues`) while Fluent read the row.
+            return stored
         case let decoding as DecodingError:
             return decodingError(decoding)
         case let abort as AbortError:

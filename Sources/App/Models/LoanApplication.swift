@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import LendingCore
 
 /// One application for a personal loan, from the first SMS code to the loan request.
 /// Personal data is stored sealed (`…Sealed`, AES-GCM with key id) and looked up by blind index (`…Index`).
@@ -91,5 +92,12 @@ final class LoanApplication: Model, @unchecked Sendable {
         self.faceAttempts = 0
         self.version = 0
         self.lastActivityAt = now
+    }
+}
+
+extension LoanApplication {
+    /// The stored state, decoded: an unknown value is a 500 `corrupt_state`, never another state.
+    var applicationState: ApplicationState {
+        get throws { try StoredValues.decode(state, "application state") }
     }
 }

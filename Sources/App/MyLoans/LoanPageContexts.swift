@@ -23,8 +23,8 @@ enum LoanPaths {
 /// Labels and CSS classes ("ok", "pending", "action", "warn", "muted") for the state badges.
 enum LoanPageLabels {
     /// The application's state as the list shows it: 申请中/已获批/人工审核中/暂未通过/待签约/放款中/已放款/已取消/已过期.
-    static func application(_ application: LoanApplication) -> (label: String, tone: String) {
-        let state = ApplicationState(rawValue: application.state) ?? .cancelled
+    static func application(_ application: LoanApplication) throws -> (label: String, tone: String) {
+        let state = try application.applicationState
         if application.stopStep != nil && !state.isTerminal { return ("暂未通过", "muted") }
         switch state {
         case .started, .identityVerified, .creditAuthorized, .infoCompleted: return ("申请中", "pending")
@@ -49,9 +49,7 @@ enum LoanPageLabels {
         }
     }
 
-    static func method(_ raw: String) -> String {
-        RepaymentMethod(rawValue: raw).map(PageFormat.methodTitle) ?? raw
-    }
+    static func method(_ method: RepaymentMethod) -> String { PageFormat.methodTitle(method) }
 
     static func mode(_ raw: String?) -> String {
         switch raw {
@@ -61,13 +59,13 @@ enum LoanPageLabels {
         }
     }
 
-    static func repaymentType(_ raw: String?) -> String {
-        switch raw {
-        case "due": "归还当前应还"
-        case "amount": "部分还款"
-        case "payoff": "提前结清"
-        case "prepayment": "部分提前还款"
-        default: "自动扣款"
+    static func repaymentType(_ type: RepaymentService.RepaymentType?) -> String {
+        switch type {
+        case .due: "归还当前应还"
+        case .amount: "部分还款"
+        case .payoff: "提前结清"
+        case .prepayment: "部分提前还款"
+        case nil: "自动扣款"
         }
     }
 

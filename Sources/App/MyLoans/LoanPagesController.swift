@@ -7,12 +7,12 @@ import Vapor
 /// other amount, a payoff quote for the business date, or a partial prepayment with the new plan shown before
 /// confirming. Every rule lives in the servicing services; these handlers only call them and lay out their answers.
 ///
-/// Signed in through the journey's `yd_session` cookie; a loan of another phone is a 404, exactly like one that does
-/// not exist. Every payment form carries a hidden idempotency key made when the form is rendered, so a double submit
-/// (or a reload of the POST) pays once.
+/// Signed-in pages only (routes.swift); a loan of another phone is a 404, exactly like one that does not exist. Every
+/// payment form carries a hidden idempotency key made when the form is rendered, so a double submit (or a reload of
+/// the POST) pays once.
 struct LoanPagesController: RouteCollection {
     func boot(routes: RoutesBuilder) throws {
-        let pages = routes.grouped(CSRFMiddleware()).grouped("loans")
+        let pages = routes.grouped("loans")
         pages.get(use: list)
         let loan = pages.grouped(":loanID")
         loan.get(use: show)
@@ -29,36 +29,22 @@ struct LoanPagesController: RouteCollection {
     // MARK: - Session
 
     struct LoanSession {
-        let page: JourneyPagesController.PageSession
+        let page: PageSession
         let servicing: ServicingContext
-
-        var phoneIndex: String { page.application.phoneIndex }
+        /// The signed-in phone: every loan and application of it is the borrower's.
+        let phoneIndex: String
 
         func chrome(_ req: Request, _ title: String) -> PageChrome { page.chrome(req, nil, title: title) }
     }
 
-    func session(_ req: Request) async throws -> LoanSession? {
-        guard let page = try await JourneyPagesController().session(req) else { return nil }
-        return LoanSession(page: page, servicing: req.servicing)
+    func session(_ req: Request) throws -> LoanSession {
+        LoanSession(page: try req.pageSession, servicing: req.servicing, phoneIndex: try req.applicant.phoneIndex)
     }
 
     /// Wraps a handler that needs the session and the loan in the path (of this phone; any other id is 404).
     func withLoan(_ req: Request, _ body: (LoanSession, Loan) async throws -> Response) async throws -> Response {
-        guard let s = try await session(req) else { return req.redirect(to: JourneyPaths.phone, redirectType: .normal) }
-        guard let raw = req.parameters.get("loanID"), let id = UUID(uuidString: raw) else {
-            throw APIError.notFound("loan")
-        }
-        let loan = try await s.servicing.loans.ownedLoan(id, phoneIndex: s.phoneIndex)
-        return try await body(s, loan)
-    }
-
-    func render(_ req: Request, _ template: String, _ context: some Encodable, status: HTTPResponseStatus = .ok)
-        async throws -> Response
-    {
-        let view = try await req.view.render(template, context)
-        let response = try await view.encodeResponse(status: status, for: req)
-        response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
-        return response
+        let s = try session(req)
+        return try await body(s, try await req.ownedLoan(s.servicing))
     }
 
     static func newKey() -> String { CSRFMiddleware.newToken() }
@@ -66,7 +52,7 @@ struct LoanPagesController: RouteCollection {
     // MARK: - The list
 
     func list(_ req: Request) async throws -> Response {
-        guard let s = try await session(req) else { return req.redirect(to: JourneyPaths.phone, redirectType: .normal) }
+        let s = try session(req)
         let db = s.servicing.db
         let date = try await s.servicing.businessDates.current()
         let applications = try await LoanApplication.query(on: db).filter(\.$phoneIndex == s.phoneIndex)
@@ -76,16 +62,17 @@ struct LoanPagesController: RouteCollection {
         var loanItems: [LoansListPageContext.LoanItem] = []
         for loan in loans {
             let positions = try await s.servicing.loans.positions(loan)
-            let summary = LoanPresenter.summary(loan, positions: positions, on: date)
-            let (label, tone) = LoanPageLabels.loan(loan.loanStatus)
+            let summary = try LoanPresenter.summary(loan, positions: positions, on: date)
+            let (label, tone) = LoanPageLabels.loan(try loan.loanStatus)
             let next = summary.nextPayment
             loanItems.append(
                 .init(
                     href: LoanPaths.loan(summary.id), amount: LoanPageLabels.yuan(summary.principal), status: label,
                     tone: tone,
-                    terms: "\(loan.termMonths)个月 · \(LoanPageLabels.method(loan.method))",
+                    terms: "\(loan.termMonths)个月 · \(LoanPageLabels.method(try loan.repaymentMethod))",
                     disbursedOn: LoanPageLabels.civil(summary.disbursedOn),
-                    outstanding: LoanPageLabels.yuan(summary.outstandingPrincipal), closed: loan.loanStatus.isClosed,
+                    outstanding: LoanPageLabels.yuan(summary.outstandingPrincipal),
+                    closed: try loan.loanStatus.isClosed,
                     closedOn: summary.closedOn.map { LoanPageLabels.civil($0) },
                     nextAmount: next.map { LoanPageLabels.yuan($0.amount) },
                     nextDue: next.map { LoanPageLabels.civil($0.dueDate) },
@@ -93,13 +80,13 @@ struct LoanPagesController: RouteCollection {
         }
         let current = s.page.application.id
         let appItems = try applications.map { application -> LoansListPageContext.ApplicationItem in
-            let (label, tone) = LoanPageLabels.application(application)
+            let (label, tone) = try LoanPageLabels.application(application)
             let loan = loans.first { $0.applicationID == application.id }
             let created = application.createdAt.map(PageFormat.date) ?? ""
             var detail = "申请于 \(created)"
             if let amount = application.loanAmount, let months = application.loanTermMonths {
                 detail = "借款\(PageFormat.yuan(amount))元 · \(months)个月 · 申请于 \(created)"
-            } else if let limit = application.creditLimit, application.state == ApplicationState.approved.rawValue {
+            } else if let limit = application.creditLimit, try application.applicationState == .approved {
                 detail = "可借额度\(PageFormat.wholeYuan(limit))元 · 申请于 \(created)"
             }
             var href: String?
@@ -107,7 +94,7 @@ struct LoanPagesController: RouteCollection {
             if let loan, let id = loan.id {
                 (href, action) = (LoanPaths.loan(id), "查看贷款")
             } else if application.id == current {
-                switch try ApplicationStates.decode(application.state) {
+                switch try application.applicationState {
                 case .loanRequested: (href, action) = (ContractPagesController.page, "签署合同")
                 case .contractSigned, .disbursing: (href, action) = (ContractPagesController.page, "查看合同")
                 case .cancelled, .expired, .disbursed: break
@@ -122,7 +109,7 @@ struct LoanPagesController: RouteCollection {
         let context = LoansListPageContext(
             page: s.chrome(req, "我的贷款"), businessDate: PageFormat.civil(date), loans: loanItems, applications: appItems,
             hasLoans: !loanItems.isEmpty, hasApplications: !appItems.isEmpty)
-        return try await render(req, "loans/list", context)
+        return try await req.renderPage("loans/list", context)
     }
 
     // MARK: - One loan
@@ -132,13 +119,13 @@ struct LoanPagesController: RouteCollection {
             let id = try loan.requireID()
             let detail = try await s.servicing.loans.detail(loan)
             let date = CivilDate(iso: detail.businessDate)!
-            let (label, tone) = LoanPageLabels.loan(loan.loanStatus)
+            let (label, tone) = LoanPageLabels.loan(try loan.loanStatus)
             let payments = try await Payment.query(on: s.servicing.db).filter(\.$loanID == id).filter(
                 \.$kind != "disbursement"
             )
             .sort(\.$createdAt, .descending).all()
             // Everything collected from the card for this loan (a prepayment's principal leaves the re-planned schedule).
-            let collectedFen = payments.filter { $0.state == PaymentState.succeeded }.reduce(Int64(0)) {
+            let collectedFen = payments.filter { $0.state == .succeeded }.reduce(Int64(0)) {
                 $0 + ($1.movedFen ?? 0)
             }
             let next = detail.loan.nextPayment.map { next in
@@ -168,16 +155,16 @@ struct LoanPagesController: RouteCollection {
                         ? LoanPageLabels.yuan(row.paid) : nil,
                     isNext: row.number == detail.loan.nextPayment?.installment)
             }
-            let paymentRows = payments.prefix(30).compactMap { payment -> LoanDetailPageContext.PaymentRow? in
+            let paymentRows = try payments.prefix(30).compactMap { payment -> LoanDetailPageContext.PaymentRow? in
                 guard let pid = payment.id else { return nil }
                 let (state, tone) = Self.paymentState(payment.state)
                 return .init(
                     date: payment.businessDate,
-                    kind: payment.kind == "autodebit" ? "自动扣款" : LoanPageLabels.repaymentType(payment.repaymentType),
+                    kind: payment.kind == "autodebit" ? "自动扣款" : LoanPageLabels.repaymentType(try payment.repayment),
                     // What moved when it succeeded, else what was asked (a refused auto-debit moved nothing).
                     amount: LoanPageLabels.yuan(
                         Money.string(
-                            fen: payment.state == PaymentState.succeeded
+                            fen: payment.state == .succeeded
                                 ? (payment.movedFen ?? payment.requestedFen) : payment.requestedFen)),
                     state: state,
                     tone: tone, href: LoanPaths.payment(id, pid))
@@ -191,10 +178,11 @@ struct LoanPagesController: RouteCollection {
             let context = LoanDetailPageContext(
                 page: s.chrome(req, "贷款详情"), notice: nil, amount: LoanPageLabels.yuan(detail.loan.principal),
                 status: label,
-                tone: tone, closed: loan.loanStatus.isClosed,
+                tone: tone, closed: try loan.loanStatus.isClosed,
                 closedOn: detail.loan.closedOn.map { LoanPageLabels.civil($0) },
                 annualRate: PageFormat.percent(loan.annualRate), termMonths: loan.termMonths,
-                method: LoanPageLabels.method(loan.method), disbursedOn: LoanPageLabels.civil(loan.startDate),
+                method: LoanPageLabels.method(try loan.repaymentMethod),
+                disbursedOn: LoanPageLabels.civil(loan.startDate),
                 businessDate: PageFormat.civil(date), card: application?.cardMasked, bank: application?.cardBank,
                 next: next,
                 balances: balances, rows: rows, payments: paymentRows, hasPayments: !paymentRows.isEmpty,
@@ -204,15 +192,15 @@ struct LoanPagesController: RouteCollection {
                 contractSignature: signed == nil
                     ? nil : (isSessionLoan ? "/loan/contract.p7s" : LoanPaths.contractSignature(id)),
                 contractPage: isSessionLoan ? ContractPagesController.page : nil)
-            return try await render(req, "loans/loan", context)
+            return try await req.renderPage("loans/loan", context)
         }
     }
 
-    static func paymentState(_ state: String) -> (String, String) {
+    static func paymentState(_ state: PaymentState) -> (String, String) {
         switch state {
-        case PaymentState.succeeded: ("成功", "ok")
-        case PaymentState.failed: ("失败", "warn")
-        default: ("处理中", "pending")
+        case .succeeded: ("成功", "ok")
+        case .failed: ("失败", "warn")
+        case .pending: ("处理中", "pending")
         }
     }
 
@@ -220,7 +208,7 @@ struct LoanPagesController: RouteCollection {
 
     func repayPage(_ req: Request) async throws -> Response {
         try await withLoan(req) { s, loan in
-            guard !loan.loanStatus.isClosed else {
+            guard try !loan.loanStatus.isClosed else {
                 return req.redirect(to: LoanPaths.loan(try loan.requireID()), redirectType: .normal)
             }
             return try await renderRepay(req, s, loan, form: FormState())
@@ -238,19 +226,19 @@ struct LoanPagesController: RouteCollection {
         let context = RepayPageContext(
             page: s.chrome(req, "还款"), form: form, loanHref: LoanPaths.loan(id), action: LoanPaths.repayments(id),
             businessDate: PageFormat.civil(date), dueNow: LoanPageLabels.yuan(detail.balances.dueNow),
-            hasDue: !LoanPageLabels.isZero(detail.balances.dueNow), overdue: loan.loanStatus == .overdue,
+            hasDue: !LoanPageLabels.isZero(detail.balances.dueNow), overdue: try loan.loanStatus == .overdue,
             dueKey: Self.newKey(),
             amountKey: Self.newKey(), nextAmount: upcoming ? next.map { LoanPageLabels.yuan($0.amount) } : nil,
             nextDue: upcoming ? next.map { LoanPageLabels.civil($0.dueDate) } : nil, prepayHref: LoanPaths.prepay(id),
             payoffHref: LoanPaths.payoff(id))
-        return try await render(req, "loans/repay", context, status: status)
+        return try await req.renderPage("loans/repay", context, status: status)
     }
 
     // MARK: - Payoff: the quote for today's business date, then confirm
 
     func payoffPage(_ req: Request) async throws -> Response {
         try await withLoan(req) { s, loan in
-            guard !loan.loanStatus.isClosed else {
+            guard try !loan.loanStatus.isClosed else {
                 return req.redirect(to: LoanPaths.loan(try loan.requireID()), redirectType: .normal)
             }
             return try await renderPayoff(req, s, loan, form: FormState())
@@ -271,7 +259,7 @@ struct LoanPagesController: RouteCollection {
             penaltyInterest: LoanPageLabels.yuan(quote.penaltyInterest),
             hasPenalty: !LoanPageLabels.isZero(quote.penaltyInterest),
             interestSaved: LoanPageLabels.yuan(quote.interestSaved), key: Self.newKey())
-        return try await render(req, "loans/payoff", context, status: status)
+        return try await req.renderPage("loans/payoff", context, status: status)
     }
 
     // MARK: - Partial prepayment: choose, see the new plan, confirm
@@ -285,7 +273,7 @@ struct LoanPagesController: RouteCollection {
 
     func prepayPage(_ req: Request) async throws -> Response {
         try await withLoan(req) { s, loan in
-            guard !loan.loanStatus.isClosed else {
+            guard try !loan.loanStatus.isClosed else {
                 return req.redirect(to: LoanPaths.loan(try loan.requireID()), redirectType: .normal)
             }
             let form = FormState(values: ["prepaymentMode": PrepaymentOption.shortenTerm.rawValue])
@@ -332,7 +320,7 @@ struct LoanPagesController: RouteCollection {
             payAction: LoanPaths.repayments(id), businessDate: PageFormat.civil(CivilDate(iso: detail.businessDate)!),
             outstandingPrincipal: LoanPageLabels.yuan(detail.balances.outstandingPrincipal), modes: modes, quote: quote,
             key: Self.newKey())
-        return try await render(req, "loans/prepay", context, status: status)
+        return try await req.renderPage("loans/prepay", context, status: status)
     }
 
     static func cleanAmount(_ raw: String?) -> String {
@@ -397,26 +385,27 @@ struct LoanPagesController: RouteCollection {
             let stored = try RepaymentService.storedAnswer(payment).view
             let current = try await Loan.find(id, on: s.servicing.db) ?? loan
             let detail = try await s.servicing.loans.detail(current)
+            let closed = try current.loanStatus.isClosed
             let (heading, message): (String, String) =
                 switch payment.state {
-                case PaymentState.succeeded:
-                    current.loanStatus.isClosed
+                case .succeeded:
+                    closed
                         ? ("还款成功，贷款已结清", "本笔贷款已全部还清，感谢您的信任。")
                         : ("还款成功", "款项已从您的银行卡扣划，并已计入您的贷款。")
-                case PaymentState.failed:
+                case .failed:
                     (
                         "还款未成功",
                         payment.failureCode == "insufficient_funds"
                             ? "银行卡余额不足，本次未扣款。请确认余额后重新还款。" : "银行卡扣款未成功，本次未扣款。请稍后重新还款。"
                     )
-                default: ("还款处理中", "银行正在确认扣款结果，请稍后刷新本页查看。同一笔还款不会重复扣款。")
+                case .pending: ("还款处理中", "银行正在确认扣款结果，请稍后刷新本页查看。同一笔还款不会重复扣款。")
                 }
             let split = stored.allocation
             let context = ReceiptPageContext(
                 page: s.chrome(req, heading), loanHref: LoanPaths.loan(id),
                 refreshHref: LoanPaths.payment(id, paymentID),
-                state: payment.state, heading: heading, message: message,
-                kind: payment.kind == "autodebit" ? "自动扣款" : LoanPageLabels.repaymentType(payment.repaymentType),
+                state: payment.state.rawValue, heading: heading, message: message,
+                kind: payment.kind == "autodebit" ? "自动扣款" : LoanPageLabels.repaymentType(try payment.repayment),
                 mode: payment.prepaymentMode.map { LoanPageLabels.mode($0) },
                 amount: LoanPageLabels.yuan(stored.amount),
                 collected: stored.collected.map(LoanPageLabels.yuan),
@@ -424,12 +413,12 @@ struct LoanPagesController: RouteCollection {
                 interest: split.map { LoanPageLabels.yuan($0.interest) },
                 principal: split.map { LoanPageLabels.yuan($0.principal) },
                 businessDate: LoanPageLabels.civil(payment.businessDate), reference: payment.providerReference,
-                loanStatus: LoanPageLabels.loan(current.loanStatus).label, loanClosed: current.loanStatus.isClosed,
+                loanStatus: LoanPageLabels.loan(try current.loanStatus).label, loanClosed: closed,
                 outstandingPrincipal: LoanPageLabels.yuan(detail.balances.outstandingPrincipal),
                 nextLabel: detail.loan.nextPayment.map { $0.dueDate <= detail.businessDate } == true ? "当前应还" : "下期应还",
                 nextAmount: detail.loan.nextPayment.map { LoanPageLabels.yuan($0.amount) },
                 nextDue: detail.loan.nextPayment.map { LoanPageLabels.civil($0.dueDate) })
-            return try await render(req, "loans/receipt", context)
+            return try await req.renderPage("loans/receipt", context)
         }
     }
 

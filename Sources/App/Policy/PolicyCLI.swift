@@ -1,5 +1,6 @@
 import Foundation
 import LendingCore
+import ZenEngine
 
 /// `yidai policy eval | bench | test`: the decision engine from the command line, without the database or Vapor.
 /// (`publish` and `replay` need the database and live elsewhere.)

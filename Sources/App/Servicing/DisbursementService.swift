@@ -47,7 +47,7 @@ struct DisbursementService {
     private func start(_ applicationID: UUID, retried: Bool = false) async throws -> Payment {
         guard let application = try await LoanApplication.find(applicationID, on: db) else { throw APIError.notFound("application") }
         let key = Self.key(for: applicationID)
-        let state = try ApplicationStates.decode(application.state)
+        let state = try application.applicationState
         switch state {
         case .disbursing, .disbursed:
             guard let payment = try await Payment.query(on: db).filter(\.$idempotencyKey == key).first() else {
@@ -55,7 +55,9 @@ struct DisbursementService {
             }
             return payment
         case .contractSigned:
-            if let refused = try await Payment.query(on: db).filter(\.$idempotencyKey == key).first(), refused.state == PaymentState.failed {
+            if let refused = try await Payment.query(on: db).filter(\.$idempotencyKey == key).first(),
+                refused.state == .failed
+            {
                 throw Self.refused(refused)
             }
         default:
@@ -70,7 +72,7 @@ struct DisbursementService {
         payment.kind = "disbursement"
         payment.applicationID = applicationID
         payment.requestedFen = terms.principalFen
-        payment.state = PaymentState.pending
+        payment.state = .pending
         payment.businessDate = try await context.businessDates.current().iso
         payment.createdAt = context.clock.now()
         application.state = ApplicationState.disbursing.rawValue
@@ -98,12 +100,13 @@ struct DisbursementService {
 
     func resume(_ payment: Payment) async throws -> PaymentAnswer {
         let outcome = try await finish(payment)
-        return PaymentAnswer(status: PaymentAnswer.status(for: outcome.payment), view: RepaymentService.view(outcome.payment, loan: outcome.loan, positions: nil, allocation: nil))
+        let view = try RepaymentService.view(outcome.payment, loan: outcome.loan, positions: nil, allocation: nil)
+        return PaymentAnswer(status: PaymentAnswer.status(for: outcome.payment), view: view)
     }
 
     /// Sends the instruction unless the provider already has it, and books what it answers.
     func finish(_ payment: Payment) async throws -> Outcome {
-        guard payment.state == PaymentState.pending else {
+        guard payment.state == .pending else {
             let loan = try await Loan.query(on: db).filter(\.$applicationID == payment.applicationID).first()
             return Outcome(status: loan == nil ? .badGateway : .ok, loan: loan, payment: payment)
         }
@@ -138,10 +141,13 @@ struct DisbursementService {
     }
 
     /// Marks the instruction as `state` if it is still pending; false when another request got there first.
-    static func settle(_ payment: Payment, as state: String, on tx: any Database) async throws -> Bool {
+    static func settle(_ payment: Payment, as state: PaymentState, on tx: any Database) async throws -> Bool {
         guard let sql = tx as? any SQLDatabase else { return false }
         let rows = try await sql.raw(
-            "UPDATE payments SET state = \(bind: state) WHERE id = \(bind: payment.id!) AND state = \(bind: PaymentState.pending) RETURNING id"
+            """
+            UPDATE payments SET state = \(bind: state.rawValue) WHERE id = \(bind: payment.id!) \
+            AND state = \(bind: PaymentState.pending.rawValue) RETURNING id
+            """
         ).all()
         return !rows.isEmpty
     }
@@ -150,7 +156,7 @@ struct DisbursementService {
 
     private func markRefused(_ payment: Payment, result: PaymentResult) async throws {
         guard let application = try await LoanApplication.find(payment.applicationID, on: db) else { throw APIError.notFound("application") }
-        guard application.state == ApplicationState.disbursing.rawValue else { return }
+        guard try application.applicationState == .disbursing else { return }
         application.state = ApplicationState.contractSigned.rawValue
         let now = context.clock.now()
         do {
@@ -161,7 +167,7 @@ struct DisbursementService {
                     "reason": result.failureCode ?? "failed",
                 ]
             ) { tx in
-                guard try await Self.settle(payment, as: PaymentState.failed, on: tx) else { throw AlreadySettled() }
+                guard try await Self.settle(payment, as: .failed, on: tx) else { throw AlreadySettled() }
                 try await Payment.query(on: tx).filter(\.$id == payment.id!)
                     .set(\.$failureCode, to: result.failureCode ?? "failed").set(\.$providerReference, to: result.providerReference)
                     .set(\.$completedAt, to: now).update()
@@ -174,7 +180,7 @@ struct DisbursementService {
     /// and audit entry, all in one transaction.
     private func book(_ payment: Payment, result: PaymentResult) async throws -> Bool {
         guard let application = try await LoanApplication.find(payment.applicationID, on: db) else { throw APIError.notFound("application") }
-        guard application.state == ApplicationState.disbursing.rawValue else { return false }
+        guard try application.applicationState == .disbursing else { return false }
         let context = self.context
         let date = try await context.businessDates.current()
         let terms = try LoanTermsBuilder.requestedLoan(application)
@@ -203,7 +209,7 @@ struct DisbursementService {
                     "termMonths": String(terms.termMonths), "method": terms.method.rawValue, "annualRate": loan.annualRate,
                 ]
             ) { tx in
-                guard try await Self.settle(payment, as: PaymentState.succeeded, on: tx) else { throw AlreadySettled() }
+                guard try await Self.settle(payment, as: .succeeded, on: tx) else { throw AlreadySettled() }
                 try await Payment.query(on: tx).filter(\.$id == payment.id!)
                     .set(\.$movedFen, to: result.amountFen).set(\.$providerReference, to: result.providerReference)
                     .set(\.$loanID, to: loan.id).set(\.$completedAt, to: now).update()

@@ -61,34 +61,3 @@ struct Ledger {
         return names.map { AccountBalance(account: $0, debitFen: sums[$0]?.0 ?? 0, creditFen: sums[$0]?.1 ?? 0) }
     }
 }
-
-/// The bank's business date, separate from the wall clock: only end of day moves it.
-struct BusinessDateStore {
-    static let name = "bank"
-    let db: Database
-    let clock: AppClock
-
-    /// The current business date; the first read starts it at today's civil date in China.
-    func current() async throws -> CivilDate {
-        if let row = try await BusinessDateRecord.query(on: db).filter(\.$name == Self.name).first(), let date = CivilDate(iso: row.date) {
-            return date
-        }
-        let row = BusinessDateRecord()
-        row.name = Self.name
-        row.date = BusinessCalendar.civilDate(clock.now()).iso
-        do { try await db.writeTransaction { tx in try await row.create(on: tx) } } catch {
-            guard let existing = try await BusinessDateRecord.query(on: db).filter(\.$name == Self.name).first() else { throw error }
-            return CivilDate(iso: existing.date)!
-        }
-        return CivilDate(iso: row.date)!
-    }
-
-    func set(_ date: CivilDate) async throws {
-        _ = try await current()
-        let now = clock.now()
-        try await db.writeTransaction { tx in
-            try await BusinessDateRecord.query(on: tx).filter(\.$name == Self.name)
-                .set(\.$date, to: date.iso).set(\.$lastEODAt, to: now).update()
-        }
-    }
-}

@@ -13,7 +13,9 @@ struct LoanBook {
     let loan: Loan
     var installments: [LoanInstallment]
 
-    var positions: [InstallmentPosition] { installments.map(\.position) }
+    var positions: [InstallmentPosition] {
+        get throws { try installments.map { try $0.position } }
+    }
 
     /// Runs `body` with the loan locked, retrying a few times when the database reports a lock conflict.
     static func locked<T: Sendable>(
@@ -62,7 +64,7 @@ struct LoanBook {
         var kept: [LoanInstallment] = []
         for position in positions.sorted(by: { $0.number < $1.number }) {
             if let row = byNumber.removeValue(forKey: position.number) {
-                if row.position != position {
+                if try row.position != position {
                     row.update(from: position)
                     try await row.save(on: tx)
                 }
@@ -80,8 +82,8 @@ struct LoanBook {
     /// Moves the loan to the status its installments call for (through the guarded transitions).
     /// Returns the old status when it changed.
     mutating func updateStatus(on date: CivilDate) async throws -> LoanStatus? {
-        let current = loan.loanStatus
-        let target = LoanStatusMachine.status(for: positions, current: current)
+        let current = try loan.loanStatus
+        let target = LoanStatusMachine.status(for: try positions, current: current)
         guard target != current else { return nil }
         try withFieldErrors(status: .conflict) { try LoanStatusMachine.transition(from: current, to: target) }
         loan.status = target.rawValue

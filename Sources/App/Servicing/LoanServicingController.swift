@@ -32,7 +32,7 @@ struct LoanServicingController: RouteCollection {
     }
 
     func list(_ req: Request) async throws -> LoansListView {
-        try await req.servicing.loans.list(phoneIndex: try await req.applicantPhoneIndex())
+        try await req.servicing.loans.list(phoneIndex: try req.applicant.phoneIndex)
     }
 
     func show(_ req: Request) async throws -> LoanDetailView {
@@ -58,24 +58,5 @@ struct LoanServicingController: RouteCollection {
         let body = try req.content.decode(RepaymentRequest.self)
         let answer = try await servicing.repayments.repay(loanID: try loan.requireID(), body, idempotencyKey: req.headers.first(name: "Idempotency-Key"))
         return try await answer.response(for: req)
-    }
-}
-
-extension Request {
-    /// The signed-in applicant's phone (blind index) from the bearer session.
-    func applicantPhoneIndex() async throws -> String {
-        guard let token = headers.bearerAuthorization?.token, !token.isEmpty else { throw APIError.unauthorized }
-        let now = yidai.clock.now()
-        guard let session = try await ApplicantSession.query(on: db).filter(\.$tokenHash == SecretHash.sha256Hex(token)).first(),
-            session.revokedAt == nil, session.expiresAt > now
-        else { throw APIError.unauthorized }
-        return session.phoneIndex
-    }
-
-    /// The loan in the path if it belongs to the signed-in phone; 404 otherwise.
-    func ownedLoan(_ servicing: ServicingContext) async throws -> Loan {
-        let phoneIndex = try await applicantPhoneIndex()
-        guard let raw = parameters.get("loanID"), let id = UUID(uuidString: raw) else { throw APIError.notFound("loan") }
-        return try await servicing.loans.ownedLoan(id, phoneIndex: phoneIndex)
     }
 }

@@ -142,7 +142,7 @@ struct PaymentView: Content, Sendable {
     let type: String?
     let prepaymentMode: String?
     /// pending | succeeded | failed
-    let state: String
+    let state: PaymentState
     let amount: String
     let collected: String?
     let allocation: MoneySplitView?
@@ -168,13 +168,13 @@ struct TrialBalanceView: Content, Sendable {
 enum LoanPresenter {
     static func money(_ fen: Int64) -> String { Money.string(fen: fen) }
 
-    static func summary(_ loan: Loan, positions: [InstallmentPosition], on date: CivilDate) -> LoanSummaryView {
+    static func summary(_ loan: Loan, positions: [InstallmentPosition], on date: CivilDate) throws -> LoanSummaryView {
         let next = nextPayment(positions, on: date)
         return LoanSummaryView(
-            id: loan.id!, applicationId: loan.applicationID, status: loan.status, statusZh: loan.loanStatus.labelZh,
+            id: loan.id!, applicationId: loan.applicationID, status: loan.status, statusZh: try loan.loanStatus.labelZh,
             principal: money(loan.principalFen), annualRate: loan.annualRate, termMonths: loan.termMonths, method: loan.method,
             disbursedOn: loan.startDate, closedOn: loan.closedOn, outstandingPrincipal: money(positions.outstandingPrincipalFen),
-            nextPayment: loan.loanStatus.isClosed ? nil : next)
+            nextPayment: try loan.loanStatus.isClosed ? nil : next)
     }
 
     /// What to pay next: everything owed now if anything is, otherwise the next installment on its due date.
@@ -187,7 +187,7 @@ enum LoanPresenter {
         return NextPaymentView(installment: upcoming.number, dueDate: upcoming.dueDate.iso, amount: money(upcoming.outstandingFen))
     }
 
-    static func detail(_ loan: Loan, positions: [InstallmentPosition], on date: CivilDate) -> LoanDetailView {
+    static func detail(_ loan: Loan, positions: [InstallmentPosition], on date: CivilDate) throws -> LoanDetailView {
         let overdue = positions.filter { $0.status == .overdue && !$0.isSettled }
         let balances = LoanBalancesView(
             outstandingPrincipal: money(positions.outstandingPrincipalFen), dueNow: money(positions.owedFen(on: date)),
@@ -202,7 +202,9 @@ enum LoanPresenter {
                 payment: money(p.principalFen + p.interestFen + p.penaltyFen), paid: money(p.paidFen),
                 outstanding: money(p.outstandingFen), paidOn: p.paidOn?.iso)
         }
-        return LoanDetailView(loan: summary(loan, positions: positions, on: date), businessDate: date.iso, balances: balances, schedule: rows)
+        return LoanDetailView(
+            loan: try summary(loan, positions: positions, on: date), businessDate: date.iso, balances: balances,
+            schedule: rows)
     }
 
     static func statusZh(_ status: InstallmentStatus) -> String {

@@ -109,7 +109,7 @@ struct RepaymentService {
         return try await LoanBook.locked(loanID, on: db) { book in
             if let existing = try await Payment.query(on: book.tx).filter(\.$idempotencyKey == key).first() { return existing }
             let loan = book.loan
-            guard !loan.loanStatus.isClosed else {
+            guard try !loan.loanStatus.isClosed else {
                 throw APIError(.conflict, code: "loan_closed", message: "This loan is \(loan.status); nothing is owed.", messageZh: "该贷款已结清。")
             }
             if try await Payment.query(on: book.tx).filter(\.$loanID == loanID).filter(\.$state == PaymentState.pending).count() > 0 {
@@ -118,7 +118,7 @@ struct RepaymentService {
             }
             let date: CivilDate
             if let fixedDate { date = fixedDate } else { date = try await context.on(book.tx).businessDates.current() }
-            let amountFen = try Self.amountToCollect(instruction, loan: loan, positions: book.positions, on: date)
+            let amountFen = try Self.amountToCollect(instruction, loan: loan, positions: try book.positions, on: date)
             let payment = Payment()
             payment.id = UUID()
             payment.idempotencyKey = key
@@ -129,7 +129,7 @@ struct RepaymentService {
             payment.prepaymentMode = instruction.mode?.rawValue
             payment.requestedFen = amountFen
             payment.instructionFen = instruction.amountFen
-            payment.state = PaymentState.pending
+            payment.state = .pending
             payment.businessDate = date.iso
             payment.requestHash = instruction.fingerprint
             payment.createdAt = context.clock.now()
@@ -229,7 +229,8 @@ struct RepaymentService {
     func complete(_ payment: Payment, _ result: PaymentResult) async throws -> PaymentAnswer {
         guard let loanID = payment.loanID, let paymentID = payment.id else { throw APIError.notFound("payment") }
         if result.outcome == .timedOut {
-            return PaymentAnswer(status: .accepted, view: Self.view(payment, loan: nil, positions: nil, allocation: nil))
+            let view = try Self.view(payment, loan: nil, positions: nil, allocation: nil)
+            return PaymentAnswer(status: .accepted, view: view)
         }
         let context = self.context
         let (answer, refundFen) = try await LoanBook.locked(loanID, on: db) { book -> (PaymentAnswer, Int64) in
@@ -240,10 +241,10 @@ struct RepaymentService {
             current.providerReference = result.providerReference
             current.completedAt = context.clock.now()
             if result.outcome == .failed || result.amountFen <= 0 {
-                current.state = PaymentState.failed
+                current.state = .failed
                 current.failureCode = result.failureCode ?? "failed"
                 current.movedFen = 0
-                let view = Self.view(current, loan: book.loan, positions: book.positions, allocation: nil)
+                let view = try Self.view(current, loan: book.loan, positions: try book.positions, allocation: nil)
                 current.responseJSON = try Self.encode(view)
                 try await current.save(on: book.tx)
                 try await ctx.audit(book.tx).record(application: current.applicationID, actor: actor, action: "\(current.kind).failed", details: [
@@ -253,9 +254,9 @@ struct RepaymentService {
                 return (PaymentAnswer(status: .paymentRequired, view: view), 0)
             }
             let applied = try await Self.apply(current, moved: result.amountFen, book: &book, context: ctx)
-            current.state = PaymentState.succeeded
+            current.state = .succeeded
             current.movedFen = result.amountFen
-            let view = Self.view(current, loan: book.loan, positions: book.positions, allocation: applied.split)
+            let view = try Self.view(current, loan: book.loan, positions: try book.positions, allocation: applied.split)
             current.responseJSON = try Self.encode(view)
             try await current.save(on: book.tx)
             var details = [
@@ -291,16 +292,16 @@ struct RepaymentService {
         let loanID = try loan.requireID()
         let paymentID = try payment.requireID()
         let current = try await context.businessDates.current()
-        let quotedDate = CivilDate(iso: payment.businessDate)!
+        let quotedDate = try StoredValues.date(payment.businessDate, "business date")
         let date = max(current, quotedDate)
-        var positions = book.positions
+        var positions = try book.positions
         var penalty: Int64 = 0
         var interest: Int64 = 0
         var principal: Int64 = 0
         var accrued: Int64 = 0
         var unallocated: Int64 = 0
         var handled = false
-        let type = RepaymentType(rawValue: payment.repaymentType ?? "due") ?? .due
+        let type = try payment.repayment ?? .due
         if date == quotedDate, type == .payoff || type == .prepayment {
             // The quote is valid for its business date: settle exactly what was quoted.
             let engineQuote: PrepaymentQuote?
@@ -314,7 +315,8 @@ struct RepaymentService {
                     handled = true
                 }
             } else {
-                let instruction = Instruction(type: .prepayment, amountFen: payment.instructionFen, mode: PrepaymentOption(rawValue: payment.prepaymentMode ?? ""))
+                let instruction = Instruction(
+                    type: .prepayment, amountFen: payment.instructionFen, mode: try payment.prepayment)
                 let quote = try? prepaymentQuote(instruction, loan: loan, positions: positions, on: date)
                 engineQuote = quote?.amountDueFen == moved ? quote : nil
                 handled = engineQuote != nil
@@ -355,8 +357,10 @@ struct RepaymentService {
 
     // MARK: - Views
 
-    static func view(_ payment: Payment, loan: Loan?, positions: [InstallmentPosition]?, allocation: MoneySplitView?) -> PaymentView {
-        let date = CivilDate(iso: payment.businessDate)!
+    static func view(
+        _ payment: Payment, loan: Loan?, positions: [InstallmentPosition]?, allocation: MoneySplitView?
+    ) throws -> PaymentView {
+        let date = try StoredValues.date(payment.businessDate, "business date")
         return PaymentView(
             id: payment.id!, kind: payment.kind, loanId: payment.loanID, applicationId: payment.applicationID, type: payment.repaymentType,
             prepaymentMode: payment.prepaymentMode, state: payment.state, amount: Money.string(fen: payment.requestedFen),
@@ -376,6 +380,7 @@ struct RepaymentService {
         if let json = payment.responseJSON, let view = try? JSONDecoder().decode(PaymentView.self, from: Data(json.utf8)) {
             return PaymentAnswer(status: PaymentAnswer.status(for: payment), view: view)
         }
-        return PaymentAnswer(status: PaymentAnswer.status(for: payment), view: view(payment, loan: nil, positions: nil, allocation: nil))
+        return PaymentAnswer(
+            status: PaymentAnswer.status(for: payment), view: try view(payment, loan: nil, positions: nil, allocation: nil))
     }
 }

@@ -58,7 +58,7 @@ struct SandboxPaymentGateway: PaymentGateway {
         async throws -> PaymentResult
     {
         if let done = try await SandboxPaymentInstruction.query(on: db).filter(\.$idempotencyKey == key).first() {
-            return Self.result(done)
+            return try Self.result(done)
         }
         let cardKey = Self.cardKey(card)
         let now = clock.now()
@@ -66,7 +66,7 @@ struct SandboxPaymentGateway: PaymentGateway {
         do {
             outcome = try await db.writeTransaction { tx in
                 let account = try await Self.account(cardKey: cardKey, masked: card.masked, on: tx)
-                let mode = Mode(rawValue: account.mode) ?? .normal
+                let mode: Mode = try StoredValues.decode(account.mode, "sandbox card mode")
                 var moved: Int64 = 0
                 var failure: String?
                 if mode == .fail {
@@ -93,12 +93,12 @@ struct SandboxPaymentGateway: PaymentGateway {
                 instruction.failureCode = failure
                 instruction.executedAt = now
                 try await instruction.create(on: tx)
-                return (Self.result(instruction), mode)
+                return (try Self.result(instruction), mode)
             }
         } catch {
             // The same key executed concurrently: answer as it ended.
             if let done = try await SandboxPaymentInstruction.query(on: db).filter(\.$idempotencyKey == key).first() {
-                return Self.result(done)
+                return try Self.result(done)
             }
             throw error
         }
@@ -107,20 +107,23 @@ struct SandboxPaymentGateway: PaymentGateway {
     }
 
     func status(idempotencyKey: String) async throws -> PaymentResult? {
-        try await SandboxPaymentInstruction.query(on: db).filter(\.$idempotencyKey == idempotencyKey).first().map(Self.result)
+        let done = try await SandboxPaymentInstruction.query(on: db).filter(\.$idempotencyKey == idempotencyKey).first()
+        return try done.map { try Self.result($0) }
     }
 
     func statement() async throws -> [PaymentStatementLine] {
         try await SandboxPaymentInstruction.query(on: db).sort(\.$executedAt).all().map {
             PaymentStatementLine(
                 idempotencyKey: $0.idempotencyKey, direction: $0.direction == "payout" ? .payout : .collect,
-                amountFen: $0.amountFen, outcome: PaymentOutcome(rawValue: $0.outcome) ?? .failed, reference: $0.reference)
+                amountFen: $0.amountFen, outcome: try StoredValues.decode($0.outcome, "sandbox outcome"),
+                reference: $0.reference)
         }
     }
 
-    static func result(_ instruction: SandboxPaymentInstruction) -> PaymentResult {
+    static func result(_ instruction: SandboxPaymentInstruction) throws -> PaymentResult {
         PaymentResult(
-            outcome: PaymentOutcome(rawValue: instruction.outcome) ?? .failed, providerReference: instruction.reference,
+            outcome: try StoredValues.decode(instruction.outcome, "sandbox outcome"),
+            providerReference: instruction.reference,
             amountFen: instruction.amountFen, failureCode: instruction.failureCode)
     }
 

@@ -70,21 +70,15 @@ struct PaymentAnswer: Sendable {
 
     static func status(for payment: Payment) -> HTTPStatus {
         switch payment.state {
-        case "succeeded": .created
-        case "failed": .paymentRequired
-        default: .accepted
+        case .succeeded: .created
+        case .failed: .paymentRequired
+        case .pending: .accepted
         }
     }
 
     func response(for req: Request) async throws -> Response {
         try await view.encodeResponse(status: status, for: req)
     }
-}
-
-enum PaymentState {
-    static let pending = "pending"
-    static let succeeded = "succeeded"
-    static let failed = "failed"
 }
 
 /// Runs a LendingCore call and turns its field error into the API's error (one place, untyped on purpose).

@@ -23,14 +23,28 @@ final class Loan: Model, @unchecked Sendable {
 
     init() {}
 
-    var loanStatus: LoanStatus { LoanStatus(rawValue: status) ?? .active }
-    var annualRatePercent: Decimal { Money.parse(annualRate) ?? 0 }
+    /// The stored status and method, decoded: an unknown value is a 500 `corrupt_state`, never another value.
+    var loanStatus: LoanStatus {
+        get throws { try StoredValues.decode(status, "loan status") }
+    }
+    var repaymentMethod: RepaymentMethod {
+        get throws { try StoredValues.decode(method, "repayment method") }
+    }
+    var annualRatePercent: Decimal {
+        get throws {
+            guard let rate = Money.parse(annualRate) else { throw StoredValues.corrupt("annual rate", annualRate) }
+            return rate
+        }
+    }
 
     /// The contract terms the schedule was fixed from.
     var contractTerms: LoanTerms {
-        LoanTerms(
-            principal: Money.decimal(fen: principalFen), annualRatePercent: annualRatePercent, termMonths: termMonths,
-            method: RepaymentMethod(rawValue: method) ?? .equalInstallment, startDate: CivilDate(iso: startDate)!)
+        get throws {
+            LoanTerms(
+                principal: Money.decimal(fen: principalFen), annualRatePercent: try annualRatePercent,
+                termMonths: termMonths, method: try repaymentMethod,
+                startDate: try StoredValues.date(startDate, "loan start date"))
+        }
     }
 }
 
@@ -61,12 +75,16 @@ final class LoanInstallment: Model, @unchecked Sendable {
     }
 
     var position: InstallmentPosition {
-        InstallmentPosition(
-            number: number, dueDate: CivilDate(iso: dueDate)!, principalFen: principalFen, interestFen: interestFen,
-            penaltyFen: penaltyFen, paidPrincipalFen: paidPrincipalFen, paidInterestFen: paidInterestFen,
-            paidPenaltyFen: paidPenaltyFen, interestRecognized: interestRecognized,
-            penaltyAccruedThrough: penaltyAccruedThrough.flatMap(CivilDate.init(iso:)),
-            status: InstallmentStatus(rawValue: status) ?? .scheduled, paidOn: paidOn.flatMap(CivilDate.init(iso:)))
+        get throws {
+            InstallmentPosition(
+                number: number, dueDate: try StoredValues.date(dueDate, "due date"), principalFen: principalFen,
+                interestFen: interestFen, penaltyFen: penaltyFen, paidPrincipalFen: paidPrincipalFen,
+                paidInterestFen: paidInterestFen, paidPenaltyFen: paidPenaltyFen,
+                interestRecognized: interestRecognized,
+                penaltyAccruedThrough: try penaltyAccruedThrough.map { try StoredValues.date($0, "penalty date") },
+                status: try StoredValues.decode(status, "installment status"),
+                paidOn: try paidOn.map { try StoredValues.date($0, "payment date") })
+        }
     }
 
     func update(from p: InstallmentPosition) {
@@ -110,6 +128,18 @@ final class JournalLine: Model, @unchecked Sendable {
     init() {}
 }
 
+/// Where a payment stands with the payments provider. Stored as its raw value; an unknown stored value fails the
+/// read loudly (500 `corrupt_state`).
+enum PaymentState: String, Codable, Sendable {
+    case pending
+    case succeeded
+    case failed
+
+    init(from decoder: Decoder) throws {
+        self = try StoredValues.decode(try decoder.singleValueContainer().decode(String.self), "payment state")
+    }
+}
+
 /// One money movement with the payments provider: a disbursement, a repayment or an auto-debit.
 /// Recorded (pending) before the provider is called; `idempotencyKey` is what the provider sees, unique here too.
 final class Payment: Model, @unchecked Sendable {
@@ -126,7 +156,7 @@ final class Payment: Model, @unchecked Sendable {
     /// The amount the borrower named: any amount to pay, or the principal to prepay.
     @OptionalField(key: "instruction_fen") var instructionFen: Int64?
     @OptionalField(key: "moved_fen") var movedFen: Int64?
-    @Field(key: "state") var state: String  // pending | succeeded | failed
+    @Field(key: "state") var state: PaymentState
     @OptionalField(key: "provider_reference") var providerReference: String?
     @OptionalField(key: "failure_code") var failureCode: String?
     @Field(key: "business_date") var businessDate: String
@@ -176,4 +206,15 @@ final class SandboxPaymentInstruction: Model, @unchecked Sendable {
     @Field(key: "executed_at") var executedAt: Date
 
     init() {}
+}
+
+extension Payment {
+    /// What kind of repayment it was (nil for a disbursement); an unknown stored value is a 500 `corrupt_state`.
+    var repayment: RepaymentService.RepaymentType? {
+        get throws { try repaymentType.map { try StoredValues.decode($0, "repayment type") } }
+    }
+
+    var prepayment: PrepaymentOption? {
+        get throws { try prepaymentMode.map { try StoredValues.decode($0, "prepayment mode") } }
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ZenEngine
 
 /// A calendar date without a time or time zone: a business date, a birth date, a due date.
 /// Dates in lending are civil dates (the bank's calendar in China), so no `Date`/time-zone arithmetic is involved.
@@ -10,7 +11,7 @@ public struct CivilDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
     /// Returns nil unless year/month/day name a real Gregorian date (years 1...9999).
     public init?(year: Int, month: Int, day: Int) {
         guard (1...9999).contains(year), (1...12).contains(month),
-            (1...CivilDate.daysIn(month: month, year: year)).contains(day)
+            (1...CivilDays.daysIn(month: month, year: year)).contains(day)
         else { return nil }
         self.year = year
         self.month = month
@@ -50,23 +51,12 @@ public struct CivilDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
 
     public var description: String { iso }
 
-    public static func isLeap(_ year: Int) -> Bool { (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 }
-
-    public static func daysIn(month: Int, year: Int) -> Int {
-        switch month {
-        case 2: return isLeap(year) ? 29 : 28
-        case 4, 6, 9, 11: return 30
-        default: return 31
-        }
-    }
+    public static func daysIn(month: Int, year: Int) -> Int { CivilDays.daysIn(month: month, year: year) }
 
     /// The same day `months` later (or earlier), clamped to the end of the target month
     /// (Jan 31 + 1 month = Feb 28 or 29).
     public func adding(months: Int) -> CivilDate {
-        let total = year * 12 + (month - 1) + months
-        let y = total / 12
-        let m = total % 12 + 1
-        let d = min(day, CivilDate.daysIn(month: m, year: y))
+        let (y, m, d) = CivilDays.adding(months: months, toYear: year, month: month, day: day)
         return CivilDate(year: y, month: m, day: d)!
     }
 
@@ -86,29 +76,11 @@ public struct CivilDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
         (lhs.year, lhs.month, lhs.day) < (rhs.year, rhs.month, rhs.day)
     }
 
-    /// Days since 0000-03-01 in the proleptic Gregorian calendar (Howard Hinnant's days_from_civil).
-    var dayNumber: Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146097 + doe
-    }
+    /// Days since 1970-01-01 (`CivilDays`, the calendar arithmetic ZEN dates use too).
+    var dayNumber: Int { CivilDays.days(year: year, month: month, day: day) }
 
-    init(dayNumber z: Int) {
-        let era = (z >= 0 ? z : z - 146096) / 146097
-        let doe = z - era * 146097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        self.year = y
-        self.month = m
-        self.day = d
+    init(dayNumber: Int) {
+        (year, month, day) = CivilDays.civil(days: dayNumber)
     }
 
     public init(from decoder: Decoder) throws {

@@ -1,4 +1,5 @@
 import Foundation
+import ZenEngine
 
 /// Names a node while it is compiled, so every refusal says where it comes from.
 /// Collects what the loader tolerated the way zen-engine does (e.g. a table cell that does not parse

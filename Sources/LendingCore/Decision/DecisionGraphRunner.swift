@@ -1,4 +1,5 @@
 import Foundation
+import ZenEngine
 
 /// One evaluation of a compiled graph. Walks the nodes the way zen-engine's graph walker
 /// does (including switch-branch pruning), merges node outputs the way it does, and

@@ -1,4 +1,5 @@
 import Foundation
+import ZenEngine
 
 /// A JSON Schema checked on an input or output node. Supports the common
 /// validation keywords; a keyword it cannot check is refused when the graph loads.

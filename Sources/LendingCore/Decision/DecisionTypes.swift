@@ -1,4 +1,5 @@
 import Foundation
+import ZenEngine
 
 /// A graph (or a node in it) that the evaluator refuses to load: unsupported or malformed.
 public struct DecisionLoadError: Error, CustomStringConvertible, Sendable {

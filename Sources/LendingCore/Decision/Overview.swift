@@ -3,8 +3,8 @@
 // # Decision engine (JDM + ZEN expressions)
 //
 // Evaluates GoRules JSON Decision Model graphs the way zen-engine 2.1.3 does, with exact decimals.
-// zen-engine's behaviour is the reference; `Tests/LendingCoreTests/Fixtures/decision/` holds answers
-// recorded from it and the scripts that record them.
+// zen-engine's behaviour is the reference; `Tests/LendingCoreTests/Fixtures/decision/` (graphs) and
+// `Tests/ZenEngineTests/Fixtures/` (expressions) hold answers recorded from it and the scripts that record them.
 //
 // ## Use
 //
@@ -25,13 +25,21 @@
 //
 // ## Files
 //
+// The ZEN expression language is its own target, `Sources/ZenEngine` (Foundation only; what the graph code below
+// needs of its internals is `package`, the rest of the package cannot see it):
+//
 // - `ZenValue.swift`: values; objects keep insertion order; zen-engine's merge and dot-path insert.
 // - `ZenNumber.swift`, `ZenDecimalFast.swift`: exact decimal parsing/formatting (rust_decimal scale rules),
 //   fast paths that read Foundation's `Decimal` storage (checked once against Foundation at start).
 // - `ZenJSON.swift`: JSON with exact decimals.
 // - `ZenLexer.swift`, `ZenParser.swift`: zen-engine's grammar (standard and unary/cell mode).
 // - `ZenCompiler.swift`, `ZenEval.swift`: compile once to a node tree; operators and closures.
+// - `ZenFastCell.swift`: unary cells reduced to direct tests of the column value (what tables run for most cells).
 // - `ZenFunctions.swift`, `ZenDate.swift`: built-in functions, dates (UTC) and date methods.
+// - `CivilDays.swift`: the calendar's day arithmetic (LendingCore's `CivilDate` counts days with it too).
+//
+// The JDM decision model is here, in LendingCore's `Decision/`:
+//
 // - `DecisionGraph.swift`, `DecisionGraphRunner.swift`: loading, the graph walk (switch pruning, merging,
 //   passThrough / inputField / outputPath / loop, `$nodes`), trace.
 // - `DecisionTable.swift`: tables (first, collect, first with `field[]` collect columns); numeric cells are

@@ -1,4 +1,5 @@
 import Foundation
+import ZenEngine
 
 /// One case of a policy's case file: an input and the outputs it must produce.
 public struct PolicyCase: Sendable, Equatable {

@@ -1,4 +1,5 @@
 import Foundation
+import ZenEngine
 
 /// What became of one case.
 public struct PolicyCaseOutcome: Sendable, Equatable {

@@ -1,4 +1,5 @@
 import Foundation
+import ZenEngine
 
 /// One difference between a case's expected and actual output.
 public struct PolicyMismatch: Sendable, Equatable, CustomStringConvertible {

@@ -3,6 +3,7 @@ import Foundation
 import LendingCore
 import Testing
 import Vapor
+import ZenEngine
 
 @testable import App
 

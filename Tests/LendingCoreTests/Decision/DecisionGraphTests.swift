@@ -1,6 +1,7 @@
 import Foundation
 import LendingCore
 import Testing
+import ZenEngine
 
 @Suite("JDM decision graphs")
 struct DecisionGraphTests {

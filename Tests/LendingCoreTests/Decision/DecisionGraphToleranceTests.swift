@@ -1,6 +1,7 @@
 import Foundation
 import LendingCore
 import Testing
+import ZenEngine
 
 @Suite("JDM graphs: zen-engine's tolerance and the clock")
 struct DecisionGraphToleranceTests {

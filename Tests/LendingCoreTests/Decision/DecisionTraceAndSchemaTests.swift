@@ -1,6 +1,7 @@
 import Foundation
 import LendingCore
 import Testing
+import ZenEngine
 
 @Suite("JDM graphs: trace of every node type, and input schemas")
 struct DecisionTraceAndSchemaTests {

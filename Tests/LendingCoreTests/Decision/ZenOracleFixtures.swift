@@ -1,7 +1,9 @@
 import Foundation
 import LendingCore
+import ZenEngine
 
-/// Reads the fixtures recorded from zen-engine 2.1.3 (see Fixtures/decision/README.md).
+/// Reads the graphs recorded from zen-engine 2.1.3 (see Fixtures/decision/README.md; the expressions are
+/// ZenEngineTests').
 enum ZenOracleFixtures {
     static func load(_ name: String) throws -> ZenValue {
         guard let base = Bundle.module.resourceURL else { throw CocoaError(.fileNoSuchFile) }

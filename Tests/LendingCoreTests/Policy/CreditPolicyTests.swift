@@ -1,6 +1,7 @@
 import Foundation
 import LendingCore
 import Testing
+import ZenEngine
 
 /// The shipped credit policy, read from the repository (Policies/credit exists in every clone).
 enum ShippedCreditPolicy {

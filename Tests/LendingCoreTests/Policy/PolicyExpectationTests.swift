@@ -1,6 +1,7 @@
 import Foundation
 import LendingCore
 import Testing
+import ZenEngine
 
 @Suite("Comparing a case's expected output")
 struct PolicyExpectationTests {

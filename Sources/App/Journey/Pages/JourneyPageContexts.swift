@@ -5,26 +5,6 @@ import Providers
 // What each Leaf template of Resources/Views/journey receives. Values are display-ready strings:
 // the templates only lay them out.
 
-/// The page URLs of the journey, in one place.
-enum JourneyPaths {
-    static let phone = "/"
-    static let signOut = "/sign-out"
-    static let resume = "/apply"
-    static let idCard = "/apply/id-card"
-    static let idCardSample = "/apply/id-card/sample"
-    static let idCardConfirm = "/apply/id-card/confirm"
-    static let face = "/apply/face"
-    static let bankCard = "/apply/bank-card"
-    static let bankCardConfirm = "/apply/bank-card/confirm"
-    static let authorization = "/apply/authorization"
-    static let aboutYou = "/apply/about-you"
-    static let result = "/apply/result"
-    static let loan = "/apply/loan"
-    static let done = "/apply/done"
-    static let stopped = "/apply/stopped"
-    static let cancel = "/apply/cancel"
-}
-
 struct PhonePageContext: Encodable {
     let page: PageChrome
     let form: FormState

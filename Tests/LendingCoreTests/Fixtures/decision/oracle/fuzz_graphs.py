@@ -1,5 +1,8 @@
 import zen, json, sys, subprocess, glob, os, random, re
 from decimal import Decimal
+# The expression oracle (and its number comparison) lives with the ZEN engine's tests.
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(here, '../../../../ZenEngineTests/Fixtures/oracle'))
 from run_oracle import close
 tool = sys.argv[1]; roots = sys.argv[2].split(","); per = int(sys.argv[3]) if len(sys.argv) > 3 else 10
 random.seed(int(os.environ.get("SEED", "7")))

@@ -2,6 +2,9 @@ import zen, json, sys, subprocess, tempfile, os
 from decimal import Decimal
 sys.path.insert(0, '.')
 from graphs import G
+# The expression oracle (and its number comparison) lives with the ZEN engine's tests.
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(here, '../../../../ZenEngineTests/Fixtures/oracle'))
 from run_oracle import close
 
 def zen_graph(graph, inp, subs):

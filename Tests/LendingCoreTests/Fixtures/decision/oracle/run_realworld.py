@@ -1,5 +1,8 @@
 import zen, json, sys, subprocess, glob, os
 from decimal import Decimal
+# The expression oracle (and its number comparison) lives with the ZEN engine's tests.
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(here, '../../../../ZenEngineTests/Fixtures/oracle'))
 from run_oracle import close
 tool = sys.argv[1]
 root = sys.argv[2]

@@ -3,7 +3,7 @@ import Foundation
 /// A ZEN date (zen-engine 2.x `d()`), kept in UTC with millisecond precision.
 /// Inside the evaluator it travels as a tagged object; results show it as an ISO string.
 /// The clock is never read: forms that need "now" fail with a clear error.
-struct ZenDate: Comparable, Hashable {
+package struct ZenDate: Comparable, Hashable {
     static let tag = "$zen.date"
     /// Milliseconds since 1970-01-01T00:00:00Z; nil for an invalid date.
     let millis: Int64?
@@ -24,7 +24,7 @@ struct ZenDate: Comparable, Hashable {
         self.init(object: o)
     }
 
-    static func isDateObject(_ o: ZenObject) -> Bool { o.count == 1 && o.entries[0].key == tag }
+    package static func isDateObject(_ o: ZenObject) -> Bool { o.count == 1 && o.entries[0].key == tag }
 
     var value: ZenValue {
         var o = ZenObject(minimumCapacity: 1)
@@ -32,7 +32,7 @@ struct ZenDate: Comparable, Hashable {
         return .object(o)
     }
 
-    static func < (a: ZenDate, b: ZenDate) -> Bool {
+    package static func < (a: ZenDate, b: ZenDate) -> Bool {
         switch (a.millis, b.millis) {
         case (nil, nil): return false
         case (nil, _): return true
@@ -48,7 +48,7 @@ struct ZenDate: Comparable, Hashable {
     }
 
     /// Replaces dates inside a value by their ISO text (what zen-engine's JSON output shows).
-    static func externalize(_ v: ZenValue) -> ZenValue {
+    package static func externalize(_ v: ZenValue) -> ZenValue {
         switch v {
         case .object(let o):
             if let d = ZenDate(object: o) { return .string(d.isoString) }
@@ -114,7 +114,7 @@ struct ZenDate: Comparable, Hashable {
             return v
         }
         guard b.count >= 10, let y = num(0, 4), b[4] == 45, let mo = num(5, 2), b[7] == 45, let d = num(8, 2),
-            (1...12).contains(mo), d >= 1, d <= ZenCivil.daysInMonth(y, mo)
+            (1...12).contains(mo), d >= 1, d <= CivilDays.daysIn(month: mo, year: y)
         else { return nil }
         var h = 0
         var mi = 0
@@ -175,7 +175,7 @@ struct ZenDate: Comparable, Hashable {
         } else {
             return nil
         }
-        let days = ZenCivil.daysFromCivil(y, mo, d)
+        let days = CivilDays.days(year: y, month: mo, day: d)
         return (Int64(days) * 86_400 + Int64(h * 3600 + mi * 60 + sec) - Int64(offsetMinutes * 60)) * 1000 + Int64(ms)
     }
 }
@@ -208,7 +208,7 @@ struct ZenCivil {
             rest += msPerDay
             days -= 1
         }
-        let (y, m, d) = ZenCivil.civilFromDays(Int(days))
+        let (y, m, d) = CivilDays.civil(days: Int(days))
         year = y
         month = m
         day = d
@@ -219,65 +219,32 @@ struct ZenCivil {
     }
 
     var millis: Int64 {
-        let days = ZenCivil.daysFromCivil(year, month, day)
+        let days = CivilDays.days(year: year, month: month, day: day)
         return Int64(days) * 86_400_000 + Int64(hour) * 3_600_000 + Int64(minute) * 60_000 + Int64(second) * 1000
             + Int64(millisecond)
     }
 
     var weekdayFromMonday: Int {
-        let days = ZenCivil.daysFromCivil(year, month, day)
+        let days = CivilDays.days(year: year, month: month, day: day)
         // 1970-01-01 was a Thursday (4).
         return ((days % 7) + 7 + 3) % 7 + 1
     }
 
-    var ordinal: Int { ZenCivil.daysFromCivil(year, month, day) - ZenCivil.daysFromCivil(year, 1, 1) + 1 }
+    var ordinal: Int {
+        CivilDays.days(year: year, month: month, day: day) - CivilDays.days(year: year, month: 1, day: 1) + 1
+    }
 
     var isoWeek: Int {
         let wd = weekdayFromMonday
-        let thursdayOrdinalDays = ZenCivil.daysFromCivil(year, month, day) - wd + 4
-        let (ty, _, _) = ZenCivil.civilFromDays(thursdayOrdinalDays)
-        return (thursdayOrdinalDays - ZenCivil.daysFromCivil(ty, 1, 1)) / 7 + 1
-    }
-
-    static func isLeap(_ y: Int) -> Bool { (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 }
-
-    static func daysInMonth(_ y: Int, _ m: Int) -> Int {
-        switch m {
-        case 2: return isLeap(y) ? 29 : 28
-        case 4, 6, 9, 11: return 30
-        default: return 31
-        }
-    }
-
-    static func daysFromCivil(_ y0: Int, _ m: Int, _ d: Int) -> Int {
-        let y = m <= 2 ? y0 - 1 : y0
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
-    static func civilFromDays(_ z0: Int) -> (Int, Int, Int) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let y = yoe + era * 400
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp + (mp < 10 ? 3 : -9)
-        return (m <= 2 ? y + 1 : y, m, d)
+        let thursdayOrdinalDays = CivilDays.days(year: year, month: month, day: day) - wd + 4
+        let (ty, _, _) = CivilDays.civil(days: thursdayOrdinalDays)
+        return (thursdayOrdinalDays - CivilDays.days(year: ty, month: 1, day: 1)) / 7 + 1
     }
 
     /// chrono's `checked_add_months`: the day is clamped to the month's end.
     func addingMonths(_ n: Int) -> ZenCivil {
         var c = self
-        let total = year * 12 + (month - 1) + n
-        c.year = Int(floor(Double(total) / 12))
-        c.month = total - c.year * 12 + 1
-        c.day = min(day, ZenCivil.daysInMonth(c.year, c.month))
+        (c.year, c.month, c.day) = CivilDays.adding(months: n, toYear: year, month: month, day: day)
         return c
     }
 }
@@ -423,7 +390,7 @@ enum ZenDateFunctions {
         if d.years != 0 {
             let y = c.year + d.years
             // chrono's with_year fails on Feb 29 of a non-leap year.
-            if c.month == 2 && c.day == 29 && !ZenCivil.isLeap(y) { return Int64.min }
+            if c.month == 2 && c.day == 29 && !CivilDays.isLeap(y) { return Int64.min }
             c.year = y
         }
         return c.millis
@@ -461,11 +428,11 @@ enum ZenDateFunctions {
             (c.hour, c.minute, c.second) = (23, 59, 59)
             return c.millis + Int64(7 - c.weekdayFromMonday) * 86_400_000
         case .month:
-            c.day = ZenCivil.daysInMonth(c.year, c.month)
+            c.day = CivilDays.daysIn(month: c.month, year: c.year)
             (c.hour, c.minute, c.second) = (23, 59, 59)
         case .quarter:
             c.month = ((c.month - 1) / 3 + 1) * 3
-            c.day = ZenCivil.daysInMonth(c.year, c.month)
+            c.day = CivilDays.daysIn(month: c.month, year: c.year)
             (c.hour, c.minute, c.second) = (23, 59, 59)
         case .year:
             (c.month, c.day, c.hour, c.minute, c.second) = (12, 31, 23, 59, 59)
@@ -565,15 +532,19 @@ enum ZenDateFunctions {
                 guard v < 24 else { return ZenDate(millis: nil).value }
                 c.hour = v
             case .day:
-                guard v >= 1 && v <= ZenCivil.daysInMonth(c.year, c.month) else { return ZenDate(millis: nil).value }
+                guard v >= 1 && v <= CivilDays.daysIn(month: c.month, year: c.year) else {
+                    return ZenDate(millis: nil).value
+                }
                 c.day = v
             case .month:
-                guard v >= 1 && v <= 12 && c.day <= ZenCivil.daysInMonth(c.year, v) else {
+                guard v >= 1 && v <= 12 && c.day <= CivilDays.daysIn(month: v, year: c.year) else {
                     return ZenDate(millis: nil).value
                 }
                 c.month = v
             case .year:
-                guard v <= 262_143, c.day <= ZenCivil.daysInMonth(v, c.month) else { return ZenDate(millis: nil).value }
+                guard v <= 262_143, c.day <= CivilDays.daysIn(month: c.month, year: v) else {
+                    return ZenDate(millis: nil).value
+                }
                 c.year = v
             case .week, .quarter: break
             }
@@ -616,7 +587,7 @@ enum ZenDateFunctions {
         case "year": return .number(Decimal(c.year))
         case "timestamp": return .number(Decimal(ms))
         case "offsetName": return .string("UTC")
-        case "isLeapYear": return .bool(ZenCivil.isLeap(c.year))
+        case "isLeapYear": return .bool(CivilDays.isLeap(c.year))
         default: throw ZenEvaluationError("Method `\(name)` not found")
         }
     }

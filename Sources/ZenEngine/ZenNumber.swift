@@ -2,7 +2,7 @@ import Foundation
 
 /// Decimal helpers for the ZEN language: exact parsing, formatting and the
 /// operations Foundation's `Decimal` lacks (remainder, rounding modes, powers).
-enum ZenNumber {
+package enum ZenNumber {
     static let zero = Decimal(0)
     static let one = Decimal(1)
 
@@ -85,7 +85,7 @@ enum ZenNumber {
     }
 
     /// Plain decimal text, never scientific notation ("0.3", "-12", "1000000").
-    static func format(_ d: Decimal) -> String {
+    package static func format(_ d: Decimal) -> String {
         if d.isNaN { return "null" }
         if let p = parts(d) {
             // Plain digits with the value's own scale (1.50 stays "1.50", 1e3 is "1000").
@@ -127,7 +127,7 @@ enum ZenNumber {
         return result
     }
 
-    static func truncated(_ d: Decimal, scale: Int = 0) -> Decimal {
+    package static func truncated(_ d: Decimal, scale: Int = 0) -> Decimal {
         rounded(d, scale: scale, mode: d.isSignMinus ? .up : .down)
     }
 
@@ -169,7 +169,7 @@ enum ZenNumber {
     }
 
     /// Remainder with the sign of the dividend (Rust's `%`).
-    static func remainder(_ a: Decimal, _ b: Decimal) -> Decimal? {
+    package static func remainder(_ a: Decimal, _ b: Decimal) -> Decimal? {
         if b.isZero { return nil }
         if let x = exactInt(a), let y = exactInt(b) { return Decimal(x % y) }
         let q = truncated(a / b)
@@ -213,7 +213,7 @@ enum ZenNumber {
         return parse("\(x)") ?? Decimal(x)
     }
 
-    static func toInt(_ d: Decimal) -> Int? {
+    package static func toInt(_ d: Decimal) -> Int? {
         if let i = exactInt(d) { return Int(i) }
         let t = truncated(d)
         if let i = exactInt(t) { return Int(i) }

@@ -1,5 +1,5 @@
 import Foundation
-import LendingCore
+import ZenEngine
 import Testing
 
 @Suite("ZEN expressions")

@@ -26,8 +26,8 @@ indirect enum ZenNode {
 }
 
 /// Recursive-descent parser following zen-engine's standard and unary grammars.
-struct ZenParser {
-    enum Mode { case standard, unary }
+package struct ZenParser {
+    package enum Mode { case standard, unary }
     enum Context { case global, closure }
 
     let tokens: [ZenToken]

@@ -26,7 +26,7 @@ public struct ZenObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryLi
 
     /// FNV-1a over the key's UTF-8 bytes.
     @inline(__always)
-    static func hash(_ key: String) -> UInt32 {
+    package static func hash(_ key: String) -> UInt32 {
         var h: UInt32 = 2_166_136_261
         for b in key.utf8 { h = (h ^ UInt32(b)) &* 16_777_619 }
         return h
@@ -60,7 +60,7 @@ public struct ZenObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryLi
     /// Objects in decisions are small: a linear scan comparing hashes first, reading through the
     /// buffer so that no value is copied.
     @inline(__always)
-    func index(of key: String, hash: UInt32) -> Int? {
+    package func index(of key: String, hash: UInt32) -> Int? {
         entries.withUnsafeBufferPointer { buffer in
             for i in 0..<buffer.count where buffer[i].hash == hash && buffer[i].key == key { return i }
             return nil
@@ -69,7 +69,7 @@ public struct ZenObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryLi
 
     /// Calls `body` with the value for `key` borrowed in place (no copy of the member).
     @inline(__always)
-    func withValue<R>(_ key: String, hash: UInt32, _ body: (ZenValue?) -> R) -> R {
+    package func withValue<R>(_ key: String, hash: UInt32, _ body: (ZenValue?) -> R) -> R {
         return entries.withUnsafeBufferPointer { buffer in
             for i in 0..<buffer.count where buffer[i].hash == hash && buffer[i].key == key {
                 return body(buffer[i].value)
@@ -255,7 +255,7 @@ extension ZenValue {
     /// zen-engine's top-level merge of a node output into an accumulated value:
     /// an array replaces, a non-object is ignored, objects merge deeply,
     /// and a `null` member removes the key.
-    func zenMerged(with patch: ZenValue) -> ZenValue {
+    package func zenMerged(with patch: ZenValue) -> ZenValue {
         switch patch {
         case .array: return patch
         case .object(let p):
@@ -293,7 +293,7 @@ extension ZenValue {
 
     /// Inserts `value` at a dotted path, creating (or replacing non-object) intermediate objects.
     /// Mirrors zen-engine's `dot_insert`: it does nothing when `self` is not an object.
-    mutating func dotInsert(_ path: [String], _ value: ZenValue) {
+    package mutating func dotInsert(_ path: [String], _ value: ZenValue) {
         guard case .object(var o) = self else { return }
         self = .null  // release the reference so `o` is uniquely owned
         ZenValue.dotInsert(&o, path, 0, value)
@@ -304,12 +304,14 @@ extension ZenValue {
         dotInsert(&o, Array(path), 0, value)
     }
 
-    static func dotInsert(_ o: inout ZenObject, _ path: [String], _ at: Int, _ value: ZenValue) {
+    package static func dotInsert(_ o: inout ZenObject, _ path: [String], _ at: Int, _ value: ZenValue) {
         dotInsert(&o, path, nil, at, value)
     }
 
     /// `hashes` (optional) are the keys' precomputed hashes.
-    static func dotInsert(_ o: inout ZenObject, _ path: [String], _ hashes: [UInt32]?, _ at: Int, _ value: ZenValue) {
+    package static func dotInsert(
+        _ o: inout ZenObject, _ path: [String], _ hashes: [UInt32]?, _ at: Int, _ value: ZenValue
+    ) {
         guard at < path.count else { return }
         let head = path[at]
         let h = hashes?[at] ?? ZenObject.hash(head)

@@ -4,9 +4,9 @@ import Foundation
 /// Foundation's `Decimal` arithmetic is slow on Linux; these read its storage directly.
 /// The storage layout is checked once against Foundation itself, and every fast path
 /// falls back to Foundation when the layout differs or a value is too large.
-struct ZenDecimalParts {
+package struct ZenDecimalParts {
     var mantissa: UInt64
-    var exponent: Int
+    package var exponent: Int
     var negative: Bool
 }
 
@@ -76,7 +76,7 @@ extension ZenNumber {
     }
 
     @inline(__always)
-    static func parts(_ d: Decimal) -> ZenDecimalParts? {
+    package static func parts(_ d: Decimal) -> ZenDecimalParts? {
         guard fastLayout else { return nil }
         return rawParts(d)
     }
@@ -112,7 +112,7 @@ extension ZenNumber {
 
     /// -1, 0 or 1; exact.
     @inline(__always)
-    static func compare(_ a: Decimal, _ b: Decimal) -> Int {
+    package static func compare(_ a: Decimal, _ b: Decimal) -> Int {
         if let x = parts(a), let y = parts(b) {
             let xz = x.mantissa == 0
             let yz = y.mantissa == 0
@@ -131,7 +131,7 @@ extension ZenNumber {
     }
 
     @inline(__always)
-    static func equal(_ a: Decimal, _ b: Decimal) -> Bool { compare(a, b) == 0 }
+    package static func equal(_ a: Decimal, _ b: Decimal) -> Bool { compare(a, b) == 0 }
 
     /// Aligns two small decimals to a common exponent; nil on overflow.
     @inline(__always)

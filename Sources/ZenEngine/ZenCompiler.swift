@@ -2,18 +2,18 @@ import Foundation
 
 /// Turns a parsed ZEN expression into a tree of evaluator nodes, checking
 /// function names and argument counts once, at compile time.
-struct ZenCompiler {
+package struct ZenCompiler {
     let source: String
     var aliases: [String?] = []
 
     func fail(_ message: String) -> ZenSyntaxError { ZenSyntaxError(expression: source, message: message) }
 
     /// Whether an expression may read `$` (other than `$nodes` / `$root`).
-    static func mayReadDollar(_ source: String) -> Bool {
+    package static func mayReadDollar(_ source: String) -> Bool {
         source.replacingOccurrences(of: "$nodes", with: "").replacingOccurrences(of: "$root", with: "").contains("$")
     }
 
-    static func compile(_ source: String, mode: ZenParser.Mode) throws(ZenSyntaxError) -> ZExpr {
+    package static func compile(_ source: String, mode: ZenParser.Mode) throws(ZenSyntaxError) -> ZExpr {
         let node = try ZenParser.parse(source, mode: mode)
         var compiler = ZenCompiler(source: source)
         return try compiler.compile(node)
@@ -237,8 +237,8 @@ public struct ZenUnaryExpression: @unchecked Sendable {
     }
 }
 
-enum ZenClock {
-    static func millis(_ date: Date) -> Int64 {
+package enum ZenClock {
+    package static func millis(_ date: Date) -> Int64 {
         Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 
 /// The variables an expression sees while it runs: the context object, a few
 /// named locals (`$`, `$nodes`, assignments) and the elements of enclosing closures.
-final class ZenEnv {
+package final class ZenEnv {
     // Accessed on every variable read; an environment is used by one evaluation at a time.
     @exclusivity(unchecked) var base: ZenValue
     @exclusivity(unchecked) var locals: [(String, ZenValue)] = []
@@ -11,7 +11,7 @@ final class ZenEnv {
     /// The evaluation's clock (milliseconds since 1970, UTC); nil when time may not be read.
     @exclusivity(unchecked) var now: Int64?
 
-    init(_ base: ZenValue, now: Int64? = nil) {
+    package init(_ base: ZenValue, now: Int64? = nil) {
         self.base = base
         self.rootBase = base
         self.now = now
@@ -24,14 +24,14 @@ final class ZenEnv {
     }
 
     /// Changes a local in place (no copy of its value when `body` takes it out first).
-    func updateLocal(_ name: String, _ body: (inout ZenValue) -> Void) {
+    package func updateLocal(_ name: String, _ body: (inout ZenValue) -> Void) {
         for i in locals.indices where locals[i].0 == name {
             body(&locals[i].1)
             return
         }
     }
 
-    func setLocal(_ name: String, _ value: ZenValue) {
+    package func setLocal(_ name: String, _ value: ZenValue) {
         for i in locals.indices where locals[i].0 == name {
             locals[i].1 = value
             return
@@ -57,22 +57,24 @@ final class ZenEnv {
 typealias ZenThrows = ZenEvaluationError
 
 /// A compiled expression node. Subclasses override `eval`.
-class ZExpr {
-    func eval(_ env: ZenEnv) throws(ZenEvaluationError) -> ZenValue { .null }
+package class ZExpr {
+    package func eval(_ env: ZenEnv) throws(ZenEvaluationError) -> ZenValue { .null }
     /// A compile-time constant, when the node is one.
     var constant: ZenValue? { nil }
 }
 
-final class ZConst: ZExpr {
+package final class ZConst: ZExpr {
     let value: ZenValue
-    init(_ value: ZenValue) { self.value = value }
-    override func eval(_ env: ZenEnv) throws(ZenEvaluationError) -> ZenValue { value }
+    package init(_ value: ZenValue) { self.value = value }
+    package override func eval(_ env: ZenEnv) throws(ZenEvaluationError) -> ZenValue { value }
     override var constant: ZenValue? { value }
 }
 
 /// Always fails (stands for an expression that did not parse, where zen-engine fails at run time).
-final class ZFail: ZExpr {
-    override func eval(_ env: ZenEnv) throws(ZenEvaluationError) -> ZenValue {
+package final class ZFail: ZExpr {
+    package override init() {}
+
+    package override func eval(_ env: ZenEnv) throws(ZenEvaluationError) -> ZenValue {
         throw ZenEvaluationError("the expression does not parse")
     }
 }
@@ -413,7 +415,7 @@ final class ZNullish: ZExpr {
     }
 }
 
-enum ZBinaryKind {
+package enum ZBinaryKind {
     case add, subtract, multiply, divide, modulo, power
     case equal, notEqual, less, greater, lessOrEqual, greaterOrEqual, `in`, notIn
 }
@@ -453,7 +455,7 @@ final class ZBinaryConst: ZExpr {
 }
 
 /// A compiled interval `[a..b]`, `(a..b)`, `]a..b[` ... with zen-engine's bracket rules.
-struct ZenInterval {
+package struct ZenInterval {
     let left: ZenValue
     let right: ZenValue
     let leftBracket: ZenBracket

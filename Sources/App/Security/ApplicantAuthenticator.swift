@@ -1,0 +1,92 @@
+import Fluent
+import Foundation
+import Vapor
+
+/// Who is calling, once the applicant authenticator has found their session: the session, the application it was
+/// opened for and the phone (blind index) that signed in. Every applicant route reads this, never the token.
+struct SignedInApplicant: Authenticatable, Sendable {
+    let sessionID: UUID
+    let applicationID: UUID
+    let phoneIndex: String
+}
+
+/// The one way an applicant is recognised: their session token, from `Authorization: Bearer` on the API or from the
+/// `yd_session` cookie on the pages, each group reading only its own (the API takes no cookie, so a browser cannot
+/// call it on its own and it needs no CSRF field). A missing, unknown, expired or revoked session signs nobody in;
+/// the route group's guard decides what that means (401 on the API, the phone page on the pages). routes.swift
+/// applies it to route groups.
+struct ApplicantAuthenticator: AsyncRequestAuthenticator {
+    enum Credential: Sendable {
+        case bearer
+        case sessionCookie
+    }
+
+    static let sessionCookie = "yd_session"
+
+    let credential: Credential
+
+    init(_ credential: Credential) {
+        self.credential = credential
+    }
+
+    func authenticate(request: Request) async throws {
+        guard let token = token(in: request) else { return }
+        let now = request.yidai.clock.now()
+        guard
+            let session = try await ApplicantSession.query(on: request.db)
+                .filter(\.$tokenHash == SecretHash.sha256Hex(token)).first(),
+            session.revokedAt == nil, session.expiresAt > now
+        else { return }
+        let applicant = SignedInApplicant(
+            sessionID: try session.requireID(), applicationID: session.applicationID, phoneIndex: session.phoneIndex)
+        request.auth.login(applicant)
+    }
+
+    func token(in request: Request) -> String? {
+        switch credential {
+        case .bearer:
+            guard let token = request.headers.bearerAuthorization?.token, !token.isEmpty else { return nil }
+            return token
+        case .sessionCookie:
+            guard let token = request.cookies[Self.sessionCookie]?.string, !token.isEmpty, token.count <= 200 else {
+                return nil
+            }
+            return token
+        }
+    }
+}
+
+extension SignedInApplicant {
+    /// For API route groups: no applicant answers 401 in the error shape.
+    static var required: any Middleware { guardMiddleware(throwing: APIError.unauthorized) }
+}
+
+extension Request {
+    /// The applicant the authenticator signed in; 401 when there is none.
+    var applicant: SignedInApplicant {
+        get throws {
+            guard let applicant = auth.get(SignedInApplicant.self) else { throw APIError.unauthorized }
+            return applicant
+        }
+    }
+
+    /// The signed-in applicant's application, which must be the one in the path: another applicant's id answers 404
+    /// exactly like an id that does not exist.
+    func ownedApplication() async throws -> LoanApplication {
+        guard let application = try await journey.application(of: try applicant) else { throw APIError.unauthorized }
+        guard let raw = parameters.get("applicationID"), let id = UUID(uuidString: raw), id == application.id else {
+            throw APIError.notFound("application")
+        }
+        return application
+    }
+
+    /// The loan in the path if it belongs to the signed-in phone; 404 otherwise (exactly like a loan that does not
+    /// exist).
+    func ownedLoan(_ servicing: ServicingContext) async throws -> Loan {
+        let phoneIndex = try applicant.phoneIndex
+        guard let raw = parameters.get("loanID"), let id = UUID(uuidString: raw) else {
+            throw APIError.notFound("loan")
+        }
+        return try await servicing.loans.ownedLoan(id, phoneIndex: phoneIndex)
+    }
+}
