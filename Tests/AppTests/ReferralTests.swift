@@ -134,4 +134,21 @@ struct ExpiryTests {
             #expect(view["nextStep"] as? String == "id_card")
         }
     }
+
+    @Test("viewing an idle application shows it expired but writes nothing; end of day records the expiry")
+    func viewingWritesNothing() async throws {
+        try await withYidai { app, clock, providers in
+            var first = Applicant("P01", app: app, clock: clock, providers: providers)
+            try await first.signIn()
+            clock.advance(31 * 86_400)
+            let (_, view, _) = try await first.call(.GET, "/api/v1/applications/\(first.applicationID)")
+            #expect(view["state"] as? String == "expired" || view.errorCode == "unauthorized")
+            let stored = try #require(try await LoanApplication.find(UUID(uuidString: first.applicationID), on: app.db))
+            #expect(stored.state == "started")
+            _ = try await app.servicing.endOfDay.run(through: nil)
+            let after = try #require(try await LoanApplication.find(UUID(uuidString: first.applicationID), on: app.db))
+            #expect(after.state == "expired")
+            #expect(try await AuditVerifier(db: app.db, services: app.yidai).verify().isIntact)
+        }
+    }
 }

@@ -95,6 +95,19 @@ extension JourneyService {
         return nil
     }
 
+    /// End of day records the expiry of every application idle for 30 days (a page view only shows it).
+    func expireIdleApplications() async throws -> Int {
+        let cutoff = now.addingTimeInterval(-Self.inactivityExpiry)
+        let open = ApplicationState.allCases.filter { !$0.isTerminal }.map(\.rawValue)
+        let idle = try await LoanApplication.query(on: db).filter(\.$state ~~ open).filter(\.$lastActivityAt < cutoff).all()
+        var expired = 0
+        for application in idle {
+            try await expireIfIdle(application)
+            if application.state == ApplicationState.expired.rawValue { expired += 1 }
+        }
+        return expired
+    }
+
     /// 30 days without activity expire an application that has not been paid out (domain.md).
     private func expireIfIdle(_ application: LoanApplication) async throws {
         let state = try application.applicationState
@@ -102,6 +115,7 @@ extension JourneyService {
               ApplicationStateMachine.canTransition(from: state, to: .expired)
         else { return }
         application.state = ApplicationState.expired.rawValue
+        if readsOnly { return }  // shown as expired; a GET writes nothing
         do {
             try await store.commit(application, actor: "system", action: "application.expired", details: ["from": state.rawValue])
         } catch let error as APIError where error.code == "application_changed" {

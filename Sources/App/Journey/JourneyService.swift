@@ -12,6 +12,9 @@ struct JourneyService: Sendable {
     let services: YidaiServices
     let logger: Logger
     let client: ClientInfo
+    /// A GET or HEAD: nothing may be written, so an application idle too long is shown as expired but not saved as
+    /// such (the next change, or end of day, records the expiry).
+    var readsOnly = false
 
     struct ClientInfo: Sendable {
         let address: String
@@ -31,7 +34,9 @@ struct JourneyService: Sendable {
     var codes: OneTimeCodes { OneTimeCodes(db: db, services: services) }
 
     /// The same service on another database handle (a transaction).
-    func on(_ tx: Database) -> JourneyService { JourneyService(db: tx, services: services, logger: logger, client: client) }
+    func on(_ tx: Database) -> JourneyService {
+        JourneyService(db: tx, services: services, logger: logger, client: client, readsOnly: readsOnly)
+    }
 
     var today: CivilDate { BusinessCalendar.civilDate(services.clock.now()) }
 

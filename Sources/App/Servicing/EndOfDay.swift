@@ -41,6 +41,10 @@ struct EndOfDay {
             day = day.adding(days: 1)
         }
         if !reports.isEmpty {
+            // Applications idle for 30 days expire (recorded here, since viewing a page writes nothing).
+            let journey = JourneyService(
+                db: context.db, services: context.services, logger: context.logger, client: .init(address: "system", device: "end-of-day"))
+            _ = try await journey.expireIdleApplications()
             // The day closes with reconciliation against the provider and a signed anchor of the audit trail.
             let reconciliation = try await Reconciliation(context: context).runAndRecord(actor: "system")
             if !reconciliation.differences.isEmpty {
