@@ -73,7 +73,7 @@ struct ConsolePagesController: RouteCollection {
         let response = try await render(
             req, "console/enrol", ConsoleEnrolContext(page: chrome(req, "绑定动态验证码", principal), otpauthURI: uri, form: FormState()))
         // Shown once: the secret leaves with this page.
-        response.cookies["yd_staff_enrol"] = .expired
+        response.cookies["yd_staff_enrol"] = Self.cleared(path: ConsolePaths.enrol)
         return response
     }
 
@@ -94,7 +94,7 @@ struct ConsolePagesController: RouteCollection {
     func signOut(_ req: Request) async throws -> Response {
         try await StaffSignIn(db: req.db, services: req.yidai).signOut(try req.staff)
         let response = req.redirect(to: ConsolePaths.signIn)
-        response.cookies[StaffAuthenticator.cookieName] = .expired
+        response.cookies[StaffAuthenticator.cookieName] = Self.cleared(path: ConsolePaths.root)
         return response
     }
 
@@ -215,6 +215,11 @@ struct ConsolePagesController: RouteCollection {
             state.record(error, fieldMap: ["reason": "revealReason", "field": "revealField"])
             return try await renderApplication(req, form: state, revealed: nil, status: error.status)
         }
+    }
+
+    /// A cookie that the browser drops at once (on the same path it was set for).
+    static func cleared(path: String) -> HTTPCookies.Value {
+        HTTPCookies.Value(string: "", expires: Date(timeIntervalSince1970: 0), maxAge: 0, path: path, isHTTPOnly: true, sameSite: .strict)
     }
 
     // MARK: - Rendering
