@@ -232,9 +232,6 @@ struct ConsolePagesController: RouteCollection {
     }
 
     func render(_ req: Request, _ template: String, _ context: some Encodable, status: HTTPStatus = .ok) async throws -> Response {
-        let view = try await req.view.render(template, context)
-        let response = try await view.encodeResponse(status: status, for: req)
-        response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
-        return response
+        try await req.renderPage(template, context, status: status)
     }
 }

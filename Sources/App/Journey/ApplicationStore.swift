@@ -55,22 +55,6 @@ struct ApplicationStore {
 }
 
 enum ApplicationStateText {
-    static func chinese(_ raw: String) -> String {
-        switch ApplicationState(rawValue: raw) {
-        case .started: "身份校验中"
-        case .identityVerified: "身份已核验"
-        case .creditAuthorized: "已授权征信"
-        case .infoCompleted: "资料已齐全"
-        case .approved: "已获批"
-        case .referred: "人工审核中"
-        case .declined: "未通过"
-        case .loanRequested: "已申请借款"
-        case .contractSigned: "合同已签署"
-        case .disbursing: "放款中"
-        case .disbursed: "已放款"
-        case .cancelled: "已取消"
-        case .expired: "已过期"
-        case nil: raw
-        }
-    }
+    /// The state's Chinese title (LendingCore's `titleZh`), or the stored text when it is not a state.
+    static func chinese(_ raw: String) -> String { ApplicationState(rawValue: raw)?.titleZh ?? raw }
 }
