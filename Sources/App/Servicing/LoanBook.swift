@@ -49,12 +49,13 @@ struct LoanBook {
             .run()
     }
 
-    /// Lock waits that gave up and serialization failures: safe to run the whole transaction again.
+    /// What `writeTransaction` already retries (lock waits, deadlocks, serialization failures), and also a
+    /// clash on a unique key or an aborted transaction: the rerun then reads the row the other writer made.
     static func isTransient(_ error: Error) -> Bool {
+        if DatabaseContention.isTransient(error) { return true }
         let text = String(reflecting: error).lowercased()
-        return text.contains("locked") || text.contains("busy") || text.contains("deadlock") || text.contains("serializ")
-            || text.contains("40001") || text.contains("40p01") || text.contains("unique") || text.contains("duplicate")
-            || text.contains("constraint") || text.contains("aborted") || text.contains("25p02")
+        return text.contains("locked") || text.contains("unique") || text.contains("duplicate") || text.contains("constraint")
+            || text.contains("aborted") || text.contains("25p02")
     }
 
     /// Writes `positions` back: changed rows updated, new numbers created, numbers no longer in the plan deleted.
