@@ -41,14 +41,22 @@ public enum StaffPermissions {
         case manageBranches
         case viewAuditTrail
         case handlePrivacyRequest
+        /// A customer manager's personal QR code, mini-program code and posters (their own; a branch head or admin
+        /// any manager's within their scope, judged by the manager's branch).
+        case viewMarketingMaterial
+        /// Talk with an applicant in 云接洽 (the application's conversation).
+        case messageApplicant
+        /// Send a customer a templated reminder to finish their application.
+        case nudgeCustomer
 
         /// Whether doing this writes something (beyond its own audit record); read-only roles never may.
         public var changesData: Bool {
             switch self {
             case .reassignApplication, .followUpLead, .reviewApplication, .confirmReview, .manageStaff,
-                .manageBranches, .handlePrivacyRequest:
+                .manageBranches, .handlePrivacyRequest, .messageApplicant, .nudgeCustomer:
                 true
-            case .viewApplication, .listApplications, .revealPersonalData, .viewDecisionDetails, .viewAuditTrail:
+            case .viewApplication, .listApplications, .revealPersonalData, .viewDecisionDetails, .viewAuditTrail,
+                .viewMarketingMaterial:
                 false
             }
         }
@@ -70,17 +78,19 @@ public enum StaffPermissions {
     public static let table: [Role: [Action: Scope]] = [
         .customerManager: [
             .viewApplication: .ownCustomers, .listApplications: .ownCustomers, .followUpLead: .ownCustomers,
-            .revealPersonalData: .ownCustomers,
+            .revealPersonalData: .ownCustomers, .viewMarketingMaterial: .ownCustomers, .messageApplicant: .ownCustomers,
+            .nudgeCustomer: .ownCustomers,
         ],
         .branchHead: [
             .viewApplication: .branch, .listApplications: .branch, .followUpLead: .branch,
-            .revealPersonalData: .branch, .reassignApplication: .branch,
+            .revealPersonalData: .branch, .reassignApplication: .branch, .viewMarketingMaterial: .branch,
+            .messageApplicant: .branch, .nudgeCustomer: .branch,
         ],
         .riskReviewer: [
             .listApplications: .bankWide, .viewApplication: .bankWide, .viewDecisionDetails: .bankWide,
             .reviewApplication: .bankWide, .confirmReview: .bankWide,
         ],
-        .admin: [.manageStaff: .bankWide, .manageBranches: .bankWide],
+        .admin: [.manageStaff: .bankWide, .manageBranches: .bankWide, .viewMarketingMaterial: .bankWide],
         .auditor: [
             .viewApplication: .bankWide, .listApplications: .bankWide, .viewDecisionDetails: .bankWide,
             .viewAuditTrail: .bankWide,

@@ -12,18 +12,18 @@ struct StaffPermissionTests {
     static let columns: [Action] = [
         .viewApplication, .listApplications, .revealPersonalData, .reassignApplication, .followUpLead,
         .reviewApplication, .confirmReview, .viewDecisionDetails, .manageStaff, .manageBranches, .viewAuditTrail,
-        .handlePrivacyRequest,
+        .handlePrivacyRequest, .viewMarketingMaterial, .messageApplicant, .nudgeCustomer,
     ]
     static let grid: [([Scope], Role)] = {
         let (o, b, w, n): (Scope, Scope, Scope, Scope) = (.ownCustomers, .branch, .bankWide, .none)
         return [
-            // view list reveal reassign follow review confirm details staff branches audit privacy
-            ([o, o, o, n, o, n, n, n, n, n, n, n], .customerManager),
-            ([b, b, b, b, b, n, n, n, n, n, n, n], .branchHead),
-            ([w, w, n, n, n, w, w, w, n, n, n, n], .riskReviewer),
-            ([n, n, n, n, n, n, n, n, w, w, n, n], .admin),
-            ([w, w, n, n, n, n, n, w, n, n, w, n], .auditor),
-            ([w, n, n, n, n, n, n, n, n, n, n, w], .compliance),
+            // view list reveal reassign follow review confirm details staff branches audit privacy material message nudge
+            ([o, o, o, n, o, n, n, n, n, n, n, n, o, o, o], .customerManager),
+            ([b, b, b, b, b, n, n, n, n, n, n, n, b, b, b], .branchHead),
+            ([w, w, n, n, n, w, w, w, n, n, n, n, n, n, n], .riskReviewer),
+            ([n, n, n, n, n, n, n, n, w, w, n, n, w, n, n], .admin),
+            ([w, w, n, n, n, n, n, w, n, n, w, n, n, n, n], .auditor),
+            ([w, n, n, n, n, n, n, n, n, n, n, w, n, n, n], .compliance),
         ]
     }()
 
@@ -75,7 +75,7 @@ struct StaffPermissionTests {
             Set(Action.allCases.filter(\.changesData))
                 == [
                     .reassignApplication, .followUpLead, .reviewApplication, .confirmReview, .manageStaff,
-                    .manageBranches, .handlePrivacyRequest,
+                    .manageBranches, .handlePrivacyRequest, .messageApplicant, .nudgeCustomer,
                 ])
     }
 
@@ -154,7 +154,7 @@ struct StaffPermissionTests {
             StaffPermissions.allows(
                 role: .compliance, action: .handlePrivacyRequest, staff: reviewer,
                 target: Self.target(manager: nil, branch: nil)))
-        for action in Action.allCases where action != .manageStaff && action != .manageBranches {
+        for action in Action.allCases where ![.manageStaff, .manageBranches, .viewMarketingMaterial].contains(action) {
             #expect(!StaffPermissions.allows(role: .admin, action: action, staff: reviewer, target: anywhere))
         }
     }
