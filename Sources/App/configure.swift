@@ -49,6 +49,7 @@ func configure(
     app.migrations.add(CreateSandboxPayments())
     app.migrations.add(AddConcurrencyGuards())
     app.migrations.add(CreateStaffWorkbench())
+    app.migrations.add(CreateManagerTools())
 
     app.views.use(.leaf)
     app.leaf.cache.isEnabled = app.environment.isRelease
@@ -71,6 +72,8 @@ func configure(
     app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory, defaultFile: nil))
 
     try ProductionGuard.check(app: app, config: config, providers: providers)
+    // The sandbox outbox lives in the database: every instance shows the same messages, and a restart keeps them.
+    if let gateway = providers.sms as? SandboxSMSGateway { await gateway.attach(store: DatabaseSandboxOutbox(db: app.db, cipher: app.yidai.cipher)) }
     if providers.isSandbox {
         app.logger.warning("[SANDBOX] Outside services are simulated: \(providers.sandboxServices.joined(separator: ", ")). Never use this in production.")
     }

@@ -11,6 +11,7 @@ func routes(_ app: Application) throws {
     try api.register(collection: SignInAPIController())
     try api.register(collection: QuoteController())
     api.get("contract-signing", "ca.pem", use: ContractAPIController.certificateAuthority)
+    api.post("leads", use: ManagerAPIController.submitLead)
 
     // The applicant, by bearer session: their own application, contract and loans. No session answers 401; another
     // applicant's application or loan answers 404, exactly like one that does not exist.
@@ -18,6 +19,8 @@ func routes(_ app: Application) throws {
     try applicant.register(collection: JourneyAPIController())
     try applicant.register(collection: ContractAPIController())
     try applicant.register(collection: LoanServicingController())
+    applicant.get("applications", ":applicationID", "messages", use: ManagerAPIController.applicantMessages)
+    applicant.post("applications", ":applicationID", "messages", use: ManagerAPIController.applicantSends)
 
     // The bank's staff. Signing in is open; everything else needs a staff session (StaffAuthenticator), and each
     // group needs an action of the role table (LendingCore `StaffPermissions`): a role without it gets 404, and an
@@ -32,6 +35,12 @@ func routes(_ app: Application) throws {
     staff.requiring(.reviewApplication).post("applications", ":applicationID", "review", use: StaffAPIController.review)
     staff.requiring(.confirmReview).post("applications", ":applicationID", "review", "confirmation", use: StaffAPIController.confirm)
     staff.requiring(.revealPersonalData).post("applications", ":applicationID", "reveal", use: StaffAPIController.reveal)
+    staff.requiring(.followUpLead).get("leads", use: ManagerAPIController.leads)
+    staff.requiring(.followUpLead).patch("leads", ":leadID", use: ManagerAPIController.updateLead)
+    staff.requiring(.listApplications).get("customers", use: ManagerAPIController.customers)
+    staff.requiring(.nudgeCustomer).post("customers", ":applicationID", "nudge", use: ManagerAPIController.nudge)
+    staff.requiring(.messageApplicant).get("applications", ":applicationID", "messages", use: ManagerAPIController.staffMessages)
+    staff.requiring(.messageApplicant).post("applications", ":applicationID", "messages", use: ManagerAPIController.staffSends)
     staff.requiring(.manageStaff).put("members", ":login", use: StaffAPIController.updateMember)
     staff.requiring(.manageStaff).post("members", ":login", "second-factor", "reset", use: StaffAPIController.resetSecondFactor)
 
@@ -44,6 +53,7 @@ func routes(_ app: Application) throws {
     // Anyone: the phone page (sign in, or resume when signed in) and signing out.
     let pages = app.grouped(CSRFMiddleware(), ApplicantAuthenticator(.sessionCookie))
     try pages.register(collection: SignInPagesController())
+    try pages.register(collection: LeadPagesController())
 
     // The applicant, by session cookie: their journey (each step only in its turn), contract and loans. Without a
     // session, the phone page; another phone's loan or payment answers 404.
@@ -51,9 +61,11 @@ func routes(_ app: Application) throws {
     try applicantPages.register(collection: JourneyPagesController())
     try applicantPages.register(collection: ContractPagesController())
     try applicantPages.register(collection: LoanPagesController())
+    try applicantPages.register(collection: ConversationPagesController())
 
     // The staff workbench's pages (/console): its own CSRF group and the staff authenticator, the same role table.
     try app.register(collection: ConsolePagesController())
+    try app.register(collection: ManagerConsoleController())
     // Unknown routes fall through to Vapor's 404, which ErrorRenderingMiddleware renders in the API's error shape.
 }
 

@@ -11,6 +11,8 @@ struct ConsoleChrome: Encodable {
     let roleTitle: String?
     let branch: String?
     let canList: Bool
+    /// Leads and customers (the manager's loop): shown to roles that follow up leads.
+    var canFollowLeads: Bool = false
 }
 
 struct ConsoleHomeContext: Encodable {

@@ -7,6 +7,8 @@ import Vapor
 
 struct SMSCodeRequest: Content {
     var phone: String?
+    /// sign_in (the default) or lead.
+    var purpose: String?
 }
 
 struct SignInRequest: Content {

@@ -9,9 +9,18 @@ import Vapor
 extension JourneyService {
     // MARK: - Step 1: phone and SMS code
 
+    /// A code for signing in (`purpose` absent or `sign_in`) or for the lead page (`lead`); the steps inside an
+    /// application send their own codes.
     func sendSignInCode(_ body: SMSCodeRequest) async throws -> OneTimeCodes.Sent {
         let phone = try Self.phone(body.phone)
-        return try await codes.send(to: phone, purpose: .signIn, applicationID: nil, clientAddress: client.address)
+        let purpose: OneTimeCodes.Purpose
+        switch body.purpose?.trimmingCharacters(in: .whitespaces) {
+        case nil, "", "sign_in": purpose = .signIn
+        case "lead": purpose = .lead
+        case let other?:
+            throw APIError.invalid("purpose", "purpose must be sign_in or lead (not \(other.prefix(40))); the other codes are sent by their own steps.", zh: "验证码用途不正确。")
+        }
+        return try await codes.send(to: phone, purpose: purpose, applicationID: nil, clientAddress: client.address)
     }
 
     /// Verifies the code, then resumes the phone's open application or starts a new one.
@@ -57,6 +66,7 @@ extension JourneyService {
                 try await journey.audit.record(application: application.id, actor: "applicant", action: "application.started",
                                                details: ["phone": phone.masked, "cm": referral ?? "-", "channel": channel ?? "-", "state": "started"])
             }
+            try await LeadBook.applicationStarted(try application.requireID(), phoneIndex: phoneIndex, on: tx, services: journey.services)
             let session = ApplicantSession()
             session.tokenHash = SecretHash.sha256Hex(token)
             session.applicationID = try application.requireID()

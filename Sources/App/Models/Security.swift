@@ -124,6 +124,8 @@ final class Branch: Model, @unchecked Sendable {
     @Field(key: "level") var level: String
     @Field(key: "online_enabled") var onlineEnabled: Bool
     @Field(key: "pilot") var pilot: Bool
+    /// The city this branch serves for leads (深圳, 武汉, 上海); sub-branches inherit their branch's.
+    @OptionalField(key: "city") var city: String?
 
     init() {}
 }
@@ -143,6 +145,8 @@ final class StaffMember: Model, @unchecked Sendable {
     @OptionalField(key: "totp_enrolled_at") var totpEnrolledAt: Date?
     /// The last 30-second step whose code was accepted: a code is never accepted twice.
     @OptionalField(key: "totp_last_step") var totpLastStep: Int64?
+    /// When this manager was last given a lead by round-robin (the longest-waiting active manager is next).
+    @OptionalField(key: "last_lead_at") var lastLeadAt: Date?
 
     init() {}
 }

@@ -14,6 +14,8 @@ struct OneTimeCodes {
         case bankCard = "bank_card"
         case creditAuthorization = "credit_authorization"
         case contract = "contract"
+        /// Proves the phone on the lead page (a person asking to be called back).
+        case lead = "lead"
 
         var smsText: String {
             switch self {
@@ -21,6 +23,7 @@ struct OneTimeCodes {
             case .bankCard: "银行卡验证码"
             case .creditAuthorization: "征信授权签署验证码"
             case .contract: "借款合同签署验证码"
+            case .lead: "预约客户经理验证码"
             }
         }
     }

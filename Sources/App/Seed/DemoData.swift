@@ -13,6 +13,9 @@ enum DemoData {
         let level: String
         let online: Bool
         let pilot: Bool
+
+        /// The city the branch serves for leads (its sub-branches the same); none for the head office.
+        var city: String? { ["SZ": "深圳", "WH": "武汉", "SH": "上海"][String(code.prefix(2))] }
     }
 
     struct StaffSeed {
@@ -51,6 +54,8 @@ enum DemoData {
         .init(login: "risk1", name: "罗敏", role: "risk_reviewer", branch: "HO", managerCode: nil),
         .init(login: "risk2", name: "唐杰", role: "risk_reviewer", branch: "HO", managerCode: nil),
         .init(login: "admin", name: "总行管理员", role: "admin", branch: "HO", managerCode: nil),
+        // Works the head office's lead queue (leads from cities no branch serves); as a branch head of HO it sees every branch.
+        .init(login: "ho-retail", name: "许宁", role: "branch_head", branch: "HO", managerCode: nil),
         .init(login: "auditor", name: "审计员", role: "auditor", branch: "HO", managerCode: nil),
     ]
 
@@ -64,8 +69,14 @@ enum DemoData {
             branch.level = seed.level
             branch.onlineEnabled = seed.online
             branch.pilot = seed.pilot
+            branch.city = seed.city
             try await branch.create(on: db)
             created += 1
+        }
+        // Branches seeded before cities existed get theirs (a city set by the bank is left as it is).
+        for seed in branches {
+            guard let city = seed.city else { continue }
+            try await Branch.query(on: db).filter(\.$code == seed.code).filter(\.$city == nil).set(\.$city, to: city).update()
         }
         var passwordHash: String?
         for seed in staff where try await StaffMember.query(on: db).filter(\.$login == seed.login).first() == nil {

@@ -23,10 +23,11 @@ struct EndOfDay {
         var autoDebits = 0
         var collectedFen: Int64 = 0
         var failedDebits = 0
+        var reminders = 0
 
         var summary: String {
             "\(date.iso): \(loans) open loans, \(fellDue) installments fell due, \(turnedOverdue) turned overdue, penalty \(Money.string(fen: penaltyFen)), "
-                + "auto-debit \(autoDebits) collected \(Money.string(fen: collectedFen)), \(failedDebits) failed"
+                + "auto-debit \(autoDebits) collected \(Money.string(fen: collectedFen)), \(failedDebits) failed, \(reminders) reminders queued"
         }
     }
 
@@ -51,6 +52,8 @@ struct EndOfDay {
                 context.logger.critical("Reconciliation found \(reconciliation.differences.count) difference(s): \(reconciliation.differences.first!)")
             }
             try await AuditAnchoring(db: context.db, services: context.services).checkpoint(reason: "end-of-day", force: true)
+            // The day's reminders go out now (a server's worker would send them too; each is sent once either way).
+            try await Notifications(db: context.db, services: context.services, logger: context.logger).runDue(limit: 1000)
         }
         return reports
     }
@@ -81,7 +84,7 @@ struct EndOfDay {
                     }
                 }
                 try await book.save(positions)
-                if let old = try await book.updateStatus(on: date) {
+                if let old = try await book.updateStatus(on: date, services: context.services) {
                     try await ctx.audit(book.tx).record(application: book.loan.applicationID, actor: "system", action: "loan.status_changed",
                                                         details: ["loan": loanID.uuidString, "from": old.rawValue, "to": book.loan.status, "businessDate": date.iso])
                 }
@@ -123,6 +126,8 @@ struct EndOfDay {
                 report.failedDebits += 1
             }
         }
+        // Reminders of installments due in 3 days and overdue 1 and 7 days, each queued once.
+        report.reminders = try await Milestones.dailyReminders(on: date, db: db, services: context.services)
         try await context.businessDates.set(date)
         return report
     }

@@ -81,8 +81,8 @@ struct LoanBook {
     }
 
     /// Moves the loan to the status its installments call for (through the guarded transitions).
-    /// Returns the old status when it changed.
-    mutating func updateStatus(on date: CivilDate) async throws -> LoanStatus? {
+    /// Returns the old status when it changed; the change's notification (paid off) is queued in the same transaction.
+    mutating func updateStatus(on date: CivilDate, services: YidaiServices) async throws -> LoanStatus? {
         let current = try loan.loanStatus
         let target = LoanStatusMachine.status(for: try positions, current: current)
         guard target != current else { return nil }
@@ -90,6 +90,7 @@ struct LoanBook {
         loan.status = target.rawValue
         if target.isClosed { loan.closedOn = date.iso }
         try await loan.save(on: tx)
+        try await Milestones.loanMoved(loan, to: target, on: tx, services: services)
         return current
     }
 }

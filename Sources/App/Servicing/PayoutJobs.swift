@@ -103,7 +103,7 @@ enum PayoutJobs {
     }
 }
 
-/// The server's background work: due payout jobs every few seconds; pending repayments and an audit anchor every minute.
+/// The server's background work: due payout and notification jobs every few seconds; pending repayments and an audit anchor every minute.
 /// Runs in `serve` only (tests and commands drive the same functions themselves).
 final class BackgroundWorker: LifecycleHandler, @unchecked Sendable {
     private var task: Task<Void, Never>?
@@ -120,6 +120,11 @@ final class BackgroundWorker: LifecycleHandler, @unchecked Sendable {
                     try await PayoutJobs.runDue(application.servicing)
                 } catch {
                     logger.warning("Payout jobs did not run: \(error)")
+                }
+                do {
+                    try await Notifications(db: application.db, services: application.yidai).runDue()
+                } catch {
+                    logger.warning("Notification jobs did not run: \(error)")
                 }
                 if Date().timeIntervalSince(lastAnchor) >= 60 {
                     lastAnchor = Date()

@@ -347,7 +347,7 @@ struct RepaymentService {
         try await ledger.post(PostingRules.collection(penaltyFen: penalty, interestFen: interest, principalFen: principal),
                               reference: "payment:\(paymentID)", loanID: loanID, businessDate: date, memo: "\(payment.kind) \(payment.repaymentType ?? "")")
         try await book.save(positions)
-        if let old = try await book.updateStatus(on: date) {
+        if let old = try await book.updateStatus(on: date, services: context.services) {
             try await context.audit(book.tx).record(application: loan.applicationID, actor: "system", action: "loan.status_changed",
                                                     details: ["loan": loanID.uuidString, "from": old.rawValue, "to": loan.status, "businessDate": date.iso])
         }

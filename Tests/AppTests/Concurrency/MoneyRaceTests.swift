@@ -128,7 +128,7 @@ struct MoneyRaceTests {
                 #expect(cancel == .ok)
                 #expect(try await H.cardBalance(app, p.card) == 0)
                 #expect(try await Loan.query(on: app.db).count() == 0)
-                let queued = try await BackgroundJob.query(on: app.db).filter(\.$state == BackgroundJobState.queued).count()
+                let queued = try await BackgroundJob.query(on: app.db).filter(\.$kind == PayoutJobs.kind).filter(\.$state == BackgroundJobState.queued).count()
                 #expect(queued == 0)
             } else {
                 #expect(state == "disbursed")

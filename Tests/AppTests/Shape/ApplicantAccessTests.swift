@@ -16,11 +16,11 @@ struct ApplicantAccessTests {
     /// The API routes anyone may call; every other /api/v1 route is an applicant's.
     static let publicAPI: Set<String> = [
         "POST /api/v1/sms-codes", "POST /api/v1/sessions", "POST /api/v1/loan-quotes",
-        "GET /api/v1/contract-signing/ca.pem",
+        "GET /api/v1/contract-signing/ca.pem", "POST /api/v1/leads",
     ]
 
     /// The pages anyone may open; every other page is a signed-in applicant's.
-    static let publicPages: Set<String> = ["GET /", "POST /", "POST /sign-out"]
+    static let publicPages: Set<String> = ["GET /", "POST /", "POST /sign-out", "GET /lead", "POST /lead"]
 
     /// The bank's staff routes have their own authenticator and their own tests (StaffRoleMatrixTests).
     static func isStaff(_ route: Route) -> Bool {

@@ -1,0 +1,253 @@
+import Fluent
+import Foundation
+import LendingCore
+import Providers
+import SQLKit
+import Vapor
+
+/// Text messages to applicants, sent through the database's job queue so that each event's message goes out
+/// exactly once: `enqueue` runs inside the transaction of the change that causes it (the message exists if and
+/// only if the change committed), its event key is unique (a second enqueue of the same event adds nothing), a
+/// worker in each server claims the job by lease (`PayoutJobs.claim`) and sends it with the notification's id as
+/// the gateway's reference, so a worker that died after the send and is retried is not delivered twice.
+/// A gateway outage leaves the job queued with a growing delay.
+struct Notifications {
+    static let jobKind = "notification"
+    static let maxAttempts = 10
+
+    enum State {
+        static let queued = "queued"
+        static let sent = "sent"
+        static let skipped = "skipped"
+        static let failed = "failed"
+    }
+
+    let db: Database
+    let services: YidaiServices
+    var logger: Logger = Logger(label: "yidai.notifications")
+
+    /// Queues `template` for the application's phone under `eventKey` in the caller's transaction; false when the
+    /// event already has its message.
+    @discardableResult
+    static func enqueue(
+        _ template: NotificationTemplate, values: [String: String] = [:], application: UUID, eventKey: String,
+        on tx: any Database, services: YidaiServices
+    ) async throws -> Bool {
+        guard let sql = tx as? any SQLDatabase else { throw NotificationError("notifications need an SQL database") }
+        let now = services.clock.now()
+        let id = UUID()
+        let text = try services.cipher.seal(try template.render(values))
+        let rows = try await sql.raw("""
+            INSERT INTO notifications (id, event_key, application_id, template, template_version, purpose, text_sealed, state, attempts, created_at)
+            VALUES (\(bind: id), \(bind: eventKey), \(bind: application), \(bind: template.key), \(bind: template.version), \(bind: template.purpose.rawValue), \(bind: text), \(bind: State.queued), 0, \(bind: now))
+            ON CONFLICT (event_key) DO NOTHING RETURNING id
+            """).all()
+        guard !rows.isEmpty else { return false }
+        let job = BackgroundJob()
+        job.kind = jobKind
+        job.reference = id
+        job.state = BackgroundJobState.queued
+        job.attempts = 0
+        job.runAfter = now
+        job.createdAt = now
+        job.updatedAt = now
+        try await job.create(on: tx)
+        return true
+    }
+
+    /// Sends every due notification once; returns how many were tried.
+    @discardableResult
+    func runDue(limit: Int = 50) async throws -> Int {
+        let now = services.clock.now()
+        let due = try await BackgroundJob.query(on: db)
+            .filter(\.$kind == Self.jobKind).filter(\.$state == BackgroundJobState.queued).filter(\.$runAfter <= now)
+            .sort(\.$runAfter).limit(limit).all()
+        var tried = 0
+        for job in due where try await PayoutJobs.claim(job, db: db, now: now) {
+            tried += 1
+            await send(job)
+        }
+        return tried
+    }
+
+    /// Sends one claimed job's message and records how it ended.
+    func send(_ job: BackgroundJob) async {
+        let now = services.clock.now()
+        var jobState = BackgroundJobState.queued
+        var noteState: String?
+        var error: String?
+        var sentApplication: UUID?
+        var template = "-"
+        do {
+            guard let notification = try await Notification.find(job.reference, on: db) else {
+                throw NotificationError("notification \(job.reference) is missing")
+            }
+            template = notification.template
+            if notification.state != State.queued {
+                jobState = BackgroundJobState.done
+            } else if let application = try await LoanApplication.find(notification.applicationID, on: db) {
+                let phone = try MobileNumber(try services.cipher.open(application.phoneSealed))
+                if notification.purpose == NotificationTemplate.Purpose.marketing.rawValue,
+                    try await MarketingOptOuts.hasOptedOut(phoneIndex: application.phoneIndex, on: db)
+                {
+                    (jobState, noteState, error) = (BackgroundJobState.done, State.skipped, "the phone opted out of marketing")
+                } else {
+                    try await services.providers.sms.send(
+                        to: phone, text: try services.cipher.open(notification.textSealed), reference: "notification:\(job.reference)")
+                    (jobState, noteState, sentApplication) = (BackgroundJobState.done, State.sent, application.id)
+                }
+            } else {
+                (jobState, noteState, error) = (BackgroundJobState.cancelled, State.skipped, "the application no longer exists")
+            }
+        } catch let failure {
+            error = String(describing: failure).prefix(300).description
+            if job.attempts >= Self.maxAttempts { (jobState, noteState) = (BackgroundJobState.failed, State.failed) }
+        }
+        let delay = min(3600, 10 * pow(2, Double(max(0, job.attempts - 1))))
+        let runAfter = now.addingTimeInterval(jobState == BackgroundJobState.queued ? delay : 0)
+        if let error, jobState != BackgroundJobState.done {
+            logger.warning("Notification job \(job.id?.uuidString ?? "?") (attempt \(job.attempts)): \(error)")
+        }
+        let (finalJob, finalNote, lastError, services, id, attempts) = (jobState, noteState, error, services, job.reference, job.attempts)
+        let (sentTo, sentTemplate) = (sentApplication, template)
+        do {
+            try await db.writeTransaction { tx in
+                try await BackgroundJob.query(on: tx).filter(\.$id == job.id!)
+                    .set(\.$state, to: finalJob).set(\.$lastError, to: lastError).set(\.$runAfter, to: runAfter)
+                    .set(\.$lockedUntil, to: nil).set(\.$updatedAt, to: now).update()
+                var update = Notification.query(on: tx).filter(\.$id == id).set(\.$attempts, to: attempts).set(\.$lastError, to: lastError)
+                if let finalNote { update = update.set(\.$state, to: finalNote) }
+                if finalNote == State.sent { update = update.set(\.$sentAt, to: now) }
+                try await update.update()
+                if let sentTo {
+                    try await AuditTrail(db: tx, services: services).record(
+                        application: sentTo, actor: "system", action: "notification.sent", details: ["template": sentTemplate, "notification": id.uuidString])
+                }
+            }
+        } catch {
+            logger.error("Notification job \(job.id?.uuidString ?? "?") could not be updated: \(error)")
+        }
+    }
+}
+
+/// The messages each change of an application or loan causes, queued in the change's own transaction. The one
+/// place that knows which event sends what (the templates' texts live in `NotificationTemplate`).
+enum Milestones {
+    /// Called by `ApplicationStore.commit` whenever an application's state changes.
+    static func applicationMoved(_ application: LoanApplication, from previous: String, on tx: any Database, services: YidaiServices) async throws {
+        let id = try application.requireID()
+        switch try application.applicationState {
+        case .approved:
+            try await Notifications.enqueue(
+                .decisionApproved, values: ["limit": application.creditLimit ?? "-", "rate": application.annualRate ?? "-"],
+                application: id, eventKey: "decision:\(id)", on: tx, services: services)
+        case .declined:
+            try await Notifications.enqueue(.decisionDeclined, application: id, eventKey: "decision:\(id)", on: tx, services: services)
+        case .loanRequested:
+            try await Notifications.enqueue(
+                .contractReady, values: ["amount": application.loanAmount ?? "-"], application: id, eventKey: "contract:\(id)", on: tx, services: services)
+        case .disbursed:
+            let loan = try await Loan.query(on: tx).filter(\.$applicationID == id).first()
+            var firstDue = "-"
+            if let loanID = loan?.id, let first = try await LoanInstallment.query(on: tx).filter(\.$loanID == loanID).filter(\.$number == 1).first() {
+                firstDue = first.dueDate
+            }
+            let amount = loan.map { Money.string(fen: $0.principalFen) } ?? (application.loanAmount ?? "-")
+            try await Notifications.enqueue(
+                .paidOut, values: ["amount": amount, "card": String((application.cardMasked ?? "----").suffix(4)), "firstDue": firstDue],
+                application: id, eventKey: "paid_out:\(id)", on: tx, services: services)
+            try await LeadBook.applicationPaidOut(id, phoneIndex: application.phoneIndex, on: tx, services: services)
+        default:
+            break
+        }
+    }
+
+    /// Called by `LoanBook.updateStatus` when a loan changes status.
+    static func loanMoved(_ loan: Loan, to status: LoanStatus, on tx: any Database, services: YidaiServices) async throws {
+        guard status == .paidOff, let id = loan.id else { return }
+        try await Notifications.enqueue(
+            .paidOff, values: ["amount": Money.string(fen: loan.principalFen)], application: loan.applicationID, eventKey: "paid_off:\(id)",
+            on: tx, services: services)
+    }
+
+    /// End of day `date`: reminders for installments due in 3 days and for those overdue 1 and 7 days (each once).
+    static func dailyReminders(on date: CivilDate, db: Database, services: YidaiServices) async throws -> Int {
+        let soon = date.adding(days: 3).iso
+        let day1 = date.adding(days: -1).iso
+        let day7 = date.adding(days: -7).iso
+        let rows = try await LoanInstallment.query(on: db).filter(\.$dueDate ~~ [soon, day1, day7]).all()
+        var queued = 0
+        for row in rows {
+            let position = try row.position
+            let owed = position.principalFen + position.interestFen + position.penaltyFen - position.paidPrincipalFen - position.paidInterestFen - position.paidPenaltyFen
+            guard owed > 0, let loan = try await Loan.find(row.loanID, on: db), !(try loan.loanStatus).isClosed else { continue }
+            let (template, tag): (NotificationTemplate, String) =
+                row.dueDate == soon ? (.dueSoon, "due_soon") : row.dueDate == day1 ? (.overdueDay1, "overdue_1") : (.overdueDay7, "overdue_7")
+            let values = ["number": String(row.number), "amount": Money.string(fen: owed), "dueDate": row.dueDate]
+            let key = "\(tag):\(row.loanID):\(row.number)"
+            let added = try await db.writeTransaction { tx in
+                try await Notifications.enqueue(template, values: values, application: loan.applicationID, eventKey: key, on: tx, services: services)
+            }
+            if added { queued += 1 }
+        }
+        return queued
+    }
+}
+
+/// Phones that replied 退订 (or withdrew marketing consent): nothing marketing is sent to them again.
+enum MarketingOptOuts {
+    static func hasOptedOut(phoneIndex: String, on db: any Database) async throws -> Bool {
+        try await MarketingOptOut.query(on: db).filter(\.$phoneIndex == phoneIndex).first() != nil
+    }
+
+    /// Records the opt-out once (a second one changes nothing); audited.
+    static func record(phoneIndex: String, source: String, on tx: any Database, services: YidaiServices) async throws {
+        guard let sql = tx as? any SQLDatabase else { return }
+        let rows = try await sql.raw("""
+            INSERT INTO marketing_opt_outs (id, phone_index, source, at) VALUES (\(bind: UUID()), \(bind: phoneIndex), \(bind: source), \(bind: services.clock.now()))
+            ON CONFLICT (phone_index) DO NOTHING RETURNING id
+            """).all()
+        if !rows.isEmpty {
+            try await AuditTrail(db: tx, services: services).record(application: nil, actor: "applicant", action: "marketing.opted_out", details: ["source": source])
+        }
+    }
+
+    /// A reply from a phone: 退订 (or TD / T, as operators accept) opts the phone out of marketing.
+    static func isOptOutReply(_ text: String) -> Bool {
+        let t = text.trimmingCharacters(in: .whitespacesAndNewlines).uppercased()
+        return ["退订", "TD", "T", "N", "取消订阅"].contains(t)
+    }
+}
+
+/// The sandbox SMS outbox in the database (bounded to the last 1,000 messages and 24 hours), sealed at rest.
+/// Sandbox only.
+struct DatabaseSandboxOutbox: SandboxOutboxStore {
+    let db: Database
+    let cipher: FieldCipher
+    static let keep = 1000
+
+    func append(_ message: SandboxSMSMessage, reference: String?) async throws -> Bool {
+        let (index, phone, text) = (cipher.blindIndex(message.phone, purpose: "phone"), try cipher.seal(message.phone), try cipher.seal(message.text))
+        return try await db.writeTransaction { tx in
+            guard let sql = tx as? any SQLDatabase else { return false }
+            let rows = try await sql.raw("""
+                INSERT INTO sandbox_sms (id, phone_index, phone_sealed, text_sealed, reference, sent_at)
+                VALUES (\(bind: UUID()), \(bind: index), \(bind: phone), \(bind: text), \(bind: reference), \(bind: message.sentAt))
+                ON CONFLICT (reference) DO NOTHING RETURNING id
+                """).all()
+            if Int.random(in: 0..<50) == 0 {
+                let cutoff = message.sentAt.addingTimeInterval(-86_400)
+                try await sql.raw("DELETE FROM sandbox_sms WHERE sent_at < \(bind: cutoff)").run()
+                try await sql.raw("DELETE FROM sandbox_sms WHERE id NOT IN (SELECT id FROM sandbox_sms ORDER BY sent_at DESC LIMIT \(unsafeRaw: String(Self.keep)))").run()
+            }
+            return !rows.isEmpty
+        }
+    }
+
+    func list(phone: String?, limit: Int) async throws -> [SandboxSMSMessage] {
+        var query = SandboxSMSRecord.query(on: db)
+        if let phone { query = query.filter(\.$phoneIndex == cipher.blindIndex(phone, purpose: "phone")) }
+        return try await query.sort(\.$sentAt, .descending).limit(min(limit, Self.keep)).all()
+            .map { SandboxSMSMessage(phone: try cipher.open($0.phoneSealed), text: try cipher.open($0.textSealed), sentAt: $0.sentAt) }
+    }
+}
