@@ -404,6 +404,10 @@ EXPECTED_OPERATIONS = {
     ("POST", "/api/v1/staff/applications/{applicationID}/review"), ("POST", "/api/v1/staff/applications/{applicationID}/review/confirmation"),
     ("POST", "/api/v1/staff/applications/{applicationID}/reveal"),
     ("PUT", "/api/v1/staff/members/{login}"), ("POST", "/api/v1/staff/members/{login}/second-factor/reset"),
+    ("POST", "/api/v1/leads"), ("GET", APP + "/messages"), ("POST", APP + "/messages"),
+    ("GET", "/api/v1/staff/leads"), ("PATCH", "/api/v1/staff/leads/{leadID}"), ("GET", "/api/v1/staff/customers"),
+    ("POST", "/api/v1/staff/customers/{applicationID}/nudge"), ("GET", "/api/v1/staff/applications/{applicationID}/messages"),
+    ("POST", "/api/v1/staff/applications/{applicationID}/messages"),
 }
 
 
