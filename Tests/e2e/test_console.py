@@ -43,7 +43,7 @@ def api(method, path, body=None, token=None, accept="application/json"):
 
 
 def newest_code(phone):
-    messages = api("GET", f"/sandbox/sms?phone={phone}")
+    messages = [m for m in api("GET", f"/sandbox/sms?phone={phone}") if "验证码" in m["text"]]  # codes, not notifications
     import re
     return re.search(r"(?<!\d)\d{6}(?!\d)", messages[0]["text"]).group(0)
 

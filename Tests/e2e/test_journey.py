@@ -200,7 +200,8 @@ class Walk:
     def outbox(phone):
         request = urllib.request.Request(f"{BASE_URL}/sandbox/sms?phone={phone}", headers={"Accept": "application/json"})
         with urllib.request.urlopen(request, timeout=10) as response:
-            return json.load(response)
+            # One-time codes only: milestone notifications (decision ready, contract ready) arrive in between.
+            return [m for m in json.load(response) if "验证码" in m["text"]]
 
     @classmethod
     def newest(cls, phone):
