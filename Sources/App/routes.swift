@@ -41,6 +41,8 @@ func routes(_ app: Application) throws {
     staff.requiring(.nudgeCustomer).post("customers", ":applicationID", "nudge", use: ManagerAPIController.nudge)
     staff.requiring(.messageApplicant).get("applications", ":applicationID", "messages", use: ManagerAPIController.staffMessages)
     staff.requiring(.messageApplicant).post("applications", ":applicationID", "messages", use: ManagerAPIController.staffSends)
+    staff.requiring(.manageBranches).get("branches", use: HeadOfficeAPIController.branches)
+    staff.requiring(.manageBranches).put("branches", ":code", use: HeadOfficeAPIController.updateBranch)
     staff.requiring(.manageStaff).put("members", ":login", use: StaffAPIController.updateMember)
     staff.requiring(.manageStaff).post("members", ":login", "second-factor", "reset", use: StaffAPIController.resetSecondFactor)
 
@@ -66,6 +68,7 @@ func routes(_ app: Application) throws {
     // The staff workbench's pages (/console): its own CSRF group and the staff authenticator, the same role table.
     try app.register(collection: ConsolePagesController())
     try app.register(collection: ManagerConsoleController())
+    try app.register(collection: RolloutConsoleController())
     // Unknown routes fall through to Vapor's 404, which ErrorRenderingMiddleware renders in the API's error shape.
 }
 

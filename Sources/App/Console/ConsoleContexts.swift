@@ -13,6 +13,8 @@ struct ConsoleChrome: Encodable {
     let canList: Bool
     /// Leads and customers (the manager's loop): shown to roles that follow up leads.
     var canFollowLeads: Bool = false
+    /// Rollout branch by branch (admins).
+    var canManageBranches: Bool = false
 }
 
 struct ConsoleHomeContext: Encodable {

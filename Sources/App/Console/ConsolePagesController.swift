@@ -229,7 +229,8 @@ struct ConsolePagesController: RouteCollection {
             title: title, csrf: req.csrfToken, sandbox: req.yidai.providers.isSandbox, staffName: principal?.name,
             staffLogin: principal?.login, roleTitle: principal.map { ConsoleLabels.role($0.role) }, branch: principal?.branchCode,
             canList: principal.map { StaffPermissions.scope(for: $0.role, action: .listApplications) != StaffPermissions.Scope.none } ?? false,
-            canFollowLeads: principal.map { StaffPermissions.scope(for: $0.role, action: .followUpLead) != StaffPermissions.Scope.none } ?? false)
+            canFollowLeads: principal.map { StaffPermissions.scope(for: $0.role, action: .followUpLead) != StaffPermissions.Scope.none } ?? false,
+            canManageBranches: principal.map { StaffPermissions.scope(for: $0.role, action: .manageBranches) != StaffPermissions.Scope.none } ?? false)
     }
 
     func render(_ req: Request, _ template: String, _ context: some Encodable, status: HTTPStatus = .ok) async throws -> Response {

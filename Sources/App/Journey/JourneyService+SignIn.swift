@@ -34,6 +34,7 @@ extension JourneyService {
         let proof = try await codes.check(code, phone: phone, purpose: .signIn)
         let phoneIndex = cipher.blindIndex(phone.value, purpose: "phone")
         let referral = try await knownManagerCode(body.cm)
+        let branchOpen = try await Rollout(db: db, services: services).acceptsNewApplications(throughManager: referral)
         let channel = Self.channel(body.ch)
         let phoneSealed = try cipher.seal(phone.value)
         let token = SecretHash.randomToken()
@@ -54,6 +55,9 @@ extension JourneyService {
                     try await journey.save(application, action: "referral.touched", details: ["cm": referral, "channel": channel ?? "-"])
                 }
             } else {
+                // A new application through a manager of a branch not online yet: refused (the code stays unused);
+                // applications already started are never cut off.
+                guard branchOpen else { throw Rollout.notOnline }
                 application = LoanApplication(phoneIndex: phoneIndex, phoneSealed: phoneSealed, state: ApplicationState.started.rawValue, now: journey.now)
                 if let referral {
                     application.cmFirst = referral

@@ -31,6 +31,8 @@ struct SignInPagesController: RouteCollection {
         {
             if cm != nil { try await journey.touch(application, cm: cm, ch: ch) }
             response = req.redirect(to: JourneyPaths.resume, redirectType: .normal)
+        } else if try await !Rollout(db: req.db, services: req.yidai).acceptsNewApplications(throughManager: cm?.uppercased()) {
+            response = try await renderComingSoon(req, cm: cm, ch: ch, status: .ok)
         } else {
             response = try await renderPhone(req, form: FormState(), codeSent: false)
         }
@@ -73,6 +75,8 @@ struct SignInPagesController: RouteCollection {
                     string: "", maxAge: 0, path: "/", isHTTPOnly: true, sameSite: .lax)
             }
             return response
+        } catch let error as APIError where error.code == Rollout.notOnline.code {
+            return try await renderComingSoon(req, cm: referral.cm, ch: referral.ch, status: error.status)
         } catch let error as APIError {
             form.values["code"] = ""
             form.record(error, fieldMap: FormState.same("phone", "code"))
@@ -95,6 +99,19 @@ struct SignInPagesController: RouteCollection {
             page: PageChrome(req: req, step: .phone, title: "手机号验证", signedIn: false), form: form, codeSent: codeSent,
             testPersons: persons)
         return try await req.renderPage("journey/phone", context, status: status)
+    }
+
+    struct ComingSoonContext: Encodable {
+        let page: PageChrome
+        let leadHref: String
+    }
+
+    /// 该地区即将开通: the manager's branch is not online yet; the person may leave a lead instead.
+    func renderComingSoon(_ req: Request, cm: String?, ch: String?, status: HTTPResponseStatus) async throws -> Response {
+        var query = URLComponents()
+        query.queryItems = [URLQueryItem(name: "cm", value: cm ?? ""), URLQueryItem(name: "ch", value: ch ?? "")]
+        let context = ComingSoonContext(page: PageChrome(req: req, step: nil, title: "该地区即将开通", signedIn: false), leadHref: "/lead" + (query.string ?? ""))
+        return try await req.renderPage("journey/coming-soon", context, status: status)
     }
 
     func signOut(_ req: Request) async throws -> Response {
