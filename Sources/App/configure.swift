@@ -50,6 +50,7 @@ func configure(
     app.migrations.add(AddConcurrencyGuards())
     app.migrations.add(CreateStaffWorkbench())
     app.migrations.add(CreateManagerTools())
+    app.migrations.add(CreateJourneyFunnel())
 
     app.views.use(.leaf)
     app.leaf.cache.isEnabled = app.environment.isRelease

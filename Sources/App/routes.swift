@@ -41,6 +41,7 @@ func routes(_ app: Application) throws {
     staff.requiring(.nudgeCustomer).post("customers", ":applicationID", "nudge", use: ManagerAPIController.nudge)
     staff.requiring(.messageApplicant).get("applications", ":applicationID", "messages", use: ManagerAPIController.staffMessages)
     staff.requiring(.messageApplicant).post("applications", ":applicationID", "messages", use: ManagerAPIController.staffSends)
+    staff.requiring(.viewReports).get("reports", "funnel", use: HeadOfficeAPIController.funnel)
     staff.requiring(.manageBranches).get("branches", use: HeadOfficeAPIController.branches)
     staff.requiring(.manageBranches).put("branches", ":code", use: HeadOfficeAPIController.updateBranch)
     staff.requiring(.manageStaff).put("members", ":login", use: StaffAPIController.updateMember)
@@ -69,6 +70,7 @@ func routes(_ app: Application) throws {
     try app.register(collection: ConsolePagesController())
     try app.register(collection: ManagerConsoleController())
     try app.register(collection: RolloutConsoleController())
+    try app.register(collection: ReportsConsoleController())
     // Unknown routes fall through to Vapor's 404, which ErrorRenderingMiddleware renders in the API's error shape.
 }
 

@@ -408,7 +408,7 @@ EXPECTED_OPERATIONS = {
     ("GET", "/api/v1/staff/leads"), ("PATCH", "/api/v1/staff/leads/{leadID}"), ("GET", "/api/v1/staff/customers"),
     ("POST", "/api/v1/staff/customers/{applicationID}/nudge"), ("GET", "/api/v1/staff/applications/{applicationID}/messages"),
     ("POST", "/api/v1/staff/applications/{applicationID}/messages"),
-    ("GET", "/api/v1/staff/branches"), ("PUT", "/api/v1/staff/branches/{code}"),
+    ("GET", "/api/v1/staff/branches"), ("PUT", "/api/v1/staff/branches/{code}"), ("GET", "/api/v1/staff/reports/funnel"),
 }
 
 

@@ -15,6 +15,8 @@ struct ConsoleChrome: Encodable {
     var canFollowLeads: Bool = false
     /// Rollout branch by branch (admins).
     var canManageBranches: Bool = false
+    /// The funnel (aggregates, within the member's scope).
+    var canViewReports: Bool = false
 }
 
 struct ConsoleHomeContext: Encodable {

@@ -8,6 +8,14 @@ enum HeadOfficeAPIController {
         try await Rollout(db: req.db, services: req.yidai).list()
     }
 
+    @Sendable static func funnel(_ req: Request) async throws -> Response {
+        let report = try await Reports(db: req.db, services: req.yidai, principal: try req.staff).funnel(
+            from: req.query[String.self, at: "from"], to: req.query[String.self, at: "to"], by: req.query[String.self, at: "by"],
+            step: req.query[String.self, at: "step"], channel: req.query[String.self, at: "channel"], campaign: req.query[String.self, at: "campaign"])
+        if req.query[String.self, at: "format"] == "csv" { return ReportCSV.response(ReportCSV.funnel(report), name: "funnel-\(report.by)-\(report.from)-\(report.to).csv") }
+        return try await report.encodeResponse(for: req)
+    }
+
     @Sendable static func updateBranch(_ req: Request) async throws -> Rollout.BranchView {
         try await Rollout(db: req.db, services: req.yidai).update(req.parameters.get("code"), try req.jsonBody(Rollout.Update.self), actor: try req.staff)
     }
@@ -51,5 +59,32 @@ struct RolloutConsoleController: RouteCollection {
         } catch let error as APIError where error.status != .notFound {
             return try await render(req, notice: nil, error: error.messageZh, status: error.status)
         }
+    }
+}
+
+/// CSV of a report table (UTF-8 with a byte-order mark so spreadsheet programs read the Chinese right).
+enum ReportCSV {
+    static func funnel(_ report: FunnelReport) -> String {
+        var lines = ["key,entered,completed,dropOffPercent,medianSeconds"]
+        for row in report.rows {
+            lines.append([field(row.key), String(row.entered), String(row.completed), String(row.dropOffPercent), row.medianSeconds.map { String($0) } ?? ""].joined(separator: ","))
+        }
+        return lines.joined(separator: "\r\n") + "\r\n"
+    }
+
+    /// A field quoted when it holds a comma, quote or line break; a leading = + - @ is prefixed with ' so a
+    /// spreadsheet never runs it as a formula.
+    static func field(_ raw: String) -> String {
+        var value = raw
+        if let first = value.first, "=+-@".contains(first), value != "-" { value = "'" + value }
+        if value.contains(where: { ",\"\r\n".contains($0) }) { value = "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+        return value
+    }
+
+    static func response(_ text: String, name: String) -> Response {
+        var headers = HTTPHeaders()
+        headers.replaceOrAdd(name: .contentType, value: "text/csv; charset=utf-8")
+        headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"\(name)\"")
+        return Response(status: .ok, headers: headers, body: .init(string: "\u{FEFF}" + text))
     }
 }

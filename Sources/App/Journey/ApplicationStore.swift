@@ -29,6 +29,7 @@ struct ApplicationStore {
             try await application.save(on: tx)
             try await also?(tx)
             if previous != newState { try await Milestones.applicationMoved(application, from: previous, on: tx, services: services) }
+            try await JourneyFunnel.record(application, on: tx, services: services)
             var details = details
             if previous != newState { details["state"] = newState }
             try await AuditTrail(db: tx, services: services).record(application: id, actor: actor, action: action, details: details)

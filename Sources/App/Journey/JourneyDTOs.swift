@@ -17,6 +17,8 @@ struct SignInRequest: Content {
     /// Customer-manager code and channel from the QR link (`?cm=SZ-0001&ch=poster`).
     var cm: String?
     var ch: String?
+    /// The campaign of the landing (`?campaign=`), kept for the reports.
+    var campaign: String?
 }
 
 struct IDCardUploadRequest: Content {

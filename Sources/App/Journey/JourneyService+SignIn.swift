@@ -59,6 +59,7 @@ extension JourneyService {
                 // applications already started are never cut off.
                 guard branchOpen else { throw Rollout.notOnline }
                 application = LoanApplication(phoneIndex: phoneIndex, phoneSealed: phoneSealed, state: ApplicationState.started.rawValue, now: journey.now)
+                application.campaign = body.campaign.flatMap(Self.channel)
                 if let referral {
                     application.cmFirst = referral
                     application.channelFirst = channel
@@ -71,6 +72,7 @@ extension JourneyService {
                                                details: ["phone": phone.masked, "cm": referral ?? "-", "channel": channel ?? "-", "state": "started"])
             }
             try await LeadBook.applicationStarted(try application.requireID(), phoneIndex: phoneIndex, on: tx, services: journey.services)
+            try await JourneyFunnel.record(application, on: tx, services: journey.services)
             let session = ApplicantSession()
             session.tokenHash = SecretHash.sha256Hex(token)
             session.applicationID = try application.requireID()

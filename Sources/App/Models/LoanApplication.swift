@@ -22,6 +22,8 @@ final class LoanApplication: Model, @unchecked Sendable {
     @OptionalField(key: "cm_last") var cmLast: String?
     @OptionalField(key: "channel_last") var channelLast: String?
     @OptionalField(key: "cm_last_at") var cmLastAt: Date?
+    /// The campaign of the landing that brought the applicant (`?campaign=`), for the reports.
+    @OptionalField(key: "campaign") var campaign: String?
 
     // ID card: what OCR read (pending confirmation), then the confirmed identity.
     @OptionalField(key: "ocr_sealed") var ocrSealed: String?

@@ -48,6 +48,9 @@ public enum StaffPermissions {
         case messageApplicant
         /// Send a customer a templated reminder to finish their application.
         case nudgeCustomer
+        /// The funnel and daily figures (aggregates, nothing personal): a manager their own, a branch head the
+        /// branch, the head office everything.
+        case viewReports
 
         /// Whether doing this writes something (beyond its own audit record); read-only roles never may.
         public var changesData: Bool {
@@ -56,7 +59,7 @@ public enum StaffPermissions {
                 .manageBranches, .handlePrivacyRequest, .messageApplicant, .nudgeCustomer:
                 true
             case .viewApplication, .listApplications, .revealPersonalData, .viewDecisionDetails, .viewAuditTrail,
-                .viewMarketingMaterial:
+                .viewMarketingMaterial, .viewReports:
                 false
             }
         }
@@ -79,21 +82,21 @@ public enum StaffPermissions {
         .customerManager: [
             .viewApplication: .ownCustomers, .listApplications: .ownCustomers, .followUpLead: .ownCustomers,
             .revealPersonalData: .ownCustomers, .viewMarketingMaterial: .ownCustomers, .messageApplicant: .ownCustomers,
-            .nudgeCustomer: .ownCustomers,
+            .nudgeCustomer: .ownCustomers, .viewReports: .ownCustomers,
         ],
         .branchHead: [
             .viewApplication: .branch, .listApplications: .branch, .followUpLead: .branch,
             .revealPersonalData: .branch, .reassignApplication: .branch, .viewMarketingMaterial: .branch,
-            .messageApplicant: .branch, .nudgeCustomer: .branch,
+            .messageApplicant: .branch, .nudgeCustomer: .branch, .viewReports: .branch,
         ],
         .riskReviewer: [
             .listApplications: .bankWide, .viewApplication: .bankWide, .viewDecisionDetails: .bankWide,
-            .reviewApplication: .bankWide, .confirmReview: .bankWide,
+            .reviewApplication: .bankWide, .confirmReview: .bankWide, .viewReports: .bankWide,
         ],
-        .admin: [.manageStaff: .bankWide, .manageBranches: .bankWide, .viewMarketingMaterial: .bankWide],
+        .admin: [.manageStaff: .bankWide, .manageBranches: .bankWide, .viewMarketingMaterial: .bankWide, .viewReports: .bankWide],
         .auditor: [
             .viewApplication: .bankWide, .listApplications: .bankWide, .viewDecisionDetails: .bankWide,
-            .viewAuditTrail: .bankWide,
+            .viewAuditTrail: .bankWide, .viewReports: .bankWide,
         ],
         .compliance: [.handlePrivacyRequest: .bankWide, .viewApplication: .bankWide],
     ]

@@ -12,18 +12,18 @@ struct StaffPermissionTests {
     static let columns: [Action] = [
         .viewApplication, .listApplications, .revealPersonalData, .reassignApplication, .followUpLead,
         .reviewApplication, .confirmReview, .viewDecisionDetails, .manageStaff, .manageBranches, .viewAuditTrail,
-        .handlePrivacyRequest, .viewMarketingMaterial, .messageApplicant, .nudgeCustomer,
+        .handlePrivacyRequest, .viewMarketingMaterial, .messageApplicant, .nudgeCustomer, .viewReports,
     ]
     static let grid: [([Scope], Role)] = {
         let (o, b, w, n): (Scope, Scope, Scope, Scope) = (.ownCustomers, .branch, .bankWide, .none)
         return [
-            // view list reveal reassign follow review confirm details staff branches audit privacy material message nudge
-            ([o, o, o, n, o, n, n, n, n, n, n, n, o, o, o], .customerManager),
-            ([b, b, b, b, b, n, n, n, n, n, n, n, b, b, b], .branchHead),
-            ([w, w, n, n, n, w, w, w, n, n, n, n, n, n, n], .riskReviewer),
-            ([n, n, n, n, n, n, n, n, w, w, n, n, w, n, n], .admin),
-            ([w, w, n, n, n, n, n, w, n, n, w, n, n, n, n], .auditor),
-            ([w, n, n, n, n, n, n, n, n, n, n, w, n, n, n], .compliance),
+            // view list reveal reassign follow review confirm details staff branches audit privacy material message nudge reports
+            ([o, o, o, n, o, n, n, n, n, n, n, n, o, o, o, o], .customerManager),
+            ([b, b, b, b, b, n, n, n, n, n, n, n, b, b, b, b], .branchHead),
+            ([w, w, n, n, n, w, w, w, n, n, n, n, n, n, n, w], .riskReviewer),
+            ([n, n, n, n, n, n, n, n, w, w, n, n, w, n, n, w], .admin),
+            ([w, w, n, n, n, n, n, w, n, n, w, n, n, n, n, w], .auditor),
+            ([w, n, n, n, n, n, n, n, n, n, n, w, n, n, n, n], .compliance),
         ]
     }()
 
@@ -154,7 +154,7 @@ struct StaffPermissionTests {
             StaffPermissions.allows(
                 role: .compliance, action: .handlePrivacyRequest, staff: reviewer,
                 target: Self.target(manager: nil, branch: nil)))
-        for action in Action.allCases where ![.manageStaff, .manageBranches, .viewMarketingMaterial].contains(action) {
+        for action in Action.allCases where ![.manageStaff, .manageBranches, .viewMarketingMaterial, .viewReports].contains(action) {
             #expect(!StaffPermissions.allows(role: .admin, action: action, staff: reviewer, target: anywhere))
         }
     }

@@ -24,6 +24,7 @@ struct SignInPagesController: RouteCollection {
     func phonePage(_ req: Request) async throws -> Response {
         let cm = req.query[String.self, at: "cm"]
         let ch = req.query[String.self, at: "ch"]
+        let campaign = req.query[String.self, at: "campaign"]
         let response: Response
         let journey = req.journey
         if let applicant = req.auth.get(SignedInApplicant.self),
@@ -36,7 +37,7 @@ struct SignInPagesController: RouteCollection {
         } else {
             response = try await renderPhone(req, form: FormState(), codeSent: false)
         }
-        if cm != nil || ch != nil, let value = Self.referralValue(cm: cm, ch: ch) {
+        if cm != nil || ch != nil || campaign != nil, let value = Self.referralValue(cm: cm, ch: ch, campaign: campaign) {
             response.cookies[Self.referralCookie] = HTTPCookies.Value(
                 string: value, maxAge: Self.referralLifetime, path: "/", isSecure: PageCookies.secure(for: req),
                 isHTTPOnly: true, sameSite: .lax)
@@ -64,7 +65,7 @@ struct SignInPagesController: RouteCollection {
         let referral = Self.referral(from: req.cookies[Self.referralCookie]?.string)
         do {
             let (token, _, _) = try await journey.signIn(
-                SignInRequest(phone: phone, code: code, cm: referral.cm, ch: referral.ch))
+                SignInRequest(phone: phone, code: code, cm: referral.cm, ch: referral.ch, campaign: referral.campaign))
             let response = req.redirect(to: JourneyPaths.resume, redirectType: .normal)
             response.cookies[ApplicantAuthenticator.sessionCookie] = HTTPCookies.Value(
                 string: token, maxAge: Int(JourneyService.sessionLifetime), path: "/",
@@ -124,21 +125,20 @@ struct SignInPagesController: RouteCollection {
         return response
     }
 
-    /// `cm~ch`, each cut to the characters a code or channel may have.
-    static func referralValue(cm: String?, ch: String?) -> String? {
+    /// `cm~ch~campaign`, each cut to the characters a code, channel or campaign may have.
+    static func referralValue(cm: String?, ch: String?, campaign: String? = nil) -> String? {
         func clean(_ s: String?) -> String {
             String((s ?? "").filter { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }.prefix(32))
         }
-        let value = clean(cm) + "~" + clean(ch)
+        let value = clean(cm) + "~" + clean(ch) + (clean(campaign).isEmpty ? "" : "~" + clean(campaign))
         return value == "~" ? nil : value
     }
 
-    static func referral(from cookie: String?) -> (cm: String?, ch: String?) {
-        guard let cookie, cookie.count <= 80 else { return (nil, nil) }
-        let parts = cookie.split(separator: "~", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-        let cm = parts.first.flatMap { $0.isEmpty ? nil : $0 }
-        let ch = parts.count > 1 && !parts[1].isEmpty ? parts[1] : nil
-        return (cm, ch)
+    static func referral(from cookie: String?) -> (cm: String?, ch: String?, campaign: String?) {
+        guard let cookie, cookie.count <= 120 else { return (nil, nil, nil) }
+        let parts = cookie.split(separator: "~", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+        func part(_ i: Int) -> String? { parts.count > i && !parts[i].isEmpty ? parts[i] : nil }
+        return (part(0), part(1), part(2))
     }
 
     static func expectedEndZh(_ key: String) -> String {
