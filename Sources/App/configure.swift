@@ -51,6 +51,7 @@ func configure(
     app.migrations.add(CreateStaffWorkbench())
     app.migrations.add(CreateManagerTools())
     app.migrations.add(CreateJourneyFunnel())
+    app.migrations.add(CreatePolicyOperations())
 
     app.views.use(.leaf)
     app.leaf.cache.isEnabled = app.environment.isRelease

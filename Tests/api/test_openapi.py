@@ -409,6 +409,9 @@ EXPECTED_OPERATIONS = {
     ("POST", "/api/v1/staff/customers/{applicationID}/nudge"), ("GET", "/api/v1/staff/applications/{applicationID}/messages"),
     ("POST", "/api/v1/staff/applications/{applicationID}/messages"),
     ("GET", "/api/v1/staff/branches"), ("PUT", "/api/v1/staff/branches/{code}"), ("GET", "/api/v1/staff/reports/funnel"),
+    ("GET", "/api/v1/staff/policies"), ("POST", "/api/v1/staff/policies"), ("POST", "/api/v1/staff/policies/{versionID}/shadow-replays"),
+    ("GET", "/api/v1/staff/shadow-replays/{replayID}"), ("POST", "/api/v1/staff/policies/{versionID}/rollback"),
+    ("POST", "/api/v1/staff/policy-changes/{changeID}/confirmation"),
 }
 
 

@@ -41,21 +41,8 @@ actor PolicyStore {
             }
             files[name] = text
         }
-        guard let casesText = files[PolicyCaseFile.fileName] else { throw PublishError.unreadable("\(path) has no \(PolicyCaseFile.fileName)") }
-        let caseFile: PolicyCaseFile
-        do { caseFile = try PolicyCaseFile(json: Data(casesText.utf8)) } catch { throw PublishError.unreadable(error.description) }
-        guard let entry = caseFile.graph ?? files.keys.sorted().first(where: { $0 != PolicyCaseFile.fileName }), files[entry] != nil else {
-            throw PublishError.unreadable("\(path) has no graph file")
-        }
-        var hasher = SHA256()
-        for name in files.keys.sorted() {
-            hasher.update(data: Data(name.utf8))
-            hasher.update(data: Data([0]))
-            hasher.update(data: Data(files[name]!.utf8))
-            hasher.update(data: Data([0]))
-        }
-        let sha = hasher.finalize().map { String(format: "%02x", $0) }.joined()
-        return PolicyFolder(name: url.lastPathComponent, entryFile: entry, files: files, sha256: sha)
+        guard files[PolicyCaseFile.fileName] != nil else { throw PublishError.unreadable("\(path) has no \(PolicyCaseFile.fileName)") }
+        return try folder(name: url.lastPathComponent, files: files)
     }
 
     static func graph(entry: String, files: [String: String]) throws(DecisionLoadError) -> DecisionGraph {
@@ -95,6 +82,57 @@ actor PolicyStore {
         try await activate(version, on: db)
         compiled[try version.requireID()] = graph
         return version
+    }
+
+    /// Checks a folder's files as `publish` does (the graph loads, every case passes) and stores them as a
+    /// candidate: not active until a second risk person approves it. The same files again give the same version.
+    func upload(files: [String: String], name: String, by author: String, on db: Database, now: Date) async throws -> (PolicyVersion, PolicyTestReport) {
+        let folder = try Self.folder(name: name, files: files)
+        let graph: DecisionGraph
+        do { graph = try Self.graph(entry: folder.entryFile, files: folder.files) } catch { throw PublishError.refused(error.description) }
+        let caseFile = try PolicyCaseFile(json: Data(folder.files[PolicyCaseFile.fileName]!.utf8))
+        let report = PolicyCaseRunner.run(caseFile.cases, on: graph)
+        guard report.allPassed else { throw PublishError.casesFailed(report) }
+        let existing = try await PolicyVersion.query(on: db).filter(\.$name == folder.name).sort(\.$version, .descending).all()
+        if let same = existing.first(where: { $0.sha256 == folder.sha256 }) { return (same, report) }
+        let version = PolicyVersion()
+        version.name = folder.name
+        version.version = (existing.first?.version ?? 0) + 1
+        version.sha256 = folder.sha256
+        version.filesJSON = String(decoding: try JSONEncoder().encode(folder.files), as: UTF8.self)
+        version.entryFile = folder.entryFile
+        version.publishedBy = author
+        version.publishedAt = now
+        version.active = false
+        version.state = "candidate"
+        return (version, report)
+    }
+
+    /// A folder from uploaded files, hashed exactly as `readFolder` hashes a folder on disk.
+    static func folder(name: String, files: [String: String]) throws -> PolicyFolder {
+        guard let casesText = files[PolicyCaseFile.fileName] else { throw PublishError.unreadable("the files have no \(PolicyCaseFile.fileName)") }
+        let caseFile: PolicyCaseFile
+        do { caseFile = try PolicyCaseFile(json: Data(casesText.utf8)) } catch { throw PublishError.unreadable(error.description) }
+        guard let entry = caseFile.graph ?? files.keys.sorted().first(where: { $0 != PolicyCaseFile.fileName }), files[entry] != nil else {
+            throw PublishError.unreadable("the files have no graph file")
+        }
+        var hasher = SHA256()
+        for name in files.keys.sorted() {
+            hasher.update(data: Data(name.utf8))
+            hasher.update(data: Data([0]))
+            hasher.update(data: Data(files[name]!.utf8))
+            hasher.update(data: Data([0]))
+        }
+        let sha = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return PolicyFolder(name: name, entryFile: entry, files: files, sha256: sha)
+    }
+
+    /// Makes `version` the one in force, inside the caller's transaction (every instance reads the active version
+    /// from the database at each decision, so it is in force everywhere at once).
+    static func activate(_ version: PolicyVersion, on tx: any Database) async throws {
+        try await PolicyVersion.query(on: tx).set(\.$active, to: false).update()
+        version.active = true
+        try await version.save(on: tx)
     }
 
     private func activate(_ version: PolicyVersion, on db: Database) async throws {

@@ -16,6 +16,29 @@ enum HeadOfficeAPIController {
         return try await report.encodeResponse(for: req)
     }
 
+    static func policies(_ req: Request) throws -> PolicyOperations { PolicyOperations(db: req.db, services: req.yidai, principal: try req.staff) }
+
+    @Sendable static func listPolicies(_ req: Request) async throws -> PolicyListView { try await policies(req).list() }
+
+    @Sendable static func uploadPolicy(_ req: Request) async throws -> Response {
+        try await policies(req).upload(try req.jsonBody(PolicyUpload.self)).encodeResponse(status: .created, for: req)
+    }
+
+    @Sendable static func startReplay(_ req: Request) async throws -> Response {
+        try await policies(req).startReplay(req.parameters.get("versionID"), last: try req.jsonBody(ShadowReplayRequest.self).last)
+            .encodeResponse(status: .accepted, for: req)
+    }
+
+    @Sendable static func replay(_ req: Request) async throws -> ShadowReplayView { try await policies(req).replay(req.parameters.get("replayID")) }
+
+    struct NoteBody: Content { var note: String? }
+
+    @Sendable static func requestRollback(_ req: Request) async throws -> Response {
+        try await policies(req).requestRollback(req.parameters.get("versionID"), note: try req.jsonBody(NoteBody.self).note).encodeResponse(status: .accepted, for: req)
+    }
+
+    @Sendable static func confirmChange(_ req: Request) async throws -> PolicyVersionView { try await policies(req).confirm(req.parameters.get("changeID")) }
+
     @Sendable static func updateBranch(_ req: Request) async throws -> Rollout.BranchView {
         try await Rollout(db: req.db, services: req.yidai).update(req.parameters.get("code"), try req.jsonBody(Rollout.Update.self), actor: try req.staff)
     }

@@ -111,6 +111,11 @@ final class PolicyVersion: Model, @unchecked Sendable {
     @Field(key: "published_by") var publishedBy: String
     @Field(key: "published_at") var publishedAt: Date
     @Field(key: "active") var active: Bool
+    /// candidate (uploaded, waiting for a second risk person) | published; nil for versions published from the
+    /// command line before maker-checker existed (published).
+    @OptionalField(key: "state") var state: String?
+    @OptionalField(key: "approved_by") var approvedBy: String?
+    @OptionalField(key: "approved_at") var approvedAt: Date?
 
     init() {}
 }

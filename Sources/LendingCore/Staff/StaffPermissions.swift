@@ -51,12 +51,14 @@ public enum StaffPermissions {
         /// The funnel and daily figures (aggregates, nothing personal): a manager their own, a branch head the
         /// branch, the head office everything.
         case viewReports
+        /// Upload a credit-policy candidate, shadow-replay it, and publish or roll back (a second risk person confirms).
+        case managePolicy
 
         /// Whether doing this writes something (beyond its own audit record); read-only roles never may.
         public var changesData: Bool {
             switch self {
             case .reassignApplication, .followUpLead, .reviewApplication, .confirmReview, .manageStaff,
-                .manageBranches, .handlePrivacyRequest, .messageApplicant, .nudgeCustomer:
+                .manageBranches, .handlePrivacyRequest, .messageApplicant, .nudgeCustomer, .managePolicy:
                 true
             case .viewApplication, .listApplications, .revealPersonalData, .viewDecisionDetails, .viewAuditTrail,
                 .viewMarketingMaterial, .viewReports:
@@ -91,7 +93,7 @@ public enum StaffPermissions {
         ],
         .riskReviewer: [
             .listApplications: .bankWide, .viewApplication: .bankWide, .viewDecisionDetails: .bankWide,
-            .reviewApplication: .bankWide, .confirmReview: .bankWide, .viewReports: .bankWide,
+            .reviewApplication: .bankWide, .confirmReview: .bankWide, .viewReports: .bankWide, .managePolicy: .bankWide,
         ],
         .admin: [.manageStaff: .bankWide, .manageBranches: .bankWide, .viewMarketingMaterial: .bankWide, .viewReports: .bankWide],
         .auditor: [

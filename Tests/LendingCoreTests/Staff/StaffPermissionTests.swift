@@ -12,18 +12,18 @@ struct StaffPermissionTests {
     static let columns: [Action] = [
         .viewApplication, .listApplications, .revealPersonalData, .reassignApplication, .followUpLead,
         .reviewApplication, .confirmReview, .viewDecisionDetails, .manageStaff, .manageBranches, .viewAuditTrail,
-        .handlePrivacyRequest, .viewMarketingMaterial, .messageApplicant, .nudgeCustomer, .viewReports,
+        .handlePrivacyRequest, .viewMarketingMaterial, .messageApplicant, .nudgeCustomer, .viewReports, .managePolicy,
     ]
     static let grid: [([Scope], Role)] = {
         let (o, b, w, n): (Scope, Scope, Scope, Scope) = (.ownCustomers, .branch, .bankWide, .none)
         return [
-            // view list reveal reassign follow review confirm details staff branches audit privacy material message nudge reports
-            ([o, o, o, n, o, n, n, n, n, n, n, n, o, o, o, o], .customerManager),
-            ([b, b, b, b, b, n, n, n, n, n, n, n, b, b, b, b], .branchHead),
-            ([w, w, n, n, n, w, w, w, n, n, n, n, n, n, n, w], .riskReviewer),
-            ([n, n, n, n, n, n, n, n, w, w, n, n, w, n, n, w], .admin),
-            ([w, w, n, n, n, n, n, w, n, n, w, n, n, n, n, w], .auditor),
-            ([w, n, n, n, n, n, n, n, n, n, n, w, n, n, n, n], .compliance),
+            // view list reveal reassign follow review confirm details staff branches audit privacy material message nudge reports policy
+            ([o, o, o, n, o, n, n, n, n, n, n, n, o, o, o, o, n], .customerManager),
+            ([b, b, b, b, b, n, n, n, n, n, n, n, b, b, b, b, n], .branchHead),
+            ([w, w, n, n, n, w, w, w, n, n, n, n, n, n, n, w, w], .riskReviewer),
+            ([n, n, n, n, n, n, n, n, w, w, n, n, w, n, n, w, n], .admin),
+            ([w, w, n, n, n, n, n, w, n, n, w, n, n, n, n, w, n], .auditor),
+            ([w, n, n, n, n, n, n, n, n, n, n, w, n, n, n, n, n], .compliance),
         ]
     }()
 
@@ -75,7 +75,7 @@ struct StaffPermissionTests {
             Set(Action.allCases.filter(\.changesData))
                 == [
                     .reassignApplication, .followUpLead, .reviewApplication, .confirmReview, .manageStaff,
-                    .manageBranches, .handlePrivacyRequest, .messageApplicant, .nudgeCustomer,
+                    .manageBranches, .handlePrivacyRequest, .messageApplicant, .nudgeCustomer, .managePolicy,
                 ])
     }
 
