@@ -77,6 +77,7 @@ func routes(_ app: Application) throws {
     try app.register(collection: ManagerConsoleController())
     try app.register(collection: RolloutConsoleController())
     try app.register(collection: ReportsConsoleController())
+    try app.register(collection: PolicyConsoleController())
     // Unknown routes fall through to Vapor's 404, which ErrorRenderingMiddleware renders in the API's error shape.
 }
 

@@ -17,6 +17,8 @@ struct ConsoleChrome: Encodable {
     var canManageBranches: Bool = false
     /// The funnel (aggregates, within the member's scope).
     var canViewReports: Bool = false
+    /// Credit-policy versions (risk reviewers manage them; auditors read them).
+    var canViewPolicies: Bool = false
 }
 
 struct ConsoleHomeContext: Encodable {

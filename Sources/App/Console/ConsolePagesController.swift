@@ -231,7 +231,8 @@ struct ConsolePagesController: RouteCollection {
             canList: principal.map { StaffPermissions.scope(for: $0.role, action: .listApplications) != StaffPermissions.Scope.none } ?? false,
             canFollowLeads: principal.map { StaffPermissions.scope(for: $0.role, action: .followUpLead) != StaffPermissions.Scope.none } ?? false,
             canManageBranches: principal.map { StaffPermissions.scope(for: $0.role, action: .manageBranches) != StaffPermissions.Scope.none } ?? false,
-            canViewReports: principal.map { StaffPermissions.scope(for: $0.role, action: .viewReports) != StaffPermissions.Scope.none } ?? false)
+            canViewReports: principal.map { StaffPermissions.scope(for: $0.role, action: .viewReports) != StaffPermissions.Scope.none } ?? false,
+            canViewPolicies: principal.map { StaffPermissions.scope(for: $0.role, action: .viewDecisionDetails) != StaffPermissions.Scope.none } ?? false)
     }
 
     func render(_ req: Request, _ template: String, _ context: some Encodable, status: HTTPStatus = .ok) async throws -> Response {
