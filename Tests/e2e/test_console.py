@@ -15,6 +15,7 @@ from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
+from accessibility import assert_accessible
 from test_journey import BASE_URL, SCREENSHOTS, Walk, _binary, browser  # noqa: F401  (browser is the pytest fixture)
 
 DEMO_SECRET = "YIDAIDEMOTOTPSECRETYIDAIDEMO2345"
@@ -84,6 +85,11 @@ class Desk(Walk):
         self.d.set_window_size(1280, max(800, height + 40))
         self.d.save_screenshot(str(target))
         assert not self.d.find_elements(By.TAG_NAME, "script"), "the workbench needs no JavaScript"
+        # Desktop first, usable on a phone: axe-core at the phone's widths too.
+        try:
+            assert_accessible(self.d, f"{self.path()} ({label})")
+        finally:
+            self.d.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
         return target
 
     def sign_in(self, login):
