@@ -109,7 +109,6 @@ struct ContractTests {
             #expect(Self.sha256(pdf) == contract["sha256"] as? String)
             // Light enough for a phone on a slow network (a 12-month plan, three pages): the fonts are subsets.
             #expect(pdf.count < 150_000, "the contract PDF is \(pdf.count) bytes")
-            try? pdf.write(to: URL(fileURLWithPath: "/tmp/yidai-contract-inspect.pdf"))
             let (_, again, _) = try await p.download(p.path("/contract.pdf"))
             #expect(again == pdf)
             // With poppler's pdftotext at hand, the text is really there (not pictures of text).
