@@ -56,6 +56,28 @@ struct LightPagesTests {
         }
     }
 
+    @Test("once the browser holds the stylesheet file (its cookie), pages link it; a cache-bypassing request gets it inline")
+    func linkedOnceHeld() async throws {
+        try await withYidai { app, _, _ in
+            let (_, _, first) = try await Self.get(app, "/")
+            let match = try #require(first.range(of: #"/css/app\.[0-9a-f]{12}\.css"#, options: .regularExpression))
+            let url = String(first[match])
+            #expect(first.contains("<link rel=\"prefetch\" href=\"\(url)\" as=\"style\">"))
+            let (status, headers, css) = try await Self.get(app, url)
+            #expect(status == .ok)
+            #expect(css.hasPrefix(":root{"))
+            let cookie = try #require(headers.setCookie?[StaticAssets.stylesheetCookie]?.string)
+            #expect(url.contains(cookie))
+            let (_, _, warm) = try await Self.get(app, "/", headers: ["Cookie": "yd_css=\(cookie)"])
+            #expect(warm.contains("<link rel=\"stylesheet\" href=\"\(url)\">"))
+            #expect(!warm.contains("<style>"))
+            let (_, _, bypass) = try await Self.get(app, "/", headers: ["Cookie": "yd_css=\(cookie)", "Cache-Control": "no-cache"])
+            #expect(bypass.contains("<style>:root{"))
+            let (_, _, stale) = try await Self.get(app, "/", headers: ["Cookie": "yd_css=000000000000"])
+            #expect(stale.contains("<style>:root{"))
+        }
+    }
+
     @Test("a script under its content-hashed name is cached for a year; an unknown hash is not found")
     func hashedFiles() async throws {
         try await withYidai { app, _, _ in
