@@ -116,6 +116,15 @@ def desktop():
 
 def test_a_reviewer_approves_p11_a_second_reviewer_confirms_and_p11_sees_the_approval(browser):
     app_id = refer_p11()
+    # P11's phone first sees the referral: who will call and by when; 我的贷款 says 审核中.
+    phone = Walk(browser, "console-p11")
+    phone.sign_in(P11["phone"])
+    phone.open("/apply/result")
+    phone.sees("人工审核中", "您的客户经理林晓（深圳南山支行）将在")
+    phone.shot("p11-referred")
+    phone.open("/loans")
+    phone.sees("审核中", "查看审核进度")
+    phone.shot("p11-my-loans-referred")
     driver = desktop()
     try:
         # risk1: the queue, the application, the approval with its APR shown before it is confirmed.
@@ -154,8 +163,6 @@ def test_a_reviewer_approves_p11_a_second_reviewer_confirms_and_p11_sees_the_app
         driver.quit()
 
     # P11's phone sees the approval and can borrow.
-    phone = Walk(browser, "console-p11")
-    phone.sign_in(P11["phone"])
     phone.open("/apply/result")
     phone.sees("恭喜，您已获得授信额度", "60,000", "年化利率（APR）")
     phone.shot("p11-approved")

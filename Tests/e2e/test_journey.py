@@ -461,3 +461,9 @@ def test_p03_is_stopped_at_the_identity_check(browser):
     # Coming back later shows the same explanation, never a later step.
     walk.open("/apply/face")
     walk.expect_path("/apply/stopped")
+
+    # 我的贷款 names the state for what it is, with the reason and what to do (not "继续申请").
+    walk.open("/loans")
+    walk.sees("暂不可继续", "请携带身份证到网点办理", "查看原因与办理方式")
+    assert "继续申请 ›" not in walk.text()
+    walk.shot("my-loans-stopped")
