@@ -12,11 +12,13 @@ while [ $# -gt 0 ]; do
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
-# The contract PDF needs pango + cairo (headers to build) and the Noto CJK font; installed once on a fresh machine.
+# The contract PDF needs pango + cairo (headers to build) and Droid Sans Fallback (a CJK face with TrueType outlines,
+# which cairo subsets to the glyphs used); the pages use Noto CJK. Installed once on a fresh machine.
 need_apt=()
 pkg-config --exists pangocairo 2>/dev/null || need_apt+=(libpango1.0-dev libcairo2-dev pkg-config)
 pkg-config --exists libqrencode 2>/dev/null || need_apt+=(libqrencode-dev)
 fc-list 2>/dev/null | grep -qi "noto.*cjk" || need_apt+=(fonts-noto-cjk)
+fc-list 2>/dev/null | grep -qi "droid sans fallback" || need_apt+=(fonts-droid-fallback)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "Installing ${need_apt[*]} (apt-get)…"

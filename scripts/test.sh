@@ -31,6 +31,7 @@ need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
 fc-list 2>/dev/null | grep -qi "noto.*cjk" || need_apt+=(fonts-noto-cjk)
+fc-list 2>/dev/null | grep -qi "droid sans fallback" || need_apt+=(fonts-droid-fallback)
 command -v initdb >/dev/null 2>&1 || command -v /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
 command -v sqlite3 >/dev/null 2>&1 || need_apt+=(sqlite3)
 # The contract PDF (pango + cairo headers for the build, the CJK font at run time) and openssl for its signature test.

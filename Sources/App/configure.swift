@@ -51,6 +51,7 @@ func configure(
     app.migrations.add(CreateStaffWorkbench())
     app.migrations.add(CreateManagerTools())
     app.migrations.add(CreateJourneyFunnel())
+    app.migrations.add(CreateConsents())
     app.migrations.add(CreatePolicyOperations())
 
     app.views.use(.leaf)
@@ -69,7 +70,14 @@ func configure(
     // Middleware order: everything below the error renderer answers in the one error shape.
     app.middleware = .init()
     app.middleware.use(RequestIDMiddleware())
-    app.middleware.use(SecurityHeadersMiddleware())  // outside the error renderer, so error pages get the headers too
+    let assets = try StaticAssets(publicDirectory: app.directory.publicDirectory, reloads: !app.environment.isRelease)
+    app.leaf.tags["asset"] = AssetTag(assets: assets)
+    app.leaf.tags["inlineStyle"] = InlineStyleTag(assets: assets)
+    app.leaf.tags["keepTogether"] = KeepTogetherTag()
+    // gzip for text (HTML, CSS, JS, JSON, SVG) when the client asks for it; PDFs and images stay as they are.
+    app.http.server.configuration.responseCompression = .enabledForCompressibleTypes
+    app.middleware.use(SecurityHeadersMiddleware(inlineStyleSource: { assets.inlineStyleSource }))  // outside the error renderer, so error pages get the headers too
+    app.middleware.use(HashedAssetMiddleware(assets: assets))
     app.middleware.use(ErrorRenderingMiddleware())
     app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory, defaultFile: nil))
 

@@ -4,7 +4,7 @@ the same link now opens the phone page; the admin reads the funnel (SVG chart be
 
 import urllib.request
 
-from test_console import Desk, desktop, totp
+from test_console import Desk, desktop, fresh_totp
 from test_journey import BASE_URL, Walk, browser  # noqa: F401  (browser is the pytest fixture)
 
 
@@ -12,7 +12,7 @@ def admin_sign_in(desk, login):
     desk.open("/console")
     desk.fill("#login", login)
     desk.fill("#password", "yidai-demo")
-    desk.fill("#totp", totp())
+    desk.fill("#totp", fresh_totp(login))
     desk.click("#sign-in")
     assert desk.path().startswith("/console") and desk.path() != "/console/sign-in", desk.text()[:500]
 

@@ -113,7 +113,7 @@ struct ContractPagesController: RouteCollection {
                 to: try JourneyStepGuard.destination(of: s), redirectType: .normal)
         }
         let context = ContractPageContext(
-            page: s.chrome(req, nil, title: "借款合同"), form: form, stage: stage, agreed: agreed, codeSent: codeSent,
+            page: s.chrome(req, nil, title: "借款合同", script: "/js/code.js"), form: form, stage: stage, agreed: agreed, codeSent: codeSent,
             phoneMasked: s.view.applicant.phone)
         return try await req.renderPage("contract/contract", context, status: status)
     }

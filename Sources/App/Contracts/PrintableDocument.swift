@@ -2,7 +2,7 @@ import CPangoCairo
 import Foundation
 
 /// A document laid out for print (A4): a title, headed sections of paragraphs, label/value lists and tables.
-/// `PDFRenderer` turns it into a PDF with the Chinese text embedded (pango + cairo, Noto Sans CJK SC).
+/// `PDFRenderer` turns it into a PDF with the Chinese text embedded (pango + cairo, Droid Sans Fallback).
 struct PrintableDocument: Sendable {
     struct Field: Sendable, Equatable {
         let label: String
@@ -44,7 +44,14 @@ struct PDFRenderingError: Error, CustomStringConvertible {
 /// Renders a `PrintableDocument` to PDF with pango (layout, line breaking, CJK shaping) on cairo's PDF surface.
 /// No PDF syntax is written here: cairo writes the file and embeds subsets of the fonts it used.
 enum PDFRenderer {
-    static let fontFamily = "Noto Sans CJK SC"
+    /// A CJK face with TrueType outlines: cairo embeds a subset of exactly the glyphs used (a three-page contract
+    /// is about 60 KB). Noto Sans CJK, a CID-keyed CFF font with 19 font dicts and ~30,000 local subroutines each,
+    /// came out at 1 MB: cairo 1.16's CFF subsetter keeps a placeholder for every subroutine of every dict it
+    /// touches (~35 KB a face) and, once a subset spans five dicts (Latin, digits and CJK on one page), copies one
+    /// dict's 900 KB of subroutines whole. Headings use pango's synthetic bold of the same face (no second font).
+    static let fontFamily = "Droid Sans Fallback"
+    /// The PostScript name as it appears in the PDF (checked after rendering).
+    static let fontPostScriptName = "DroidSansFallback"
     static let pageWidth = 595.276  // A4 in points
     static let pageHeight = 841.890
     static let marginX = 56.0
@@ -110,9 +117,9 @@ enum PDFRenderer {
             throw PDFRenderingError(description: "cairo wrote no PDF")
         }
         // Without the font, pango would quietly fall back to another one (or to empty boxes): refuse instead.
-        guard sink.data.range(of: Data("NotoSansCJK".utf8)) != nil else {
+        guard sink.data.range(of: Data(fontPostScriptName.utf8)) != nil else {
             throw PDFRenderingError(
-                description: "the font \(fontFamily) is not installed (Debian: apt-get install fonts-noto-cjk)")
+                description: "the font \(fontFamily) is not installed (Debian: apt-get install fonts-droid-fallback)")
         }
         return sink.data
     }

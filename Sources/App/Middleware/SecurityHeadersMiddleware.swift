@@ -2,6 +2,9 @@ import Vapor
 
 /// Security headers on every response; no-store on anything personal (pages and the API).
 struct SecurityHeadersMiddleware: AsyncMiddleware {
+    /// Extra style-src sources: the hash of the stylesheet inlined into the applicant's pages.
+    var inlineStyleSource: @Sendable () -> String = { "" }
+
     func respond(to request: Request, chainingTo next: AsyncResponder) async throws -> Response {
         let response = try await next.respond(to: request)
         let h = response.headers
@@ -10,12 +13,18 @@ struct SecurityHeadersMiddleware: AsyncMiddleware {
         headers.replaceOrAdd(name: "X-Frame-Options", value: "DENY")
         headers.replaceOrAdd(name: "Referrer-Policy", value: "no-referrer")
         headers.replaceOrAdd(name: "Permissions-Policy", value: "camera=(self), microphone=(), geolocation=()")
+        let extra = inlineStyleSource()
+        let styleExtra = extra.isEmpty ? "" : " " + extra
         headers.replaceOrAdd(
             name: "Content-Security-Policy",
-            value: "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+            value: "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'\(styleExtra); script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
         let path = request.url.path
         let isStatic = path.hasPrefix("/css/") || path.hasPrefix("/js/") || path.hasPrefix("/img/")
-        if !isStatic {
+        if isStatic {
+            // Content-hashed names come with their own year-long immutable cache; a plain name may change
+            // under the same URL, so it is checked again each time (the ETag makes that cheap).
+            if !headers.contains(name: .cacheControl) { headers.replaceOrAdd(name: .cacheControl, value: "no-cache") }
+        } else {
             headers.replaceOrAdd(name: .cacheControl, value: "no-store")
             headers.replaceOrAdd(name: "Pragma", value: "no-cache")
         }

@@ -22,15 +22,19 @@ enum LoanPaths {
 
 /// Labels and CSS classes ("ok", "pending", "action", "warn", "muted") for the state badges.
 enum LoanPageLabels {
-    /// The application's state as the list shows it: 申请中/已获批/人工审核中/暂未通过/待签约/放款中/已放款/已取消/已过期.
-    static func application(_ application: LoanApplication) throws -> (label: String, tone: String) {
+    /// The application's state as the list shows it, named for what it is: 申请中/已获批/审核中/已锁定/暂不可继续/
+    /// 未通过/待签约/放款中/已放款/已取消/已过期.
+    static func application(_ application: LoanApplication, now: Date) throws -> (label: String, tone: String) {
         let state = try application.applicationState
-        if application.stopStep != nil && !state.isTerminal { return ("暂未通过", "muted") }
+        if application.stopStep != nil && !state.isTerminal {
+            if let until = application.faceLockedUntil, until > now { return ("已锁定", "warn") }
+            return ("暂不可继续", "muted")
+        }
         switch state {
         case .started, .identityVerified, .creditAuthorized, .infoCompleted: return ("申请中", "pending")
         case .approved: return ("已获批", "ok")
-        case .referred: return ("人工审核中", "pending")
-        case .declined: return ("暂未通过", "muted")
+        case .referred: return ("审核中", "pending")
+        case .declined: return ("未通过", "muted")
         case .loanRequested: return ("待签约", "action")
         case .contractSigned, .disbursing: return ("放款中", "pending")
         case .disbursed: return ("已放款", "ok")

@@ -55,6 +55,7 @@ struct LoanPagesController: RouteCollection {
         let s = try session(req)
         let db = s.servicing.db
         let date = try await s.servicing.businessDates.current()
+        let now = s.page.journey.now
         let applications = try await LoanApplication.query(on: db).filter(\.$phoneIndex == s.phoneIndex)
             .sort(\.$createdAt, .descending).all()
         let loans = try await Loan.query(on: db).filter(\.$phoneIndex == s.phoneIndex).sort(\.$disbursedAt, .descending)
@@ -79,8 +80,9 @@ struct LoanPagesController: RouteCollection {
                     nextOverdue: next.map { (CivilDate(iso: $0.dueDate) ?? date) < date } ?? false))
         }
         let current = s.page.application.id
-        let appItems = try applications.map { application -> LoansListPageContext.ApplicationItem in
-            let (label, tone) = try LoanPageLabels.application(application)
+        var appItems: [LoansListPageContext.ApplicationItem] = []
+        for application in applications {
+            let (label, tone) = try LoanPageLabels.application(application, now: now)
             let loan = loans.first { $0.applicationID == application.id }
             let created = application.createdAt.map(PageFormat.date) ?? ""
             var detail = "申请于 \(created)"
@@ -88,6 +90,18 @@ struct LoanPagesController: RouteCollection {
                 detail = "借款\(PageFormat.yuan(amount))元 · \(months)个月 · 申请于 \(created)"
             } else if let limit = application.creditLimit, try application.applicationState == .approved {
                 detail = "可借额度\(PageFormat.wholeYuan(limit))元 · 申请于 \(created)"
+            }
+            // What a stopped or waiting application is waiting for, and what the applicant can do.
+            let state = try application.applicationState
+            if application.stopStep != nil && !state.isTerminal {
+                if let until = application.faceLockedUntil, until > now {
+                    detail = "人脸识别失败次数过多，已锁定至 \(PageFormat.time(until))，届时可继续申请。"
+                } else {
+                    detail = StopMessages.chinese(application.stopReason)
+                }
+            } else if state == .referred {
+                let contact = try await ReviewContact.find(for: application, on: db, now: now)
+                detail = "预计 \(PageFormat.time(contact.dueBy)) 前完成审核，\(contact.who)将与您联系。"
             }
             var href: String?
             var action: String?
@@ -98,13 +112,21 @@ struct LoanPagesController: RouteCollection {
                 case .loanRequested: (href, action) = (ContractPagesController.page, "签署合同")
                 case .contractSigned, .disbursing: (href, action) = (ContractPagesController.page, "查看合同")
                 case .cancelled, .expired, .disbursed: break
-                default: (href, action) = (JourneyPaths.resume, "继续申请")
+                case .referred: (href, action) = (JourneyPaths.result, "查看审核进度")
+                case .declined: (href, action) = (JourneyPaths.result, "查看原因")
+                default:
+                    if application.stopStep != nil {
+                        (href, action) = (JourneyPaths.resume, "查看原因与办理方式")
+                    } else {
+                        (href, action) = (JourneyPaths.resume, "继续申请")
+                    }
                 }
             }
-            return .init(
-                title: application.id == current ? "当前申请" : "申请记录", status: label, tone: tone, detail: detail,
-                href: href,
-                action: action)
+            appItems.append(
+                .init(
+                    title: application.id == current ? "当前申请" : "申请记录", status: label, tone: tone, detail: detail,
+                    href: href,
+                    action: action))
         }
         let context = LoansListPageContext(
             page: s.chrome(req, "我的贷款"), businessDate: PageFormat.civil(date), loans: loanItems, applications: appItems,

@@ -107,10 +107,7 @@ struct StaffApplications {
     /// A referral is to be decided within one business day (the next weekday at the same time).
     func serviceLevel(_ application: LoanApplication) -> (referredAt: Date?, dueBy: Date?, overdue: Bool) {
         guard application.state == ApplicationState.referred.rawValue, let referredAt = application.decidedAt else { return (nil, nil, false) }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = BusinessCalendar.timeZone
-        var due = referredAt.addingTimeInterval(86_400)
-        while calendar.isDateInWeekend(due) { due = due.addingTimeInterval(86_400) }
+        let due = ReviewContact.dueBy(referredAt: referredAt)
         return (referredAt, due, now > due)
     }
 

@@ -20,7 +20,11 @@ struct ApplicantAccessTests {
     ]
 
     /// The pages anyone may open; every other page is a signed-in applicant's.
-    static let publicPages: Set<String> = ["GET /", "POST /", "POST /sign-out", "GET /lead", "POST /lead"]
+    static let publicPages: Set<String> = [
+        "GET /", "POST /", "POST /sign-out", "GET /lead", "POST /lead",
+        // The user agreement and the privacy notice are read before signing in.
+        "GET /terms/user-agreement", "GET /terms/privacy",
+    ]
 
     /// The bank's staff routes have their own authenticator and their own tests (StaffRoleMatrixTests).
     static func isStaff(_ route: Route) -> Bool {

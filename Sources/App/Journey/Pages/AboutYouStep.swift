@@ -57,12 +57,20 @@ struct AboutYouStep: RouteCollection {
                 phone: b.contactPhone.map { $0.filter { !$0.isWhitespace && $0 != "-" } }))
         do {
             try await s.journey.saveAboutYou(s.application, request)
-            return req.redirect(to: JourneyPaths.resume, redirectType: .normal)
         } catch let error as APIError {
             if let redirect = try s.redirect(after: error, req) { return redirect }
             form.record(error, fieldMap: Self.aboutYouFields)
             return try await renderAboutYou(req, s, form: form, status: error.status)
         }
+        // The last facts are in: the decision runs now, so the next page is its result (no page in between).
+        // Should it fail (a busy moment, a policy being published), the facts are kept and the result page shows
+        // 核额中 with a button that asks again.
+        do {
+            try await s.journey.decide(s.application)
+        } catch {
+            req.logger.warning("decision after about-you deferred: \(String(describing: error))")
+        }
+        return req.redirect(to: JourneyPaths.result, redirectType: .normal)
     }
 
     func renderAboutYou(_ req: Request, _ s: PageSession, form: FormState, status: HTTPResponseStatus = .ok)

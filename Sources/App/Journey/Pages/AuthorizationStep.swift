@@ -65,7 +65,7 @@ struct AuthorizationStep: RouteCollection {
     ) async throws -> Response {
         let document = CreditAuthorizationText.current
         let context = AuthorizationPageContext(
-            page: s.chrome(req, .authorization), form: form, title: document.title, version: document.version,
+            page: s.chrome(req, .authorization, script: "/js/code.js"), form: form, title: document.title, version: document.version,
             sha256: document.sha256,
             paragraphs: AuthorizationPageContext.paragraphs(document.text), agreed: agreed, codeSent: codeSent,
             phoneMasked: s.view.applicant.phone)

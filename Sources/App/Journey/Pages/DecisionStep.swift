@@ -48,12 +48,15 @@ struct DecisionStep: RouteCollection {
         let decision = s.view.decision
         var reasons = decision?.reasons.map(\.message).filter { !$0.isEmpty } ?? []
         if outcome == "declined" && reasons.isEmpty { reasons = ["您的申请暂不符合我行的审批条件。"] }
+        let contact =
+            outcome == "referred"
+            ? try await ReviewContact.find(for: s.application, on: s.journey.db, now: s.journey.now) : nil
         let title: String =
             switch outcome {
             case "approved": "审批通过"
             case "referred": "人工审核中"
             case "declined": "审批结果"
-            default: "智能核额"
+            default: "核额中"
             }
         let context = ResultPageContext(
             page: s.chrome(req, .decision, title: title), form: form, outcome: outcome,
@@ -61,7 +64,8 @@ struct DecisionStep: RouteCollection {
             annualRate: decision.map { PageFormat.percent($0.annualRate) },
             apr: decision.map { PageFormat.percent($0.apr) }, validUntil: decision?.validUntil.map(PageFormat.date),
             reasons: reasons,
-            canRequestLoan: outcome == "approved")
+            canRequestLoan: outcome == "approved",
+            reviewContact: contact?.who, reviewDueBy: contact.map { PageFormat.time($0.dueBy) })
         return try await req.renderPage("journey/result", context, status: status)
     }
 

@@ -10,6 +10,19 @@ struct PhonePageContext: Encodable {
     let form: FormState
     let codeSent: Bool
     let testPersons: [TestPerson]
+    /// The two documents consented to separately, each linked to its full text.
+    var terms: ConsentLink? = nil
+    var privacy: ConsentLink? = nil
+
+    struct ConsentLink: Encodable {
+        let title: String
+        let version: String
+        let path: String
+
+        init(_ document: ConsentDocument) {
+            (title, version, path) = (document.title, document.version, document.path)
+        }
+    }
 
     struct TestPerson: Encodable {
         let key: String
@@ -107,6 +120,9 @@ struct ResultPageContext: Encodable {
     let validUntil: String?
     let reasons: [String]
     let canRequestLoan: Bool
+    /// For a referral: who will contact the applicant ("您的客户经理王磊（深圳分行）") and by when.
+    var reviewContact: String? = nil
+    var reviewDueBy: String? = nil
 }
 
 struct LoanPageContext: Encodable {
@@ -193,4 +209,18 @@ struct StoppedPageContext: Encodable {
     let detail: String?
     let retryAt: String?
     let canRestart: Bool
+}
+
+/// A consent document in full.
+struct TermsPageContext: Encodable {
+    let page: PageChrome
+    let title: String
+    let version: String
+    let sha256: String
+    let sections: [Line]
+
+    struct Line: Encodable {
+        let text: String
+        let isHeading: Bool
+    }
 }

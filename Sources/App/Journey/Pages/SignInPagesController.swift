@@ -13,12 +13,30 @@ struct SignInPagesController: RouteCollection {
         routes.get(use: phonePage)
         routes.post(use: phonePost)
         routes.post("sign-out", use: signOut)
+        for document in ConsentDocument.all {
+            routes.get(document.path.split(separator: "/").map { PathComponent(stringLiteral: String($0)) }) { req in
+                try await termsPage(req, document)
+            }
+        }
     }
 
     struct PhoneForm: Content {
         var phone: String?
         var code: String?
         var action: String?
+        /// The two separate consents (unticked until the applicant ticks them) and the versions they were shown.
+        var agreeTerms: String?
+        var agreePrivacy: String?
+        var termsVersion: String?
+        var privacyVersion: String?
+    }
+
+    /// The consents the form asks for, in order: the form's tick, the version shown and the field it is shown as.
+    static func consents(_ body: PhoneForm) -> [(ConsentDocument, ticked: Bool, shown: String?, field: String)] {
+        [
+            (.userAgreement, body.agreeTerms == "true", body.termsVersion, "agreeTerms"),
+            (.privacyNotice, body.agreePrivacy == "true", body.privacyVersion, "agreePrivacy"),
+        ]
     }
 
     func phonePage(_ req: Request) async throws -> Response {
@@ -49,9 +67,27 @@ struct SignInPagesController: RouteCollection {
         let body = try req.content.decode(PhoneForm.self)
         let phone = (body.phone ?? "").filter { !$0.isWhitespace && $0 != "-" }
         let code = (body.code ?? "").trimmingCharacters(in: .whitespaces)
-        var form = FormState(values: ["phone": body.phone ?? "", "code": code])
+        var form = FormState(values: [
+            "phone": body.phone ?? "", "code": code, "agreeTerms": body.agreeTerms == "true" ? "true" : "",
+            "agreePrivacy": body.agreePrivacy == "true" ? "true" : "",
+        ])
         let journey = req.journey
         let send = body.action == "send" || (body.action != "signin" && code.isEmpty)
+        // Both consents come before the phone number is used at all; each is its own tick and its own record.
+        let consents = Self.consents(body)
+        for consent in consents where !consent.ticked {
+            form.errors[consent.field] = "请阅读并勾选同意《\(consent.0.title)》。"
+        }
+        if !form.errors.isEmpty {
+            return try await renderPhone(req, form: form, codeSent: !send, status: .unprocessableEntity)
+        }
+        do {
+            try await journey.recordConsents(phone: phone, agreed: consents.map { ($0.0, $0.shown) })
+        } catch let error as APIError {
+            let fields = ["phone": "phone", "user_agreement": "agreeTerms", "privacy_notice": "agreePrivacy"]
+            form.record(error, fieldMap: fields, fallbackField: "phone")
+            return try await renderPhone(req, form: form, codeSent: !send, status: error.status)
+        }
         if send {
             do {
                 let sent = try await journey.sendSignInCode(SMSCodeRequest(phone: phone))
@@ -97,8 +133,10 @@ struct SignInPagesController: RouteCollection {
             }
             : []
         let context = PhonePageContext(
-            page: PageChrome(req: req, step: .phone, title: "手机号验证", signedIn: false), form: form, codeSent: codeSent,
-            testPersons: persons)
+            page: PageChrome(req: req, step: .phone, title: "手机号验证", signedIn: false, script: "/js/code.js"), form: form,
+            codeSent: codeSent,
+            testPersons: persons,
+            terms: .init(ConsentDocument.userAgreement), privacy: .init(ConsentDocument.privacyNotice))
         return try await req.renderPage("journey/phone", context, status: status)
     }
 
@@ -113,6 +151,19 @@ struct SignInPagesController: RouteCollection {
         query.queryItems = [URLQueryItem(name: "cm", value: cm ?? ""), URLQueryItem(name: "ch", value: ch ?? "")]
         let context = ComingSoonContext(page: PageChrome(req: req, step: nil, title: "该地区即将开通", signedIn: false), leadHref: "/lead" + (query.string ?? ""))
         return try await req.renderPage("journey/coming-soon", context, status: status)
+    }
+
+    /// A consent document in full, on its own page, open to anyone.
+    func termsPage(_ req: Request, _ document: ConsentDocument) async throws -> Response {
+        let paragraphs = document.text.split(separator: "\n").map { String($0) }.filter { !$0.isEmpty }
+        let context = TermsPageContext(
+            page: PageChrome(
+                req: req, step: nil, title: document.title, signedIn: req.auth.has(SignedInApplicant.self)),
+            title: document.title, version: document.version, sha256: document.sha256,
+            sections: paragraphs.map { line in
+                .init(text: line, isHeading: line.first.map { "一二三四五六七八九十".contains($0) } ?? false)
+            })
+        return try await req.renderPage("journey/terms", context)
     }
 
     func signOut(_ req: Request) async throws -> Response {
