@@ -49,6 +49,7 @@ func configure(
     app.migrations.add(CreateSandboxPayments())
     app.migrations.add(AddConcurrencyGuards())
     app.migrations.add(CreateStaffWorkbench())
+    app.migrations.add(CreateLandingCounts())  // 015 (013 and 014 are the leads' and notifications' tables)
 
     app.views.use(.leaf)
     app.leaf.cache.isEnabled = app.environment.isRelease

@@ -404,6 +404,10 @@ EXPECTED_OPERATIONS = {
     ("POST", "/api/v1/staff/applications/{applicationID}/review"), ("POST", "/api/v1/staff/applications/{applicationID}/review/confirmation"),
     ("POST", "/api/v1/staff/applications/{applicationID}/reveal"),
     ("PUT", "/api/v1/staff/members/{login}"), ("POST", "/api/v1/staff/members/{login}/second-factor/reset"),
+    ("GET", "/api/v1/staff/me/qr-code.png"), ("GET", "/api/v1/staff/me/qr-code.svg"), ("GET", "/api/v1/staff/me/mini-program-code.png"),
+    ("GET", "/api/v1/staff/me/poster.png"), ("GET", "/api/v1/staff/me/landings"),
+    ("GET", "/api/v1/staff/managers/{managerCode}/qr-code.png"), ("GET", "/api/v1/staff/managers/{managerCode}/qr-code.svg"),
+    ("GET", "/api/v1/staff/managers/{managerCode}/mini-program-code.png"), ("GET", "/api/v1/staff/managers/{managerCode}/poster.png"),
 }
 
 

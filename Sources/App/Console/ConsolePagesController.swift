@@ -29,6 +29,12 @@ struct ConsolePagesController: RouteCollection {
         staff.requiring(.reviewApplication).post("applications", ":applicationID", "review", use: review)
         staff.requiring(.confirmReview).post("applications", ":applicationID", "confirmation", use: confirm)
         staff.requiring(.revealPersonalData).post("applications", ":applicationID", "reveal", use: reveal)
+        // 我的推广码 (ConsoleMarketingPages): the page, and the same images as the API for the signed-in cookie.
+        staff.requiring(.viewMarketingMaterial).get("marketing", use: ConsoleMarketingPages.page)
+        staff.requiring(.viewMarketingMaterial).get("marketing", ":managerCode", "qr-code.png", use: MarketingAPIController.qrPNG)
+        staff.requiring(.viewMarketingMaterial).get("marketing", ":managerCode", "qr-code.svg", use: MarketingAPIController.qrSVG)
+        staff.requiring(.viewMarketingMaterial).get("marketing", ":managerCode", "mini-program-code.png", use: MarketingAPIController.miniProgramCode)
+        staff.requiring(.viewMarketingMaterial).get("marketing", ":managerCode", "poster.png", use: MarketingAPIController.poster)
     }
 
     // MARK: - Sign-in
@@ -228,7 +234,8 @@ struct ConsolePagesController: RouteCollection {
         ConsoleChrome(
             title: title, csrf: req.csrfToken, sandbox: req.yidai.providers.isSandbox, staffName: principal?.name,
             staffLogin: principal?.login, roleTitle: principal.map { ConsoleLabels.role($0.role) }, branch: principal?.branchCode,
-            canList: principal.map { StaffPermissions.scope(for: $0.role, action: .listApplications) != StaffPermissions.Scope.none } ?? false)
+            canList: principal.map { StaffPermissions.scope(for: $0.role, action: .listApplications) != StaffPermissions.Scope.none } ?? false,
+            canMarket: principal.map { StaffPermissions.scope(for: $0.role, action: .viewMarketingMaterial) != StaffPermissions.Scope.none } ?? false)
     }
 
     func render(_ req: Request, _ template: String, _ context: some Encodable, status: HTTPStatus = .ok) async throws -> Response {

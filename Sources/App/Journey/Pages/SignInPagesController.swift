@@ -24,6 +24,14 @@ struct SignInPagesController: RouteCollection {
     func phonePage(_ req: Request) async throws -> Response {
         let cm = req.query[String.self, at: "cm"]
         let ch = req.query[String.self, at: "ch"]
+        // A landing through a manager's code, poster or campaign link is counted (no personal data; see LandingCounter).
+        if let landing = LandingCounter.landing(cm: cm, ch: ch, campaign: req.query[String.self, at: "campaign"]) {
+            do {
+                try await LandingCounter(db: req.db, clock: req.yidai.clock).record(landing)
+            } catch {
+                req.logger.warning("landing not counted: \(String(reflecting: error))")
+            }
+        }
         let response: Response
         let journey = req.journey
         if let applicant = req.auth.get(SignedInApplicant.self),
