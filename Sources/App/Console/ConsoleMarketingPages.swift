@@ -36,10 +36,10 @@ enum ConsoleMarketingPages {
                 manager: .init(code: manager.code, name: manager.name, branch: manager.branchName, url: material.landingURL(manager)),
                 choices: choices,
                 downloads: sizes.map {
-                    .init(title: "PNG \($0)×\($0)", href: "\(base)/qr-code.png?size=\($0)", fileName: "yidai-qr-\(manager.code)-\($0).png", id: "download-png-\($0)")
-                } + [.init(title: "SVG 矢量图", href: "\(base)/qr-code.svg", fileName: "yidai-qr-\(manager.code).svg", id: "download-svg")],
+                    ConsoleMarketingContext.Download(title: "PNG \($0)×\($0)", href: "\(base)/qr-code.png?size=\($0)", fileName: "yidai-qr-\(manager.code)-\($0).png", id: "download-png-\($0)")
+                } + [ConsoleMarketingContext.Download(title: "SVG 矢量图", href: "\(base)/qr-code.svg", fileName: "yidai-qr-\(manager.code).svg", id: "download-svg")],
                 posters: PosterTemplate.allCases.map {
-                    .init(title: "海报\($0.rawValue)：\($0.titleZh)", href: "\(base)/poster.png?template=\($0.rawValue)",
+                    ConsoleMarketingContext.Poster(title: "海报\($0.rawValue)：\($0.titleZh)", href: "\(base)/poster.png?template=\($0.rawValue)",
                           fileName: "yidai-poster-\(manager.code)-\($0.rawValue).png", id: "download-poster-\($0.rawValue)")
                 },
                 miniProgram: .init(title: "小程序码", href: "\(base)/mini-program-code.png", fileName: "yidai-miniprogram-\(manager.code).png", id: "download-miniprogram"),
@@ -63,6 +63,6 @@ enum ConsoleMarketingPages {
         return members
             .filter { scope == .bankWide || StaffPermissions.isBranch($0.branchCode, within: principal.branchCode, parents: parents) }
             .sorted { ($0.branchCode, $0.managerCode ?? "") < ($1.branchCode, $1.managerCode ?? "") }
-            .map { .init(code: $0.managerCode!, title: "\($0.displayName) · \(names[$0.branchCode] ?? $0.branchCode) · \($0.managerCode!)", selected: $0.managerCode == selected) }
+            .map { ConsoleMarketingContext.Choice(code: $0.managerCode!, title: "\($0.displayName) · \(names[$0.branchCode] ?? $0.branchCode) · \($0.managerCode!)", selected: $0.managerCode == selected) }
     }
 }
