@@ -31,6 +31,14 @@ def zbar(png):
     return [line.strip() for line in out.splitlines() if line.strip()]
 
 
+def images_loaded(driver):
+    """Waits (up to 5 s) until every image of the page has loaded, so the posters are in the screenshot."""
+    for _ in range(50):
+        if driver.execute_script("return Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)"):
+            return
+        time.sleep(0.1)
+
+
 def test_a_manager_opens_their_code_and_posters_and_sees_a_scan_counted(browser):
     driver = desktop()
     try:
@@ -41,11 +49,7 @@ def test_a_manager_opens_their_code_and_posters_and_sees_a_scan_counted(browser)
         before = int(desk.el("#total-scans").text)
         url = desk.el("#landing-url").text
         assert url.endswith("/?cm=SZ-0001&ch=qr"), url
-        # Wait for both poster previews to load before the screenshot.
-        for _ in range(50):
-            if driver.execute_script("return Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)"):
-                break
-            time.sleep(0.1)
+        images_loaded(driver)
         desk.shot("marketing")
 
         cookie = driver.get_cookie("yd_staff")["value"]
@@ -67,6 +71,7 @@ def test_a_manager_opens_their_code_and_posters_and_sees_a_scan_counted(browser)
         desk.open("/console/marketing")
         assert int(desk.el("#total-scans").text) == before + 1
         desk.sees("qr")
+        images_loaded(driver)
         desk.shot("marketing-counted")
     finally:
         driver.quit()
@@ -84,6 +89,7 @@ def test_a_branch_head_opens_a_managers_posters_of_their_branch(browser):
         desk.sees("郑楠", "深圳福田支行", "SZ-0002")
         options = [o.get_attribute("value") for o in driver.find_elements(By.CSS_SELECTOR, "#manager option")]
         assert not any(code.startswith("WH-") for code in options), options
+        images_loaded(driver)
         desk.shot("marketing-branch")
     finally:
         driver.quit()
