@@ -300,6 +300,7 @@ struct MarketingMaterialTests {
                 let (status, _, _) = try await TestHTTP.call(app, .GET, path, json: nil, headers: ["User-Agent": "Visitor/1.0", "X-Forwarded-For": "203.0.113.9"])
                 #expect(status == .ok, "\(path)")
             }
+            _ = try await TestHTTP.call(app, .HEAD, "/?cm=SZ-0001&ch=qr", json: nil, headers: [:])  // a link preview: not counted
             let today = BusinessCalendar.civilDate(clock.now).iso  // the day in China time
             let cm = try await Self.signedIn("sz-cm1", app, clock)
             let (status, body, _) = try await cm.call(.GET, "/api/v1/staff/me/landings?from=2026-07-01&to=2026-07-31")

@@ -24,8 +24,9 @@ struct SignInPagesController: RouteCollection {
     func phonePage(_ req: Request) async throws -> Response {
         let cm = req.query[String.self, at: "cm"]
         let ch = req.query[String.self, at: "ch"]
-        // A landing through a manager's code, poster or campaign link is counted (no personal data; see LandingCounter).
-        if let landing = LandingCounter.landing(cm: cm, ch: ch, campaign: req.query[String.self, at: "campaign"]) {
+        // A landing through a manager's code, poster or campaign link is counted (no personal data; see LandingCounter);
+        // a HEAD (link previews, monitors) is not.
+        if req.method == .GET, let landing = LandingCounter.landing(cm: cm, ch: ch, campaign: req.query[String.self, at: "campaign"]) {
             do {
                 try await LandingCounter(db: req.db, clock: req.yidai.clock).record(landing)
             } catch {
