@@ -24,11 +24,14 @@ let package = Package(
         .target(name: "ZenEngine"),
         // Pure domain: money, loan mathematics, validation, state machine, decision graphs. Foundation only.
         .target(name: "LendingCore", dependencies: ["ZenEngine"]),
-        // One protocol per outside service and its deterministic sandbox.
+        // One protocol per outside service and its deterministic sandbox (the mini-program code's sandbox draws a
+        // plain QR code, so the QR encoder lives here too).
         .target(
             name: "Providers",
             dependencies: [
                 "LendingCore",
+                "CPangoCairo",
+                "CQREncode",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

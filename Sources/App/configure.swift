@@ -51,6 +51,7 @@ func configure(
     app.migrations.add(CreateStaffWorkbench())
     app.migrations.add(CreateManagerTools())
     app.migrations.add(CreateJourneyFunnel())
+    app.migrations.add(CreateLandingCounts())
     app.migrations.add(CreateConsents())
     app.migrations.add(CreatePolicyOperations())
 

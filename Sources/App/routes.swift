@@ -52,6 +52,17 @@ func routes(_ app: Application) throws {
     staff.requiring(.manageBranches).put("branches", ":code", use: HeadOfficeAPIController.updateBranch)
     staff.requiring(.manageStaff).put("members", ":login", use: StaffAPIController.updateMember)
     staff.requiring(.manageStaff).post("members", ":login", "second-factor", "reset", use: StaffAPIController.resetSecondFactor)
+    // A customer manager's QR code, mini-program code, posters and landing counts: their own under me/…, any
+    // manager's within scope under managers/{code}/… (out of scope answers 404 like an unknown code).
+    staff.requiring(.viewMarketingMaterial).get("me", "qr-code.png", use: MarketingAPIController.qrPNG)
+    staff.requiring(.viewMarketingMaterial).get("me", "qr-code.svg", use: MarketingAPIController.qrSVG)
+    staff.requiring(.viewMarketingMaterial).get("me", "mini-program-code.png", use: MarketingAPIController.miniProgramCode)
+    staff.requiring(.viewMarketingMaterial).get("me", "poster.png", use: MarketingAPIController.poster)
+    staff.requiring(.viewMarketingMaterial).get("me", "landings", use: MarketingAPIController.landings)
+    staff.requiring(.viewMarketingMaterial).get("managers", ":managerCode", "qr-code.png", use: MarketingAPIController.qrPNG)
+    staff.requiring(.viewMarketingMaterial).get("managers", ":managerCode", "qr-code.svg", use: MarketingAPIController.qrSVG)
+    staff.requiring(.viewMarketingMaterial).get("managers", ":managerCode", "mini-program-code.png", use: MarketingAPIController.miniProgramCode)
+    staff.requiring(.viewMarketingMaterial).get("managers", ":managerCode", "poster.png", use: MarketingAPIController.poster)
 
     if app.yidai.providers.isSandbox {
         try app.register(collection: SandboxController())

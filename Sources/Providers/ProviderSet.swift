@@ -10,10 +10,13 @@ public struct ProviderSet: Sendable {
     public var carrier: any CarrierVerification
     public var unionPay: any UnionPayVerification
     public var bureau: any CreditBureau
+    /// WeChat's mini-program codes (小程序码) for customer managers.
+    public var miniProgram: any MiniProgramCodes
 
     public init(
         sms: any SMSGateway, ocr: any IDCardOCR, registry: any CitizenRegistry, face: any FaceVerification,
-        carrier: any CarrierVerification, unionPay: any UnionPayVerification, bureau: any CreditBureau
+        carrier: any CarrierVerification, unionPay: any UnionPayVerification, bureau: any CreditBureau,
+        miniProgram: any MiniProgramCodes
     ) {
         self.sms = sms
         self.ocr = ocr
@@ -22,9 +25,10 @@ public struct ProviderSet: Sendable {
         self.carrier = carrier
         self.unionPay = unionPay
         self.bureau = bureau
+        self.miniProgram = miniProgram
     }
 
-    public var all: [any OutsideService] { [sms, ocr, registry, face, carrier, unionPay, bureau] }
+    public var all: [any OutsideService] { [sms, ocr, registry, face, carrier, unionPay, bureau, miniProgram] }
 
     /// Names of the services that are simulated ("sms", "ocr", ...): production refuses to start unless empty.
     public var sandboxServices: [String] { all.filter(\.isSandbox).map(\.serviceName) }
@@ -34,6 +38,7 @@ public struct ProviderSet: Sendable {
         ProviderSet(
             sms: SandboxSMSGateway(clock: clock), ocr: SandboxIDCardOCR(), registry: SandboxCitizenRegistry(),
             face: SandboxFaceVerification(), carrier: SandboxCarrierVerification(),
-            unionPay: SandboxUnionPayVerification(), bureau: SandboxCreditBureau(clock: clock))
+            unionPay: SandboxUnionPayVerification(), bureau: SandboxCreditBureau(clock: clock),
+            miniProgram: SandboxMiniProgramCodes())
     }
 }

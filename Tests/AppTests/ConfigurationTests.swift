@@ -17,7 +17,7 @@ struct ConfigurationTests {
             Issue.record("production started with sandboxes")
         } catch {
             let message = String(describing: error)
-            for service in ["sms", "ocr", "registry", "face", "carrier", "unionpay", "bureau", "development key"] {
+            for service in ["sms", "ocr", "registry", "face", "carrier", "unionpay", "bureau", "miniprogram", "development key"] {
                 #expect(message.contains(service), "the refusal does not name \(service)")
             }
         }
@@ -30,5 +30,15 @@ struct ConfigurationTests {
         #expect(throws: ConfigurationError.self) { try AppConfigParsing.database("sqlite://relative.sqlite") }
         #expect(throws: ConfigurationError.self) { try AppConfigParsing.database("mysql://x") }
         #expect(try AppConfigParsing.database("postgres://u@h/db") == .postgres(url: "postgres://u@h/db"))
+    }
+
+    @Test("YIDAI_PUBLIC_URL, where managers' codes point, must be an http(s) address without query; a trailing slash is dropped")
+    func publicURLIsChecked() throws {
+        #expect(try AppConfig.publicBaseURL(nil) == "http://127.0.0.1:8080")
+        #expect(try AppConfig.publicBaseURL("https://loan.example.com/") == "https://loan.example.com")
+        #expect(try AppConfig.publicBaseURL("https://bank.example.com/h5") == "https://bank.example.com/h5")
+        for bad in ["loan.example.com", "ftp://x.example.com", "https://x.example.com/?a=1", "https://", "javascript:alert(1)"] {
+            #expect(throws: ConfigurationError.self, "\(bad)") { try AppConfig.publicBaseURL(bad) }
+        }
     }
 }

@@ -310,7 +310,7 @@ struct SandboxLabellingTests {
     @Test("the sandbox provider set names all seven services as sandbox")
     func providerSet() {
         let set = ProviderSet.sandbox()
-        #expect(set.sandboxServices == ["sms", "ocr", "registry", "face", "carrier", "unionpay", "bureau"])
+        #expect(set.sandboxServices == ["sms", "ocr", "registry", "face", "carrier", "unionpay", "bureau", "miniprogram"])
         #expect(set.all.allSatisfy { $0.isSandbox })
         #expect(String(describing: type(of: set.sms)).hasPrefix("Sandbox"))
         #expect(set.all.allSatisfy { String(describing: type(of: $0)).hasPrefix("Sandbox") })

@@ -412,6 +412,10 @@ EXPECTED_OPERATIONS = {
     ("GET", "/api/v1/staff/policies"), ("POST", "/api/v1/staff/policies"), ("POST", "/api/v1/staff/policies/{versionID}/shadow-replays"),
     ("GET", "/api/v1/staff/shadow-replays/{replayID}"), ("POST", "/api/v1/staff/policies/{versionID}/rollback"),
     ("POST", "/api/v1/staff/policy-changes/{changeID}/confirmation"),
+    ("GET", "/api/v1/staff/me/qr-code.png"), ("GET", "/api/v1/staff/me/qr-code.svg"), ("GET", "/api/v1/staff/me/mini-program-code.png"),
+    ("GET", "/api/v1/staff/me/poster.png"), ("GET", "/api/v1/staff/me/landings"),
+    ("GET", "/api/v1/staff/managers/{managerCode}/qr-code.png"), ("GET", "/api/v1/staff/managers/{managerCode}/qr-code.svg"),
+    ("GET", "/api/v1/staff/managers/{managerCode}/mini-program-code.png"), ("GET", "/api/v1/staff/managers/{managerCode}/poster.png"),
 }
 
 

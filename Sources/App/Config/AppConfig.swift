@@ -26,6 +26,9 @@ struct AppConfig: Sendable {
     var auditAnchorFile: String?
     /// The rules of a reviewer's decision; `YIDAI_SECOND_REVIEW_ABOVE` (yuan) sets the maker-checker threshold.
     var reviewPolicy: ManualReview.Policy
+    /// The address people reach the site at (`YIDAI_PUBLIC_URL`, default `http://127.0.0.1:8080`, no trailing slash):
+    /// customer managers' QR codes and posters point at `<this>/?cm=CODE&ch=qr`.
+    var publicBaseURL: String = AppConfig.defaultPublicBaseURL
 
     /// Reads the environment. `DATABASE_URL` picks the database; `YIDAI_KEYS` ("id:base64,id:base64", newest last)
     /// holds field-encryption keys; without it a development key is generated once under the data folder.
@@ -88,12 +91,28 @@ struct AppConfig: Sendable {
                 log: { generated, message in generated ? logger.warning("\(message)") : logger.notice("\(message)") }),
             auditAnchorFile: env["YIDAI_AUDIT_ANCHOR_FILE"].flatMap { $0.isEmpty ? nil : $0 }
                 ?? (environment == .testing ? nil : dataDirectory + "/audit-anchors.jsonl"),
-            reviewPolicy: try reviewPolicy(env["YIDAI_SECOND_REVIEW_ABOVE"])
+            reviewPolicy: try reviewPolicy(env["YIDAI_SECOND_REVIEW_ABOVE"]),
+            publicBaseURL: try publicBaseURL(env["YIDAI_PUBLIC_URL"])
         )
     }
 }
 
 extension AppConfig {
+    static let defaultPublicBaseURL = "http://127.0.0.1:8080"
+
+    /// `http(s)://host[:port][/path]` without query or fragment; a trailing slash is dropped.
+    static func publicBaseURL(_ raw: String?) throws -> String {
+        guard let raw = raw?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return defaultPublicBaseURL }
+        var text = raw
+        while text.hasSuffix("/") { text.removeLast() }
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+            let host = url.host, !host.isEmpty, url.query == nil, url.fragment == nil, !text.contains(" ")
+        else {
+            throw ConfigurationError("YIDAI_PUBLIC_URL must be an http:// or https:// address without query, like https://loan.example.com (got \(raw))")
+        }
+        return text
+    }
+
     static func reviewPolicy(_ raw: String?) throws -> ManualReview.Policy {
         var policy = ManualReview.Policy.standard
         guard let raw, !raw.isEmpty else { return policy }

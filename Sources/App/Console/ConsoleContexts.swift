@@ -1,5 +1,6 @@
 import Foundation
 import LendingCore
+import Providers
 
 /// What every workbench page shows around its content.
 struct ConsoleChrome: Encodable {
@@ -19,6 +20,8 @@ struct ConsoleChrome: Encodable {
     var canViewReports: Bool = false
     /// Credit-policy versions (risk reviewers manage them; auditors read them).
     var canViewPolicies: Bool = false
+    /// Whether the role has customer managers' codes and posters (我的推广码).
+    var canMarket = false
 }
 
 struct ConsoleHomeContext: Encodable {
@@ -248,5 +251,51 @@ enum ConsoleLabels {
         if minutes < 60 { return "\(minutes)分钟" }
         if minutes < 48 * 60 { return "\(minutes / 60)小时" }
         return "\(minutes / 1440)天"
+    }
+}
+
+/// 我的推广码: a manager's code, its downloads, the posters and the landing counts.
+struct ConsoleMarketingContext: Encodable {
+    struct Choice: Encodable {
+        let code: String
+        let title: String
+        let selected: Bool
+    }
+
+    struct Download: Encodable {
+        let title: String
+        let href: String
+        let fileName: String
+        let id: String
+    }
+
+    struct Poster: Encodable {
+        let title: String
+        let href: String
+        let fileName: String
+        let id: String
+    }
+
+    let page: ConsoleChrome
+    /// nil when the member has no code and chose none (a branch head or admin before choosing).
+    let manager: ManagerView?
+    let choices: [Choice]
+    let downloads: [Download]
+    let posters: [Poster]
+    let miniProgram: Download?
+    let sandbox: Bool
+    let qrSVG: String?
+    let counts: [LandingCountRow]
+    let totalScans: Int
+    let totalVisits: Int
+    let from: String
+    let to: String
+    let rates: String?
+
+    struct ManagerView: Encodable {
+        let code: String
+        let name: String
+        let branch: String
+        let url: String
     }
 }

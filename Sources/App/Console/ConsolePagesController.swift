@@ -29,6 +29,12 @@ struct ConsolePagesController: RouteCollection {
         staff.requiring(.reviewApplication).post("applications", ":applicationID", "review", use: review)
         staff.requiring(.confirmReview).post("applications", ":applicationID", "confirmation", use: confirm)
         staff.requiring(.revealPersonalData).post("applications", ":applicationID", "reveal", use: reveal)
+        // 我的推广码 (ConsoleMarketingPages): the page, and the same images as the API for the signed-in cookie.
+        staff.requiring(.viewMarketingMaterial).get("marketing", use: ConsoleMarketingPages.page)
+        staff.requiring(.viewMarketingMaterial).get("marketing", ":managerCode", "qr-code.png", use: MarketingAPIController.qrPNG)
+        staff.requiring(.viewMarketingMaterial).get("marketing", ":managerCode", "qr-code.svg", use: MarketingAPIController.qrSVG)
+        staff.requiring(.viewMarketingMaterial).get("marketing", ":managerCode", "mini-program-code.png", use: MarketingAPIController.miniProgramCode)
+        staff.requiring(.viewMarketingMaterial).get("marketing", ":managerCode", "poster.png", use: MarketingAPIController.poster)
     }
 
     // MARK: - Sign-in
@@ -232,7 +238,8 @@ struct ConsolePagesController: RouteCollection {
             canFollowLeads: principal.map { StaffPermissions.scope(for: $0.role, action: .followUpLead) != StaffPermissions.Scope.none } ?? false,
             canManageBranches: principal.map { StaffPermissions.scope(for: $0.role, action: .manageBranches) != StaffPermissions.Scope.none } ?? false,
             canViewReports: principal.map { StaffPermissions.scope(for: $0.role, action: .viewReports) != StaffPermissions.Scope.none } ?? false,
-            canViewPolicies: principal.map { StaffPermissions.scope(for: $0.role, action: .viewDecisionDetails) != StaffPermissions.Scope.none } ?? false)
+            canViewPolicies: principal.map { StaffPermissions.scope(for: $0.role, action: .viewDecisionDetails) != StaffPermissions.Scope.none } ?? false,
+            canMarket: principal.map { StaffPermissions.scope(for: $0.role, action: .viewMarketingMaterial) != StaffPermissions.Scope.none } ?? false)
     }
 
     func render(_ req: Request, _ template: String, _ context: some Encodable, status: HTTPStatus = .ok) async throws -> Response {

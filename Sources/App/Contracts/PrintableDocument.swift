@@ -60,7 +60,7 @@ enum PDFRenderer {
     static var contentWidth: Double { pageWidth - 2 * marginX }
 
     /// fontconfig and pango's font map are process-wide; one document at a time keeps them out of trouble.
-    private static let lock = NSLock()
+    static let lock = NSLock()
 
     static func render(_ document: PrintableDocument) throws -> Data {
         lock.lock()

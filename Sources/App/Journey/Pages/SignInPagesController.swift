@@ -43,6 +43,15 @@ struct SignInPagesController: RouteCollection {
         let cm = req.query[String.self, at: "cm"]
         let ch = req.query[String.self, at: "ch"]
         let campaign = req.query[String.self, at: "campaign"]
+        // A landing through a manager's code, poster or campaign link is counted (no personal data; see LandingCounter);
+        // a HEAD (link previews, monitors) is not.
+        if req.method == .GET, let landing = LandingCounter.landing(cm: cm, ch: ch, campaign: req.query[String.self, at: "campaign"]) {
+            do {
+                try await LandingCounter(db: req.db, clock: req.yidai.clock).record(landing)
+            } catch {
+                req.logger.warning("landing not counted: \(String(reflecting: error))")
+            }
+        }
         let response: Response
         let journey = req.journey
         if let applicant = req.auth.get(SignedInApplicant.self),
