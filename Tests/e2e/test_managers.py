@@ -1,13 +1,15 @@
-"""Real-browser walk of a customer manager's loop: manager SZ-0001 (林晓) signs in to the workbench; a visitor scans
-her code's URL, leaves a lead on the lead page, applies (stopping after the ID card), and writes to her in 云接洽;
+"""Real-browser walk of a customer manager's loop: manager SZ-0001 (林晓) signs in to the workbench and downloads her
+poster (its QR code read back by zbarimg); a visitor opens the URL the code holds, leaves a lead on the lead page, applies (stopping after the ID card), and writes to her in 云接洽;
 the manager sees the lead become 申请中 and the customer's stage (masked), replies with a call-back time, and the
 visitor picks it. Screenshots of every page go beside the others (YIDAI_SCREENSHOTS)."""
 
 import random
+import urllib.parse
 
 from selenium.webdriver.common.by import By
 
 from test_console import Desk, desktop
+from test_marketing import fetch_with_cookie, zbar
 from test_journey import Walk, browser  # noqa: F401  (browser is the pytest fixture)
 
 
@@ -25,10 +27,16 @@ def test_a_manager_follows_a_lead_from_her_code_to_a_conversation(browser):
         desk.sign_in("sz-cm1")
         desk.open("/console/customers")
         desk.shot("customers-before")
+        # Her poster, downloaded from the workbench: the code on it is what the visitor scans.
+        status, kind, png = fetch_with_cookie("/console/marketing/SZ-0001/poster.png?template=1", driver.get_cookie("yd_staff")["value"])
+        assert status == 200 and kind.startswith("image/png")
+        scanned = zbar(png)
+        assert len(scanned) == 1 and scanned[0].endswith("/?cm=SZ-0001&ch=qr"), scanned
+        code_url = urllib.parse.urlparse(scanned[0])
 
         # The visitor scans the code (the URL the QR code holds), then leaves a lead from the public account's menu.
         visitor = Walk(browser, "visitor")
-        visitor.open("/?cm=SZ-0001&ch=qr")
+        visitor.open(code_url.path + "?" + code_url.query)
         visitor.open("/lead?cm=SZ-0001&ch=qr&campaign=winter")
         visitor.sees("预约客户经理", "所在城市")
         visitor.shot("lead")
