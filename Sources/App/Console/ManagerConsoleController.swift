@@ -21,12 +21,7 @@ struct ManagerConsoleController: RouteCollection {
 
     func desk(_ req: Request) throws -> ManagerDesk { ManagerDesk(db: req.db, services: req.yidai, principal: try req.staff) }
 
-    static func time(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.timeZone = BusinessCalendar.timeZone
-        formatter.dateFormat = "M月d日 HH:mm"
-        return formatter.string(from: date)
-    }
+    static func time(_ date: Date) -> String { PageFormat.shortTime(date) }
 
     // MARK: Leads
 

@@ -491,10 +491,6 @@ struct Conversation {
 
     static func slotLabel(_ raw: String) -> String {
         guard let date = parseSlot(raw) else { return raw }
-        let formatter = DateFormatter()
-        formatter.timeZone = BusinessCalendar.timeZone
-        formatter.locale = Locale(identifier: "zh_CN")
-        formatter.dateFormat = "M月d日 HH:mm"
-        return formatter.string(from: date)
+        return PageFormat.shortTime(date)
     }
 }

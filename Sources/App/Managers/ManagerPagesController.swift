@@ -119,15 +119,12 @@ struct ConversationPagesController: RouteCollection {
         let conversation = Conversation(db: req.db, services: req.yidai, application: session.application)
         let list = try await conversation.list()
         let picked = Set(list.items.compactMap(\.pickedSlot))
-        let formatter = DateFormatter()
-        formatter.timeZone = BusinessCalendar.timeZone
-        formatter.dateFormat = "M月d日 HH:mm"
         var manager: StaffMember?
         if let code = session.application.cmLast { manager = try await StaffMember.query(on: req.db).filter(\.$managerCode == code).first() }
         let context = Context(
             page: session.chrome(req, nil, title: "联系我的客户经理"), form: form,
             messages: list.items.map { m in
-                .init(mine: m.from == "applicant", text: m.text, time: formatter.string(from: m.sentAt),
+                .init(mine: m.from == "applicant", text: m.text, time: PageFormat.shortTime(m.sentAt),
                       slots: (m.slots ?? []).map { .init(value: $0, label: Conversation.slotLabel($0), picked: picked.contains($0)) })
             },
             consented: list.consented, managerName: manager.map { "\($0.displayName)（\($0.managerCode ?? "")）" },

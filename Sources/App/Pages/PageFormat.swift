@@ -43,6 +43,14 @@ enum PageFormat {
         String(time(date).prefix(10))
     }
 
+    /// A moment of a conversation or a list in China Standard Time, short: "12月4日 23:26".
+    static func shortTime(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = BusinessCalendar.timeZone
+        let c = calendar.dateComponents([.month, .day, .hour, .minute], from: date)
+        return String(format: "%d月%d日 %02d:%02d", c.month!, c.day!, c.hour!, c.minute!)
+    }
+
     /// A civil date in Chinese: 2026-12-15 → 2026年12月15日.
     static func civil(_ date: CivilDate) -> String {
         "\(date.year)年\(date.month)月\(date.day)日"
