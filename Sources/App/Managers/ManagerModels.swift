@@ -115,6 +115,8 @@ final class SandboxSMSRecord: Model, @unchecked Sendable {
     @Field(key: "text_sealed") var textSealed: String
     @OptionalField(key: "reference") var reference: String?
     @Field(key: "sent_at") var sentAt: Date
+    /// The order the messages were kept in: two messages of the same instant still list newest first.
+    @Field(key: "position") var position: Int64
 
     init() {}
 }

@@ -231,14 +231,15 @@ struct DatabaseSandboxOutbox: SandboxOutboxStore {
         return try await db.writeTransaction { tx in
             guard let sql = tx as? any SQLDatabase else { return false }
             let rows = try await sql.raw("""
-                INSERT INTO sandbox_sms (id, phone_index, phone_sealed, text_sealed, reference, sent_at)
-                VALUES (\(bind: UUID()), \(bind: index), \(bind: phone), \(bind: text), \(bind: reference), \(bind: message.sentAt))
+                INSERT INTO sandbox_sms (id, phone_index, phone_sealed, text_sealed, reference, sent_at, position)
+                VALUES (\(bind: UUID()), \(bind: index), \(bind: phone), \(bind: text), \(bind: reference), \(bind: message.sentAt),
+                        (SELECT COALESCE(MAX(position), 0) + 1 FROM sandbox_sms))
                 ON CONFLICT (reference) DO NOTHING RETURNING id
                 """).all()
             if Int.random(in: 0..<50) == 0 {
                 let cutoff = message.sentAt.addingTimeInterval(-86_400)
                 try await sql.raw("DELETE FROM sandbox_sms WHERE sent_at < \(bind: cutoff)").run()
-                try await sql.raw("DELETE FROM sandbox_sms WHERE id NOT IN (SELECT id FROM sandbox_sms ORDER BY sent_at DESC LIMIT \(unsafeRaw: String(Self.keep)))").run()
+                try await sql.raw("DELETE FROM sandbox_sms WHERE id NOT IN (SELECT id FROM sandbox_sms ORDER BY position DESC LIMIT \(unsafeRaw: String(Self.keep)))").run()
             }
             return !rows.isEmpty
         }
@@ -247,7 +248,7 @@ struct DatabaseSandboxOutbox: SandboxOutboxStore {
     func list(phone: String?, limit: Int) async throws -> [SandboxSMSMessage] {
         var query = SandboxSMSRecord.query(on: db)
         if let phone { query = query.filter(\.$phoneIndex == cipher.blindIndex(phone, purpose: "phone")) }
-        return try await query.sort(\.$sentAt, .descending).limit(min(limit, Self.keep)).all()
+        return try await query.sort(\.$position, .descending).limit(min(limit, Self.keep)).all()
             .map { SandboxSMSMessage(phone: try cipher.open($0.phoneSealed), text: try cipher.open($0.textSealed), sentAt: $0.sentAt) }
     }
 }

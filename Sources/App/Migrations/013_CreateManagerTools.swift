@@ -90,10 +90,12 @@ struct CreateManagerTools: AsyncMigration {
             .field("text_sealed", .string, .required)
             .field("reference", .string)
             .field("sent_at", .datetime, .required)
+            .field("position", .int64, .required)
             .unique(on: "reference")
             .create()
-        try await database.createPlainIndex("sandbox_sms_phone", on: SandboxSMSRecord.schema, columns: ["phone_index", "sent_at"])
+        try await database.createPlainIndex("sandbox_sms_phone", on: SandboxSMSRecord.schema, columns: ["phone_index", "position"])
         try await database.createPlainIndex("sandbox_sms_sent", on: SandboxSMSRecord.schema, columns: ["sent_at"])
+        try await database.createPlainIndex("sandbox_sms_position", on: SandboxSMSRecord.schema, columns: ["position"])
     }
 
     func revert(on database: Database) async throws {
