@@ -244,6 +244,13 @@ class Walk:
                 if now is not None and now != before:
                     match = re.search(r"(?<!\d)(\d{6})(?!\d)", now[1])
                     assert match, f"no 6-digit code in {now[1]!r}"
+                    # Sent in place, the form is replaced by the server's answer only after the SMS went out: wait
+                    # for that (the send button, disabled while the request runs, is a fresh enabled one again) so
+                    # the code is typed into the field that stays.
+                    WebDriverWait(self.d, 20).until(lambda d: d.execute_script(
+                        "var b = document.querySelector('button[name=\"action\"][value=\"send\"]'); return !b || !b.disabled;"),
+                        message="the form did not come back after sending the code")
+                    self.settle()
                     return match.group(1)
                 time.sleep(0.3)
             wait = re.search(r"(\d+)秒后再试", self.text())
