@@ -71,6 +71,9 @@ func configure(
     app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory, defaultFile: nil))
 
     try ProductionGuard.check(app: app, config: config, providers: providers)
+    if let ocr = providers.ocr as? TesseractIDCardOCR, let problem = ocr.installationProblem() {
+        app.logger.error("The ID card OCR cannot run, uploads will answer 503: \(problem)")
+    }
     if providers.isSandbox {
         app.logger.warning("[SANDBOX] Outside services are simulated: \(providers.sandboxServices.joined(separator: ", ")). Never use this in production.")
     }

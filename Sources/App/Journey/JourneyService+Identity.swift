@@ -18,6 +18,10 @@ extension JourneyService {
         do {
             reading = try await services.providers.ocr.read(front: front, back: back)
         } catch {
+            guard error == .unreadable else {
+                // The engine itself failed (no model, out of time): retaking the photos would not help.
+                return try await providerCall { throw error }
+            }
             throw APIError(.unprocessableEntity, code: "card_unreadable", message: "Could not read the ID card. Please retake both photos.",
                            messageZh: "无法识别证件，请重新拍摄。", field: "frontImage")
         }

@@ -1,0 +1,209 @@
+import CTesseract
+import Foundation
+
+/// A rectangle in image pixels, origin top left.
+struct PixelRect: Sendable, Equatable, CustomStringConvertible {
+    var x: Int
+    var y: Int
+    var width: Int
+    var height: Int
+
+    var right: Int { x + width }
+    var bottom: Int { y + height }
+    var midY: Int { y + height / 2 }
+
+    /// The smallest rectangle holding both.
+    func union(_ other: PixelRect) -> PixelRect {
+        let l = min(x, other.x), t = min(y, other.y)
+        return PixelRect(x: l, y: t, width: max(right, other.right) - l, height: max(bottom, other.bottom) - t)
+    }
+
+    /// This rectangle grown by `dx`, `dy` on every side and cut to `width` x `height`.
+    func padded(_ dx: Int, _ dy: Int, within w: Int, _ h: Int) -> PixelRect {
+        let l = max(0, x - dx), t = max(0, y - dy)
+        return PixelRect(x: l, y: t, width: min(w, right + dx) - l, height: min(h, bottom + dy) - t)
+    }
+
+    var description: String { "(\(x),\(y) \(width)x\(height))" }
+}
+
+/// One word Tesseract found: its text, where it is, and how sure the engine is (0 to 100).
+struct OCRWord: Sendable, Equatable {
+    var text: String
+    var box: PixelRect
+    var confidence: Float
+}
+
+/// One text line of the layout pass, its words left to right.
+struct OCRLine: Sendable, Equatable {
+    var words: [OCRWord]
+
+    var box: PixelRect { words.dropFirst().reduce(words[0].box) { $0.union($1.box) } }
+    /// The words' text with no spaces (Chinese is written without them; the engine puts some in).
+    var text: String { words.map(\.text).joined().filter { !$0.isWhitespace } }
+}
+
+/// What a single-line read gave: the characters (spaces removed) and the least sure character's confidence.
+struct OCRText: Sendable, Equatable {
+    var text: String
+    var minConfidence: Float
+}
+
+/// A decoded image in leptonica's form; destroyed with this object.
+final class LeptonicaImage {
+    let pix: UnsafeMutablePointer<Pix>
+
+    init(owning pix: UnsafeMutablePointer<Pix>) {
+        self.pix = pix
+    }
+
+    deinit {
+        var p: UnsafeMutablePointer<Pix>? = pix
+        pixDestroy(&p)
+    }
+
+    var width: Int { Int(pixGetWidth(pix)) }
+    var height: Int { Int(pixGetHeight(pix)) }
+
+    /// Decodes PNG, JPEG, WebP, TIFF, GIF or BMP bytes; nil for anything else, and for images over `maxPixels`
+    /// (read from the header first, so a small file that claims a huge picture is refused before it is decoded).
+    static func decode(_ data: Data, maxPixels: Int) -> LeptonicaImage? {
+        guard data.count >= 8 else { return nil }
+        return data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> LeptonicaImage? in
+            guard let base = raw.bindMemory(to: UInt8.self).baseAddress else { return nil }
+            var format: Int32 = 0, w: Int32 = 0, h: Int32 = 0, bps: Int32 = 0, spp: Int32 = 0, cmap: Int32 = 0
+            guard pixReadHeaderMem(base, raw.count, &format, &w, &h, &bps, &spp, &cmap) == 0,
+                w > 0, h > 0, Int(w) * Int(h) <= maxPixels,
+                let pix = pixReadMem(base, raw.count)
+            else { return nil }
+            return LeptonicaImage(owning: pix)
+        }
+    }
+
+    /// One grey channel for reading: the green one of a colour image, where the red of seals, stamps and
+    /// watermarks is light and the dark ink of the printed fields stays dark.
+    func textGrey() -> LeptonicaImage? {
+        guard let rgb = pixConvertTo32(pix) else { return nil }
+        var p: UnsafeMutablePointer<Pix>? = rgb
+        defer { pixDestroy(&p) }
+        return pixGetRGBComponent(rgb, Int32(COLOR_GREEN)).map(LeptonicaImage.init(owning:))
+    }
+
+    func scaled(by factor: Float) -> LeptonicaImage? {
+        pixScale(pix, factor, factor).map(LeptonicaImage.init(owning:))
+    }
+
+    /// Turned clockwise by `quarters` quarter turns.
+    func rotated(quarters: Int) -> LeptonicaImage? {
+        let q = ((quarters % 4) + 4) % 4
+        return (q == 0 ? pixCopy(nil, pix) : pixRotateOrth(pix, Int32(q))).map(LeptonicaImage.init(owning:))
+    }
+
+    /// PNG bytes of this image (tests make altered photos with it).
+    func pngData() -> Data? {
+        var bytes: UnsafeMutablePointer<UInt8>?
+        var count = 0
+        guard pixWriteMem(&bytes, &count, pix, Int32(IFF_PNG)) == 0, let bytes else { return nil }
+        defer { lept_free(bytes) }
+        return Data(bytes: bytes, count: count)
+    }
+
+    /// A copy with `rect` painted white (the portrait on a card's front, which only confuses the layout); for a grey
+    /// image (a colour-mapped one keeps its colours).
+    func whitened(_ rect: PixelRect) -> LeptonicaImage? {
+        guard let copy = pixCopy(nil, pix) else { return nil }
+        let box = boxCreate(Int32(rect.x), Int32(rect.y), Int32(rect.width), Int32(rect.height))
+        var b: UnsafeMutablePointer<Box>? = box
+        defer { boxDestroy(&b) }
+        pixSetInRect(copy, box)
+        return LeptonicaImage(owning: copy)
+    }
+}
+
+/// One Tesseract engine with a language loaded. Not thread-safe: one read at a time (TesseractIDCardOCR keeps a pool).
+final class TesseractEngine {
+    private let api: OpaquePointer
+
+    /// nil when the engine or the language's traineddata cannot be loaded (`dataPath` nil: Tesseract's own default,
+    /// or TESSDATA_PREFIX).
+    init?(dataPath: String?, language: String) {
+        guard let api = TessBaseAPICreate() else { return nil }
+        guard TessBaseAPIInit3(api, dataPath, language) == 0 else {
+            TessBaseAPIDelete(api)
+            return nil
+        }
+        self.api = api
+        // Phone photos carry no usable resolution; 300 dpi keeps Tesseract from guessing (and saying so on stderr).
+        TessBaseAPISetVariable(api, "user_defined_dpi", "300")
+        TessBaseAPISetVariable(api, "debug_file", "/dev/null")
+    }
+
+    deinit {
+        TessBaseAPIEnd(api)
+        TessBaseAPIDelete(api)
+    }
+
+    /// The image every following read looks at (Tesseract keeps its own copy).
+    func setImage(_ image: LeptonicaImage) {
+        TessBaseAPISetImage2(api, image.pix)
+        TessBaseAPISetSourceResolution(api, 300)
+    }
+
+    /// Finds and reads every text line of the image set last (page segmentation `mode`).
+    func lines(mode: TessPageSegMode, deadline: Date) -> [OCRLine] {
+        TessBaseAPISetPageSegMode(api, mode)
+        guard recognize(deadline: deadline), let it = TessBaseAPIGetIterator(api) else { return [] }
+        defer { TessResultIteratorDelete(it) }
+        let page = TessResultIteratorGetPageIterator(it)
+        var lines: [OCRLine] = []
+        var current: [OCRWord] = []
+        repeat {
+            if TessPageIteratorIsAtBeginningOf(page, RIL_TEXTLINE) != 0, !current.isEmpty {
+                lines.append(OCRLine(words: current))
+                current = []
+            }
+            guard let cText = TessResultIteratorGetUTF8Text(it, RIL_WORD) else { continue }
+            let text = String(cString: cText)
+            TessDeleteText(cText)
+            var l: Int32 = 0, t: Int32 = 0, r: Int32 = 0, b: Int32 = 0
+            guard TessPageIteratorBoundingBox(page, RIL_WORD, &l, &t, &r, &b) != 0 else { continue }
+            let word = text.filter { !$0.isWhitespace }
+            guard !word.isEmpty else { continue }
+            current.append(OCRWord(
+                text: word, box: PixelRect(x: Int(l), y: Int(t), width: Int(r - l), height: Int(b - t)),
+                confidence: TessResultIteratorConfidence(it, RIL_WORD)))
+        } while TessResultIteratorNext(it, RIL_WORD) != 0
+        if !current.isEmpty { lines.append(OCRLine(words: current)) }
+        return lines
+    }
+
+    /// Reads `rect` of the image set last as one line of text, optionally only from the characters in `allowed`.
+    func readLine(_ rect: PixelRect, allowed: String? = nil, deadline: Date) -> OCRText {
+        TessBaseAPISetPageSegMode(api, PSM_SINGLE_LINE)
+        TessBaseAPISetRectangle(api, Int32(rect.x), Int32(rect.y), Int32(rect.width), Int32(rect.height))
+        TessBaseAPISetVariable(api, "tessedit_char_whitelist", allowed ?? "")
+        defer { TessBaseAPISetVariable(api, "tessedit_char_whitelist", "") }
+        guard recognize(deadline: deadline), let it = TessBaseAPIGetIterator(api) else { return OCRText(text: "", minConfidence: 0) }
+        defer { TessResultIteratorDelete(it) }
+        var text = ""
+        var least: Float = 100
+        repeat {
+            guard let cText = TessResultIteratorGetUTF8Text(it, RIL_SYMBOL) else { continue }
+            let symbol = String(cString: cText).filter { !$0.isWhitespace }
+            TessDeleteText(cText)
+            guard !symbol.isEmpty else { continue }
+            text += symbol
+            least = min(least, TessResultIteratorConfidence(it, RIL_SYMBOL))
+        } while TessResultIteratorNext(it, RIL_SYMBOL) != 0
+        return OCRText(text: text, minConfidence: text.isEmpty ? 0 : least)
+    }
+
+    /// Runs recognition, stopping at `deadline`; false if it failed or ran out of time.
+    private func recognize(deadline: Date) -> Bool {
+        let ms = Int32(clamping: Int(deadline.timeIntervalSinceNow * 1000))
+        guard ms > 0, let monitor = TessMonitorCreate() else { return false }
+        defer { TessMonitorDelete(monitor) }
+        TessMonitorSetDeadlineMSecs(monitor, ms)
+        return TessBaseAPIRecognize(api, monitor) == 0 && Date() < deadline
+    }
+}

@@ -1,0 +1,170 @@
+import Foundation
+import LendingCore
+import Logging
+
+/// The real ID card OCR: Tesseract 5 with the Simplified Chinese model (Debian: libtesseract-dev to build,
+/// tesseract-ocr-chi-sim at run time) reads both photos. It is used in the sandbox too, where the "use test card"
+/// helper hands it the shipped test card images (SandboxCards) like any other photo.
+///
+/// Each photo is turned upright if it was taken sideways or upside down, reduced to its green channel (the red of
+/// stamps and watermarks fades, the black print stays), and read by IDCardTextReader. Photos given in the wrong
+/// order are taken the right way round. A photo that is not an image, or in which no side of a card can be found,
+/// is `.unreadable` (please retake); a field the engine is unsure of comes back empty (or nil) for the applicant
+/// to type. A missing language model is `.unavailable`, a read that runs past `timeLimit` `.timeout`.
+public final class TesseractIDCardOCR: IDCardOCR, @unchecked Sendable {
+    public let serviceName = "ocr"
+    public let isSandbox = false
+    /// Label `yidai.ocr` unless another logger is given.
+    public let logger: Logger
+    public let timeLimit: TimeInterval
+
+    /// Where the traineddata files are (nil: Tesseract's default, or TESSDATA_PREFIX) and which model.
+    let dataPath: String?
+    let language: String
+    /// Photos larger than this (in pixels, read from the file's header) are refused before decoding.
+    static let maxPixels = 40_000_000
+    /// Whether readings of the shipped test cards are kept for the process (SampleCardReadings).
+    let remembersTestCards: Bool
+
+    private let engines: EnginePool
+    private let queue: OperationQueue
+
+    /// The engine with Tesseract's default model folder, shared by every ProviderSet of the process.
+    public static let standard = TesseractIDCardOCR()
+
+    public init(
+        dataPath: String? = nil, language: String = "chi_sim", timeLimit: TimeInterval = 20, remembersTestCards: Bool = true,
+        logger: Logger? = nil
+    ) {
+        self.dataPath = dataPath
+        self.remembersTestCards = remembersTestCards
+        self.language = language
+        self.timeLimit = timeLimit
+        self.logger = logger ?? Logger(label: "yidai.ocr")
+        self.engines = EnginePool(dataPath: dataPath, language: language)
+        let queue = OperationQueue()
+        queue.name = "yidai.ocr"
+        queue.maxConcurrentOperationCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        self.queue = queue
+    }
+
+    /// Nil if the engine and its language model load; otherwise what is missing (for the start-up log).
+    public func installationProblem() -> String? {
+        guard let engine = engines.take() else {
+            return "Tesseract could not load the \(language) model (install tesseract-ocr-chi-sim, or set TESSDATA_PREFIX)"
+        }
+        engines.give(back: engine)
+        return nil
+    }
+
+    public func read(front: Data, back: Data) async throws(ProviderError) -> IDCardReading {
+        let started = Date()
+        if remembersTestCards, let known = SampleCardReadings.shared.reading(front: front, back: back) {
+            logger.debug("OCR: a test card read before, \(PersonalDataMask.name(known.name))")
+            return known
+        }
+        let result: Result<IDCardReading, ProviderError> = await withCheckedContinuation { continuation in
+            queue.addOperation { [self] in
+                continuation.resume(returning: readNow(front: front, back: back, deadline: started + timeLimit))
+            }
+        }
+        let ms = Int(Date().timeIntervalSince(started) * 1000)
+        switch result {
+        case .success(let reading):
+            logger.info("OCR read a card in \(ms) ms: \(PersonalDataMask.name(reading.name)), \(reading.idNumber.isEmpty ? "no ID number" : PersonalDataMask.idNumber(reading.idNumber))")
+            if remembersTestCards { SampleCardReadings.shared.remember(reading, front: front, back: back) }
+            return reading
+        case .failure(let error):
+            logger.info("OCR could not read the card (\(front.count) + \(back.count) bytes) in \(ms) ms: \(error.code)")
+            throw error
+        }
+    }
+
+    /// Runs on the OCR queue: Tesseract calls block.
+    private func readNow(front: Data, back: Data, deadline: Date) -> Result<IDCardReading, ProviderError> {
+        guard let engine = engines.take() else {
+            logger.error("OCR engine unavailable: Tesseract could not load the \(language) model")
+            return .failure(.unavailable)
+        }
+        defer { engines.give(back: engine) }
+        guard let first = Self.prepared(front), let second = Self.prepared(back) else { return .failure(.unreadable) }
+        let reader = IDCardTextReader(engine: engine, deadline: deadline)
+        var sides = (front: Self.find(reader.front, in: first), back: Self.find(reader.back, in: second))
+        if sides.front == nil || sides.back == nil, Date() < deadline {
+            // Perhaps the photos were given the other way round.
+            let swapped = (front: Self.find(reader.front, in: second), back: Self.find(reader.back, in: first))
+            if swapped.front != nil, swapped.back != nil { sides = swapped }
+        }
+        guard Date() < deadline else { return .failure(.timeout) }
+        guard let f = sides.front, let b = sides.back, !f.isBlank, !b.isBlank else { return .failure(.unreadable) }
+        return .success(IDCardReading(
+            name: f.name, idNumber: f.idNumber, address: f.address, sex: f.sex, ethnicity: f.ethnicity, birthDate: f.birthDate,
+            issuingAuthority: b.issuingAuthority, validFrom: b.validFrom, validUntil: b.validUntil))
+    }
+
+    /// Decoded, one grey channel, and at a size where the print is about the height Tesseract reads best.
+    static func prepared(_ data: Data) -> LeptonicaImage? {
+        guard let decoded = LeptonicaImage.decode(data, maxPixels: maxPixels), let grey = decoded.textGrey() else { return nil }
+        let long = max(grey.width, grey.height)
+        if long > 1400 { return grey.scaled(by: 1280 / Float(long)) }
+        if long < 560 { return grey.scaled(by: 640 / Float(long)) }
+        return grey
+    }
+
+    /// `side` of the card in `image` as it is, else turned a half turn, else a quarter turn either way
+    /// (a portrait photo of a landscape card is tried sideways first).
+    static func find<Side>(_ side: (LeptonicaImage) -> Side?, in image: LeptonicaImage) -> Side? {
+        let turns = image.height > image.width ? [1, 3, 0, 2] : [0, 2, 1, 3]
+        for quarters in turns {
+            guard let turned = quarters == 0 ? image : image.rotated(quarters: quarters) else { continue }
+            if let found = side(turned) { return found }
+        }
+        return nil
+    }
+}
+
+/// Tesseract engines, loaded on first use and reused: loading the model is the slow part of a first read.
+final class EnginePool: @unchecked Sendable {
+    private let lock = NSLock()
+    private var idle: [TesseractEngine] = []
+    private let dataPath: String?
+    private let language: String
+
+    init(dataPath: String?, language: String) {
+        self.dataPath = dataPath
+        self.language = language
+    }
+
+    func take() -> TesseractEngine? {
+        if let engine = lock.withLock({ idle.popLast() }) { return engine }
+        return TesseractEngine(dataPath: dataPath, language: language)
+    }
+
+    func give(back engine: TesseractEngine) {
+        lock.withLock { idle.append(engine) }
+    }
+}
+
+/// What the engine read from the shipped test card images (SandboxCards), kept for the life of the process so
+/// that the many journeys of the tests and demos do not read the same fixture again. Only test cards are kept:
+/// the reading of any other photo (a real person's card) is returned and forgotten.
+final class SampleCardReadings: @unchecked Sendable {
+    static let shared = SampleCardReadings()
+    private let lock = NSLock()
+    private var readings: [String: IDCardReading] = [:]
+
+    private func key(_ front: Data, _ back: Data) -> String? {
+        guard let f = SandboxCards.recognize(front), let b = SandboxCards.recognize(back) else { return nil }
+        return "\(f.person)-\(f.side.rawValue)+\(b.person)-\(b.side.rawValue)"
+    }
+
+    func reading(front: Data, back: Data) -> IDCardReading? {
+        guard let key = key(front, back) else { return nil }
+        return lock.withLock { readings[key] }
+    }
+
+    func remember(_ reading: IDCardReading, front: Data, back: Data) {
+        guard let key = key(front, back) else { return }
+        lock.withLock { readings[key] = reading }
+    }
+}

@@ -1,0 +1,164 @@
+import Foundation
+import LendingCore
+import Logging
+import Testing
+
+@testable import Providers
+
+/// The real OCR engine (Tesseract, Debian's chi_sim model) on the shipped test cards and on photos altered from
+/// them: turned, swapped, smudged, or not a card at all.
+@Suite("Tesseract ID card OCR", .serialized)
+struct TesseractOCRTests {
+    /// Reads every photo afresh (the process-wide memory of test card readings is for the journeys).
+    let ocr = TesseractIDCardOCR(remembersTestCards: false, logger: Logger(label: "test.ocr"))
+
+    func card(_ key: String) throws -> (front: Data, back: Data) {
+        (try #require(SandboxCards.image(person: key, side: .front)), try #require(SandboxCards.image(person: key, side: .back)))
+    }
+
+    /// The image altered by leptonica, as PNG bytes (no longer a shipped test card, so never a remembered reading).
+    func altered(_ data: Data, _ change: (LeptonicaImage) -> LeptonicaImage?) throws -> Data {
+        let image = try #require(LeptonicaImage.decode(data, maxPixels: 10_000_000))
+        let changed = try #require(change(image))
+        let png = try #require(changed.pngData())
+        #expect(SandboxCards.identify(png) == nil)
+        return png
+    }
+
+    @Test("the engine reads every field of every test card as printed", arguments: SandboxPersona.all.map(\.key))
+    func readsEveryTestCard(key: String) async throws {
+        let (front, back) = try card(key)
+        let printed = try #require(SandboxCards.reading(person: key))
+        let persona = try #require(SandboxPersona.forKey(key))
+        let reading = try await ocr.read(front: front, back: back)
+        #expect(reading == printed)
+        #expect(reading.name == persona.name && reading.idNumber == persona.idNumber.value)
+    }
+
+    @Test("a card photographed upside down or sideways, or the two photos given the other way round, reads the same")
+    func turnedAndSwapped() async throws {
+        let (front, back) = try card("P09")
+        let printed = try #require(SandboxCards.reading(person: "P09"))
+        #expect(try await ocr.read(front: back, back: front) == printed)
+        let upsideDown = try altered(front) { $0.rotated(quarters: 2) }
+        let sideways = try altered(back) { $0.rotated(quarters: 1) }
+        #expect(try await ocr.read(front: upsideDown, back: sideways) == printed)
+    }
+
+    @Test("a field the engine cannot read is left empty for the applicant; the rest is still read")
+    func smudgedName() async throws {
+        let (front, back) = try card("P01")
+        // Paint over the name (姓名 line's value) as a glare would.
+        let smudged = try altered(front) { $0.textGrey()?.whitened(PixelRect(x: 95, y: 30, width: 200, height: 40)) }
+        let reading = try await ocr.read(front: smudged, back: back)
+        #expect(reading.name == "")
+        #expect(reading.idNumber == "440305198803152013")
+        #expect(reading.address == SandboxCards.reading(person: "P01")?.address)
+        #expect(reading.validUntil == .date(CivilDate(iso: "2038-03-20")!))
+    }
+
+    @Test("anything that is not both sides of a card cannot be read: please retake")
+    func unreadable() async throws {
+        let (front, back) = try card("P01")
+        let blank = try altered(front) { $0.textGrey()?.whitened(PixelRect(x: 0, y: 0, width: $0.width, height: $0.height)) }
+        let cases: [(String, Data, Data)] = [
+            ("not an image", Data("a photo".utf8), back),
+            ("empty", Data(), Data()),
+            ("a blank picture", blank, back),
+            ("the front twice", front, front),
+            ("the back twice", back, back),
+        ]
+        for (what, f, b) in cases {
+            await #expect(throws: ProviderError.unreadable, "\(what)") { try await ocr.read(front: f, back: b) }
+        }
+    }
+
+    @Test("a picture claiming more than 40 megapixels is refused from its header, before it is decoded")
+    func hugeImage() throws {
+        // A PNG header (IHDR) for 10000 x 10000 pixels and no image data.
+        var png = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52])
+        png += Data([0x00, 0x00, 0x27, 0x10, 0x00, 0x00, 0x27, 0x10, 8, 2, 0, 0, 0, 0, 0, 0, 0])
+        #expect(LeptonicaImage.decode(png, maxPixels: TesseractIDCardOCR.maxPixels) == nil)
+        #expect(TesseractIDCardOCR.prepared(png) == nil)
+    }
+
+    @Test("a missing language model is the service unavailable, not a bad photo; running out of time is a timeout")
+    func engineFailures() async throws {
+        let (original, back) = try card("P02")
+        let front = try altered(original) { $0.rotated(quarters: 0) }  // a copy: not a remembered test card
+        let missing = TesseractIDCardOCR(language: "no_such_model", logger: Logger(label: "test.ocr"))
+        #expect(missing.installationProblem() != nil)
+        #expect(ocr.installationProblem() == nil)
+        await #expect(throws: ProviderError.unavailable) { try await missing.read(front: front, back: back) }
+        let hurried = TesseractIDCardOCR(timeLimit: 0, logger: Logger(label: "test.ocr"))
+        await #expect(throws: ProviderError.timeout) { try await hurried.read(front: front, back: back) }
+    }
+
+    @Test("a test card read once is remembered; other photos are not")
+    func remembersOnlyTestCards() async throws {
+        let remembering = TesseractIDCardOCR(logger: Logger(label: "test.ocr"))
+        let (front, back) = try card("P04")
+        let first = try await remembering.read(front: front, back: back)
+        #expect(first == SandboxCards.reading(person: "P04"))
+        #expect(SampleCardReadings.shared.reading(front: front, back: back) == first)
+        let turned = try altered(front) { $0.rotated(quarters: 2) }
+        #expect(try await remembering.read(front: turned, back: back) == first)
+        #expect(SampleCardReadings.shared.reading(front: turned, back: back) == nil)
+    }
+}
+
+/// What IDCardTextReader believes, without the engine.
+@Suite("ID card fields from OCR text")
+struct IDCardTextRules {
+    typealias R = IDCardTextReader
+
+    @Test("an ID number is taken only when its check character, region and birth date are right")
+    func idNumber() {
+        #expect(R.idNumber("440305198803152013")?.value == "440305198803152013")
+        #expect(R.idNumber("号码11010819850122401X")?.value == "11010819850122401X")
+        #expect(R.idNumber("440305198803152014") == nil)  // check character
+        #expect(R.idNumber("990305198803152013") == nil)  // region
+        #expect(R.idNumber("44030519880315201") == nil)  // 17 characters
+    }
+
+    @Test("dates: the birth line, and a validity of 5, 10 or 20 years or 长期")
+    func dates() {
+        #expect(R.birthDate("1988年3月15日") == CivilDate(iso: "1988-03-15"))
+        #expect(R.birthDate("1988年13月15日") == nil)
+        #expect(R.validity("2018.03.20-2038.03.20")?.0 == CivilDate(iso: "2018-03-20"))
+        #expect(R.validity("2018.03.20-2038.03.20")?.1 == IDCardValidUntil.date(CivilDate(iso: "2038-03-20")!))
+        #expect(R.validity("2017.03.10-长期")?.0 == CivilDate(iso: "2017-03-10"))
+        #expect(R.validity("2017.03.10-长期")?.1 == IDCardValidUntil.longTerm)
+        #expect(R.validity("2021.01.15-2031.01.15")?.1 == .date(CivilDate(iso: "2031-01-15")!))
+        #expect(R.validity("2018.03.20-2037.03.20") == nil)  // 19 years: a digit was misread
+        #expect(R.validity("2018.03.20-2038.08.20") == nil)
+        #expect(R.validity("2018.03.20") == nil)
+    }
+
+    @Test("names, addresses and authorities: what is printed, or empty when unlikely or read without confidence")
+    func textFields() {
+        #expect(R.name(OCRText(text: "张伟", minConfidence: 90)) == "张伟")
+        #expect(R.name(OCRText(text: "“张伟", minConfidence: 90)) == "张伟")
+        #expect(R.name(OCRText(text: "买买提·吐尔逊", minConfidence: 90)) == "买买提·吐尔逊")
+        #expect(R.name(OCRText(text: "张", minConfidence: 90)) == "")
+        #expect(R.name(OCRText(text: "张伟", minConfidence: 20)) == "")
+        #expect(R.address(OCRText(text: "广东省深圳市南山区科苑路15号科兴科学园A栋1201", minConfidence: 80)) == "广东省深圳市南山区科苑路15号科兴科学园A栋1201")
+        #expect(R.address(OCRText(text: "5号", minConfidence: 80)) == "")
+        #expect(R.address(OCRText(text: "广东省深圳市南山区", minConfidence: 10)) == "")
+        #expect(R.authority(OCRText(text: "深圳市公安局南山分局", minConfidence: 80)) == "深圳市公安局南山分局")
+        #expect(R.authority(OCRText(text: "中华人民共和国", minConfidence: 80)) == "")
+        #expect(R.trimmed("”广东省。") == "广东省")
+    }
+
+    @Test("the ethnic group after 民族, one of the 56")
+    func ethnicity() {
+        func line(_ words: String...) -> OCRLine {
+            OCRLine(words: words.enumerated().map { OCRWord(text: $1, box: PixelRect(x: $0 * 50, y: 0, width: 40, height: 20), confidence: 90) })
+        }
+        #expect(R.ethnicity(in: line("性别", "男", "民族", "汉")) == "汉")
+        #expect(R.ethnicity(in: line("性别", "女", "民族", "维吾尔")) == "维吾尔")
+        #expect(R.ethnicity(in: line("性别", "女", "民获", "回")) == "回")
+        #expect(R.ethnicity(in: line("性别", "女", "民族", "火星")) == nil)
+        #expect(R.ethnicGroups.count == 56)
+    }
+}
