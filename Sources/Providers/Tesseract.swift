@@ -108,6 +108,18 @@ final class LeptonicaImage {
         return Data(bytes: bytes, count: count)
     }
 
+    /// JPEG bytes of this image at `quality` (1 to 100), as a phone would send a photo.
+    func jpegData(quality: Int) -> Data? {
+        guard let rgb = pixConvertTo32(pix) else { return nil }
+        var p: UnsafeMutablePointer<Pix>? = rgb
+        defer { pixDestroy(&p) }
+        var bytes: UnsafeMutablePointer<UInt8>?
+        var count = 0
+        guard pixWriteMemJpeg(&bytes, &count, rgb, Int32(quality), 0) == 0, let bytes else { return nil }
+        defer { lept_free(bytes) }
+        return Data(bytes: bytes, count: count)
+    }
+
     /// A copy with `rect` painted white (the portrait on a card's front, which only confuses the layout); for a grey
     /// image (a colour-mapped one keeps its colours).
     func whitened(_ rect: PixelRect) -> LeptonicaImage? {

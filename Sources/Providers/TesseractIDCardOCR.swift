@@ -102,13 +102,12 @@ public final class TesseractIDCardOCR: IDCardOCR, @unchecked Sendable {
             issuingAuthority: b.issuingAuthority, validFrom: b.validFrom, validUntil: b.validUntil))
     }
 
-    /// Decoded, one grey channel, and at a size where the print is about the height Tesseract reads best.
+    /// Decoded, one grey channel, and about 640 pixels across: a card that fills the photo then prints its fields
+    /// some 20 pixels high, the size the chi_sim model reads best (the test cards are drawn at that size).
     static func prepared(_ data: Data) -> LeptonicaImage? {
         guard let decoded = LeptonicaImage.decode(data, maxPixels: maxPixels), let grey = decoded.textGrey() else { return nil }
         let long = max(grey.width, grey.height)
-        if long > 1400 { return grey.scaled(by: 1280 / Float(long)) }
-        if long < 560 { return grey.scaled(by: 640 / Float(long)) }
-        return grey
+        return (600...700).contains(long) ? grey : grey.scaled(by: 640 / Float(long))
     }
 
     /// `side` of the card in `image` as it is, else turned a half turn, else a quarter turn either way

@@ -45,6 +45,30 @@ struct TesseractOCRTests {
         #expect(try await ocr.read(front: upsideDown, back: sideways) == printed)
     }
 
+    @Test("cards photographed larger and sent as JPEGs: every checked field as printed, the free text nearly always")
+    func jpegPhotos() async throws {
+        func photo(_ png: Data, _ factor: Float) throws -> Data {
+            let image = try #require(LeptonicaImage.decode(png, maxPixels: 10_000_000)?.scaled(by: factor))
+            return try #require(image.jpegData(quality: 80))
+        }
+        var freeText = 0, freeTextRight = 0
+        for key in SandboxPersona.all.map(\.key) {
+            let (front, back) = try card(key)
+            let printed = try #require(SandboxCards.reading(person: key))
+            let reading = try await ocr.read(front: try photo(front, 1.8), back: try photo(back, 2.5))
+            // Checked against each other or against the card's rules: right, or left empty; here always right.
+            #expect(reading.idNumber == printed.idNumber, "\(key)")
+            #expect(reading.sex == printed.sex && reading.birthDate == printed.birthDate, "\(key)")
+            #expect(reading.validFrom == printed.validFrom && reading.validUntil == printed.validUntil, "\(key)")
+            #expect(reading.ethnicity == printed.ethnicity, "\(key)")
+            // Name, address and authority are as good as the model; the applicant checks them before confirming.
+            let pairs = [(reading.name, printed.name), (reading.address, printed.address), (reading.issuingAuthority, printed.issuingAuthority)]
+            freeText += pairs.count
+            freeTextRight += pairs.filter { $0.0 == $0.1 }.count
+        }
+        #expect(freeTextRight * 100 >= freeText * 90, "\(freeTextRight) of \(freeText) names, addresses and authorities read as printed")
+    }
+
     @Test("a field the engine cannot read is left empty for the applicant; the rest is still read")
     func smudgedName() async throws {
         let (front, back) = try card("P01")
