@@ -58,26 +58,31 @@ public final class TesseractIDCardOCR: IDCardOCR, @unchecked Sendable {
     }
 
     public func read(front: Data, back: Data) async throws(ProviderError) -> IDCardReading {
-        let started = Date()
-        if remembersTestCards, let known = SampleCardReadings.shared.reading(front: front, back: back) {
-            logger.debug("OCR: a test card read before, \(PersonalDataMask.name(known.name))")
-            return known
+        if remembersTestCards,
+            let result = await SampleCardReadings.shared.reading(front: front, back: back, readingWith: { await self.engineRead(front: front, back: back) })
+        {
+            return try result.get()
         }
+        return try await engineRead(front: front, back: back).get()
+    }
+
+    /// One read by the engine, queued behind the others (at most one per processor at a time); `timeLimit` counts
+    /// from when the engine starts on it.
+    private func engineRead(front: Data, back: Data) async -> Result<IDCardReading, ProviderError> {
+        let queued = Date()
         let result: Result<IDCardReading, ProviderError> = await withCheckedContinuation { continuation in
             queue.addOperation { [self] in
-                continuation.resume(returning: readNow(front: front, back: back, deadline: started + timeLimit))
+                continuation.resume(returning: readNow(front: front, back: back, deadline: Date() + timeLimit))
             }
         }
-        let ms = Int(Date().timeIntervalSince(started) * 1000)
+        let ms = Int(Date().timeIntervalSince(queued) * 1000)
         switch result {
         case .success(let reading):
             logger.info("OCR read a card in \(ms) ms: \(PersonalDataMask.name(reading.name)), \(reading.idNumber.isEmpty ? "no ID number" : PersonalDataMask.idNumber(reading.idNumber))")
-            if remembersTestCards { SampleCardReadings.shared.remember(reading, front: front, back: back) }
-            return reading
         case .failure(let error):
             logger.info("OCR could not read the card (\(front.count) + \(back.count) bytes) in \(ms) ms: \(error.code)")
-            throw error
         }
+        return result
     }
 
     /// Runs on the OCR queue: Tesseract calls block.
@@ -145,25 +150,43 @@ final class EnginePool: @unchecked Sendable {
 }
 
 /// What the engine read from the shipped test card images (SandboxCards), kept for the life of the process so
-/// that the many journeys of the tests and demos do not read the same fixture again. Only test cards are kept:
-/// the reading of any other photo (a real person's card) is returned and forgotten.
+/// that the many journeys of the tests and demos do not read the same fixture again (and journeys that upload the
+/// same card at the same moment wait for one read). Only test cards are kept, and only readings, not failures: the
+/// reading of any other photo (a real person's card) is returned and forgotten.
 final class SampleCardReadings: @unchecked Sendable {
     static let shared = SampleCardReadings()
     private let lock = NSLock()
     private var readings: [String: IDCardReading] = [:]
+    private var inProgress: [String: Task<Result<IDCardReading, ProviderError>, Never>] = [:]
 
     private func key(_ front: Data, _ back: Data) -> String? {
         guard let f = SandboxCards.recognize(front), let b = SandboxCards.recognize(back) else { return nil }
         return "\(f.person)-\(f.side.rawValue)+\(b.person)-\(b.side.rawValue)"
     }
 
+    /// The reading remembered for these images, if they are test cards read before.
     func reading(front: Data, back: Data) -> IDCardReading? {
         guard let key = key(front, back) else { return nil }
         return lock.withLock { readings[key] }
     }
 
-    func remember(_ reading: IDCardReading, front: Data, back: Data) {
-        guard let key = key(front, back) else { return }
-        lock.withLock { readings[key] = reading }
+    /// Nil unless both images are test cards; then the reading remembered, or the one in progress, or `read`'s.
+    func reading(
+        front: Data, back: Data, readingWith read: @escaping @Sendable () async -> Result<IDCardReading, ProviderError>
+    ) async -> Result<IDCardReading, ProviderError>? {
+        guard let key = key(front, back) else { return nil }
+        let task: Task<Result<IDCardReading, ProviderError>, Never> = lock.withLock {
+            if let known = readings[key] { return Task { .success(known) } }
+            if let running = inProgress[key] { return running }
+            let started = Task { await read() }
+            inProgress[key] = started
+            return started
+        }
+        let result = await task.value
+        lock.withLock {
+            if inProgress[key] == task { inProgress[key] = nil }
+            if case .success(let reading) = result { readings[key] = reading }
+        }
+        return result
     }
 }
