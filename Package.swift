@@ -75,7 +75,8 @@ let package = Package(
             dependencies: [
                 "Providers",
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            resources: [.copy("OCRPhotos")]
         ),
         .testTarget(
             name: "AppTests",
