@@ -194,7 +194,8 @@ def photograph(card, rng):
     mask = Image.new("L", card.size, 255).transform((out_w, out_h), Image.PERSPECTIVE, coeffs, Image.BILINEAR)
     photo.paste(warped, (0, 0), mask)
     # uneven light: a brightness ramp in a random direction, 70-110 %
-    light = Image.linear_gradient("L").rotate(rng.uniform(0, 360), expand=False).resize((out_w, out_h))
+    ramp = Image.linear_gradient("L").resize((768, 768)).rotate(rng.uniform(0, 360), resample=Image.BILINEAR)
+    light = ramp.crop((256, 256, 512, 512)).resize((out_w, out_h))
     lo, hi = rng.uniform(0.7, 0.9), rng.uniform(0.95, 1.1)
     light = light.point(lambda v: int(255 * (lo + (hi - lo) * v / 255) / 1.1))
     photo = _lit(photo, light)

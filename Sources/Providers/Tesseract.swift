@@ -89,6 +89,63 @@ final class LeptonicaImage {
         return pixGetRGBComponent(rgb, Int32(COLOR_GREEN)).map(LeptonicaImage.init(owning:))
     }
 
+    /// Straightened: the skew of the text lines (up to `maxDegrees` either way) found and turned back, the corners
+    /// brought in white; a copy if no skew is found with confidence.
+    func deskewed(maxDegrees: Float) -> LeptonicaImage? {
+        // Full resolution sweeps in 1° steps, then a finer search; the print is what is darker than 130 (grey).
+        var angle: Float = 0, confidence: Float = 0
+        if let binary = pixConvertTo1(pix, 130) {
+            var b: UnsafeMutablePointer<Pix>? = binary
+            defer { pixDestroy(&b) }
+            if pixFindSkewSweepAndSearch(binary, &angle, &confidence, 1, 1, maxDegrees, 1, 0.01) != 0 { angle = 0 }
+        }
+        guard abs(angle) >= 0.2, confidence >= 1 else { return pixCopy(nil, pix).map(LeptonicaImage.init(owning:)) }
+        return pixRotate(pix, angle * .pi / 180, Int32(L_ROTATE_AREA_MAP), Int32(L_BRING_IN_WHITE), 0, 0)
+            .map(LeptonicaImage.init(owning:))
+    }
+
+    /// Where the card is: the bounding box of the largest region brighter than the picture's split between light
+    /// and dark (a card on a darker surface), if it is shaped like a card (width 1.35 to 1.85 times its height,
+    /// allowing for a little perspective) and covers at least `minFraction` of the picture. Grey images only.
+    func cardRegion(minFraction: Double = 0.25) -> PixelRect? {
+        var threshold: Int32 = 0
+        guard pixSplitDistributionFgBg(pix, 0.1, 1, &threshold, nil, nil, nil) == 0,
+            let dark = pixThresholdToBinary(pix, threshold)
+        else { return nil }
+        var d: UnsafeMutablePointer<Pix>? = dark
+        defer { pixDestroy(&d) }
+        guard let bright = pixInvert(nil, dark) else { return nil }
+        var b: UnsafeMutablePointer<Pix>? = bright
+        defer { pixDestroy(&b) }
+        guard let boxa = pixConnCompBB(bright, 4) else { return nil }
+        var ba: UnsafeMutablePointer<Boxa>? = boxa
+        defer { boxaDestroy(&ba) }
+        var best: PixelRect?
+        for i in 0..<boxaGetCount(boxa) {
+            var x: Int32 = 0, y: Int32 = 0, w: Int32 = 0, h: Int32 = 0
+            guard boxaGetBoxGeometry(boxa, i, &x, &y, &w, &h) == 0 else { continue }
+            if w * h > (best.map { Int32($0.width * $0.height) } ?? 0) {
+                best = PixelRect(x: Int(x), y: Int(y), width: Int(w), height: Int(h))
+            }
+        }
+        guard let best, Double(best.width * best.height) >= minFraction * Double(width * height) else { return nil }
+        let long = Double(max(best.width, best.height)), short = Double(min(best.width, best.height))
+        guard (1.35...1.85).contains(long / short) else { return nil }
+        return best
+    }
+
+    func clipped(to rect: PixelRect) -> LeptonicaImage? {
+        let box = boxCreate(Int32(rect.x), Int32(rect.y), Int32(rect.width), Int32(rect.height))
+        var b: UnsafeMutablePointer<Box>? = box
+        defer { boxDestroy(&b) }
+        return pixClipRectangle(pix, box, nil).map(LeptonicaImage.init(owning:))
+    }
+
+    /// Uneven light evened out: the background (paper, card) brought to one level, the print kept dark (8 bpp grey).
+    func evenedLight() -> LeptonicaImage? {
+        pixBackgroundNormSimple(pix, nil, nil).map(LeptonicaImage.init(owning:))
+    }
+
     func scaled(by factor: Float) -> LeptonicaImage? {
         pixScale(pix, factor, factor).map(LeptonicaImage.init(owning:))
     }

@@ -112,7 +112,15 @@ public final class TesseractIDCardOCR: IDCardOCR, @unchecked Sendable {
     static func prepared(_ data: Data) -> LeptonicaImage? {
         guard let decoded = LeptonicaImage.decode(data, maxPixels: maxPixels), let grey = decoded.textGrey() else { return nil }
         let long = max(grey.width, grey.height)
-        return (600...700).contains(long) ? grey : grey.scaled(by: 640 / Float(long))
+        guard let sized = (600...700).contains(long) ? grey : grey.scaled(by: 640 / Float(long)) else { return nil }
+        guard let straight = sized.deskewed(maxDegrees: 12) else { return nil }
+        // The card alone, brought to 640 pixels across, if it can be told from what it lies on.
+        guard let card = straight.cardRegion(), card.width < straight.width * 95 / 100 || card.height < straight.height * 95 / 100,
+            let clipped = straight.clipped(to: card.padded(card.width / 40, card.width / 40, within: straight.width, straight.height))
+        else { return straight }
+        let cardLong = max(clipped.width, clipped.height)
+        // Straightened again on the card alone, where its print decides the skew.
+        return clipped.scaled(by: 640 / Float(cardLong))?.deskewed(maxDegrees: 12) ?? straight
     }
 
     /// `side` of the card in `image` as it is, else turned a half turn, else a quarter turn either way
