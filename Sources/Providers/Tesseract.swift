@@ -72,12 +72,66 @@ final class LeptonicaImage {
         return data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> LeptonicaImage? in
             guard let base = raw.bindMemory(to: UInt8.self).baseAddress else { return nil }
             var format: Int32 = 0, w: Int32 = 0, h: Int32 = 0, bps: Int32 = 0, spp: Int32 = 0, cmap: Int32 = 0
-            guard pixReadHeaderMem(base, raw.count, &format, &w, &h, &bps, &spp, &cmap) == 0,
-                w > 0, h > 0, Int(w) * Int(h) <= maxPixels,
+            guard let size = headerSize(data), size.width * size.height <= maxPixels,
+                pixReadHeaderMem(base, raw.count, &format, &w, &h, &bps, &spp, &cmap) == 0,
+                Int(w) * Int(h) <= maxPixels,
                 let pix = pixReadMem(base, raw.count)
             else { return nil }
             return LeptonicaImage(owning: pix)
         }
+    }
+
+    /// What the header of `data` says: nil if it is no image leptonica knows (or is cut off inside its header), else
+    /// its size. PNG (IHDR) and JPEG (the SOF marker) are parsed here, needing only their first bytes; other formats
+    /// are asked of leptonica.
+    static func headerSize(_ data: Data) -> (width: Int, height: Int)? {
+        let b = [UInt8](data.prefix(65_536))
+        func be16(_ i: Int) -> Int { Int(b[i]) << 8 | Int(b[i + 1]) }
+        if b.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) {
+            guard b.count >= 24, b[12...15].elementsEqual([0x49, 0x48, 0x44, 0x52]) else { return nil }
+            let w = be16(16) << 16 | be16(18), h = be16(20) << 16 | be16(22)
+            return w > 0 && h > 0 ? (w, h) : nil
+        }
+        if b.starts(with: [0xFF, 0xD8]) {
+            var i = 2
+            while i + 9 < b.count {
+                guard b[i] == 0xFF else { return nil }
+                let marker = b[i + 1]
+                if marker == 0xFF { i += 1; continue }
+                if (0xC0...0xCF).contains(marker), ![0xC4, 0xC8, 0xCC].contains(marker) {
+                    let h = be16(i + 5), w = be16(i + 7)
+                    return w > 0 && h > 0 ? (w, h) : nil
+                }
+                if marker == 0xD8 || (0xD0...0xD7).contains(marker) { i += 2; continue }
+                i += 2 + be16(i + 2)
+            }
+            return nil
+        }
+        guard data.count >= 8 else { return nil }
+        return data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> (width: Int, height: Int)? in
+            guard let base = raw.bindMemory(to: UInt8.self).baseAddress else { return nil }
+            var format: Int32 = 0, w: Int32 = 0, h: Int32 = 0, bps: Int32 = 0, spp: Int32 = 0, cmap: Int32 = 0
+            guard pixReadHeaderMem(base, raw.count, &format, &w, &h, &bps, &spp, &cmap) == 0, w > 0, h > 0 else { return nil }
+            return (Int(w), Int(h))
+        }
+    }
+
+    /// The spread of grey levels (standard deviation, 0 to 127) of an 8-bit grey image: near 0 for a blank photo.
+    func greySpread() -> Double {
+        guard let histogram = pixGetGrayHistogram(pix, 2) else { return 0 }
+        var h: UnsafeMutablePointer<Numa>? = histogram
+        defer { numaDestroy(&h) }
+        var n = 0.0, sum = 0.0, squares = 0.0
+        for level in 0..<Int32(256) {
+            var count: Float = 0
+            numaGetFValue(histogram, level, &count)
+            n += Double(count)
+            sum += Double(count) * Double(level)
+            squares += Double(count) * Double(level) * Double(level)
+        }
+        guard n > 0 else { return 0 }
+        let mean = sum / n
+        return max(0, squares / n - mean * mean).squareRoot()
     }
 
     /// One grey channel for reading: the green one of a colour image, where the red of seals, stamps and

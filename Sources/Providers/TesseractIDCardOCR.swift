@@ -26,6 +26,10 @@ public final class TesseractIDCardOCR: IDCardOCR, @unchecked Sendable {
     /// Whether readings of the shipped test cards are kept for the process (SampleCardReadings).
     let remembersTestCards: Bool
 
+    /// Reads running or waiting for an engine at most; and how long one waits for an engine before giving up.
+    let maxPending: Int
+    let maxWait: TimeInterval
+    private let pending = PendingCount()
     private let engines: EnginePool
     private let queue: OperationQueue
 
@@ -34,8 +38,10 @@ public final class TesseractIDCardOCR: IDCardOCR, @unchecked Sendable {
 
     public init(
         dataPath: String? = nil, language: String = "chi_sim", timeLimit: TimeInterval = 20, remembersTestCards: Bool = true,
-        logger: Logger? = nil
+        maxPending: Int = 16, maxWait: TimeInterval = 15, logger: Logger? = nil
     ) {
+        self.maxPending = maxPending
+        self.maxWait = maxWait
         self.dataPath = dataPath
         self.remembersTestCards = remembersTestCards
         self.language = language
@@ -69,9 +75,17 @@ public final class TesseractIDCardOCR: IDCardOCR, @unchecked Sendable {
     /// One read by the engine, queued behind the others (at most one per processor at a time); `timeLimit` counts
     /// from when the engine starts on it.
     private func engineRead(front: Data, back: Data) async -> Result<IDCardReading, ProviderError> {
+        // At most `maxPending` reads running or waiting (each holds its photos, up to 2 x 5 MB): more are turned away
+        // at once (.busy, 503 ocr_busy); one that waited longer than `maxWait` for an engine gives up the same way.
+        guard pending.enter(limit: maxPending) else {
+            logger.warning("OCR busy: \(maxPending) reads already running or waiting")
+            return .failure(.busy)
+        }
+        defer { pending.leave() }
         let queued = Date()
         let result: Result<IDCardReading, ProviderError> = await withCheckedContinuation { continuation in
             queue.addOperation { [self] in
+                guard Date().timeIntervalSince(queued) <= maxWait else { return continuation.resume(returning: .failure(.busy)) }
                 continuation.resume(returning: readNow(front: front, back: back, deadline: Date() + timeLimit))
             }
         }
@@ -92,7 +106,9 @@ public final class TesseractIDCardOCR: IDCardOCR, @unchecked Sendable {
             return .failure(.unavailable)
         }
         defer { engines.give(back: engine) }
-        guard let first = Self.prepared(front), let second = Self.prepared(back) else { return .failure(.unreadable) }
+        if let problem = Self.photoProblem(front) ?? Self.photoProblem(back) { return .failure(problem) }
+        guard let first = Self.prepared(front), let second = Self.prepared(back) else { return .failure(.imageDamaged) }
+        if first.greySpread() < Self.blankSpread || second.greySpread() < Self.blankSpread { return .failure(.blankPhoto) }
         let reader = IDCardTextReader(engine: engine, deadline: deadline)
         var sides = (front: Self.find(reader.front, in: first), back: Self.find(reader.back, in: second))
         if sides.front == nil || sides.back == nil, Date() < deadline {
@@ -101,10 +117,26 @@ public final class TesseractIDCardOCR: IDCardOCR, @unchecked Sendable {
             if swapped.front != nil, swapped.back != nil { sides = swapped }
         }
         guard Date() < deadline else { return .failure(.timeout) }
+        if sides.front == nil || sides.back == nil, Date() < deadline {
+            // Both photos of the same side? (Checked only when the pair failed, so a good pair costs nothing.)
+            let fronts = [first, second].filter { Self.find(reader.front, in: $0).map { !$0.isBlank } == true }.count
+            let backs = fronts == 2 ? 0 : [first, second].filter { Self.find(reader.back, in: $0).map { !$0.isBlank } == true }.count
+            if fronts == 2 || backs == 2 { return .failure(.wrongSide) }
+        }
         guard let f = sides.front, let b = sides.back, !f.isBlank, !b.isBlank else { return .failure(.unreadable) }
         return .success(IDCardReading(
             name: f.name, idNumber: f.idNumber, address: f.address, sex: f.sex, ethnicity: f.ethnicity, birthDate: f.birthDate,
             issuingAuthority: b.issuingAuthority, validFrom: b.validFrom, validUntil: b.validUntil))
+    }
+
+    /// A photo whose grey levels spread less than this (standard deviation) shows nothing.
+    static let blankSpread = 4.0
+
+    /// Told from the file's header before decoding: not an image (or cut off before its header ends), or one claiming
+    /// more than `maxPixels`. Nil if decoding may go ahead.
+    static func photoProblem(_ data: Data) -> ProviderError? {
+        guard let size = LeptonicaImage.headerSize(data) else { return .imageDamaged }
+        return size.width * size.height > maxPixels ? .imageTooLarge : nil
     }
 
     /// Decoded, one grey channel, and about 640 pixels across: a card that fills the photo then prints its fields
@@ -133,6 +165,22 @@ public final class TesseractIDCardOCR: IDCardOCR, @unchecked Sendable {
         }
         return nil
     }
+}
+
+/// How many reads are running or waiting.
+final class PendingCount: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+
+    func enter(limit: Int) -> Bool {
+        lock.withLock {
+            guard count < limit else { return false }
+            count += 1
+            return true
+        }
+    }
+
+    func leave() { lock.withLock { count -= 1 } }
 }
 
 /// Tesseract engines, loaded on first use and reused: loading the model is the slow part of a first read.

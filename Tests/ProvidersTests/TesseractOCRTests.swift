@@ -81,29 +81,63 @@ struct TesseractOCRTests {
         #expect(reading.validUntil == .date(CivilDate(iso: "2038-03-20")!))
     }
 
-    @Test("anything that is not both sides of a card cannot be read: please retake")
+    @Test("anything that is not both sides of a card cannot be read, and the error says why")
     func unreadable() async throws {
         let (front, back) = try card("P01")
         let blank = try altered(front) { $0.textGrey()?.whitened(PixelRect(x: 0, y: 0, width: $0.width, height: $0.height)) }
-        let cases: [(String, Data, Data)] = [
-            ("not an image", Data("a photo".utf8), back),
-            ("empty", Data(), Data()),
-            ("a blank picture", blank, back),
-            ("the front twice", front, front),
-            ("the back twice", back, back),
+        // Something else: the card's back turned into a picture with no card (its emblem corner, much enlarged).
+        let other = try altered(back) { $0.clipped(to: PixelRect(x: 0, y: 0, width: 200, height: 150))?.scaled(by: 3) }
+        let copy = try altered(front) { $0.rotated(quarters: 0) }
+        let truncated = copy.prefix(copy.count / 2)
+        let cases: [(String, Data, Data, ProviderError)] = [
+            ("not an image", Data("a photo".utf8), back, .imageDamaged),
+            ("empty", Data(), Data(), .imageDamaged),
+            ("a truncated PNG", Data(truncated), back, .imageDamaged),
+            ("a blank picture", blank, back, .blankPhoto),
+            ("something else", other, back, .unreadable),
+            ("the front twice", front, front, .wrongSide),
+            ("the back twice", back, back, .wrongSide),
         ]
-        for (what, f, b) in cases {
-            await #expect(throws: ProviderError.unreadable, "\(what)") { try await ocr.read(front: f, back: b) }
+        for (what, f, b, error) in cases {
+            await #expect(throws: error, "\(what)") { try await ocr.read(front: f, back: b) }
         }
     }
 
-    @Test("a picture claiming more than 40 megapixels is refused from its header, before it is decoded")
-    func hugeImage() throws {
-        // A PNG header (IHDR) for 10000 x 10000 pixels and no image data.
+    /// A PNG header (IHDR) for `w` x `h` pixels and no image data.
+    static func pngHeader(_ w: UInt32, _ h: UInt32) -> Data {
         var png = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52])
-        png += Data([0x00, 0x00, 0x27, 0x10, 0x00, 0x00, 0x27, 0x10, 8, 2, 0, 0, 0, 0, 0, 0, 0])
-        #expect(LeptonicaImage.decode(png, maxPixels: TesseractIDCardOCR.maxPixels) == nil)
-        #expect(TesseractIDCardOCR.prepared(png) == nil)
+        for v in [w, h] { png += Data([UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)]) }
+        return png + Data([8, 2, 0, 0, 0, 0, 0, 0, 0])
+    }
+
+    /// A JPEG's start and SOF0 header for `w` x `h` pixels and no image data.
+    static func jpegHeader(_ w: UInt16, _ h: UInt16) -> Data {
+        Data([0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x11, 0x08, UInt8(h >> 8), UInt8(h & 0xFF), UInt8(w >> 8), UInt8(w & 0xFF), 3,
+              1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1])
+    }
+
+    @Test("a picture claiming more than 40 megapixels (PNG or JPEG, 20,000 x 20,000) is refused from its header, before it is decoded")
+    func hugeImage() async throws {
+        let (_, back) = try card("P01")
+        for huge in [Self.pngHeader(10_000, 10_000), Self.pngHeader(20_000, 20_000), Self.jpegHeader(20_000, 20_000)] {
+            #expect(LeptonicaImage.headerSize(huge) != nil)
+            #expect(LeptonicaImage.decode(huge, maxPixels: TesseractIDCardOCR.maxPixels) == nil)
+            #expect(TesseractIDCardOCR.photoProblem(huge) == .imageTooLarge)
+            await #expect(throws: ProviderError.imageTooLarge) { try await ocr.read(front: huge, back: back) }
+        }
+        #expect(TesseractIDCardOCR.photoProblem(Self.pngHeader(4000, 3000)) == nil)
+    }
+
+    @Test("reads beyond the bound are turned away at once as busy; the others are read")
+    func busy() async throws {
+        let (original, back) = try card("P03")
+        let front = try altered(original) { $0.rotated(quarters: 0) }
+        let small = TesseractIDCardOCR(remembersTestCards: false, maxPending: 1, logger: Logger(label: "test.ocr"))
+        let first = Task { try await small.read(front: front, back: back) }
+        try await Task.sleep(for: .milliseconds(50))
+        await #expect(throws: ProviderError.busy) { try await small.read(front: front, back: back) }
+        let reading = try await first.value
+        #expect(reading.idNumber == "11010819850122401X")
     }
 
     @Test("a missing language model is the service unavailable, not a bad photo; running out of time is a timeout")
