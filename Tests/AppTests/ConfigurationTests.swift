@@ -32,4 +32,13 @@ struct ConfigurationTests {
         #expect(throws: ConfigurationError.self) { try AppConfigParsing.database("mysql://x") }
         #expect(try AppConfigParsing.database("postgres://u@h/db") == .postgres(url: "postgres://u@h/db"))
     }
+
+    @Test("YIDAI_OCR picks the real engine (default) or the sandbox table; anything else refuses to start")
+    func ocrChoice() throws {
+        #expect(try AppConfigParsing.ocr(nil) == .tesseract)
+        #expect(try AppConfigParsing.ocr("") == .tesseract)
+        #expect(try AppConfigParsing.ocr("tesseract") == .tesseract)
+        #expect(try AppConfigParsing.ocr("SANDBOX") == .sandbox)
+        #expect(throws: ConfigurationError.self) { try AppConfigParsing.ocr("tencent") }
+    }
 }

@@ -26,6 +26,14 @@ struct AppConfig: Sendable {
     var auditAnchorFile: String?
     /// The rules of a reviewer's decision; `YIDAI_SECOND_REVIEW_ABOVE` (yuan) sets the maker-checker threshold.
     var reviewPolicy: ManualReview.Policy
+    /// The ID card OCR (`YIDAI_OCR`): `tesseract`, the real engine (the default, sandbox included), or `sandbox`,
+    /// the table of the shipped test cards' answers (instant, reads nothing else).
+    var ocr: OCRChoice
+
+    enum OCRChoice: String, Sendable, Equatable {
+        case tesseract
+        case sandbox
+    }
 
     /// Reads the environment. `DATABASE_URL` picks the database; `YIDAI_KEYS` ("id:base64,id:base64", newest last)
     /// holds field-encryption keys; without it a development key is generated once under the data folder.
@@ -88,7 +96,8 @@ struct AppConfig: Sendable {
                 log: { generated, message in generated ? logger.warning("\(message)") : logger.notice("\(message)") }),
             auditAnchorFile: env["YIDAI_AUDIT_ANCHOR_FILE"].flatMap { $0.isEmpty ? nil : $0 }
                 ?? (environment == .testing ? nil : dataDirectory + "/audit-anchors.jsonl"),
-            reviewPolicy: try reviewPolicy(env["YIDAI_SECOND_REVIEW_ABOVE"])
+            reviewPolicy: try reviewPolicy(env["YIDAI_SECOND_REVIEW_ABOVE"]),
+            ocr: try AppConfigParsing.ocr(env["YIDAI_OCR"])
         )
     }
 }
@@ -106,6 +115,15 @@ extension AppConfig {
 }
 
 enum AppConfigParsing {
+    /// `YIDAI_OCR`: unset or empty is `tesseract`.
+    static func ocr(_ raw: String?) throws -> AppConfig.OCRChoice {
+        guard let raw, !raw.isEmpty else { return .tesseract }
+        guard let choice = AppConfig.OCRChoice(rawValue: raw.lowercased()) else {
+            throw ConfigurationError("YIDAI_OCR must be tesseract or sandbox (got \(raw))")
+        }
+        return choice
+    }
+
     static func database(_ url: String) throws -> AppConfig.DatabaseChoice {
         if url.hasPrefix("sqlite://") {
             let path = String(url.dropFirst("sqlite://".count))
