@@ -24,19 +24,22 @@ let package = Package(
         .target(name: "ZenEngine"),
         // Pure domain: money, loan mathematics, validation, state machine, decision graphs. Foundation only.
         .target(name: "LendingCore", dependencies: ["ZenEngine"]),
-        // One protocol per outside service and its deterministic sandbox (the mini-program code's sandbox draws a
-        // plain QR code, so the QR encoder lives here too).
+        // One protocol per outside service and its deterministic sandbox (the ID card OCR is a real engine, Tesseract;
+        // the mini-program code's sandbox draws a plain QR code, so the QR encoder lives here too).
         .target(
             name: "Providers",
             dependencies: [
                 "LendingCore",
                 "CPangoCairo",
                 "CQREncode",
+                "CTesseract",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             resources: [.copy("SandboxCards")]
         ),
+        // Tesseract 5 + leptonica from Debian (libtesseract-dev; tesseract-ocr-chi-sim at run time): the ID card OCR.
+        .systemLibrary(name: "CTesseract", pkgConfig: "tesseract", providers: [.apt(["libtesseract-dev", "tesseract-ocr-chi-sim"])]),
         // pango + cairo from Debian (libpango1.0-dev libcairo2-dev; fonts-noto-cjk at run time): the contract PDF.
         .systemLibrary(name: "CPangoCairo", pkgConfig: "pangocairo", providers: [.apt(["libpango1.0-dev", "libcairo2-dev"])]),
         // libqrencode from Debian (libqrencode-dev): QR codes (the staff second factor's enrolment, managers' codes).
@@ -75,7 +78,8 @@ let package = Package(
             dependencies: [
                 "Providers",
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            resources: [.copy("OCRPhotos")]
         ),
         .testTarget(
             name: "AppTests",

@@ -3,9 +3,12 @@
 shared/docs/domain.md ("Sandbox data") and write what is printed on them to cards.json.
 
 Output: Sources/Providers/SandboxCards/P01-front.png, P01-back.png, ..., cards.json
-The sandbox OCR (Sources/Providers/IDCardOCR.swift) recognizes the images by the SHA-256 of their bytes,
-computed at run time from the bundled files, and answers with the cards.json entry. Run once and commit the
-output; re-running may change the bytes (font or Pillow versions), which is fine since nothing hard-codes hashes.
+The real OCR (Sources/Providers/TesseractIDCardOCR.swift, Tesseract with Debian's chi_sim model) reads these
+images like any photo, and Tests/ProvidersTests checks that it reads every field of every card as cards.json says.
+So the cards print their fields clear of any mark: the "测试样卡" stamp sits on the portrait and above the back's
+fields, and the made-up addresses are ones that model reads (it misreads a few characters, 塔 and 寨 among them,
+in this font at this size). Run once and commit the output; re-running may change the bytes (font or Pillow
+versions): then run the Providers tests again.
 
 Needs: pip install pillow; apt-get install fonts-noto-cjk
 Usage: python3 scripts/make-sandbox-cards.py [output-dir]
@@ -27,15 +30,16 @@ PERSONS = [
     ("P05", "陈军", "510107197804166017", "四川省成都市武侯区人民南路四段11号", "成都市公安局武侯区分局", "2014-04-20", "2034-04-20"),
     ("P06", "杨静", "330106199512307024", "浙江省杭州市西湖区文三路90号5幢302", "杭州市公安局西湖分局", "2021-01-15", "2031-01-15"),
     ("P07", "赵磊", "320102198305118018", "江苏省南京市玄武区中山路18号1101", "南京市公安局玄武分局", "2016-05-18", "2036-05-18"),
-    ("P08", "黄丽", "440106200506209023", "广东省广州市天河区天河路208号东塔906", "广州市公安局天河分局", "2021-07-01", "2031-07-01"),
+    ("P08", "黄丽", "440106200506209023", "广东省广州市天河区天河北路208号906", "广州市公安局天河分局", "2021-07-01", "2031-07-01"),
     ("P09", "周建国", "370202197002281010", "山东省青岛市市南区香港中路50号2号楼", "青岛市公安局市南分局", "2017-03-10", "长期"),
     ("P10", "吴婷", "120101199603032029", "天津市和平区南京路219号4门601", "天津市公安局和平分局", "2022-03-08", "2042-03-08"),
-    ("P11", "孙浩", "610113198909093016", "陕西省西安市雁塔区小寨东路126号7号楼", "西安市公安局雁塔分局", "2015-09-15", "2035-09-15"),
+    ("P11", "孙浩", "610113198909093016", "陕西省西安市雁塔区长安南路126号7号楼", "西安市公安局雁塔分局", "2015-09-15", "2035-09-15"),
 ]
 
 W, H = 640, 404
 INK = (40, 40, 40)
 LABEL = (60, 110, 160)
+STAMP = (200, 40, 40)
 FONT_DIRS = ["/usr/share/fonts/opentype/noto", "/usr/share/fonts/truetype/noto"]
 
 
@@ -61,11 +65,11 @@ def card_base():
     return img, d
 
 
-def watermark(img):
+def stamp(img, text, center, size, angle):
+    """A translucent red mark that says this is a test card; placed clear of every printed field."""
     layer = Image.new("RGBA", img.size, (0, 0, 0, 0))
-    ld = ImageDraw.Draw(layer)
-    ld.text((W // 2, H // 2), "SANDBOX 测试样卡", font=font(48, bold=True), fill=(210, 40, 40, 90), anchor="mm")
-    layer = layer.rotate(18, center=(W // 2, H // 2))
+    ImageDraw.Draw(layer).text(center, text, font=font(size, bold=True), fill=STAMP + (110,), anchor="mm")
+    layer = layer.rotate(angle, center=center)
     return Image.alpha_composite(img.convert("RGBA"), layer).convert("RGB")
 
 
@@ -80,7 +84,7 @@ def front(p):
     sex = "男" if int(idn[16]) % 2 == 1 else "女"
     y0 = 40
     d.text((40, y0), "姓名", font=lf, fill=LABEL)
-    d.text((100, y0 - 3), name, font=font(26, bold=True), fill=INK)
+    d.text((100, y0 - 3), name, font=font(24), fill=INK)
     d.text((40, y0 + 50), "性别", font=lf, fill=LABEL)
     d.text((100, y0 + 47), sex, font=vf, fill=INK)
     d.text((170, y0 + 50), "民族", font=lf, fill=LABEL)
@@ -99,15 +103,15 @@ def front(p):
     d.ellipse([cx - 38, by + 30, cx + 38, by + 118], fill=(150, 156, 164))
     d.pieslice([cx - 70, by + 120, cx + 70, by + 260], 180, 360, fill=(150, 156, 164))
     d.text((20, 12), key, font=font(14), fill=(150, 150, 150))
-    return watermark(img)
+    return stamp(img, "测试样卡", (cx, by + bh // 2), 30, 30)
 
 
 def back(p):
     key, _, _, _, authority, valid_from, valid_until = p
     img, d = card_base()
     # national emblem placeholder
-    d.ellipse([40, 30, 140, 130], outline=(200, 40, 40), width=4)
-    d.text((90, 80), "国徽", font=font(24, bold=True), fill=(200, 40, 40), anchor="mm")
+    d.ellipse([40, 30, 140, 130], outline=STAMP, width=4)
+    d.text((90, 80), "国徽", font=font(24, bold=True), fill=STAMP, anchor="mm")
     d.text((370, 70), "中华人民共和国", font=font(30, bold=True), fill=INK, anchor="mm")
     d.text((370, 125), "居民身份证", font=font(40, bold=True), fill=INK, anchor="mm")
     lf, vf = font(18), font(22)
@@ -117,7 +121,7 @@ def back(p):
     until = valid_until if valid_until == "长期" else valid_until.replace("-", ".")
     d.text((200, 317), f"{valid_from.replace('-', '.')}-{until}", font=vf, fill=INK)
     d.text((20, 12), key, font=font(14), fill=(150, 150, 150))
-    return watermark(img)
+    return stamp(img, "测试样卡 SANDBOX", (370, 195), 26, 0)
 
 
 def save(img, path):

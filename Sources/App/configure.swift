@@ -21,7 +21,11 @@ func configure(
     if let policyDirectory { config.policyDirectory = policyDirectory }
     if let database { config.database = database }
     let clock = clock ?? .system
-    let providers = providers ?? ProviderSet.sandbox(clock: clock.now)
+    var providers = providers ?? ProviderSet.sandbox(clock: clock.now)
+    if config.ocr == .sandbox, !(providers.ocr is SandboxIDCardOCR) {
+        // YIDAI_OCR=sandbox: the shipped test cards' answers from a table instead of the engine.
+        providers.ocr = SandboxIDCardOCR()
+    }
 
     switch config.database {
     case .sqlite(let path):
@@ -85,6 +89,9 @@ func configure(
     try ProductionGuard.check(app: app, config: config, providers: providers)
     // The sandbox outbox lives in the database: every instance shows the same messages, and a restart keeps them.
     if let gateway = providers.sms as? SandboxSMSGateway { await gateway.attach(store: DatabaseSandboxOutbox(db: app.db, cipher: app.yidai.cipher)) }
+    if let ocr = providers.ocr as? TesseractIDCardOCR, let problem = ocr.installationProblem() {
+        app.logger.error("The ID card OCR cannot run, uploads will answer 503: \(problem)")
+    }
     if providers.isSandbox {
         app.logger.warning("[SANDBOX] Outside services are simulated: \(providers.sandboxServices.joined(separator: ", ")). Never use this in production.")
     }

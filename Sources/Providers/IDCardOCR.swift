@@ -79,7 +79,8 @@ public enum IDCardValidUntil: Sendable, Codable, Equatable, CustomStringConverti
 }
 
 /// Recognizes the shipped test card images (SandboxCards) by the SHA-256 of their exact bytes;
-/// any other image is unreadable, as a real OCR would answer for a blurred photo.
+/// any other image is unreadable, as a real OCR would answer for a blurred photo. The sandbox ProviderSet uses the
+/// real engine (TesseractIDCardOCR); this simulator stays for tests that need an instant answer or an outage.
 public struct SandboxIDCardOCR: IDCardOCR {
     public let serviceName = "ocr"
     public let isSandbox = true

@@ -33,10 +33,11 @@ public struct ProviderSet: Sendable {
     /// Names of the services that are simulated ("sms", "ocr", ...): production refuses to start unless empty.
     public var sandboxServices: [String] { all.filter(\.isSandbox).map(\.serviceName) }
 
-    /// Every service simulated, deterministically, from domain.md's sandbox table.
+    /// Every service simulated, deterministically, from domain.md's sandbox table, except the ID card OCR: a real
+    /// engine (Tesseract) that reads the shipped test cards like any photo.
     public static func sandbox(clock: @escaping @Sendable () -> Date = Date.init) -> ProviderSet {
         ProviderSet(
-            sms: SandboxSMSGateway(clock: clock), ocr: SandboxIDCardOCR(), registry: SandboxCitizenRegistry(),
+            sms: SandboxSMSGateway(clock: clock), ocr: TesseractIDCardOCR.standard, registry: SandboxCitizenRegistry(),
             face: SandboxFaceVerification(), carrier: SandboxCarrierVerification(),
             unionPay: SandboxUnionPayVerification(), bureau: SandboxCreditBureau(clock: clock),
             miniProgram: SandboxMiniProgramCodes())

@@ -3,6 +3,7 @@ import Testing
 import Vapor
 
 @testable import App
+@testable import Providers
 
 /// For every field of every step: an invalid value gets a 4xx naming the field, and the application is unchanged.
 @Suite("Bad input is refused field by field")
@@ -57,6 +58,41 @@ struct BadInputTests {
             try await expectRefused(p, .POST, "/id-card", ["frontImage": "aGVsbG8="], field: "backImage")
             try await expectRefused(p, .POST, "/id-card", ["frontImage": "%%%", "backImage": "aGVsbG8="], field: "frontImage")
             try await expectRefused(p, .POST, "/id-card", ["frontImage": "aGVsbG8=", "backImage": "aGVsbG8="], field: "frontImage")
+        }
+    }
+
+    @Test("ID card photos the engine cannot use: a blank photo, something else, one side twice, a huge and a truncated image each say why; nothing changes")
+    func idCardPhotosRefused() async throws {
+        let front = try #require(SandboxCards.image(person: "P01", side: .front))
+        let back = try #require(SandboxCards.image(person: "P01", side: .back))
+        let card = try #require(LeptonicaImage.decode(front, maxPixels: 10_000_000))
+        let blank = try #require(card.textGrey()?.whitened(PixelRect(x: 0, y: 0, width: card.width, height: card.height))?.pngData())
+        let backImage = try #require(LeptonicaImage.decode(back, maxPixels: 10_000_000))
+        let other = try #require(backImage.clipped(to: PixelRect(x: 0, y: 0, width: 200, height: 150))?.scaled(by: 3)?.jpegData(quality: 80))
+        let copy = try #require(card.jpegData(quality: 85))
+        // A PNG header claiming 20,000 x 20,000 pixels.
+        var huge = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52])
+        huge += Data([0x00, 0x00, 0x4E, 0x20, 0x00, 0x00, 0x4E, 0x20, 8, 2, 0, 0, 0, 0, 0, 0, 0]) + Data(repeating: 0, count: 64)
+        let cases: [(String, Data, Data, String)] = [
+            ("a blank photo", blank, back, "photo_blank"),
+            ("something else", other, back, "card_unreadable"),
+            ("the front twice", front, copy, "card_wrong_side"),
+            ("a huge image", huge, back, "image_too_large"),
+            ("a truncated image", copy.prefix(copy.count / 3), back, "image_damaged"),
+        ]
+        try await withYidai { app, clock, providers in
+            var p = Applicant("P01", app: app, clock: clock, providers: providers)
+            try await p.signIn()
+            for (what, f, b, code) in cases {
+                let before = try await snapshot(p)
+                let (status, error, _) = try await p.call(
+                    .POST, p.path("/id-card"), json: ["frontImage": f.base64EncodedString(), "backImage": b.base64EncodedString()])
+                #expect(status == .unprocessableEntity, "\(what) → \(status)")
+                #expect(error.errorCode == code, "\(what) → \(error.errorCode ?? "no code")")
+                #expect(error.errorField == "frontImage", "\(what)")
+                #expect(try await snapshot(p) == before, "\(what) changed the application")
+            }
+            #expect(try await p.uploadIDCard().0 == .ok)
         }
     }
 

@@ -17,9 +17,10 @@ struct ConfigurationTests {
             Issue.record("production started with sandboxes")
         } catch {
             let message = String(describing: error)
-            for service in ["sms", "ocr", "registry", "face", "carrier", "unionpay", "bureau", "miniprogram", "development key"] {
+            for service in ["sms", "registry", "face", "carrier", "unionpay", "bureau", "miniprogram", "development key"] {
                 #expect(message.contains(service), "the refusal does not name \(service)")
             }
+            #expect(!message.contains("the ocr provider"), "the OCR is a real engine, fit for production")
         }
         try await app.asyncShutdown()
     }
@@ -40,5 +41,14 @@ struct ConfigurationTests {
         for bad in ["loan.example.com", "ftp://x.example.com", "https://x.example.com/?a=1", "https://", "javascript:alert(1)"] {
             #expect(throws: ConfigurationError.self, "\(bad)") { try AppConfig.publicBaseURL(bad) }
         }
+    }
+
+    @Test("YIDAI_OCR picks the real engine (default) or the sandbox table; anything else refuses to start")
+    func ocrChoice() throws {
+        #expect(try AppConfigParsing.ocr(nil) == .tesseract)
+        #expect(try AppConfigParsing.ocr("") == .tesseract)
+        #expect(try AppConfigParsing.ocr("tesseract") == .tesseract)
+        #expect(try AppConfigParsing.ocr("SANDBOX") == .sandbox)
+        #expect(throws: ConfigurationError.self) { try AppConfigParsing.ocr("tencent") }
     }
 }

@@ -29,6 +29,14 @@ struct AppConfig: Sendable {
     /// The address people reach the site at (`YIDAI_PUBLIC_URL`, default `http://127.0.0.1:8080`, no trailing slash):
     /// customer managers' QR codes and posters point at `<this>/?cm=CODE&ch=qr`.
     var publicBaseURL: String = AppConfig.defaultPublicBaseURL
+    /// The ID card OCR (`YIDAI_OCR`): `tesseract`, the real engine (the default, sandbox included), or `sandbox`,
+    /// the table of the shipped test cards' answers (instant, reads nothing else).
+    var ocr: OCRChoice = .tesseract
+
+    enum OCRChoice: String, Sendable, Equatable {
+        case tesseract
+        case sandbox
+    }
 
     /// Reads the environment. `DATABASE_URL` picks the database; `YIDAI_KEYS` ("id:base64,id:base64", newest last)
     /// holds field-encryption keys; without it a development key is generated once under the data folder.
@@ -92,7 +100,8 @@ struct AppConfig: Sendable {
             auditAnchorFile: env["YIDAI_AUDIT_ANCHOR_FILE"].flatMap { $0.isEmpty ? nil : $0 }
                 ?? (environment == .testing ? nil : dataDirectory + "/audit-anchors.jsonl"),
             reviewPolicy: try reviewPolicy(env["YIDAI_SECOND_REVIEW_ABOVE"]),
-            publicBaseURL: try publicBaseURL(env["YIDAI_PUBLIC_URL"])
+            publicBaseURL: try publicBaseURL(env["YIDAI_PUBLIC_URL"]),
+            ocr: try AppConfigParsing.ocr(env["YIDAI_OCR"])
         )
     }
 }
@@ -125,6 +134,15 @@ extension AppConfig {
 }
 
 enum AppConfigParsing {
+    /// `YIDAI_OCR`: unset or empty is `tesseract`.
+    static func ocr(_ raw: String?) throws -> AppConfig.OCRChoice {
+        guard let raw, !raw.isEmpty else { return .tesseract }
+        guard let choice = AppConfig.OCRChoice(rawValue: raw.lowercased()) else {
+            throw ConfigurationError("YIDAI_OCR must be tesseract or sandbox (got \(raw))")
+        }
+        return choice
+    }
+
     static func database(_ url: String) throws -> AppConfig.DatabaseChoice {
         if url.hasPrefix("sqlite://") {
             let path = String(url.dropFirst("sqlite://".count))

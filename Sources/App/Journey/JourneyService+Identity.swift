@@ -18,8 +18,19 @@ extension JourneyService {
         do {
             reading = try await services.providers.ocr.read(front: front, back: back)
         } catch {
-            throw APIError(.unprocessableEntity, code: "card_unreadable", message: "Could not read the ID card. Please retake both photos.",
-                           messageZh: "无法识别证件，请重新拍摄。", field: "frontImage")
+            if error == .busy {
+                throw APIError(.serviceUnavailable, code: error.code, message: error.message, messageZh: error.messageZh)
+            }
+            guard ProviderError.photoProblems.contains(error) else {
+                // The engine itself failed (no model, out of time): retaking the photos would not help.
+                return try await providerCall { throw error }
+            }
+            if error == .unreadable {
+                throw APIError(.unprocessableEntity, code: "card_unreadable", message: "Could not read the ID card. Please retake both photos.",
+                               messageZh: "无法识别证件，请重新拍摄。", field: "frontImage")
+            }
+            // A blank photo, both photos of one side, a huge or a damaged file: say which, nothing is recorded.
+            throw APIError(.unprocessableEntity, code: error.code, message: error.message, messageZh: error.messageZh, field: "frontImage")
         }
         let view = IDCardReadingView(reading)
         application.ocrSealed = try cipher.seal(String(decoding: try JSONEncoder().encode(view), as: UTF8.self))
