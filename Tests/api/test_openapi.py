@@ -566,7 +566,8 @@ def test_walk_2_id_card_upload_and_confirm():
     rejected(op, template, {"frontImage": 1, "backImage": 2}, "frontImage", status=400)
     rejected(op, template, {"frontImage": "@@@", "backImage": "@@@"}, "frontImage", status=422)
     junk = base64.b64encode(b"this is not a photo of an ID card").decode()
-    assert rejected(op, template, {"frontImage": junk, "backImage": junk}, "frontImage", status=422)["code"] == "card_unreadable"
+    # Bytes that are no image at all: the photo is damaged (a real photo of something else would be card_unreadable).
+    assert rejected(op, template, {"frontImage": junk, "backImage": junk}, "frontImage", status=422)["code"] == "image_damaged"
     front, back = card_image("front"), card_image("back")
     rejected(op, template, {"frontImage": front}, "backImage", status=400)
 
