@@ -58,6 +58,7 @@ func configure(
     app.migrations.add(CreateLandingCounts())
     app.migrations.add(CreateConsents())
     app.migrations.add(CreatePolicyOperations())
+    app.migrations.add(CreateReportIndexes())
 
     app.views.use(.leaf)
     app.leaf.cache.isEnabled = app.environment.isRelease

@@ -42,6 +42,11 @@ func routes(_ app: Application) throws {
     staff.requiring(.messageApplicant).get("applications", ":applicationID", "messages", use: ManagerAPIController.staffMessages)
     staff.requiring(.messageApplicant).post("applications", ":applicationID", "messages", use: ManagerAPIController.staffSends)
     staff.requiring(.viewReports).get("reports", "funnel", use: HeadOfficeAPIController.funnel)
+    staff.requiring(.viewReports).get("reports", "daily", use: HeadOfficeAPIController.daily)
+    staff.requiring(.viewAuditTrail).get("audit-entries", use: AuditAPIController.entries)
+    staff.requiring(.viewAuditTrail).get("audit-entries", "export", use: AuditAPIController.export)
+    staff.requiring(.viewAuditTrail).get("audit-verification", use: AuditAPIController.verification)
+    staff.requiring(.viewAuditTrail).get("reveals", use: AuditAPIController.reveals)
     staff.requiring(.viewDecisionDetails).get("policies", use: HeadOfficeAPIController.listPolicies)
     staff.requiring(.managePolicy).post("policies", use: HeadOfficeAPIController.uploadPolicy)
     staff.requiring(.managePolicy).post("policies", ":versionID", "shadow-replays", use: HeadOfficeAPIController.startReplay)
@@ -88,6 +93,7 @@ func routes(_ app: Application) throws {
     try app.register(collection: ManagerConsoleController())
     try app.register(collection: RolloutConsoleController())
     try app.register(collection: ReportsConsoleController())
+    try app.register(collection: AuditConsoleController())
     try app.register(collection: PolicyConsoleController())
     // Unknown routes fall through to Vapor's 404, which ErrorRenderingMiddleware renders in the API's error shape.
 }

@@ -131,3 +131,48 @@ def test_a_risk_person_uploads_a_candidate_replays_it_and_a_second_one_publishes
         second.shot("published")
     finally:
         driver.quit()
+
+
+def test_the_head_office_reads_the_daily_figures_and_the_auditor_verifies_the_trail(browser):
+    driver = desktop()
+    try:
+        desk = Desk(driver, "head-office-daily")
+        admin_sign_in(desk, "ho-retail")
+        desk.open("/console/reports/daily")
+        desk.sees("每日数据", "新申请", "批准率", "放款金额", "逾期金额", "线索状态")
+        assert driver.find_elements("css selector", "svg.chart title"), "the chart is an SVG with a title"
+        assert driver.find_elements("css selector", "table#daily caption")
+        desk.shot("daily-figures")
+        href = desk.el("#csv").get_attribute("href")
+        cookie = driver.get_cookie("yd_staff")
+        request = urllib.request.Request(href, headers={"Cookie": f"yd_staff={cookie['value']}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            text = response.read().decode("utf-8-sig")
+        assert text.startswith("day,newApplicants,approved,declined,referred,approvalRatePercent") and "\r\ntotal," in text, text
+    finally:
+        driver.quit()
+    driver = desktop()
+    try:
+        desk = Desk(driver, "auditor")
+        admin_sign_in(desk, "auditor")
+        desk.open("/console/audit")
+        desk.sees("审计日志", "序号", "操作人", "校验哈希链")
+        desk.shot("audit-trail")
+        desk.click("#verify")
+        desk.sees("哈希链完整")
+        desk.shot("audit-verified")
+        desk.fill("#action", "staff.signed_in")
+        desk.click("#filter")
+        desk.sees("staff.signed_in")
+        desk.open("/console/audit/reveals")
+        desk.sees("个人信息查看记录")
+        desk.shot("audit-reveals")
+        desk.open("/console/audit")
+        href = desk.el("#export-csv").get_attribute("href")
+        cookie = driver.get_cookie("yd_staff")
+        request = urllib.request.Request(href, headers={"Cookie": f"yd_staff={cookie['value']}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            text = response.read().decode("utf-8-sig")
+        assert text.startswith("verification,entries,anchorsChecked") and "\r\nintact," in text, text[:300]
+    finally:
+        driver.quit()

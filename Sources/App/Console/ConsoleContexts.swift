@@ -22,6 +22,8 @@ struct ConsoleChrome: Encodable {
     var canViewPolicies: Bool = false
     /// Whether the role has customer managers' codes and posters (我的推广码).
     var canMarket = false
+    /// The audit trail, its verification and the reveal log (auditors).
+    var canViewAudit = false
 }
 
 struct ConsoleHomeContext: Encodable {

@@ -16,6 +16,16 @@ enum HeadOfficeAPIController {
         return try await report.encodeResponse(for: req)
     }
 
+    @Sendable static func daily(_ req: Request) async throws -> Response {
+        let report = try await Reports(db: req.db, services: req.yidai, principal: try req.staff).daily(
+            from: req.query[String.self, at: "from"], to: req.query[String.self, at: "to"])
+        if req.query[String.self, at: "format"] == "csv" {
+            let table = req.query[String.self, at: "table"] ?? "days"
+            return ReportCSV.response(try ReportCSV.daily(report, table: table), name: "daily-\(table)-\(report.from)-\(report.to).csv")
+        }
+        return try await report.encodeResponse(for: req)
+    }
+
     static func policies(_ req: Request) throws -> PolicyOperations { PolicyOperations(db: req.db, services: req.yidai, principal: try req.staff) }
 
     @Sendable static func listPolicies(_ req: Request) async throws -> PolicyListView { try await policies(req).list() }
@@ -91,6 +101,30 @@ enum ReportCSV {
         var lines = ["key,entered,completed,dropOffPercent,medianSeconds"]
         for row in report.rows {
             lines.append([field(row.key), String(row.entered), String(row.completed), String(row.dropOffPercent), row.medianSeconds.map { String($0) } ?? ""].joined(separator: ","))
+        }
+        return lines.joined(separator: "\r\n") + "\r\n"
+    }
+
+    static let dailyTables = ["days", "position", "leads"]
+
+    /// One table of the daily figures: `days` (one row per day and a total), `position` or `leads`.
+    static func daily(_ report: DailyFiguresReport, table: String) throws -> String {
+        var lines: [String]
+        switch table {
+        case "days":
+            lines = ["day,newApplicants,approved,declined,referred,approvalRatePercent,loanRequests,requested,loansPaidOut,paidOut"]
+            for day in report.days + [report.totals] {
+                lines.append([day.day, String(day.newApplicants), String(day.approved), String(day.declined), String(day.referred),
+                              day.approvalRatePercent.map { String($0) } ?? "", String(day.loanRequests), day.requested,
+                              String(day.loansPaidOut), day.paidOut].joined(separator: ","))
+            }
+        case "position":
+            let p = report.position
+            lines = ["asOf,loansActive,loansOverdue,overdueBalance", [p.asOf, String(p.loansActive), String(p.loansOverdue), p.overdueBalance].joined(separator: ",")]
+        case "leads":
+            lines = ["state,count"] + report.leads.map { "\($0.state),\($0.count)" }
+        default:
+            throw APIError.invalid("table", "table must be one of \(dailyTables.joined(separator: ", ")).", zh: "表格名称不正确。")
         }
         return lines.joined(separator: "\r\n") + "\r\n"
     }

@@ -10,6 +10,8 @@ struct ReportsConsoleController: RouteCollection {
         let staff = routes.grouped("console").grouped(CSRFMiddleware()).grouped(StaffAuthenticator()).requiring(.viewReports)
         staff.get("reports", use: page)
         staff.get("reports.csv", use: csv)
+        staff.get("reports", "daily", use: dailyPage)
+        staff.get("reports", "daily.csv", use: dailyCSV)
     }
 
     /// The table of the page as CSV, on the workbench's own session (its cookie lives under /console).
@@ -73,6 +75,73 @@ struct ReportsConsoleController: RouteCollection {
         return try await req.renderPage("console/reports", context)
     }
 
+    // MARK: - Daily figures
+
+    func dailyCSV(_ req: Request) async throws -> Response {
+        let report = try await Reports(db: req.db, services: req.yidai, principal: try req.staff).daily(
+            from: req.query[String.self, at: "from"], to: req.query[String.self, at: "to"])
+        let table = req.query[String.self, at: "table"] ?? "days"
+        return ReportCSV.response(try ReportCSV.daily(report, table: table), name: "daily-\(table)-\(report.from)-\(report.to).csv")
+    }
+
+    struct DailyContext: Encodable {
+        struct Lead: Encodable {
+            let label: String
+            let count: Int
+        }
+        let page: ConsoleChrome
+        let from: String
+        let to: String
+        struct Row: Encodable {
+            let day: String
+            let newApplicants: Int
+            let approved: Int
+            let declined: Int
+            let referred: Int
+            let rate: String
+            let loanRequests: Int
+            let requested: String
+            let loansPaidOut: Int
+            let paidOut: String
+        }
+        let rows: [Row]
+        let totals: Row?
+        let position: DailyFiguresReport.Position?
+        let leads: [Lead]
+        let chartSVG: String
+        let csvQuery: String
+        let error: String?
+    }
+
+    func dailyPage(_ req: Request) async throws -> Response {
+        let principal = try req.staff
+        let today = BusinessCalendar.civilDate(req.yidai.clock.now())
+        let from = req.query[String.self, at: "from"] ?? today.adding(days: -6).iso
+        let to = req.query[String.self, at: "to"] ?? today.iso
+        var report: DailyFiguresReport?
+        var error: String?
+        do {
+            report = try await Reports(db: req.db, services: req.yidai, principal: principal).daily(from: from, to: to)
+        } catch let failure as APIError where failure.status == .unprocessableEntity {
+            error = failure.messageZh
+        }
+        func row(_ d: DailyFiguresReport.Day, _ label: String) -> DailyContext.Row {
+            .init(day: label, newApplicants: d.newApplicants, approved: d.approved, declined: d.declined, referred: d.referred,
+                  rate: d.approvalRatePercent.map { String(format: "%.1f%%", $0) } ?? "—", loanRequests: d.loanRequests,
+                  requested: "¥" + d.requested, loansPaidOut: d.loansPaidOut, paidOut: "¥" + d.paidOut)
+        }
+        var query = URLComponents()
+        query.queryItems = [.init(name: "from", value: from), .init(name: "to", value: to)]
+        let days = report?.days ?? []
+        let context = DailyContext(
+            page: ConsolePagesController().chrome(req, "每日数据", principal), from: from, to: to,
+            rows: days.map { row($0, $0.day) }, totals: report.map { row($0.totals, "合计") }, position: report?.position,
+            leads: (report?.leads ?? []).map { .init(label: LeadStatus(rawValue: $0.state)?.titleZh ?? $0.state, count: $0.count) },
+            chartSVG: FunnelChart.svg(days.map { ($0.day, $0.newApplicants, $0.approved) }, title: "每日新申请与批准", legend: "浅色：新申请　深色：批准"),
+            csvQuery: query.string ?? "", error: error)
+        return try await req.renderPage("console/daily", context)
+    }
+
     static func label(_ key: String, by: String) -> String {
         guard by == "page", let step = JourneyStep(rawValue: key) else { return key == "-" ? "（无）" : key }
         return step.titleZh
@@ -91,7 +160,7 @@ enum FunnelChart {
             .replacingOccurrences(of: "\"", with: "&quot;")
     }
 
-    static func svg(_ rows: [(label: String, entered: Int, completed: Int)], title: String) -> String {
+    static func svg(_ rows: [(label: String, entered: Int, completed: Int)], title: String, legend: String = "浅色：进入　深色：完成") -> String {
         let width = 640, labelWidth = 120, barHeight = 14, gap = 12
         let height = max(40, rows.count * (barHeight * 2 + gap) + 30)
         let top = max(1, rows.map(\.entered).max() ?? 1)
@@ -107,7 +176,7 @@ enum FunnelChart {
             out += "<rect x=\"\(labelWidth)\" y=\"\(y + barHeight)\" width=\"\(max(1, c))\" height=\"\(barHeight)\" fill=\"#1d4ed8\"/>"
             out += "<text x=\"\(labelWidth + c + 6)\" y=\"\(y + barHeight * 2 - 2)\" font-size=\"12\" fill=\"#1f2937\">\(row.completed)</text>"
         }
-        out += "<text x=\"\(labelWidth)\" y=\"\(height - 4)\" font-size=\"12\" fill=\"#374151\">浅色：进入　深色：完成</text></svg>"
+        out += "<text x=\"\(labelWidth)\" y=\"\(height - 4)\" font-size=\"12\" fill=\"#374151\">\(escape(legend))</text></svg>"
         return out
     }
 }

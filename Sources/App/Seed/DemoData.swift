@@ -57,6 +57,8 @@ enum DemoData {
         // Works the head office's lead queue (leads from cities no branch serves); as a branch head of HO it sees every branch.
         .init(login: "ho-retail", name: "许宁", role: "branch_head", branch: "HO", managerCode: nil),
         .init(login: "auditor", name: "审计员", role: "auditor", branch: "HO", managerCode: nil),
+        // Privacy requests under PIPL (access, correction, erasure) and their deadlines.
+        .init(login: "compliance", name: "合规专员", role: "compliance", branch: "HO", managerCode: nil),
     ]
 
     static func seed(on db: Database, logger: Logger, clock: AppClock) async throws {
