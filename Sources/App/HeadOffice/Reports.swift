@@ -96,18 +96,22 @@ struct Reports {
             // The whole journey per key: entered = applications started in the range, completed = those whose loan
             // request is done, the time from start to loan request.
             let key = Self.column(by)
+            // The loan-request row is looked up per started application through the (application_id, step) index.
+            let finished = "(SELECT l.completed_at FROM journey_steps l WHERE l.application_id = p.application_id AND l.step = 'loan_request')"
+            let journey = "(SELECT l.journey_seconds FROM journey_steps l WHERE l.application_id = p.application_id AND l.step = 'loan_request')"
             counts = try await sql.raw("""
-                SELECT \(unsafeRaw: key) AS key, COUNT(*) AS entered, COUNT(l.completed_at) AS completed
-                FROM journey_steps p LEFT JOIN journey_steps l ON l.application_id = p.application_id AND l.step = 'loan_request'
-                WHERE p.step = 'phone' AND \(range) \(filters) GROUP BY \(unsafeRaw: key)
+                SELECT key, COUNT(*) AS entered, COUNT(done) AS completed FROM (
+                  SELECT \(unsafeRaw: key) AS key, \(unsafeRaw: finished) AS done
+                  FROM journey_steps p WHERE p.step = 'phone' AND \(range) \(filters)
+                ) t GROUP BY key
                 """).all()
             medians = try await sql.raw("""
                 SELECT key, AVG(seconds) AS median FROM (
-                  SELECT \(unsafeRaw: key) AS key, l.journey_seconds AS seconds,
-                         ROW_NUMBER() OVER (PARTITION BY \(unsafeRaw: key) ORDER BY l.journey_seconds) AS rn,
-                         COUNT(*) OVER (PARTITION BY \(unsafeRaw: key)) AS c
-                  FROM journey_steps p JOIN journey_steps l ON l.application_id = p.application_id AND l.step = 'loan_request'
-                  WHERE p.step = 'phone' AND \(range) \(filters) AND l.journey_seconds IS NOT NULL
+                  SELECT key, seconds, ROW_NUMBER() OVER (PARTITION BY key ORDER BY seconds) AS rn, COUNT(*) OVER (PARTITION BY key) AS c
+                  FROM (
+                    SELECT \(unsafeRaw: key) AS key, \(unsafeRaw: journey) AS seconds
+                    FROM journey_steps p WHERE p.step = 'phone' AND \(range) \(filters)
+                  ) s WHERE seconds IS NOT NULL
                 ) t WHERE rn IN ((c + 1) / 2, (c + 2) / 2) GROUP BY key
                 """).all()
         }

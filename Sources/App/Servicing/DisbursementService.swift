@@ -198,6 +198,7 @@ struct DisbursementService {
         loan.version = 0
         loan.disbursementPaymentID = payment.id!
         loan.disbursedAt = context.clock.now()
+        loan.managerCode = application.cmLast
         application.state = ApplicationState.disbursed.rawValue
         let now = context.clock.now()
         do {
@@ -214,6 +215,7 @@ struct DisbursementService {
                     .set(\.$movedFen, to: result.amountFen).set(\.$providerReference, to: result.providerReference)
                     .set(\.$loanID, to: loan.id).set(\.$completedAt, to: now).update()
                 try await loan.create(on: tx)
+                try await LoanCounts.move(managerCode: loan.managerCode, from: nil, to: .active, on: tx)
                 for row in plan.installments {
                     try await LoanInstallment(loanID: loan.id!, position: InstallmentPosition(row)).create(on: tx)
                 }

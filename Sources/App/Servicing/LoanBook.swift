@@ -90,6 +90,7 @@ struct LoanBook {
         loan.status = target.rawValue
         if target.isClosed { loan.closedOn = date.iso }
         try await loan.save(on: tx)
+        try await LoanCounts.move(managerCode: loan.managerCode, from: current, to: target, on: tx)
         try await Milestones.loanMoved(loan, to: target, on: tx, services: services)
         return current
     }

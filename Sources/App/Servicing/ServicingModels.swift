@@ -19,6 +19,8 @@ final class Loan: Model, @unchecked Sendable {
     @Field(key: "disbursement_payment_id") var disbursementPaymentID: UUID
     @Field(key: "disbursed_at") var disbursedAt: Date
     @OptionalField(key: "closed_on") var closedOn: String?
+    /// The customer manager whose code brought the loan (the application's last touch at payout): the reports' scope.
+    @OptionalField(key: "manager_code") var managerCode: String?
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
 
     init() {}

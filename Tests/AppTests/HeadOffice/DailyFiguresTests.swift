@@ -2,6 +2,7 @@ import Fluent
 import Foundation
 import LendingCore
 import Providers
+import SQLKit
 import Testing
 import Vapor
 import VaporTesting
@@ -89,6 +90,12 @@ struct DailyFiguresTests {
             let unpaid = overdue.reduce(Int64(0)) { $0 + $1.principalFen + $1.interestFen + $1.penaltyFen - $1.paidPrincipalFen - $1.paidInterestFen - $1.paidPenaltyFen }
             #expect(body[path: "position.overdueBalanceFen"] as? Int == Int(unpaid))
             #expect(unpaid > 0)
+            // The counts the dashboard reads agree with the loans themselves.
+            let kept = try await (app.db as! any SQLDatabase).raw("SELECT manager_code, status, count FROM loan_counts WHERE count > 0").all()
+            #expect(kept.count == 1)
+            #expect(try kept.first?.decode(column: "manager_code", as: String.self) == "SZ-0001")
+            #expect(try kept.first?.decode(column: "status", as: String.self) == "overdue")
+            #expect(try await Loan.query(on: app.db).filter(\.$status == "overdue").filter(\.$managerCode == "SZ-0001").count() == 1)
         }
     }
 
