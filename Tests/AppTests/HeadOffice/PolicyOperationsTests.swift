@@ -93,6 +93,25 @@ struct PolicyOperationsTests {
         }
     }
 
+    @Test("two confirmations of the same candidate at the same moment publish it once: one 200, the other 409")
+    func concurrentConfirmation() async throws {
+        try await withYidai { app, clock, providers in
+            let risk1 = try await staff("risk1", app: app, clock: clock)
+            let (created, upload, _) = try await risk1.call(.POST, "/api/v1/staff/policies", json: ["files": try Self.olderCandidate(), "note": "放宽年龄上限至56岁"])
+            #expect(created == .created, "\(upload)")
+            let change = try #require((upload["change"] as? [String: Any])?["id"] as? String)
+            // Two sessions of the second risk person, e.g. two browser tabs, press confirm together.
+            let first = try await staff("risk2", app: app, clock: clock)
+            let second = try await staff("risk2", app: app, clock: clock)
+            async let a = first.call(.POST, "/api/v1/staff/policy-changes/\(change)/confirmation")
+            async let b = second.call(.POST, "/api/v1/staff/policy-changes/\(change)/confirmation")
+            let statuses = [try await a.0, try await b.0].map(\.code).sorted()
+            #expect(statuses == [200, 409])
+            #expect(try await AuditEntry.query(on: app.db).filter(\.$action == "policy.published").count() == 1)
+            #expect(try await PolicyVersion.query(on: app.db).filter(\.$active == true).count() == 1)
+        }
+    }
+
     @Test("shadow replay: a candidate that differs in one rule changes only the applications that rule touches")
     func shadowReplay() async throws {
         try await withYidai { app, clock, providers in
