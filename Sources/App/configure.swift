@@ -59,6 +59,9 @@ func configure(
     app.migrations.add(CreateConsents())
     app.migrations.add(CreatePolicyOperations())
     app.migrations.add(CreateReportIndexes())
+    let cipher = FieldCipher(keys: config.encryptionKeys, activeKeyID: config.activeKeyID, indexSeed: config.indexSeed)
+    app.migrations.add(CreatePrivacy())
+    app.migrations.add(MovePersonDataToPersonKeys(cipher: cipher))
 
     app.views.use(.leaf)
     app.leaf.cache.isEnabled = app.environment.isRelease
@@ -67,7 +70,7 @@ func configure(
 
     app.yidai = YidaiServices(
         config: config,
-        cipher: FieldCipher(keys: config.encryptionKeys, activeKeyID: config.activeKeyID, indexSeed: config.indexSeed),
+        cipher: cipher,
         providers: providers,
         clock: clock,
         limiter: RateLimiter(),

@@ -173,7 +173,7 @@ struct ManagerConsoleController: RouteCollection {
         let id = application.id!.uuidString.lowercased()
         let context = MessagesContext(
             page: Self.console.chrome(req, "云接洽", principal), applicationHref: "/console/applications/\(id)", action: "/console/applications/\(id)/messages",
-            applicant: "\(try applications.maskedName(application)) · \(try applications.maskedPhone(application))",
+            applicant: "\(try await applications.maskedName(application)) · \(try await applications.maskedPhone(application))",
             messages: list.items.map {
                 .init(mine: $0.from == "manager", text: $0.text, time: Self.time($0.sentAt),
                       slots: ($0.slots ?? []).map(Conversation.slotLabel).joined(separator: "、"), picked: $0.pickedSlot.map(Conversation.slotLabel) ?? "")

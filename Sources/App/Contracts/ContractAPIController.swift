@@ -26,7 +26,7 @@ struct ContractAPIController: RouteCollection {
     func pdf(_ req: Request) async throws -> Response {
         let application = try await req.ownedApplication()
         let contracts = req.contracts
-        let (data, number) = try contracts.pdf(try await contracts.current(application))
+        let (data, number) = try await contracts.pdf(try await contracts.current(application))
         return Self.download(
             data, type: HTTPMediaType(type: "application", subType: "pdf"), fileName: "contract-\(number).pdf")
     }
@@ -41,7 +41,7 @@ struct ContractAPIController: RouteCollection {
     func evidence(_ req: Request) async throws -> Response {
         let record = try await signedRecord(req)
         return Self.download(
-            try req.contracts.evidence(of: record), type: .json,
+            try await req.contracts.evidence(of: record), type: .json,
             fileName: "contract-\(record.contractNumber)-evidence.json")
     }
 
@@ -64,7 +64,7 @@ struct ContractAPIController: RouteCollection {
         let contracts = req.contracts
         let record = try await contracts.sign(application, body)
         return ContractView(
-            .signed(record, try contracts.content(of: record)), applicationID: try application.requireID())
+            .signed(record, try await contracts.content(of: record)), applicationID: try application.requireID())
     }
 
     /// The bank's CA certificate (PEM): what `openssl cms -verify -CAfile` and `yidai contract verify --ca` trust.

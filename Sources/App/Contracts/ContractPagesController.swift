@@ -82,7 +82,7 @@ struct ContractPagesController: RouteCollection {
         let p7s = HTTPMediaType(type: "application", subType: "pkcs7-signature")
         switch (file, stage) {
         case (.pdf, _):
-            let (data, number) = try contracts.pdf(stage)
+            let (data, number) = try await contracts.pdf(stage)
             return ContractAPIController.download(
                 data, type: HTTPMediaType(type: "application", subType: "pdf"), fileName: "contract-\(number).pdf")
         case (.signature, .signed(let record, _)):
@@ -90,7 +90,7 @@ struct ContractPagesController: RouteCollection {
                 record.signature, type: p7s, fileName: "contract-\(record.contractNumber).p7s")
         case (.evidence, .signed(let record, _)):
             return ContractAPIController.download(
-                try contracts.evidence(of: record), type: .json,
+                try await contracts.evidence(of: record), type: .json,
                 fileName: "contract-\(record.contractNumber)-evidence.json")
         case (.evidenceSignature, .signed(let record, _)):
             return ContractAPIController.download(

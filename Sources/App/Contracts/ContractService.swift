@@ -15,6 +15,7 @@ struct ContractService {
     var db: Database { journey.db }
     var services: YidaiServices { journey.services }
     var cipher: FieldCipher { services.cipher }
+    var vault: PersonVault { PersonVault(db: db, services: services) }
     var now: Date { services.clock.now() }
 
     /// An unsigned contract as generated now: nothing is stored until it is signed.
@@ -35,7 +36,7 @@ struct ContractService {
     /// application in loan_requested; 409 before the loan request.
     func current(_ application: LoanApplication) async throws -> Stage {
         if let signed = try await signedContract(of: application) {
-            return .signed(signed, try content(of: signed))
+            return .signed(signed, try await content(of: signed))
         }
         guard try application.applicationState == .loanRequested else { throw try Self.notYet(application) }
         return .unsigned(try await draft(application))
@@ -45,26 +46,26 @@ struct ContractService {
         try await SignedContract.query(on: db).filter(\.$applicationID == application.requireID()).first()
     }
 
-    func content(of signed: SignedContract) throws -> ContractContent {
-        try JSONDecoder().decode(ContractContent.self, from: Data(cipher.open(signed.contentSealed).utf8))
+    func content(of signed: SignedContract) async throws -> ContractContent {
+        try JSONDecoder().decode(ContractContent.self, from: Data(try await vault.open(signed.contentSealed).utf8))
     }
 
-    func pdf(of signed: SignedContract) throws -> Data {
-        guard let data = Data(base64Encoded: try cipher.open(signed.pdfSealed)) else {
+    func pdf(of signed: SignedContract) async throws -> Data {
+        guard let data = Data(base64Encoded: try await vault.open(signed.pdfSealed)) else {
             throw FieldCipher.CipherError.malformed
         }
         return data
     }
 
-    func evidence(of signed: SignedContract) throws -> Data {
-        Data(try cipher.open(signed.evidenceSealed).utf8)
+    func evidence(of signed: SignedContract) async throws -> Data {
+        Data(try await vault.open(signed.evidenceSealed).utf8)
     }
 
     /// The PDF of whatever `current` returns: the signed bytes, or the draft's.
-    func pdf(_ stage: Stage) throws -> (data: Data, number: String) {
+    func pdf(_ stage: Stage) async throws -> (data: Data, number: String) {
         switch stage {
         case .unsigned(let draft): (draft.pdf, draft.content.contractNumber)
-        case .signed(let record, _): (try pdf(of: record), record.contractNumber)
+        case .signed(let record, _): (try await pdf(of: record), record.contractNumber)
         }
     }
 
@@ -72,7 +73,7 @@ struct ContractService {
         let content: ContractContent
         // The plan the borrower signs starts on the business date, as the loan the bank books does.
         let businessDate = try await BusinessDateStore(db: db, clock: services.clock).current()
-        do { content = try ContractContent.make(try facts(application, businessDate: businessDate)) } catch let error as FieldError {
+        do { content = try ContractContent.make(try await facts(application, businessDate: businessDate)) } catch let error as FieldError {
             throw APIError(error)
         }
         let document = content.printable(createdAt: Self.startOfDay(businessDate))
@@ -89,8 +90,8 @@ struct ContractService {
         return Draft(content: content, pdf: pdf, sha256: Self.sha256Hex(pdf))
     }
 
-    func facts(_ application: LoanApplication, businessDate: CivilDate) throws -> ContractContent.Facts {
-        let identity = try journey.identity(of: application)
+    func facts(_ application: LoanApplication, businessDate: CivilDate) async throws -> ContractContent.Facts {
+        let identity = try await journey.identity(of: application)
         guard application.loanAmount != nil, let purpose = application.loanPurpose, let requestedAt = application.loanRequestedAt else {
             throw try Self.notYet(application)
         }
@@ -116,7 +117,7 @@ struct ContractService {
 
     func sendCode(_ application: LoanApplication) async throws -> OneTimeCodes.Sent {
         try requireSignable(application)
-        let identity = try journey.identity(of: application)
+        let identity = try await journey.identity(of: application)
         return try await journey.codes.send(
             to: identity.phone, purpose: .contract, applicationID: application.id, clientAddress: journey.client.address
         )
@@ -143,7 +144,7 @@ struct ContractService {
                     "This is not the contract's current SHA-256: the contract has changed since it was shown (a new business day moves the plan's dates). Reload it, read it again and sign.",
                 messageZh: "合同内容已更新，请重新阅读后再签署。", field: "sha256")
         }
-        let identity = try journey.identity(of: application)
+        let identity = try await journey.identity(of: application)
         let checked = try await journey.codes.check(code, phone: identity.phone, purpose: .contract)
         let proof = checked.id
 
@@ -170,11 +171,11 @@ struct ContractService {
         record.contractNumber = draft.content.contractNumber
         record.templateVersion = draft.content.templateVersion
         record.businessDate = draft.content.businessDate
-        record.contentSealed = try cipher.seal(String(decoding: try JSONEncoder().encode(draft.content), as: UTF8.self))
-        record.pdfSealed = try cipher.seal(draft.pdf.base64EncodedString())
+        record.contentSealed = try await vault.seal(String(decoding: try JSONEncoder().encode(draft.content), as: UTF8.self), phoneIndex: application.phoneIndex, as: .kept)
+        record.pdfSealed = try await vault.seal(draft.pdf.base64EncodedString(), phoneIndex: application.phoneIndex, as: .kept)
         record.pdfSHA256 = draft.sha256
         record.pdfBytes = draft.pdf.count
-        record.evidenceSealed = try cipher.seal(String(decoding: evidenceJSON, as: UTF8.self))
+        record.evidenceSealed = try await vault.seal(String(decoding: evidenceJSON, as: UTF8.self), phoneIndex: application.phoneIndex, as: .kept)
         record.evidenceSHA256 = Self.sha256Hex(evidenceJSON)
         record.signature = pdfSignature
         record.evidenceSignature = evidenceSignature

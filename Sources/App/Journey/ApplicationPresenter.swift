@@ -6,11 +6,11 @@ struct ApplicationPresenter {
     let journey: JourneyService
 
     func view(_ application: LoanApplication) async throws -> ApplicationView {
-        let cipher = journey.cipher
         let progress = try journey.progress(application)
-        let phone = try MobileNumber(try cipher.open(application.phoneSealed))
-        let name = try cipher.openOptional(application.nameSealed)
-        let idNumber = try cipher.openOptional(application.idNumberSealed).flatMap { try? ChineseIDNumber($0) }
+        let vault = journey.vault
+        let phone = try MobileNumber(try await vault.open(application.phoneSealed))
+        let name = try await vault.openOptional(application.nameSealed)
+        let idNumber = try await vault.openOptional(application.idNumberSealed).flatMap { try? ChineseIDNumber($0) }
         let completed = progress.completedSteps
         var stopped: StopView?
         let lockRunOut = application.stopStep == JourneyStep.face.rawValue && (application.faceLockedUntil.map { $0 <= journey.now } ?? false)

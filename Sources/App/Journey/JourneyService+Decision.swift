@@ -11,7 +11,7 @@ extension JourneyService {
 
     func sendAuthorizationCode(_ application: LoanApplication) async throws -> OneTimeCodes.Sent {
         try require(.authorization, application)
-        let identity = try identity(of: application)
+        let identity = try await identity(of: application)
         return try await codes.send(to: identity.phone, purpose: .creditAuthorization, applicationID: application.id, clientAddress: client.address)
     }
 
@@ -29,7 +29,7 @@ extension JourneyService {
             throw APIError.invalid("agree", "You must agree to the authorization to continue.", zh: "请阅读并同意授权书。")
         }
         guard let code = body.code, !code.isEmpty else { throw APIError.missing("code") }
-        let identity = try identity(of: application)
+        let identity = try await identity(of: application)
         let proof = try await codes.check(code, phone: identity.phone, purpose: .creditAuthorization)
         let state = try application.applicationState
         try Self.transition(from: state, to: .creditAuthorized)
@@ -48,7 +48,7 @@ extension JourneyService {
         let report = try await providerCall {
             try await services.providers.bureau.report(name: identity.name, idNumber: identity.idNumber, authorizationReference: reference)
         }
-        application.bureauReportSealed = try cipher.seal(String(decoding: try JSONEncoder().encode(report), as: UTF8.self))
+        application.bureauReportSealed = try await vault.seal(String(decoding: try JSONEncoder().encode(report), as: UTF8.self), phoneIndex: application.phoneIndex, as: .general)
         application.state = ApplicationState.creditAuthorized.rawValue
         try await save(application, action: "credit_report.pulled", details: ["reportId": report.reportId, "state": "credit_authorized"])
     }
@@ -57,7 +57,7 @@ extension JourneyService {
 
     func saveAboutYou(_ application: LoanApplication, _ body: AboutYouRequest) async throws {
         try require(.aboutYou, application)
-        let identity = try identity(of: application)
+        let identity = try await identity(of: application)
         let facts: AboutYouFacts
         do {
             facts = try AboutYouFacts(
@@ -68,15 +68,15 @@ extension JourneyService {
         } catch { throw APIError(error) }
         let state = try application.applicationState
         try Self.transition(from: state, to: .infoCompleted)
-        application.aboutYouSealed = try cipher.seal(String(decoding: try JSONEncoder().encode(facts), as: UTF8.self))
+        application.aboutYouSealed = try await vault.seal(String(decoding: try JSONEncoder().encode(facts), as: UTF8.self), phoneIndex: application.phoneIndex, as: .general)
         application.infoCompletedAt = now
         application.state = ApplicationState.infoCompleted.rawValue
         try await save(application, action: "about_you.saved", details: facts.auditSummary)
     }
 
-    func aboutYou(_ application: LoanApplication) throws -> AboutYouFacts? {
+    func aboutYou(_ application: LoanApplication) async throws -> AboutYouFacts? {
         guard let sealed = application.aboutYouSealed else { return nil }
-        return try JSONDecoder().decode(AboutYouFacts.self, from: Data(try cipher.open(sealed).utf8))
+        return try JSONDecoder().decode(AboutYouFacts.self, from: Data(try await vault.open(sealed).utf8))
     }
 
     // MARK: - Step 7: decision and loan request
@@ -87,11 +87,11 @@ extension JourneyService {
         if let wait = await services.limiter.attempt("decision:\(id)", rule: RateRules.decisionPerApplication, now: now) {
             throw APIError.tooManyRequests(retryAfter: wait, message: "Too many decision requests. Try again in \(wait) seconds.", zh: "请求过于频繁，请稍后再试。")
         }
-        let identity = try identity(of: application)
-        guard let facts = try aboutYou(application), let reportSealed = application.bureauReportSealed else {
+        let identity = try await identity(of: application)
+        guard let facts = try await aboutYou(application), let reportSealed = application.bureauReportSealed else {
             throw APIError(.conflict, code: "step_out_of_order", message: "Complete the about you step first.", messageZh: "请先补充个人信息。")
         }
-        let report = try JSONDecoder().decode(CreditReport.self, from: Data(try cipher.open(reportSealed).utf8))
+        let report = try JSONDecoder().decode(CreditReport.self, from: Data(try await vault.open(reportSealed).utf8))
         let input = CreditDecisionInput(age: identity.idNumber.age(on: today), facts: facts, report: report)
         let outcome = try await services.policies.decide(input, on: db)
         let state = try application.applicationState

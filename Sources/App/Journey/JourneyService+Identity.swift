@@ -33,14 +33,14 @@ extension JourneyService {
             throw APIError(.unprocessableEntity, code: error.code, message: error.message, messageZh: error.messageZh, field: "frontImage")
         }
         let view = IDCardReadingView(reading)
-        application.ocrSealed = try cipher.seal(String(decoding: try JSONEncoder().encode(view), as: UTF8.self))
+        application.ocrSealed = try await vault.seal(String(decoding: try JSONEncoder().encode(view), as: UTF8.self), phoneIndex: application.phoneIndex, as: .general)
         try await save(application, action: "id_card.read", details: ["name": PersonalDataMask.name(reading.name), "idNumber": PersonalDataMask.idNumber(reading.idNumber)])
         return view
     }
 
-    func ocrReading(_ application: LoanApplication) throws -> IDCardReadingView? {
+    func ocrReading(_ application: LoanApplication) async throws -> IDCardReadingView? {
         guard let sealed = application.ocrSealed else { return nil }
-        return try JSONDecoder().decode(IDCardReadingView.self, from: Data(try cipher.open(sealed).utf8))
+        return try JSONDecoder().decode(IDCardReadingView.self, from: Data(try await vault.open(sealed).utf8))
     }
 
     func confirmIDCard(_ application: LoanApplication, _ body: IDCardConfirmRequest) async throws {
@@ -62,10 +62,10 @@ extension JourneyService {
         let result = try await providerCall { try await services.providers.registry.verify(name: name, idNumber: idNumber) }
         switch result {
         case .match(let photoReference):
-            application.nameSealed = try cipher.seal(name)
-            application.idNumberSealed = try cipher.seal(idNumber.value)
+            application.nameSealed = try await vault.seal(name, phoneIndex: application.phoneIndex, as: .kept)
+            application.idNumberSealed = try await vault.seal(idNumber.value, phoneIndex: application.phoneIndex, as: .kept)
             application.idNumberIndex = cipher.blindIndex(idNumber.value, purpose: "id_number")
-            application.addressSealed = try cipher.seal(address)
+            application.addressSealed = try await vault.seal(address, phoneIndex: application.phoneIndex, as: .kept)
             application.idValidUntil = validUntil
             application.registryPhotoRef = photoReference
             application.idConfirmedAt = now
@@ -104,7 +104,7 @@ extension JourneyService {
             }
             capture = FaceCapture(image: data, simulated: false)
         }
-        guard let idRaw = try cipher.openOptional(application.idNumberSealed), let photo = application.registryPhotoRef else {
+        guard let idRaw = try await vault.openOptional(application.idNumberSealed), let photo = application.registryPhotoRef else {
             throw APIError(.conflict, code: "step_out_of_order", message: "Complete the ID card step first.", messageZh: "请先完成身份证识别。")
         }
         let idNumber = try ChineseIDNumber(idRaw)
@@ -136,7 +136,7 @@ extension JourneyService {
         try require(.bankCard, application)
         let card: BankCardNumber
         do { card = try BankCardNumber(body.cardNumber ?? "") } catch { throw APIError(error) }
-        let identity = try identity(of: application)
+        let identity = try await identity(of: application)
         if application.carrierVerifiedAt == nil {
             let carrier = try await providerCall { try await services.providers.carrier.verify(phone: identity.phone, name: identity.name, idNumber: identity.idNumber) }
             guard carrier == .match else {
@@ -155,7 +155,7 @@ extension JourneyService {
         }
         switch result {
         case .verified(let bankName, _):
-            application.pendingCardSealed = try cipher.seal(card.value)
+            application.pendingCardSealed = try await vault.seal(card.value, phoneIndex: application.phoneIndex, as: .general)
             application.cardBank = bankName
             try await save(application, action: "bank_card.checked", details: ["card": card.masked, "bank": bankName])
             return try await codes.send(to: identity.phone, purpose: .bankCard, applicationID: application.id, clientAddress: client.address)
@@ -178,12 +178,12 @@ extension JourneyService {
             throw APIError(.conflict, code: "step_out_of_order", message: "Submit the bank card number first.", messageZh: "请先填写银行卡号。", field: "cardNumber")
         }
         guard let code = body.code, !code.isEmpty else { throw APIError.missing("code") }
-        let identity = try identity(of: application)
+        let identity = try await identity(of: application)
         let proof = try await codes.check(code, phone: identity.phone, purpose: .bankCard)
-        let card = try BankCardNumber(try cipher.open(pending))
+        let card = try BankCardNumber(try await vault.open(pending))
         let state = try application.applicationState
         try Self.transition(from: state, to: .identityVerified)
-        application.cardSealed = pending
+        application.cardSealed = try await vault.seal(card.value, phoneIndex: application.phoneIndex, as: .kept)
         application.cardIndex = cipher.blindIndex(card.value, purpose: "card")
         application.cardMasked = card.masked
         application.pendingCardSealed = nil

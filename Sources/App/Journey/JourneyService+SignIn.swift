@@ -17,8 +17,9 @@ extension JourneyService {
         switch body.purpose?.trimmingCharacters(in: .whitespaces) {
         case nil, "", "sign_in": purpose = .signIn
         case "lead": purpose = .lead
+        case "privacy": purpose = .privacy
         case let other?:
-            throw APIError.invalid("purpose", "purpose must be sign_in or lead (not \(other.prefix(40))); the other codes are sent by their own steps.", zh: "验证码用途不正确。")
+            throw APIError.invalid("purpose", "purpose must be sign_in, lead or privacy (not \(other.prefix(40))); the other codes are sent by their own steps.", zh: "验证码用途不正确。")
         }
         return try await codes.send(to: phone, purpose: purpose, applicationID: nil, clientAddress: client.address)
     }
@@ -36,7 +37,7 @@ extension JourneyService {
         let referral = try await knownManagerCode(body.cm)
         let branchOpen = try await Rollout(db: db, services: services).acceptsNewApplications(throughManager: referral)
         let channel = Self.channel(body.ch)
-        let phoneSealed = try cipher.seal(phone.value)
+        let phoneSealed = try await vault.seal(phone.value, phoneIndex: phoneIndex, as: .kept)
         let token = SecretHash.randomToken()
         let journey = self
         // One transaction: the code is used up only together with the application, its audit entry and the

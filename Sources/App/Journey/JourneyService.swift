@@ -29,6 +29,8 @@ struct JourneyService: Sendable {
     static let lastTouchWindow: TimeInterval = 30 * 86_400
 
     var cipher: FieldCipher { services.cipher }
+    /// Personal data under the person's own keys (PersonVault).
+    var vault: PersonVault { PersonVault(db: db, services: services) }
     var now: Date { services.clock.now() }
     var audit: AuditTrail { AuditTrail(db: db, services: services) }
     var codes: OneTimeCodes { OneTimeCodes(db: db, services: services) }
@@ -82,11 +84,11 @@ struct JourneyService: Sendable {
         let idNumber: ChineseIDNumber
     }
 
-    func identity(of application: LoanApplication) throws -> Identity {
-        guard let name = try cipher.openOptional(application.nameSealed), let id = try cipher.openOptional(application.idNumberSealed) else {
+    func identity(of application: LoanApplication) async throws -> Identity {
+        guard let name = try await vault.openOptional(application.nameSealed), let id = try await vault.openOptional(application.idNumberSealed) else {
             throw APIError(.conflict, code: "step_out_of_order", message: "Complete the ID card step first.", messageZh: "请先完成身份证识别。")
         }
-        return Identity(phone: try MobileNumber(try cipher.open(application.phoneSealed)), name: name, idNumber: try ChineseIDNumber(id))
+        return Identity(phone: try MobileNumber(try await vault.open(application.phoneSealed)), name: name, idNumber: try ChineseIDNumber(id))
     }
 
     var store: ApplicationStore { ApplicationStore(db: db, services: services) }

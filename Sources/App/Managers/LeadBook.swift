@@ -99,7 +99,8 @@ struct LeadBook {
         let cm = try await activeManager(code: body.cm)
         let proof = try await codes.check(code, phone: phone, purpose: .lead, field: "smsCode")
         let phoneIndex = cipher.blindIndex(phone.value, purpose: "phone")
-        let (phoneSealed, nameSealed) = (try cipher.seal(phone.value), try cipher.seal(name.value))
+        let vault = PersonVault(db: db, services: services)
+        let (phoneSealed, nameSealed) = (try await vault.seal(phone.value, phoneIndex: phoneIndex, as: .general), try await vault.seal(name.value, phoneIndex: phoneIndex, as: .general))
         let book = self
         let now = now
         return try await db.writeTransaction { tx in
@@ -201,7 +202,7 @@ struct LeadBook {
         let event = LeadEvent()
         event.leadID = try lead.requireID()
         event.status = status
-        event.noteSealed = try cipher.sealOptional(note)
+        if let note { event.noteSealed = try await PersonVault(db: tx, services: services).seal(note, phoneIndex: lead.phoneIndex, as: .general) }
         event.actor = actor
         event.at = now
         try await event.create(on: tx)

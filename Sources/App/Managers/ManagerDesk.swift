@@ -140,14 +140,17 @@ struct ManagerDesk {
             query = query.filter(\.$status == status.rawValue)
         }
         let rows = try await query.sort(\.$createdAt, .descending).limit(500).all()
-        return LeadListView(items: try rows.map(view))
+        var items: [LeadListView.Item] = []
+        for row in rows { items.append(try await view(row)) }
+        return LeadListView(items: items)
     }
 
-    func view(_ lead: Lead) throws -> LeadListView.Item {
+    func view(_ lead: Lead) async throws -> LeadListView.Item {
         let status = LeadStatus(rawValue: lead.status)
+        let vault = PersonVault(db: db, services: services)
         return .init(
-            id: try lead.requireID(), status: lead.status, name: PersonalDataMask.name(try cipher.open(lead.nameSealed)),
-            phone: PersonalDataMask.phone(try cipher.open(lead.phoneSealed)), manager: lead.managerCode, createdAt: lead.createdAt,
+            id: try lead.requireID(), status: lead.status, name: try await vault.openIfKept(lead.nameSealed).map(PersonalDataMask.name) ?? "（已删除）",
+            phone: try await vault.openIfKept(lead.phoneSealed).map(PersonalDataMask.phone) ?? "（已删除）", manager: lead.managerCode, createdAt: lead.createdAt,
             overdue: status == .new && now > lead.dueBy, city: lead.city, branch: lead.branchCode, dueBy: lead.dueBy,
             channel: lead.channel, campaign: lead.campaign, lostReason: lead.lostReason, applicationId: lead.applicationID)
     }
@@ -222,7 +225,7 @@ struct ManagerDesk {
             try await AuditTrail(db: tx, services: services).record(
                 application: lead.applicationID, actor: "staff:" + principal.login, action: newManager == nil ? "lead.followed_up" : "lead.reassigned", details: details)
         }
-        return try view(lead)
+        return try await view(lead)
     }
 
     // MARK: Customers
@@ -252,7 +255,7 @@ struct ManagerDesk {
         let ids = rows.compactMap(\.id)
         let nudged = Set(try await Notification.query(on: db).filter(\.$applicationID ~~ ids).filter(\.$template == NotificationTemplate.nudge.key)
             .all().filter { $0.eventKey.hasSuffix(":" + today) }.map(\.applicationID))
-        return CustomerListView(items: try rows.map { application in
+        return CustomerListView(items: try await rows.asyncMap { application in
             let state = try application.applicationState
             let progress = ApplicationProgress(state: state, idCardConfirmed: application.idConfirmedAt != nil,
                                                faceVerified: application.faceVerifiedAt != nil, bankCardVerified: application.cardVerifiedAt != nil)
@@ -260,7 +263,7 @@ struct ManagerDesk {
             return .init(
                 applicationId: try application.requireID(), state: application.state, stateTitle: state.titleZh, stoppedAt: stoppedAt,
                 since: application.lastActivityAt, qualification: Self.qualification(application),
-                applicant: .init(name: try applications.maskedName(application), phone: try applications.maskedPhone(application)),
+                applicant: .init(name: try await applications.maskedName(application), phone: try await applications.maskedPhone(application)),
                 manager: application.cmLast, channel: application.channelLast, nudgedToday: nudged.contains(application.id!))
         })
     }
@@ -363,12 +366,14 @@ struct Conversation {
         let id = try application.requireID()
         let rows = try await ConversationMessage.query(on: db).filter(\.$applicationID == id).sort(\.$sentAt, .ascending).sort(\.$id).all()
         let consented = try await ConversationConsent.query(on: db).filter(\.$applicationID == id).first() != nil
-        return MessageListView(items: try rows.map(view), consented: consented, manager: application.cmLast)
+        var items: [MessageView] = []
+        for row in rows { items.append(try await view(row)) }
+        return MessageListView(items: items, consented: consented, manager: application.cmLast)
     }
 
-    func view(_ row: ConversationMessage) throws -> MessageView {
+    func view(_ row: ConversationMessage) async throws -> MessageView {
         MessageView(
-            id: try row.requireID(), from: row.sender, text: try services.cipher.open(row.textSealed), sentAt: row.sentAt,
+            id: try row.requireID(), from: row.sender, text: try await PersonVault(db: db, services: services).openIfKept(row.textSealed) ?? "（已删除）", sentAt: row.sentAt,
             slots: row.slots.flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }, pickedSlot: row.pickedSlot)
     }
 
@@ -421,7 +426,7 @@ struct Conversation {
             }
             let row = try await Self.store(application: id, sender: "applicant", staff: nil, text: finalText, slots: nil, picked: finalPick, on: tx, services: services)
             try await AuditTrail(db: tx, services: services).record(application: id, actor: "applicant", action: "conversation.message", details: ["from": "applicant"])
-            return try Conversation(db: tx, services: services, application: application).view(row)
+            return try await Conversation(db: tx, services: services, application: application).view(row)
         }
     }
 
@@ -455,7 +460,7 @@ struct Conversation {
             if recent == 0 {
                 try await Notifications.enqueue(.newMessage, application: id, eventKey: "message:\(id):\(hour)", on: tx, services: services)
             }
-            return try Conversation(db: tx, services: services, application: application).view(row)
+            return try await Conversation(db: tx, services: services, application: application).view(row)
         }
     }
 
@@ -475,7 +480,8 @@ struct Conversation {
         row.applicationID = application
         row.sender = sender
         row.staffLogin = staff
-        row.textSealed = try services.cipher.seal(text)
+        guard let person = try await LoanApplication.find(application, on: tx)?.phoneIndex else { throw APIError.notFound("application") }
+        row.textSealed = try await PersonVault(db: tx, services: services).seal(text, phoneIndex: person, as: .general)
         row.slots = try slots.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         row.pickedSlot = picked
         row.sentAt = at

@@ -36,7 +36,9 @@ struct Notifications {
         guard let sql = tx as? any SQLDatabase else { throw NotificationError("notifications need an SQL database") }
         let now = services.clock.now()
         let id = UUID()
-        let text = try services.cipher.seal(try template.render(values))
+        let person = try await sql.raw("SELECT phone_index FROM applications WHERE id = \(bind: application)").first()?.decode(column: "phone_index", as: String.self)
+        guard let person else { throw NotificationError("application \(application) is missing") }
+        let text = try await PersonVault(db: tx, services: services).seal(try template.render(values), phoneIndex: person, as: .general)
         let rows = try await sql.raw("""
             INSERT INTO notifications (id, event_key, application_id, template, template_version, purpose, text_sealed, state, attempts, created_at)
             VALUES (\(bind: id), \(bind: eventKey), \(bind: application), \(bind: template.key), \(bind: template.version), \(bind: template.purpose.rawValue), \(bind: text), \(bind: State.queued), 0, \(bind: now))
@@ -86,14 +88,15 @@ struct Notifications {
             if notification.state != State.queued {
                 jobState = BackgroundJobState.done
             } else if let application = try await LoanApplication.find(notification.applicationID, on: db) {
-                let phone = try MobileNumber(try services.cipher.open(application.phoneSealed))
+                let vault = PersonVault(db: db, services: services)
+                let phone = try MobileNumber(try await vault.open(application.phoneSealed))
                 if notification.purpose == NotificationTemplate.Purpose.marketing.rawValue,
                     try await MarketingOptOuts.hasOptedOut(phoneIndex: application.phoneIndex, on: db)
                 {
                     (jobState, noteState, error) = (BackgroundJobState.done, State.skipped, "the phone opted out of marketing")
                 } else {
                     try await services.providers.sms.send(
-                        to: phone, text: try services.cipher.open(notification.textSealed), reference: "notification:\(job.reference)")
+                        to: phone, text: try await vault.open(notification.textSealed), reference: "notification:\(job.reference)")
                     (jobState, noteState, sentApplication) = (BackgroundJobState.done, State.sent, application.id)
                 }
             } else {
@@ -227,7 +230,9 @@ struct DatabaseSandboxOutbox: SandboxOutboxStore {
     static let keep = 1000
 
     func append(_ message: SandboxSMSMessage, reference: String?) async throws -> Bool {
-        let (index, phone, text) = (cipher.blindIndex(message.phone, purpose: "phone"), try cipher.seal(message.phone), try cipher.seal(message.text))
+        let index = cipher.blindIndex(message.phone, purpose: "phone")
+        let vault = PersonVault(db: db, cipher: cipher)
+        let (phone, text) = (try await vault.seal(message.phone, phoneIndex: index, as: .general), try await vault.seal(message.text, phoneIndex: index, as: .general))
         return try await db.writeTransaction { tx in
             guard let sql = tx as? any SQLDatabase else { return false }
             let rows = try await sql.raw("""
@@ -248,7 +253,13 @@ struct DatabaseSandboxOutbox: SandboxOutboxStore {
     func list(phone: String?, limit: Int) async throws -> [SandboxSMSMessage] {
         var query = SandboxSMSRecord.query(on: db)
         if let phone { query = query.filter(\.$phoneIndex == cipher.blindIndex(phone, purpose: "phone")) }
-        return try await query.sort(\.$position, .descending).limit(min(limit, Self.keep)).all()
-            .map { SandboxSMSMessage(phone: try cipher.open($0.phoneSealed), text: try cipher.open($0.textSealed), sentAt: $0.sentAt) }
+        let vault = PersonVault(db: db, cipher: cipher)
+        var messages: [SandboxSMSMessage] = []
+        for row in try await query.sort(\.$position, .descending).limit(min(limit, Self.keep)).all() {
+            // An erased person's messages can no longer be read: they are left out.
+            guard let phone = try await vault.openIfKept(row.phoneSealed), let text = try await vault.openIfKept(row.textSealed) else { continue }
+            messages.append(SandboxSMSMessage(phone: phone, text: text, sentAt: row.sentAt))
+        }
+        return messages
     }
 }

@@ -24,6 +24,9 @@ final class LoanApplication: Model, @unchecked Sendable {
     @OptionalField(key: "cm_last_at") var cmLastAt: Date?
     /// The campaign of the landing that brought the applicant (`?campaign=`), for the reports.
     @OptionalField(key: "campaign") var campaign: String?
+    /// nil while the person's data is in use; `locked` after an erasure request kept what law requires (used for nothing,
+    /// seen only by compliance and the auditor); `erased` once it is destroyed.
+    @OptionalField(key: "privacy_state") var privacyState: String?
 
     // ID card: what OCR read (pending confirmation), then the confirmed identity.
     @OptionalField(key: "ocr_sealed") var ocrSealed: String?

@@ -458,7 +458,7 @@ struct LoanPagesController: RouteCollection {
                     fileName: "contract-\(record.contractNumber).p7s")
             }
             return ContractAPIController.download(
-                try contracts.pdf(of: record), type: HTTPMediaType(type: "application", subType: "pdf"),
+                try await contracts.pdf(of: record), type: HTTPMediaType(type: "application", subType: "pdf"),
                 fileName: "contract-\(record.contractNumber).pdf")
         }
     }

@@ -8,6 +8,8 @@ struct FieldCipher: @unchecked Sendable {
     private let keys: [String: SymmetricKey]
     private let indexKey: SymmetricKey
     let activeKeyID: String
+    /// Unwrapped per-person data keys, shared by every copy of this cipher (see `PersonVault`).
+    let personKeys = PersonKeyCache()
 
     /// `indexSeed` must stay the same across key rotations (lookups depend on it): configuration passes the
     /// oldest key of the ring, or a dedicated `YIDAI_INDEX_KEY`.
@@ -31,6 +33,8 @@ struct FieldCipher: @unchecked Sendable {
     func open(_ sealed: String) throws -> String {
         guard let colon = sealed.firstIndex(of: ":") else { throw CipherError.malformed }
         let id = String(sealed[..<colon])
+        // A person's data needs their data key: only PersonVault opens it.
+        if id == PersonVault.prefix { throw CipherError.personData }
         guard let key = keys[id] else { throw CipherError.unknownKey(id) }
         guard let data = Data(base64Encoded: String(sealed[sealed.index(after: colon)...])) else { throw CipherError.malformed }
         let box = try AES.GCM.SealedBox(combined: data)
@@ -59,8 +63,10 @@ struct FieldCipher: @unchecked Sendable {
     enum CipherError: Error, CustomStringConvertible {
         case unknownKey(String)
         case malformed
+        case personData
         var description: String {
             switch self {
+            case .personData: "a person's data is sealed under their data key: open it through PersonVault"
             case .unknownKey(let id): "no encryption key with id \(id) is configured"
             case .malformed: "an encrypted value is malformed"
             }

@@ -16,6 +16,8 @@ struct OneTimeCodes {
         case contract = "contract"
         /// Proves the phone on the lead page (a person asking to be called back).
         case lead = "lead"
+        /// Step-up into the privacy centre (个人信息保护), which shows personal data unmasked.
+        case privacy = "privacy"
 
         var smsText: String {
             switch self {
@@ -24,6 +26,7 @@ struct OneTimeCodes {
             case .creditAuthorization: "征信授权签署验证码"
             case .contract: "借款合同签署验证码"
             case .lead: "预约客户经理验证码"
+            case .privacy: "个人信息查询验证码"
             }
         }
     }

@@ -28,7 +28,7 @@ struct ServicingContext: Sendable {
         guard let application = try await LoanApplication.find(id, on: db), let sealed = application.cardSealed else {
             throw APIError(.conflict, code: "card_missing", message: "The application has no verified debit card.", messageZh: "未找到已验证的银行卡。")
         }
-        return try BankCardNumber(try services.cipher.open(sealed))
+        return try BankCardNumber(try await PersonVault(db: db, services: services).open(sealed))
     }
 
     /// The sandbox payments provider when outside services are simulated; otherwise none is configured yet.

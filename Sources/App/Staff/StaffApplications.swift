@@ -14,6 +14,7 @@ struct StaffApplications {
     static let pageSize = 20
     var now: Date { services.clock.now() }
     var cipher: FieldCipher { services.cipher }
+    var vault: PersonVault { PersonVault(db: db, services: services) }
 
     // MARK: - Scope
 
@@ -93,12 +94,12 @@ struct StaffApplications {
         let pending = Set(
             try await ReviewDecision.query(on: db).filter(\.$applicationID ~~ ids)
                 .filter(\.$state == ReviewDecision.State.awaitingConfirmation).all().map(\.applicationID))
-        let items = try rows.map { application -> StaffApplicationListView.Item in
+        let items = try await rows.asyncMap { application -> StaffApplicationListView.Item in
             let (referredAt, dueBy, overdue) = serviceLevel(application)
             return .init(
                 id: application.id!, state: application.state, createdAt: application.createdAt ?? application.lastActivityAt,
                 branch: org.branch(of: application), manager: application.cmLast,
-                applicant: .init(name: try maskedName(application), phone: try maskedPhone(application)),
+                applicant: .init(name: try await maskedName(application), phone: try await maskedPhone(application)),
                 pendingConfirmation: pending.contains(application.id!), referredAt: referredAt, dueBy: dueBy, overdue: overdue)
         }
         return .init(items: items, total: total, page: page, pageSize: Self.pageSize)
@@ -111,11 +112,14 @@ struct StaffApplications {
         return (referredAt, due, now > due)
     }
 
-    func maskedName(_ application: LoanApplication) throws -> String {
-        try cipher.openOptional(application.nameSealed).map(PersonalDataMask.name) ?? "（未实名）"
+    func maskedName(_ application: LoanApplication) async throws -> String {
+        try await vault.openIfKept(application.nameSealed).map(PersonalDataMask.name) ?? (application.nameSealed == nil ? "（未实名）" : "（已删除）")
     }
 
-    func maskedPhone(_ application: LoanApplication) throws -> String { PersonalDataMask.phone(try cipher.open(application.phoneSealed)) }
+    func maskedPhone(_ application: LoanApplication) async throws -> String {
+        guard let phone = try await vault.openIfKept(application.phoneSealed) else { return "（已删除）" }
+        return PersonalDataMask.phone(phone)
+    }
 
     // MARK: - One application
 
@@ -123,7 +127,7 @@ struct StaffApplications {
         let (application, org) = try await find(id, for: .viewApplication)
         let applicationID = try application.requireID()
         let (referredAt, dueBy, overdue) = serviceLevel(application)
-        let idNumber = try cipher.openOptional(application.idNumberSealed)
+        let idNumber = try await vault.openIfKept(application.idNumberSealed)
         let age = idNumber.flatMap { try? ChineseIDNumber($0) }?.age(on: BusinessCalendar.civilDate(now))
         var decision: StaffApplicationDetailView.Decision?
         if StaffPermissions.scope(for: principal.role, action: .viewDecisionDetails) != StaffPermissions.Scope.none,
@@ -133,7 +137,7 @@ struct StaffApplications {
         }
         var bureau: StaffApplicationDetailView.Bureau?
         if let sealed = application.bureauReportSealed,
-            let report = try? JSONDecoder().decode(CreditReport.self, from: Data(try cipher.open(sealed).utf8))
+            let report = try? JSONDecoder().decode(CreditReport.self, from: Data((try await vault.openIfKept(sealed) ?? "").utf8))
         {
             bureau = .init(
                 reportId: report.reportId, thinFile: report.thinFile, accounts: report.accounts,
@@ -143,7 +147,7 @@ struct StaffApplications {
         }
         var facts: StaffApplicationDetailView.Facts?
         if let sealed = application.aboutYouSealed,
-            let about = try? JSONDecoder().decode(AboutYouFacts.self, from: Data(try cipher.open(sealed).utf8))
+            let about = try? JSONDecoder().decode(AboutYouFacts.self, from: Data((try await vault.openIfKept(sealed) ?? "").utf8))
         {
             facts = .init(
                 employmentType: about.employmentType, monthlyIncome: Money.string(about.monthlyIncome), housing: about.housing,
@@ -163,7 +167,7 @@ struct StaffApplications {
             id: applicationID, state: application.state, createdAt: application.createdAt ?? application.lastActivityAt,
             branch: org.branch(of: application), manager: application.cmLast,
             applicant: .init(
-                name: try maskedName(application), phone: try maskedPhone(application),
+                name: try await maskedName(application), phone: try await maskedPhone(application),
                 idNumber: idNumber.map(PersonalDataMask.idNumber) ?? "—", age: age),
             pendingConfirmation: reviews.contains { $0.state == ReviewDecision.State.awaitingConfirmation },
             referredAt: referredAt, dueBy: dueBy, overdue: overdue, decision: decision, bureau: bureau,

@@ -197,7 +197,7 @@ struct StaffReviews {
         guard let sealed else {
             throw APIError(.conflict, code: "not_provided", message: "The applicant has not given this yet.", messageZh: "申请人尚未提供该信息。", field: "field")
         }
-        let value = try cipher.open(sealed)
+        let value = try await PersonVault(db: db, services: services).open(sealed)
         try await AuditTrail(db: db, services: services).record(
             application: application.id, actor: actor, action: "personal_data.revealed",
             details: ["field": field, "reason": reason, "staff": principal.login, "role": principal.role.rawValue])

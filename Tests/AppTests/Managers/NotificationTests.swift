@@ -103,7 +103,7 @@ struct NotificationTests {
             let job = try #require(try await BackgroundJob.query(on: app.db).filter(\.$kind == Notifications.jobKind).first())
             #expect(try await PayoutJobs.claim(job, db: app.db, now: clock.now))
             let note = try #require(try await Notification.find(job.reference, on: app.db))
-            try await providers.sms.send(to: try MobileNumber(p.phone), text: try app.yidai.cipher.open(note.textSealed), reference: "notification:\(job.reference)")
+            try await providers.sms.send(to: try MobileNumber(p.phone), text: try await PersonVault(db: app.db, services: app.yidai).open(note.textSealed), reference: "notification:\(job.reference)")
             #expect(try await Self.run(app) == 0)  // leased by the dead worker
             clock.advance(PayoutJobs.lease + 1)
             async let a = Self.run(app)

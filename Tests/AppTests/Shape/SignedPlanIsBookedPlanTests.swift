@@ -14,7 +14,7 @@ private typealias H = ServicingHarness
 struct SignedPlanIsBookedPlanTests {
     static func signedPlan(_ app: Application, _ p: Applicant) async throws -> ContractContent {
         let signed = try #require(try await SignedContract.query(on: app.db).filter(\.$applicationID == UUID(uuidString: p.applicationID)!).first())
-        return try JSONDecoder().decode(ContractContent.self, from: Data(app.yidai.cipher.open(signed.contentSealed).utf8))
+        return try JSONDecoder().decode(ContractContent.self, from: Data(try await PersonVault(db: app.db, services: app.yidai).open(signed.contentSealed).utf8))
     }
 
     static func bookedRows(_ app: Application) async throws -> (Loan, [LoanInstallment]) {

@@ -30,7 +30,7 @@ struct BankCardStep: RouteCollection {
         let body = try req.content.decode(BankCardForm.self)
         var typed = body.cardNumber ?? ""
         if body.action == "resend", let pending = s.application.pendingCardSealed {
-            typed = try s.journey.cipher.open(pending)
+            typed = try await s.journey.vault.open(pending)
         }
         var form = FormState(values: ["cardNumber": typed])
         do {
@@ -66,10 +66,10 @@ struct BankCardStep: RouteCollection {
     func renderBankCard(
         _ req: Request, _ s: PageSession, form: FormState, changing: Bool, status: HTTPResponseStatus = .ok
     ) async throws -> Response {
-        let pending = try s.journey.cipher.openOptional(s.application.pendingCardSealed)
+        let pending = try await s.journey.vault.openOptional(s.application.pendingCardSealed)
         let stage = pending != nil && !changing ? "code" : "card"
         var cards: [BankCardPageContext.TestCard] = []
-        if s.view.sandbox, let identity = try? s.journey.identity(of: s.application) {
+        if s.view.sandbox, let identity = try? await s.journey.identity(of: s.application) {
             let persona = SandboxPersona.forIDNumber(identity.idNumber)
             if let listed = persona.debitCard, listed != persona.verifiableDebitCard {
                 cards.append(.init(number: listed.value, note: "本人名下借记卡（预留手机号不一致，将被拒绝）"))

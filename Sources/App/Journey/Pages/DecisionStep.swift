@@ -84,7 +84,7 @@ struct DecisionStep: RouteCollection {
     func loanPage(_ req: Request) async throws -> Response {
         let s = try req.pageSession
         let limit = Money.parse(s.application.creditLimit ?? "") ?? 0
-        let purpose = (try? s.journey.aboutYou(s.application))?.loanPurpose ?? LoanOfferRules.purposes[0].code
+        let purpose = (try? await s.journey.aboutYou(s.application))?.loanPurpose ?? LoanOfferRules.purposes[0].code
         let values = [
             "amount": Money.string(limit).replacingOccurrences(of: ".00", with: ""), "termMonths": "12",
             "method": RepaymentMethod.equalInstallment.rawValue, "purpose": purpose,

@@ -35,7 +35,7 @@ struct IDCardStep: RouteCollection {
 
     func idCardPage(_ req: Request) async throws -> Response {
         let s = try req.pageSession
-        if req.query[String.self, at: "retake"] != "1", let reading = try s.journey.ocrReading(s.application) {
+        if req.query[String.self, at: "retake"] != "1", let reading = try await s.journey.ocrReading(s.application) {
             let form = FormState(values: [
                 "name": reading.name, "idNumber": reading.idNumber, "address": reading.address,
                 "validUntil": reading.validUntil,

@@ -1,0 +1,195 @@
+import Crypto
+import Fluent
+import Foundation
+import NIOConcurrencyHelpers
+import SQLKit
+import Vapor
+
+/// Personal data sealed under the person's own data keys, so that erasure can destroy it by deleting a key
+/// (crypto-shredding: backups that hold only ciphertext are covered too).
+///
+/// A person is a phone number (its blind index). Each person has two AES-256 keys, one per retention class:
+/// `kept` for what law makes the bank keep after an erasure request (identification: phone, name, ID number, address,
+/// the debit card; the signed contract), `general` for everything else (the ID card's reading, the credit report,
+/// the facts given, messages, leads, notifications). The keys are stored wrapped by the key ring (`YIDAI_KEYS`) in
+/// `person_keys`, so a ring rotation re-wraps keys instead of re-encrypting rows. A value sealed under a person key
+/// reads `pk:<key id>:<base64(nonce|ciphertext|tag)>`; values from before person keys (`<ring key id>:…`) still open.
+struct PersonVault {
+    static let prefix = "pk"
+    let db: Database
+    let cipher: FieldCipher
+
+    init(db: Database, cipher: FieldCipher) {
+        self.db = db
+        self.cipher = cipher
+    }
+
+    init(db: Database, services: YidaiServices) { self.init(db: db, cipher: services.cipher) }
+
+    enum DataClass: String, Sendable, CaseIterable {
+        case kept, general
+    }
+
+    /// The person's data has been erased: their key no longer exists.
+    struct Erased: Error, CustomStringConvertible {
+        let keyID: UUID
+        var description: String { "the data key \(keyID) was destroyed (the person's data was erased)" }
+    }
+
+    // MARK: - Sealing and opening
+
+    func seal(_ plaintext: String, phoneIndex: String, as dataClass: DataClass) async throws -> String {
+        let (id, key) = try await key(phoneIndex: phoneIndex, dataClass: dataClass)
+        let box = try AES.GCM.seal(Data(plaintext.utf8), using: key)
+        guard let combined = box.combined else { throw FieldCipher.CipherError.malformed }
+        return Self.prefix + ":" + id.uuidString.lowercased() + ":" + combined.base64EncodedString()
+    }
+
+    func open(_ sealed: String) async throws -> String {
+        guard sealed.hasPrefix(Self.prefix + ":") else { return try cipher.open(sealed) }
+        let parts = sealed.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3, let id = UUID(uuidString: String(parts[1])), let data = Data(base64Encoded: String(parts[2])) else {
+            throw FieldCipher.CipherError.malformed
+        }
+        guard let key = try await key(id: id) else { throw Erased(keyID: id) }
+        let plain = try AES.GCM.open(try AES.GCM.SealedBox(combined: data), using: key)
+        guard let text = String(data: plain, encoding: .utf8) else { throw FieldCipher.CipherError.malformed }
+        return text
+    }
+
+    func openOptional(_ sealed: String?) async throws -> String? {
+        guard let sealed else { return nil }
+        return try await open(sealed)
+    }
+
+    /// For showing: the value, or nil when it was erased.
+    func openIfKept(_ sealed: String?) async throws -> String? {
+        do { return try await openOptional(sealed) } catch is Erased { return nil }
+    }
+
+    /// The key id a sealed value names, if it is sealed under a person key.
+    static func keyID(of sealed: String?) -> UUID? {
+        guard let sealed, sealed.hasPrefix(prefix + ":") else { return nil }
+        let parts = sealed.split(separator: ":", maxSplits: 2)
+        return parts.count == 3 ? UUID(uuidString: String(parts[1])) : nil
+    }
+
+    // MARK: - Keys
+
+    /// The person's key of a class, created on first use (concurrently safe: the unique (phone, class) row decides).
+    func key(phoneIndex: String, dataClass: DataClass) async throws -> (UUID, SymmetricKey) {
+        if let cached = cipher.personKeys.lookup(phoneIndex: phoneIndex, dataClass: dataClass) { return cached }
+        if let row = try await PersonKey.query(on: db).filter(\.$phoneIndex == phoneIndex).filter(\.$dataClass == dataClass.rawValue).first() {
+            return try remember(row)
+        }
+        let fresh = SymmetricKey(size: .bits256)
+        let row = PersonKey()
+        row.id = UUID()
+        row.phoneIndex = phoneIndex
+        row.dataClass = dataClass.rawValue
+        row.wrapped = try cipher.seal(fresh.withUnsafeBytes { Data($0) }.base64EncodedString())
+        row.createdAt = Date()
+        guard let sql = db as? any SQLDatabase else { throw FieldCipher.CipherError.malformed }
+        try await sql.raw("""
+            INSERT INTO person_keys (id, phone_index, data_class, wrapped, created_at) VALUES
+            (\(bind: row.id!), \(bind: row.phoneIndex), \(bind: row.dataClass), \(bind: row.wrapped), \(bind: row.createdAt))
+            ON CONFLICT (phone_index, data_class) DO NOTHING
+            """).run()
+        guard let stored = try await PersonKey.query(on: db).filter(\.$phoneIndex == phoneIndex).filter(\.$dataClass == dataClass.rawValue).first() else {
+            throw FieldCipher.CipherError.malformed
+        }
+        return try remember(stored)
+    }
+
+    func key(id: UUID) async throws -> SymmetricKey? {
+        if let cached = cipher.personKeys.lookup(id: id) { return cached }
+        guard let row = try await PersonKey.find(id, on: db) else { return nil }
+        return try remember(row).1
+    }
+
+    private func remember(_ row: PersonKey) throws -> (UUID, SymmetricKey) {
+        guard let raw = Data(base64Encoded: try cipher.open(row.wrapped)), raw.count == 32 else { throw FieldCipher.CipherError.malformed }
+        let key = SymmetricKey(data: raw)
+        let id = try row.requireID()
+        cipher.personKeys.store(id: id, phoneIndex: row.phoneIndex, dataClass: row.dataClass, key: key)
+        return (id, key)
+    }
+
+    /// Destroys a key: the row goes, and with it every value sealed under it. Local cache first, then the row.
+    func destroy(_ id: UUID) async throws {
+        cipher.personKeys.forget(id: id)
+        try await PersonKey.query(on: db).filter(\.$id == id).delete()
+    }
+}
+
+/// A person's wrapped data key.
+final class PersonKey: Model, @unchecked Sendable {
+    static let schema = "person_keys"
+    @ID(key: .id) var id: UUID?
+    /// The person (the phone's blind index); `erased:<request>` once an erasure has locked the key away.
+    @Field(key: "phone_index") var phoneIndex: String
+    @Field(key: "data_class") var dataClass: String
+    /// The key, sealed by the key ring.
+    @Field(key: "wrapped") var wrapped: String
+    @Field(key: "created_at") var createdAt: Date
+    /// When the key may be destroyed (set when an erasure locks it; nil: in use).
+    @OptionalField(key: "destroy_after") var destroyAfter: Date?
+
+    init() {}
+}
+
+/// Unwrapped person keys for a short while (30 s), so a journey's requests do not read and unwrap a key each time.
+/// An erasure forgets the key here at once; other instances stop using their copy within the 30 s.
+final class PersonKeyCache: @unchecked Sendable {
+    private struct Entry {
+        let key: SymmetricKey
+        let phoneIndex: String
+        let dataClass: String
+        let until: Date
+    }
+    private let entries = NIOLockedValueBox<[UUID: Entry]>([:])
+    private let byPerson = NIOLockedValueBox<[String: UUID]>([:])
+    static let lifetime: TimeInterval = 30
+
+    func lookup(id: UUID) -> SymmetricKey? {
+        entries.withLockedValue { entries in
+            guard let entry = entries[id], entry.until > Date() else { entries[id] = nil; return nil }
+            return entry.key
+        }
+    }
+
+    func lookup(phoneIndex: String, dataClass: PersonVault.DataClass) -> (UUID, SymmetricKey)? {
+        guard let id = byPerson.withLockedValue({ $0[phoneIndex + "|" + dataClass.rawValue] }), let key = lookup(id: id) else { return nil }
+        return (id, key)
+    }
+
+    func store(id: UUID, phoneIndex: String, dataClass: String, key: SymmetricKey) {
+        entries.withLockedValue { entries in
+            if entries.count > 50_000 { entries = entries.filter { $0.value.until > Date() } }
+            entries[id] = Entry(key: key, phoneIndex: phoneIndex, dataClass: dataClass, until: Date().addingTimeInterval(Self.lifetime))
+        }
+        byPerson.withLockedValue { map in
+            if map.count > 50_000 { map.removeAll() }
+            map[phoneIndex + "|" + dataClass] = id
+        }
+    }
+
+    func forget(id: UUID) {
+        let entry = entries.withLockedValue { $0.removeValue(forKey: id) }
+        if let entry { _ = byPerson.withLockedValue { $0.removeValue(forKey: entry.phoneIndex + "|" + entry.dataClass) } }
+    }
+
+    func forgetAll() {
+        entries.withLockedValue { $0.removeAll() }
+        byPerson.withLockedValue { $0.removeAll() }
+    }
+}
+
+extension Sequence {
+    /// `map` with an async transform, in order, one element at a time.
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var out: [T] = []
+        for element in self { out.append(try await transform(element)) }
+        return out
+    }
+}
