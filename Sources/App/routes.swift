@@ -12,6 +12,8 @@ func routes(_ app: Application) throws {
     try api.register(collection: QuoteController())
     api.get("contract-signing", "ca.pem", use: ContractAPIController.certificateAuthority)
     api.post("leads", use: ManagerAPIController.submitLead)
+    // The privacy centre: a person with a fresh SMS code (step-up token), never a journey session.
+    try api.register(collection: PrivacyAPIController())
 
     // The applicant, by bearer session: their own application, contract and loans. No session answers 401; another
     // applicant's application or loan answers 404, exactly like one that does not exist.
@@ -47,6 +49,7 @@ func routes(_ app: Application) throws {
     staff.requiring(.viewAuditTrail).get("audit-entries", "export", use: AuditAPIController.export)
     staff.requiring(.viewAuditTrail).get("audit-verification", use: AuditAPIController.verification)
     staff.requiring(.viewAuditTrail).get("reveals", use: AuditAPIController.reveals)
+    staff.requiring(.handlePrivacyRequest).get("privacy-requests", use: ComplianceController.list)
     staff.requiring(.viewDecisionDetails).get("policies", use: HeadOfficeAPIController.listPolicies)
     staff.requiring(.managePolicy).post("policies", use: HeadOfficeAPIController.uploadPolicy)
     staff.requiring(.managePolicy).post("policies", ":versionID", "shadow-replays", use: HeadOfficeAPIController.startReplay)
@@ -94,6 +97,7 @@ func routes(_ app: Application) throws {
     try app.register(collection: RolloutConsoleController())
     try app.register(collection: ReportsConsoleController())
     try app.register(collection: AuditConsoleController())
+    try app.register(collection: ComplianceConsoleController())
     try app.register(collection: PolicyConsoleController())
     // Unknown routes fall through to Vapor's 404, which ErrorRenderingMiddleware renders in the API's error shape.
 }

@@ -24,6 +24,8 @@ struct ConsoleChrome: Encodable {
     var canMarket = false
     /// The audit trail, its verification and the reveal log (auditors).
     var canViewAudit = false
+    /// Privacy requests and their deadlines (compliance).
+    var canHandlePrivacy = false
 }
 
 struct ConsoleHomeContext: Encodable {

@@ -240,7 +240,8 @@ struct ConsolePagesController: RouteCollection {
             canViewReports: principal.map { StaffPermissions.scope(for: $0.role, action: .viewReports) != StaffPermissions.Scope.none } ?? false,
             canViewPolicies: principal.map { StaffPermissions.scope(for: $0.role, action: .viewDecisionDetails) != StaffPermissions.Scope.none } ?? false,
             canMarket: principal.map { StaffPermissions.scope(for: $0.role, action: .viewMarketingMaterial) != StaffPermissions.Scope.none } ?? false,
-            canViewAudit: principal.map { StaffPermissions.scope(for: $0.role, action: .viewAuditTrail) != StaffPermissions.Scope.none } ?? false)
+            canViewAudit: principal.map { StaffPermissions.scope(for: $0.role, action: .viewAuditTrail) != StaffPermissions.Scope.none } ?? false,
+            canHandlePrivacy: principal.map { StaffPermissions.scope(for: $0.role, action: .handlePrivacyRequest) != StaffPermissions.Scope.none } ?? false)
     }
 
     func render(_ req: Request, _ template: String, _ context: some Encodable, status: HTTPStatus = .ok) async throws -> Response {

@@ -321,7 +321,9 @@ struct PolicyOperations {
     static func run(_ replay: ShadowReplay, candidate: PolicyVersion, active: PolicyVersion, last: Int, db: Database, services: YidaiServices) async {
         let started = Date()
         do {
-            let records = try await DecisionRecord.query(on: db).sort(\.$decidedAt, .descending).limit(last).all()
+            // A person who asked for erasure is no longer used for decisions, shadow ones included.
+            let records = try await DecisionRecord.query(on: db).join(LoanApplication.self, on: \DecisionRecord.$applicationID == \LoanApplication.$id)
+                .filter(LoanApplication.self, \.$privacyState == nil).sort(\.$decidedAt, .descending).limit(last).all()
             let candidateGraph = try await services.policies.compiledGraph(candidate)
             let activeGraph = try await services.policies.compiledGraph(active)
             var activeSide = SideTally(version: PolicyStore.label(active)), candidateSide = SideTally(version: PolicyStore.label(candidate))

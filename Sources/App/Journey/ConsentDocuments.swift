@@ -91,6 +91,8 @@ final class Consent: Model, @unchecked Sendable {
     @Field(key: "given_at") var givenAt: Date
     @Field(key: "client") var client: String
     @Field(key: "device") var device: String
+    /// When the person withdrew it in the privacy centre (nil: in force).
+    @OptionalField(key: "withdrawn_at") var withdrawnAt: Date?
 
     init() {}
 }

@@ -316,7 +316,7 @@ struct ManagerDesk {
         let (application, _) = try await applications.find(id, for: .nudgeCustomer)
         let state = try application.applicationState
         let unfinished: Set<ApplicationState> = [.started, .identityVerified, .creditAuthorized, .infoCompleted, .approved, .loanRequested]
-        guard unfinished.contains(state), application.stopStep == nil else {
+        guard unfinished.contains(state), application.stopStep == nil, application.privacyState == nil else {
             throw APIError(.conflict, code: "nothing_to_finish", message: "This application is \(state.rawValue): there is nothing for the customer to finish.",
                            messageZh: "该申请当前为“\(state.titleZh)”，无需提醒客户。")
         }

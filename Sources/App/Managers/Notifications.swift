@@ -90,9 +90,8 @@ struct Notifications {
             } else if let application = try await LoanApplication.find(notification.applicationID, on: db) {
                 let vault = PersonVault(db: db, services: services)
                 let phone = try MobileNumber(try await vault.open(application.phoneSealed))
-                if notification.purpose == NotificationTemplate.Purpose.marketing.rawValue,
-                    try await MarketingOptOuts.hasOptedOut(phoneIndex: application.phoneIndex, on: db)
-                {
+                let optedOut = try await MarketingOptOuts.hasOptedOut(phoneIndex: application.phoneIndex, on: db)
+                if notification.purpose == NotificationTemplate.Purpose.marketing.rawValue, application.privacyState != nil || optedOut {
                     (jobState, noteState, error) = (BackgroundJobState.done, State.skipped, "the phone opted out of marketing")
                 } else {
                     try await services.providers.sms.send(

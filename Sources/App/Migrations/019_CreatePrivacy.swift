@@ -46,9 +46,11 @@ struct CreatePrivacy: AsyncMigration {
             .create()
         try await database.createPlainIndex("erasure_requests_state", on: ErasureRequest.schema, columns: ["state", "deadline"])
         try await database.schema(LoanApplication.schema).field("privacy_state", .string).update()
+        try await database.schema(Consent.schema).field("withdrawn_at", .datetime).update()
     }
 
     func revert(on database: Database) async throws {
+        try await database.schema(Consent.schema).deleteField("withdrawn_at").update()
         try await database.schema(LoanApplication.schema).deleteField("privacy_state").update()
         for schema in [ErasureRequest.schema, PrivacyExport.schema, PrivacySession.schema, PersonKey.schema] {
             try await database.schema(schema).delete()

@@ -141,27 +141,31 @@ struct PrivacyCentre {
         let explanation: String
     }
 
+    /// One open request per person: a second one (or two at the same moment) answers with the first.
     func requestErasure(_ phoneIndex: String) async throws -> ErasureView {
-        if let pending = try await ErasureRequest.query(on: db).filter(\.$phoneIndex == phoneIndex).filter(\.$state == "accepted").first() {
-            return try view(pending, explanation: try await explanation(phoneIndex))
-        }
         let applications = try await applications(of: phoneIndex)
         var masked = "—"
         if let first = applications.first, let phone = try await vault.openIfKept(first.phoneSealed) { masked = PersonalDataMask.phone(phone) }
-        let request = ErasureRequest()
-        request.id = UUID()
-        request.phoneIndex = phoneIndex
-        request.phoneMasked = masked
-        request.state = "accepted"
-        request.receivedAt = now
-        request.deadline = BusinessHours.addingWorkingDays(Self.answerWorkingDays, to: now)
-        request.version = 0
+        let candidate = ErasureRequest()
+        candidate.id = UUID()
+        candidate.phoneIndex = phoneIndex
+        candidate.phoneMasked = masked
+        candidate.state = "accepted"
+        candidate.receivedAt = now
+        candidate.deadline = BusinessHours.addingWorkingDays(Self.answerWorkingDays, to: now)
+        candidate.version = 0
         let services = services
-        try await db.writeTransaction { tx in
-            try await request.create(on: tx)
+        let phoneMasked = masked
+        let request = try await db.writeTransaction { tx -> ErasureRequest in
+            try await tx.lock(name: "erasure:" + phoneIndex)
+            if let pending = try await ErasureRequest.query(on: tx).filter(\.$phoneIndex == phoneIndex).filter(\.$state == "accepted").first() {
+                return pending
+            }
+            try await candidate.create(on: tx)
             try await AuditTrail(db: tx, services: services).record(
                 application: nil, actor: "applicant", action: "privacy.erasure_requested",
-                details: ["request": request.id!.uuidString, "phone": masked, "deadline": ISO8601DateFormatter().string(from: request.deadline)])
+                details: ["request": candidate.id!.uuidString, "phone": phoneMasked, "deadline": ISO8601DateFormatter().string(from: candidate.deadline)])
+            return candidate
         }
         return try view(request, explanation: try await explanation(phoneIndex))
     }

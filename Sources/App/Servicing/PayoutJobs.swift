@@ -103,7 +103,8 @@ enum PayoutJobs {
     }
 }
 
-/// The server's background work: due payout and notification jobs every few seconds; pending repayments and an audit anchor every minute.
+/// The server's background work: due payout and notification jobs every few seconds; pending repayments and an audit
+/// anchor every minute; the privacy job every hour.
 /// Runs in `serve` only (tests and commands drive the same functions themselves).
 final class BackgroundWorker: LifecycleHandler, @unchecked Sendable {
     private var task: Task<Void, Never>?
@@ -115,6 +116,7 @@ final class BackgroundWorker: LifecycleHandler, @unchecked Sendable {
         let logger = application.logger
         task = Task { [application] in
             var lastAnchor = Date.distantPast
+            var lastPrivacy = Date.distantPast
             while !Task.isCancelled {
                 do {
                     try await PayoutJobs.runDue(application.servicing)
@@ -139,6 +141,15 @@ final class BackgroundWorker: LifecycleHandler, @unchecked Sendable {
                         try await AuditAnchoring(db: application.db, services: application.yidai).checkpoint(reason: "minute")
                     } catch {
                         logger.error("Audit anchor failed: \(error)")
+                    }
+                }
+                if Date().timeIntervalSince(lastPrivacy) >= 3600 {
+                    lastPrivacy = Date()
+                    // Erasure requests carried out, expired retention destroyed (PrivacyJob).
+                    do {
+                        _ = try await PrivacyJob(db: application.db, services: application.yidai).run(dryRun: false)
+                    } catch {
+                        logger.error("Privacy job failed: \(error)")
                     }
                 }
                 try? await Task.sleep(nanoseconds: 2_000_000_000)
