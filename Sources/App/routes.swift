@@ -82,6 +82,7 @@ func routes(_ app: Application) throws {
     let pages = app.grouped(CSRFMiddleware(), ApplicantAuthenticator(.sessionCookie))
     try pages.register(collection: SignInPagesController())
     try pages.register(collection: LeadPagesController())
+    try pages.register(collection: PrivacyPagesController())
 
     // The applicant, by session cookie: their journey (each step only in its turn), contract and loans. Without a
     // session, the phone page; another phone's loan or payment answers 404.

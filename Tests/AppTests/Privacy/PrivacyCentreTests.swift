@@ -64,6 +64,16 @@ struct PrivacyCentreTests {
             #expect(try await person.call(.GET, "/api/v1/privacy/data").0 == .ok)
             clock.advance(601)
             #expect(try await person.call(.GET, "/api/v1/privacy/data").0 == .unauthorized)
+            // Every privacy route but the step-up, without a step-up token or with the journey's: 401, nothing read.
+            let routes = app.routes.all.filter { $0.path.count > 2 && "\($0.path[0])" == "api" && "\($0.path[2])" == "privacy" && "\($0.path.last!)" != "step-up" }
+            #expect(routes.count == 7)
+            for route in routes {
+                let path = "/" + route.path.map { if case .parameter = $0 { "00000000-0000-0000-0000-000000000000" } else { "\($0)" } }.joined(separator: "/")
+                for headers in [HTTPHeaders(), p.bearer, ["Authorization": "Bearer forged"]] {
+                    let (status, body, _) = try await TestHTTP.call(app, route.method, path, json: nil, headers: headers)
+                    #expect(status == .unauthorized && body[path: "error.code"] as? String == "step_up_required", "\(route.method) \(path)")
+                }
+            }
         }
     }
 

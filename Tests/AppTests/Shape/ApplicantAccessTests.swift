@@ -26,10 +26,11 @@ struct ApplicantAccessTests {
         "GET /terms/user-agreement", "GET /terms/privacy",
     ]
 
-    /// The bank's staff routes have their own authenticator and their own tests (StaffRoleMatrixTests).
+    /// The bank's staff routes have their own authenticator and their own tests (StaffRoleMatrixTests); so has the
+    /// privacy centre (a step-up token, never a journey session: PrivacyCentreTests).
     static func isStaff(_ route: Route) -> Bool {
         let path = route.path.map { "\($0)" }
-        return path.first == "console" || (path.count > 2 && path[0] == "api" && path[2] == "staff")
+        return path.first == "console" || path.first == "privacy" || (path.count > 2 && path[0] == "api" && (path[2] == "staff" || path[2] == "privacy"))
     }
 
     static func key(_ route: Route) -> String {
