@@ -104,6 +104,7 @@ func configure(
     app.asyncCommands.use(AuditCommand(), as: "audit")
     app.asyncCommands.use(SeedCommand(), as: "seed")
     app.asyncCommands.use(PrivacyCommand(), as: "privacy")
+    app.asyncCommands.use(KeysCommand(), as: "keys")
     app.asyncCommands.use(PolicyDatabaseCommand(), as: "policy-db")
     app.asyncCommands.use(ContractCommand(), as: "contract")
     app.asyncCommands.use(EndOfDayCommand(), as: "eod")

@@ -326,3 +326,32 @@ struct PrivacyCentreTests {
         }
     }
 }
+
+@Suite("Key ring rotation with person keys")
+struct KeyRewrapTests {
+    @Test("a new ring key re-wraps each person's key, every row stays as it was, and the old ring key can then go")
+    func rewrap() async throws {
+        try await withYidai { app, clock, providers in
+            var p = Applicant("P02", app: app, clock: clock, providers: providers)
+            try await p.signIn()
+            #expect(try await p.uploadIDCard().0 == .ok)
+            #expect(try await p.confirmIDCard().0 == .ok)
+            let before = try #require(try await LoanApplication.find(UUID(uuidString: p.applicationID)!, on: app.db))
+            let old = app.yidai.cipher
+            let name = try await PersonVault(db: app.db, cipher: old).open(before.nameSealed!)
+            // The ring gains a key (the test ring's keys, plus a new active one).
+            var ring = app.yidai.config.encryptionKeys
+            ring["k-new"] = Data(repeating: 7, count: 32)
+            let rotated = FieldCipher(keys: ring, activeKeyID: "k-new", indexSeed: app.yidai.config.indexSeed)
+            let count = try await KeyRewrap(db: app.db, cipher: rotated).run()
+            #expect(count.personKeys == 2)
+            let after = try #require(try await LoanApplication.find(UUID(uuidString: p.applicationID)!, on: app.db))
+            #expect(after.nameSealed == before.nameSealed, "no row of personal data was re-encrypted")
+            #expect(try await PersonKey.query(on: app.db).all().allSatisfy { $0.wrapped.hasPrefix("k-new:") })
+            // Only the new key is needed now.
+            let newOnly = FieldCipher(keys: ["k-new": Data(repeating: 7, count: 32)], activeKeyID: "k-new", indexSeed: app.yidai.config.indexSeed)
+            #expect(try await PersonVault(db: app.db, cipher: newOnly).open(after.nameSealed!) == name)
+            #expect(try await KeyRewrap(db: app.db, cipher: rotated).run().personKeys == 0)
+        }
+    }
+}
