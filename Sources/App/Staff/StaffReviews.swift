@@ -178,6 +178,12 @@ struct StaffReviews {
     /// One personal field in full, for a stated reason; the reveal itself is in the audit trail (who, whose, what, why).
     func reveal(_ id: UUID?, _ body: RevealRequest) async throws -> RevealAnswer {
         let (application, _) = try await applications.find(id, for: .revealPersonalData)
+        // After an erasure request the person's data is used for nothing: kept only for compliance and the auditor.
+        guard application.privacyState == nil else {
+            throw APIError(.conflict, code: "personal_data_locked",
+                           message: "The person asked for their data to be erased: it is locked (kept only as the law requires) or destroyed, and cannot be shown.",
+                           messageZh: "客户已申请删除个人信息，相关信息已锁定或删除，不能查看。")
+        }
         guard let field = body.field, !field.isEmpty else { throw APIError.missing("field") }
         guard Self.revealable.contains(field) else {
             throw APIError.invalid("field", "field must be one of name, idNumber, phone.", zh: "只能查看姓名、身份证号或手机号。")

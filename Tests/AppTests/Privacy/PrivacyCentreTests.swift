@@ -277,6 +277,10 @@ struct PrivacyCentreTests {
             #expect(keys.count == 1 && keys[0].dataClass == "kept" && keys[0].phoneIndex.hasPrefix("erased:"))
             let (_, after, _) = try await compliance.call(.GET, "/api/v1/staff/privacy-requests")
             #expect((after["items"] as? [[String: Any]])?.first?["state"] as? String == "locked")
+            // Staff can no longer reveal any of it.
+            let manager = try await staff("sz-cm1", app: app, clock: clock)
+            let (refused, refusedBody, _) = try await manager.call(.POST, StaffUser.application(p.applicationID) + "/reveal", json: ["field": "name", "reason": "核实身份信息"])
+            #expect(refused == .conflict && refusedBody[path: "error.code"] as? String == "personal_data_locked")
             // Nothing of the person is used for decisions any more: the shadow replay has no decision to replay.
             #expect(try await DecisionRecord.query(on: app.db).join(LoanApplication.self, on: \DecisionRecord.$applicationID == \LoanApplication.$id)
                 .filter(LoanApplication.self, \.$privacyState == nil).count() == 0)
