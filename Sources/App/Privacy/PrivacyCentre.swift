@@ -15,7 +15,8 @@ struct PrivacyCentre {
     var vault: PersonVault { PersonVault(db: db, services: services) }
 
     static let sessionLifetime: TimeInterval = 600
-    static let exportLifetime: TimeInterval = 86_400
+    /// From the retention rules: a copy is downloadable for 24 hours.
+    static let exportLifetime = TimeInterval((RetentionRules.rules.first { $0.data == "export" }?.keepHours ?? 24) * 3600)
     /// PIPL art. 50: requests are answered within 15 working days.
     static let answerWorkingDays = 15
 

@@ -1,6 +1,7 @@
 import Fluent
 import Foundation
 import LendingCore
+import SQLKit
 import Vapor
 
 /// Everything Yidai holds about a phone's person, decrypted, grouped as the privacy page shows it. Biometric data is
@@ -337,6 +338,13 @@ extension PrivacyCentre {
             switch purpose {
             case .marketing:
                 try await MarketingOptOuts.record(phoneIndex: phoneIndex, source: "privacy_centre", on: tx, services: services)
+                // No manager calls back about a lead any more: open leads close as lost, with the reason.
+                if let sql = tx as? any SQLDatabase {
+                    try await sql.raw("""
+                        UPDATE leads SET status = 'lost', lost_reason = '撤回营销授权', updated_at = \(bind: at), version = version + 1
+                        WHERE phone_index = \(bind: phoneIndex) AND status IN ('new', 'contacted')
+                        """).run()
+                }
             case .conversation:
                 try await ConversationConsent.query(on: tx).filter(\.$applicationID ~~ applications.compactMap(\.id)).delete()
             case .userAgreement, .privacyNotice:

@@ -19,8 +19,9 @@ enum RetentionRules {
     struct Rule: Sendable {
         let data: String
         let titleZh: String
-        /// Keep this long after the event (0: destroy at the event).
-        let keepDays: Int
+        /// Keep this long after the event, in calendar months and hours (both 0: destroy at the event).
+        let keepMonths: Int
+        var keepHours = 0
         let from: Event
         /// Only for people who borrowed (a loan was paid out to them).
         let borrowersOnly: Bool
@@ -28,13 +29,13 @@ enum RetentionRules {
     }
 
     static let rules: [Rule] = [
-        Rule(data: "general", titleZh: "征信报告、填写的信息、识别读数、消息、线索与通知", keepDays: 0, from: .erasureCarriedOut, borrowersOnly: false,
+        Rule(data: "general", titleZh: "征信报告、填写的信息、识别读数、消息、线索与通知", keepMonths: 0, from: .erasureCarriedOut, borrowersOnly: false,
              law: "个人信息保护法第47条：无法律要求保存的，删除"),
-        Rule(data: "kept", titleZh: "身份识别资料（姓名、身份证号、地址、手机号、银行卡）", keepDays: 0, from: .erasureCarriedOut, borrowersOnly: false,
+        Rule(data: "kept", titleZh: "身份识别资料（姓名、身份证号、地址、手机号、银行卡）", keepMonths: 0, from: .erasureCarriedOut, borrowersOnly: false,
              law: "未建立业务关系（未放款）：无保存义务，删除"),
-        Rule(data: "kept", titleZh: "身份识别资料、借款合同与交易记录", keepDays: 5 * 365 + 1, from: .relationshipEnded, borrowersOnly: true,
+        Rule(data: "kept", titleZh: "身份识别资料、借款合同与交易记录", keepMonths: 5 * 12, from: .relationshipEnded, borrowersOnly: true,
              law: "反洗钱法第19条：业务关系结束后至少保存5年；借款合同及其台账随之保存"),
-        Rule(data: "export", titleZh: "个人信息副本（下载文件）", keepDays: 1, from: .created, borrowersOnly: false, law: "仅供本人下载24小时"),
+        Rule(data: "export", titleZh: "个人信息副本（下载文件）", keepMonths: 0, keepHours: 24, from: .created, borrowersOnly: false, law: "仅供本人下载24小时"),
     ]
 
     /// How long the kept class of a person must still be held: nil to destroy now; `.distantFuture` while a loan is open.
@@ -43,7 +44,7 @@ enum RetentionRules {
         if loans.contains(where: { !(LoanStatus(rawValue: $0.status)?.isClosed ?? false) }) { return .distantFuture }
         let ends = loans.compactMap { $0.closedOn.flatMap(CivilDate.init(iso:)) }
         guard let last = ends.max() else { return .distantFuture }
-        return ContractService.startOfDay(last.adding(days: rule.keepDays))
+        return ContractService.startOfDay(last.adding(months: rule.keepMonths))
     }
 }
 

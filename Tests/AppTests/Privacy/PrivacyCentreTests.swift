@@ -164,6 +164,13 @@ struct PrivacyCentreTests {
             let marketing = (consents["items"] as? [[String: Any]])?.first { $0["purpose"] as? String == "marketing" }
             #expect(marketing?["withdrawnAt"] is String)
             #expect(try await person.call(.DELETE, "/api/v1/privacy/consents/astrology").0 == .notFound)
+            // Someone who only left a lead: after withdrawing, no manager calls back about it.
+            #expect(try await leaveLead(app: app, clock: clock, providers: providers, phone: "13900005555", cm: "SZ-0001").0 == .created)
+            var visitor = PrivacyUser(app: app, clock: clock, providers: providers, phone: "13900005555")
+            try await visitor.stepUp()
+            #expect(try await visitor.call(.DELETE, "/api/v1/privacy/consents/marketing").0 == .ok)
+            let lead = try #require(try await Lead.query(on: app.db).first())
+            #expect(lead.status == "lost" && lead.lostReason == "撤回营销授权")
         }
     }
 
@@ -362,5 +369,18 @@ struct KeyRewrapTests {
             #expect(try await PersonVault(db: app.db, cipher: newOnly).open(after.nameSealed!) == name)
             #expect(try await KeyRewrap(db: app.db, cipher: rotated).run().personKeys == 0)
         }
+    }
+}
+
+@Suite("Retention rules")
+struct RetentionRulesTests {
+    @Test("no loan: nothing is kept; a loan still open: kept until it ends; all closed: kept 5 years after the last closes")
+    func keptUntil() {
+        #expect(RetentionRules.keptUntil(loans: []) == nil)
+        #expect(RetentionRules.keptUntil(loans: [("active", nil)]) == .distantFuture)
+        #expect(RetentionRules.keptUntil(loans: [("paid_off", "2026-03-01"), ("overdue", nil)]) == .distantFuture)
+        let until = RetentionRules.keptUntil(loans: [("paid_off", "2026-03-01"), ("written_off", "2027-05-10")])
+        #expect(until.map(BusinessCalendar.civilDate)?.iso == "2032-05-10")
+        #expect(RetentionRules.rules.contains { $0.data == "kept" && $0.borrowersOnly && $0.law.contains("反洗钱法") })
     }
 }
