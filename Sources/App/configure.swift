@@ -38,7 +38,9 @@ func configure(
     case .postgres(let url):
         var postgres = try SQLPostgresConfiguration(url: url)
         postgres.searchPath = databaseSchema.map { [$0] }
-        app.databases.use(.postgres(configuration: postgres, sqlLogLevel: .debug), as: .psql)
+        let perLoop = config.databasePool.perLoop(eventLoops: System.coreCount)
+        app.databases.use(.postgres(configuration: postgres, maxConnectionsPerEventLoop: perLoop, sqlLogLevel: .debug), as: .psql)
+        app.startupLock = StartupLock(configuration: postgres, schema: databaseSchema ?? "public")
     }
     // In their numbered order (Migrations/NNN_…).
     app.migrations.add(CreateApplication())
@@ -58,7 +60,9 @@ func configure(
     app.migrations.add(CreateLandingCounts())
     app.migrations.add(CreateConsents())
     app.migrations.add(CreatePolicyOperations())
+    app.migrations.add(CreateSharedLimits())
 
+    _ = app.readiness  // created before any request can ask for it
     app.views.use(.leaf)
     app.leaf.cache.isEnabled = app.environment.isRelease
     app.routes.defaultMaxBodySize = "1mb"
@@ -75,6 +79,7 @@ func configure(
     // Middleware order: everything below the error renderer answers in the one error shape.
     app.middleware = .init()
     app.middleware.use(RequestIDMiddleware())
+    app.middleware.use(MetricsMiddleware(metrics: app.yidai.metrics))
     let assets = try StaticAssets(publicDirectory: app.directory.publicDirectory, reloads: !app.environment.isRelease)
     app.leaf.tags["asset"] = AssetTag(assets: assets)
     app.leaf.tags["inlineStyle"] = InlineStyleTag(assets: assets)
@@ -104,6 +109,7 @@ func configure(
     app.asyncCommands.use(EndOfDayCommand(), as: "eod")
     app.asyncCommands.use(LedgerCommand(), as: "ledger")
     app.asyncCommands.use(PaymentsCommand(), as: "payments")
+    app.asyncCommands.use(JobsCommand(), as: "jobs")
 
     app.lifecycle.use(StartupTasks())
     app.lifecycle.use(BackgroundWorker())
@@ -116,14 +122,20 @@ struct StartupTasks: LifecycleHandler {
         guard application.environment != .testing else { return }
         let command = application.environment.arguments.dropFirst().first
         guard command == nil || command == "serve" || command?.hasPrefix("-") == true else { return }
-        try await application.autoMigrate()
-        try await DemoData.seed(on: application.db, logger: application.logger, clock: application.yidai.clock)
-        if application.yidai.providers.isSandbox {
-            try await DemoData.enrolDemoSecondFactor(on: application.db, cipher: application.yidai.cipher, clock: application.yidai.clock)
+        // Not ready for traffic until done; instances started together take turns (PostgreSQL advisory lock).
+        application.readiness.setStarting(true)
+        try await application.startupLock.run(on: application.eventLoopGroup.any(), logger: application.logger) {
+            try await application.autoMigrate()
+            try await KeyRingCheck.verify(on: application.db, cipher: application.yidai.cipher, now: application.yidai.clock.now())
+            try await DemoData.seed(on: application.db, logger: application.logger, clock: application.yidai.clock)
+            if application.yidai.providers.isSandbox {
+                try await DemoData.enrolDemoSecondFactor(on: application.db, cipher: application.yidai.cipher, clock: application.yidai.clock)
+            }
+            try await ProductionGuard.checkStaff(application)
+            try await DemoData.publishShippedPolicy(application)
         }
-        try await ProductionGuard.checkStaff(application)
-        try await DemoData.publishShippedPolicy(application)
         try await PendingPaymentRecovery.run(application)
+        application.readiness.setStarting(false)
     }
 }
 

@@ -84,7 +84,7 @@ extension JourneyService {
     func decide(_ application: LoanApplication) async throws {
         try require(.decision, application)
         let id = try application.requireID()
-        if let wait = await services.limiter.attempt("decision:\(id)", rule: RateRules.decisionPerApplication, now: now) {
+        if let wait = try await services.limiter.attempt("decision:\(id)", rule: RateRules.decisionPerApplication, now: now, on: db) {
             throw APIError.tooManyRequests(retryAfter: wait, message: "Too many decision requests. Try again in \(wait) seconds.", zh: "请求过于频繁，请稍后再试。")
         }
         let identity = try identity(of: application)
@@ -124,6 +124,7 @@ extension JourneyService {
         ]) { tx in
             try await record.create(on: tx)
         }
+        services.metrics.recordDecision(outcome: target.rawValue)
     }
 
     func requestLoan(_ application: LoanApplication, _ body: LoanRequestInput) async throws -> RepaymentSchedule {

@@ -197,7 +197,7 @@ extension JourneyService {
 
     private func limitUploads(_ application: LoanApplication) async throws {
         let id = try application.requireID()
-        if let wait = await services.limiter.attempt("upload:\(id)", rule: RateRules.uploadsPerApplication, now: now) {
+        if let wait = try await services.limiter.attempt("upload:\(id)", rule: RateRules.uploadsPerApplication, now: now, on: db) {
             throw APIError.tooManyRequests(retryAfter: wait, message: "Too many uploads. Try again in \(wait) seconds.", zh: "上传过于频繁，请稍后再试。")
         }
     }

@@ -49,7 +49,7 @@ struct OneTimeCodes {
         let now = services.clock.now()
         let phoneIndex = services.cipher.blindIndex(phone.value, purpose: "phone")
         let clientIndex = services.cipher.blindIndex(clientAddress, purpose: "client")
-        if let wait = await services.limiter.attempt("sms:" + clientIndex, rule: RateRules.smsPerClientPerHour, now: now) {
+        if let wait = try await services.limiter.attempt("sms:" + clientIndex, rule: RateRules.smsPerClientPerHour, now: now, on: db) {
             throw APIError.tooManyRequests(
                 retryAfter: wait, message: "Too many SMS codes requested from this address. Try again in \(wait) seconds.",
                 zh: "发送过于频繁，请\(wait)秒后再试。")

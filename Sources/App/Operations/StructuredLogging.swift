@@ -1,0 +1,65 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+
+/// `LOG_FORMAT=json`: one JSON object per line on standard output (`time`, `level`, `label`, `message`, the
+/// metadata, the request's `request-id` among them), for a log collector. Messages are written as the code wrote
+/// them, and the code masks personal data before it logs anything (names, ID numbers, phones, cards).
+public enum StructuredLogging {
+    /// Called by `main` before the application exists (logging is bootstrapped once per process, before anything
+    /// logs); the only environment read outside `AppConfig`.
+    public static func bootstrapFromEnvironment() {
+        guard ProcessInfo.processInfo.environment["LOG_FORMAT"]?.lowercased() == "json" else { return }
+        let level = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = JSONLogHandler(label: label, write: JSONLogHandler.standardOutput)
+            handler.logLevel = level
+            return handler
+        }
+    }
+}
+
+struct JSONLogHandler: LogHandler {
+    let label: String
+    let write: @Sendable (String) -> Void
+    var logLevel: Logger.Level = .info
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    private static let lock = NIOLock()
+    static let standardOutput: @Sendable (String) -> Void = { line in
+        lock.withLock {
+            FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        }
+    }
+
+    func log(
+        level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String, file: String, function: String, line: UInt
+    ) {
+        write(Self.line(time: Date(), level: level, label: label, message: message.description, metadata: metadata.merging(explicit ?? [:]) { $1 }))
+    }
+
+    static func line(time: Date, level: Logger.Level, label: String, message: String, metadata: Logger.Metadata) -> String {
+        var object: [String: Any] = [:]
+        for (key, value) in metadata { object[key] = json(value) }
+        object["time"] = time.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        object["level"] = level.rawValue
+        object["label"] = label
+        object["message"] = message
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    private static func json(_ value: Logger.Metadata.Value) -> Any {
+        switch value {
+        case .string(let text): text
+        case .stringConvertible(let convertible): convertible.description
+        case .array(let values): values.map(json)
+        case .dictionary(let entries): entries.mapValues(json)
+        }
+    }
+}
