@@ -45,7 +45,7 @@ extension JourneyService {
         try await save(application, action: "credit_authorization.signed", details: ["version": document.version, "sha256": document.sha256, "smsProof": proof.id.uuidString]) { tx in
             try await codes.consume(proof, on: tx)
         }
-        let report = try await providerCall {
+        let report = try await providerCall("bureau") {
             try await services.providers.bureau.report(name: identity.name, idNumber: identity.idNumber, authorizationReference: reference)
         }
         application.bureauReportSealed = try cipher.seal(String(decoding: try JSONEncoder().encode(report), as: UTF8.self))

@@ -85,8 +85,8 @@ struct Notifications {
                 {
                     (jobState, noteState, error) = (BackgroundJobState.done, State.skipped, "the phone opted out of marketing")
                 } else {
-                    try await services.providers.sms.send(
-                        to: phone, text: try services.cipher.open(notification.textSealed), reference: "notification:\(job.reference)")
+                    let (sms, text) = (services.providers.sms, try services.cipher.open(notification.textSealed))
+                    try await services.metrics.measure(provider: "sms") { try await sms.send(to: phone, text: text, reference: "notification:\(job.reference)") }
                     (jobState, noteState, sentApplication) = (BackgroundJobState.done, State.sent, application.id)
                 }
             } else {

@@ -5,7 +5,7 @@ import SQLKit
 import Vapor
 
 /// What an instance counts for Prometheus (`GET /metrics`, swift-prometheus' text format): its requests by route
-/// and status with their latency, and the credit decisions it made by outcome. The job queue is read from the
+/// and status with their latency, the credit decisions it made by outcome, and its calls to outside services. The job queue is read from the
 /// database at each scrape (it is the fleet's, so every instance reports the same depth and age).
 final class AppMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
@@ -36,6 +36,33 @@ final class AppMetrics: Sendable {
             descriptor: MetricNameDescriptor(namespace: "yidai", metricName: "decisions", unitName: "total", helpText: "Credit decisions, by outcome"),
             labels: [("outcome", outcome)]
         ).increment()
+    }
+
+    /// Times one call to an outside service and counts how it ended (`ok` or `error`), by provider.
+    func measure<T, E: Error>(provider: String, _ body: () async throws(E) -> T) async throws(E) -> T {
+        let clock = ContinuousClock()
+        let started = clock.now
+        do {
+            let result = try await body()
+            recordProviderCall(provider, outcome: "ok", duration: clock.now - started)
+            return result
+        } catch {
+            recordProviderCall(provider, outcome: "error", duration: clock.now - started)
+            throw error
+        }
+    }
+
+    private func recordProviderCall(_ provider: String, outcome: String, duration: Duration) {
+        registry.makeCounter(
+            descriptor: MetricNameDescriptor(
+                namespace: "yidai", subsystem: "provider", metricName: "calls", unitName: "total", helpText: "Calls to outside services, by provider and outcome"),
+            labels: [("provider", provider), ("outcome", outcome)]
+        ).increment()
+        registry.makeDurationHistogram(
+            descriptor: MetricNameDescriptor(
+                namespace: "yidai", subsystem: "provider", metricName: "call_duration", unitName: "seconds", helpText: "Time an outside service took, by provider"),
+            labels: [("provider", provider)], buckets: Self.latencyBuckets
+        ).record(duration)
     }
 
     /// The text exposition, with the job queue read now.

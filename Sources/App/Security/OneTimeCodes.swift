@@ -94,8 +94,8 @@ struct OneTimeCodes {
             try await record.create(on: tx)
         }
         do {
-            try await services.providers.sms.send(
-                to: phone, text: "【易贷】您的\(purpose.smsText)为\(code)，5分钟内有效。请勿告诉他人。")
+            let (sms, text) = (services.providers.sms, "【易贷】您的\(purpose.smsText)为\(code)，5分钟内有效。请勿告诉他人。")
+            try await services.metrics.measure(provider: "sms") { try await sms.send(to: phone, text: text) }
         } catch {
             // Not sent, so not counted against the phone's limits either.
             try? await db.writeTransaction { tx in try await OneTimeCode.query(on: tx).filter(\.$id == record.id!).delete() }

@@ -144,7 +144,7 @@ struct OperationsEndpointTests {
         return result
     }
 
-    @Test("a scraper on the same machine reads requests by route and status, latency buckets, decisions and the job queue")
+    @Test("a scraper on the same machine reads requests by route and status, latency buckets, decisions, outside-service calls and the job queue")
     func metricsContent() async throws {
         try await withYidai { app, clock, providers in
             var p = Applicant("P01", app: app, clock: clock, providers: providers)
@@ -158,6 +158,10 @@ struct OperationsEndpointTests {
             #expect(text.contains(#"yidai_jobs_queue_depth{kind="notification"}"#))
             #expect(text.contains(#"yidai_jobs_queue_oldest_age{kind="disbursement"} 0"#))
             #expect(text.contains("yidai_database_up 1"))
+            for provider in ["sms", "ocr", "registry", "face", "carrier", "unionpay", "bureau"] {
+                #expect(text.contains(#"yidai_provider_calls_total{provider="\#(provider)",outcome="ok"}"#), "no calls to \(provider)")
+                #expect(text.contains(#"yidai_provider_call_duration_seconds_count{provider="\#(provider)"}"#))
+            }
             // A path that is no route is one label, whatever was asked.
             _ = try await TestHTTP.call(app, .GET, "/no-such-\(UUID().uuidString)", json: nil, headers: [:])
             let (_, again, _) = try await live(app, port: freePort(), .GET, "/metrics")
