@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -121,3 +122,40 @@ def test_an_instance_whose_key_ring_cannot_open_the_database_refuses_to_start_na
             capture_output=True, text=True, timeout=120)
         assert stranger.returncode != 0
         assert "missing key id: fleet1" in stranger.stdout + stranger.stderr
+
+
+def test_a_policy_published_through_one_instance_decides_on_the_other_and_a_signed_contract_is_paid_out_once():
+    from server_support import to_requested_loan
+
+    with Database() as db, tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b, \
+            tempfile.TemporaryDirectory() as policies:
+        servers = [FleetServer(a, db.url), FleetServer(b, db.url)]
+        try:
+            assert not start_together(servers)
+            # The risk team publishes through instance B's configuration (the shipped policy under another name).
+            folder = Path(policies) / "credit-fleet"
+            shutil.copytree(Path(__file__).resolve().parents[2] / "Policies" / "credit", folder)
+            published = servers[1].command("policy", "publish", str(folder), "--by", "risk")
+            assert published.returncode == 0, published.stdout + published.stderr
+            # An applicant on instance A is decided by it.
+            token, app_id, sha, code = to_requested_loan(servers[0], "139" + uuid.uuid4().int.__str__()[:8])
+            status, application = servers[0].call("GET", f"/api/v1/applications/{app_id}", token=token)
+            assert status == 200 and application["decision"]["policyVersion"] == "credit-fleet@v1", application
+            # Signed on A, paid out by whichever worker claims the job: once.
+            status, answer = servers[0].call("POST", f"/api/v1/applications/{app_id}/contract/sign", {"code": code, "sha256": sha, "agree": True}, token=token)
+            assert status in (200, 201), answer
+            loans = []
+            for _ in range(60):
+                status, loans = servers[1].call("GET", "/api/v1/loans", token=token)
+                if status == 200 and loans.get("loans"):
+                    break
+                time.sleep(0.5)
+            assert len(loans.get("loans", [])) == 1, loans
+            jobs = servers[1].command("jobs", "list", "--state", "done", "--kind", "disbursement")
+            lines = [line for line in jobs.stdout.splitlines() if "disbursement" in line]
+            assert len(lines) == 1 and "attempts 1" in lines[0], jobs.stdout
+            reconcile = servers[0].command("payments", "reconcile")
+            assert reconcile.returncode == 0, reconcile.stdout + reconcile.stderr
+        finally:
+            for server in servers:
+                server.stop()
