@@ -40,7 +40,7 @@ struct FleetStateTests {
 
 @Suite("Logs and the database pool")
 struct LoggingAndPoolTests {
-    @Test("LOG_FORMAT=json writes one JSON object per line, with the request id and the metadata as fields")
+    @Test("LOG_FORMAT=json writes one JSON object per line, with the request id and the metadata as fields, and masks stray phone and ID numbers")
     func jsonLines() throws {
         // MUT
         let line = JSONLogHandler.line(
@@ -54,6 +54,11 @@ struct LoggingAndPoolTests {
         #expect(object["request-id"] as? String == "abc-123")
         #expect(object["attempt"] as? String == "3")
         #expect((object["time"] as? String)?.hasPrefix("2026-07-25T") == true)
+        // A phone or ID number that the code forgot to mask is masked on its way out.
+        let leaky = JSONLogHandler.line(
+            time: Date(), level: .info, label: "yidai", message: "sent to 13800000001", metadata: ["id": "110105199001010021"])
+        #expect(!leaky.contains("13800000001") && leaky.contains("138****0001"))
+        #expect(!leaky.contains("110105199001010021"))
     }
 
     @Test("every answer carries a request id: the caller's own if it sent a sane one, a new one otherwise")

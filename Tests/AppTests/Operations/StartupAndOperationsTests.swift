@@ -170,3 +170,25 @@ struct OperationsEndpointTests {
         }
     }
 }
+
+@Suite("Readiness when the database is gone")
+struct ReadinessWithoutDatabaseTests {
+    @Test("/health/ready answers 503 when the database does not answer")
+    func unreachable() async throws {
+        // setup: an instance whose PostgreSQL is not there (nothing listens on port 1)
+        let app = try await Application.make(.testing)
+        do {
+            try await configure(
+                app, providers: nil, clock: nil, database: .postgres(url: "postgres://yidai@127.0.0.1:1/yidai?sslmode=disable"),
+                policyDirectory: repositoryRoot + "/Policies/credit")
+            // MUT
+            let (status, body, _) = try await TestHTTP.call(app, .GET, "/health/ready", json: nil, headers: [:])
+            // validation
+            #expect(status == .serviceUnavailable)
+            #expect(body["database"] as? String == "unreachable")
+        } catch {
+            Issue.record("\(String(reflecting: error))")
+        }
+        try await app.asyncShutdown()
+    }
+}
