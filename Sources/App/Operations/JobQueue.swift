@@ -1,4 +1,5 @@
 import Fluent
+import Providers
 import Foundation
 import SQLKit
 import Vapor
@@ -62,7 +63,7 @@ enum JobQueue {
                 try await release(Array(claimed[index...]), db: db, now: now)
                 break
             }
-            await run(job)
+            await OutsideCallContext.$requestID.withValue("job-" + (job.id?.uuidString.lowercased() ?? "?")) { await run(job) }
             ran += 1
         }
         return ran
