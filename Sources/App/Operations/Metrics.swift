@@ -38,6 +38,16 @@ final class AppMetrics: Sendable {
         ).increment()
     }
 
+    /// A journey step entered or completed by an application (counted as the funnel records it; a transaction rerun
+    /// after contention may count one twice: the funnel report in the database is the exact figure).
+    func recordJourneyStep(_ step: String, _ event: String) {
+        registry.makeCounter(
+            descriptor: MetricNameDescriptor(
+                namespace: "yidai", subsystem: "journey", metricName: "steps", unitName: "total", helpText: "Journey steps entered and completed, by step"),
+            labels: [("step", step), ("event", event)]
+        ).increment()
+    }
+
     /// Times one call to an outside service and counts how it ended (`ok` or `error`), by provider.
     func measure<T, E: Error>(provider: String, _ body: () async throws(E) -> T) async throws(E) -> T {
         let clock = ContinuousClock()

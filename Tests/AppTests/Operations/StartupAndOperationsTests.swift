@@ -144,7 +144,7 @@ struct OperationsEndpointTests {
         return result
     }
 
-    @Test("a scraper on the same machine reads requests by route and status, latency buckets, decisions, outside-service calls and the job queue")
+    @Test("a scraper on the same machine reads requests by route and status, latency buckets, journey steps, decisions, outside-service calls and the job queue")
     func metricsContent() async throws {
         try await withYidai { app, clock, providers in
             var p = Applicant("P01", app: app, clock: clock, providers: providers)
@@ -158,6 +158,8 @@ struct OperationsEndpointTests {
             #expect(text.contains(#"yidai_jobs_queue_depth{kind="notification"}"#))
             #expect(text.contains(#"yidai_jobs_queue_oldest_age{kind="disbursement"} 0"#))
             #expect(text.contains("yidai_database_up 1"))
+            #expect(text.contains(#"yidai_journey_steps_total{step="phone",event="completed"} 1"#))
+            #expect(text.contains(#"yidai_journey_steps_total{step="decision",event="entered"} 1"#))
             for provider in ["sms", "ocr", "registry", "face", "carrier", "unionpay", "bureau"] {
                 #expect(text.contains(#"yidai_provider_calls_total{provider="\#(provider)",outcome="ok"}"#), "no calls to \(provider)")
                 #expect(text.contains(#"yidai_provider_call_duration_seconds_count{provider="\#(provider)"}"#))
