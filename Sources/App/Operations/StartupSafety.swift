@@ -72,8 +72,9 @@ enum KeyRingCheck {
             let ids = try await sql.raw("SELECT DISTINCT \(unsafeRaw: keyID) AS key_id FROM \(ident: table) WHERE \(ident: column) IS NOT NULL").all()
                 .map { try $0.decode(column: "key_id", as: String.self) }
             for id in ids where !samples.contains(where: { $0.id == id }) {
+                let prefix = id + ":"  // compared as text, not LIKE: a key id may hold `_` or `%`
                 let rows = try await sql.raw(
-                    "SELECT \(ident: column) AS sealed FROM \(ident: table) WHERE \(ident: column) LIKE \(bind: id + ":%") LIMIT 1"
+                    "SELECT \(ident: column) AS sealed FROM \(ident: table) WHERE substr(\(ident: column), 1, \(bind: Int32(prefix.count))) = \(bind: prefix) LIMIT 1"
                 ).all()
                 if let row = rows.first { samples.append((id, try row.decode(column: "sealed", as: String.self))) }
             }
