@@ -27,6 +27,7 @@ func configure(
         providers.ocr = SandboxIDCardOCR()
     }
 
+    let metrics = AppMetrics()
     switch config.database {
     case .sqlite(let path):
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
@@ -39,7 +40,11 @@ func configure(
         var postgres = try SQLPostgresConfiguration(url: url)
         postgres.searchPath = databaseSchema.map { [$0] }
         let perLoop = config.databasePool.perLoop(eventLoops: System.coreCount)
+        // Named in pg_stat_activity, so operators (and /metrics) see this instance's connections.
+        let instance = "yidai-\(ProcessInfo.processInfo.hostName.prefix(30))-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(4).lowercased())"
+        postgres.coreConfiguration.options.additionalStartupParameters.append(("application_name", instance))
         app.databases.use(.postgres(configuration: postgres, maxConnectionsPerEventLoop: perLoop, sqlLogLevel: .debug), as: .psql)
+        metrics.databasePool = .init(applicationName: instance, maxConnections: perLoop * System.coreCount)
         app.startupLock = StartupLock(configuration: postgres, schema: databaseSchema ?? "public")
     }
     // In their numbered order (Migrations/NNN_…).
@@ -74,7 +79,8 @@ func configure(
         providers: providers,
         clock: clock,
         limiter: RateLimiter(),
-        policies: PolicyStore())
+        policies: PolicyStore(),
+        metrics: metrics)
 
     // Middleware order: everything below the error renderer answers in the one error shape.
     app.middleware = .init()

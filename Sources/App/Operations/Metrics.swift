@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import NIOConcurrencyHelpers
 import Prometheus
 import SQLKit
 import Vapor
@@ -9,6 +10,18 @@ import Vapor
 /// database at each scrape (it is the fleet's, so every instance reports the same depth and age).
 final class AppMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
+
+    /// This instance's PostgreSQL pool: its name in `pg_stat_activity` and its size (nil on SQLite).
+    struct DatabasePoolInfo: Sendable {
+        let applicationName: String
+        let maxConnections: Int
+    }
+
+    private let pool = NIOLockedValueBox<DatabasePoolInfo?>(nil)
+    var databasePool: DatabasePoolInfo? {
+        get { pool.withLockedValue { $0 } }
+        set { pool.withLockedValue { $0 = newValue } }
+    }
 
     static let latencyBuckets: [Duration] = [
         .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
@@ -95,6 +108,18 @@ final class AppMetrics: Sendable {
                     jobGauge("depth", "Queued jobs (the fleet's), by kind", kind).set(0.0)
                     jobGauge("oldest_age", "Age in seconds of the oldest queued job, by kind", kind).set(0.0)
                 }
+                if let pool = databasePool {
+                    // Fluent does not tell how many of its connections are lent out; PostgreSQL does (this scrape's own
+                    // connection is among the busy ones).
+                    let row = try await sql.raw("""
+                        SELECT COUNT(*) AS open, COUNT(*) FILTER (WHERE state <> 'idle') AS busy FROM pg_stat_activity
+                        WHERE application_name = \(bind: pool.applicationName)
+                        """).first()
+                    poolGauge("max", "Connections this instance may open (YIDAI_DB_POOL)").set(Double(pool.maxConnections))
+                    poolGauge("open", "Connections this instance has open").set(Double(try row?.decode(column: "open", as: Int.self) ?? 0))
+                    poolGauge("busy", "Connections of this instance running a statement or in a transaction").set(
+                        Double(try row?.decode(column: "busy", as: Int.self) ?? 0))
+                }
                 databaseUp.set(1.0)
             } catch {
                 databaseUp.set(0.0)
@@ -107,6 +132,10 @@ final class AppMetrics: Sendable {
         registry.makeGauge(
             descriptor: MetricNameDescriptor(namespace: "yidai", subsystem: "jobs", metricName: "queue", unitName: name, helpText: help),
             labels: [("kind", kind)])
+    }
+
+    private func poolGauge(_ name: String, _ help: String) -> Gauge {
+        registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "yidai", subsystem: "database", metricName: "connections", unitName: name, helpText: help))
     }
 
     private var databaseUp: Gauge {

@@ -158,6 +158,12 @@ struct OperationsEndpointTests {
             #expect(text.contains(#"yidai_jobs_queue_depth{kind="notification"}"#))
             #expect(text.contains(#"yidai_jobs_queue_oldest_age{kind="disbursement"} 0"#))
             #expect(text.contains("yidai_database_up 1"))
+            if app.yidai.config.database != .sqliteInMemory {  // PostgreSQL: this instance's pool, as pg_stat_activity sees it
+                let max = DatabasePool.default.perLoop(eventLoops: System.coreCount) * System.coreCount
+                #expect(text.contains("yidai_database_connections_max \(max)"))
+                #expect(text.contains("yidai_database_connections_busy 1"))  // the scrape's own
+                #expect(text.contains("yidai_database_connections_open "))
+            }
             #expect(text.contains(#"yidai_journey_steps_total{step="phone",event="completed"} 1"#))
             #expect(text.contains(#"yidai_journey_steps_total{step="decision",event="entered"} 1"#))
             for provider in ["sms", "ocr", "registry", "face", "carrier", "unionpay", "bureau"] {
