@@ -63,6 +63,26 @@ struct JobQueueTests {
         }
     }
 
+    @Test("a worker stopped in the middle of its batch runs the job at hand to its end and gives the others back")
+    func stopMidBatch() async throws {
+        try await withYidai { app, clock, _ in
+            // setup
+            _ = try await Self.enqueue(3, on: app, now: clock.now)
+            let (db, now) = (app.db, clock.now)
+            // MUT: the server shuts down (the worker's task is cancelled) while the first job runs
+            let ran = try await Task {
+                try await JobQueue.runDue(kind: PayoutJobs.kind, limit: 10, db: db, now: now) { _ in
+                    withUnsafeCurrentTask { $0?.cancel() }
+                }
+            }.value
+            // validation: one ran; the two it had not started are free at once, their attempt not counted
+            #expect(ran == 1)
+            let again = try await JobQueue.claimDue(kind: PayoutJobs.kind, limit: 10, db: app.db, now: clock.now)
+            #expect(again.count == 2)
+            #expect(again.allSatisfy { $0.attempts == 1 })
+        }
+    }
+
     @Test("an operator's retry puts a failed job back in the queue to run now; a done job stays done, a running one is left alone")
     func retry() async throws {
         try await withYidai { app, clock, _ in
