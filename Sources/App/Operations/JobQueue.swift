@@ -56,6 +56,7 @@ enum JobQueue {
     /// Claims due jobs of `kind` and runs them one after the other with `run`; jobs still unrun when the task is
     /// cancelled (the server shutting down) are released. Returns how many ran.
     static func runDue(kind: String, limit: Int, db: any Database, now: Date, _ run: (BackgroundJob) async -> Void) async throws -> Int {
+        guard !Task.isCancelled else { return 0 }  // stopping: claim nothing new
         let claimed = try await claimDue(kind: kind, limit: limit, db: db, now: now)
         var ran = 0
         for (index, job) in claimed.enumerated() {
