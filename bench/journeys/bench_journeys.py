@@ -1,7 +1,7 @@
 """Whole journeys through the API against one or more Yidai instances, measured (issue 16's journey benchmark).
 
 Each journey is one new applicant (a fresh phone, which the sandbox treats like P01) from the SMS code to a signed
-contract: 15 requests, 4 SMS codes read back from the sandbox outbox, the ID card photos read by the OCR the servers
+contract: 16 requests, and 4 SMS codes read back from the sandbox outbox, the ID card photos read by the OCR the servers
 run (`YIDAI_OCR=sandbox` in run.sh: the test cards' table, so the figure is the platform's, not Tesseract's). Journeys
 go round-robin over the instances in YIDAI_BENCH_URLS (comma-separated), each from a loopback address of its own
 (127.0.x.y), as separate phones would be, so the per-address limits hold no one back.
