@@ -168,6 +168,9 @@ enum ProductionGuard {
         if config.usesDevelopmentKey { problems.append("field encryption uses the local development key (set YIDAI_KEYS)") }
         if config.signing.isDevelopment { problems.append("contracts would be signed with the development CA and key (set YIDAI_SIGNING_KEY and YIDAI_SIGNING_CERT)") }
         if case .sqlite = config.database { app.logger.notice("Production on SQLite: fine for a pilot; use PostgreSQL for a bank.") }
+        if config.trustedProxies.ranges.isEmpty {
+            app.logger.notice("YIDAI_TRUSTED_PROXIES is empty: behind a proxy or load balancer every applicant would share its address and its limits.")
+        }
         if !problems.isEmpty {
             throw ConfigurationError("Refusing to start in production:\n" + problems.map { "  - " + $0 }.joined(separator: "\n"))
         }
