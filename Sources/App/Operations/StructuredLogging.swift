@@ -37,10 +37,10 @@ struct JSONLogHandler: LogHandler {
         }
     }
 
-    func log(
-        level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String, file: String, function: String, line: UInt
-    ) {
-        write(Self.line(time: Date(), level: level, label: label, message: message.description, metadata: metadata.merging(explicit ?? [:]) { $1 }))
+    func log(event: LogEvent) {
+        var merged = metadata.merging(event.metadata ?? [:]) { $1 }
+        if let error = event.error { merged["error"] = .string(String(describing: error)) }
+        write(Self.line(time: Date(), level: event.level, label: label, message: event.message.description, metadata: merged))
     }
 
     static func line(time: Date, level: Logger.Level, label: String, message: String, metadata: Logger.Metadata) -> String {
