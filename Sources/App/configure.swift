@@ -27,6 +27,7 @@ func configure(
         providers.ocr = SandboxIDCardOCR()
     }
 
+    let metrics = AppMetrics()
     switch config.database {
     case .sqlite(let path):
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
@@ -38,7 +39,13 @@ func configure(
     case .postgres(let url):
         var postgres = try SQLPostgresConfiguration(url: url)
         postgres.searchPath = databaseSchema.map { [$0] }
-        app.databases.use(.postgres(configuration: postgres, sqlLogLevel: .debug), as: .psql)
+        let perLoop = config.databasePool.perLoop(eventLoops: System.coreCount)
+        // Named in pg_stat_activity, so operators (and /metrics) see this instance's connections.
+        let instance = "yidai-\(ProcessInfo.processInfo.hostName.prefix(30))-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(4).lowercased())"
+        postgres.coreConfiguration.options.additionalStartupParameters.append(("application_name", instance))
+        app.databases.use(.postgres(configuration: postgres, maxConnectionsPerEventLoop: perLoop, sqlLogLevel: .debug), as: .psql)
+        metrics.databasePool = .init(applicationName: instance, maxConnections: perLoop * System.coreCount)
+        app.startupLock = StartupLock(configuration: postgres, schema: databaseSchema ?? "public")
     }
     // In their numbered order (Migrations/NNN_…).
     app.migrations.add(CreateApplication())
@@ -59,10 +66,12 @@ func configure(
     app.migrations.add(CreateConsents())
     app.migrations.add(CreatePolicyOperations())
     app.migrations.add(CreateReportIndexes())
+    app.migrations.add(CreateSharedLimits())
     let cipher = FieldCipher(keys: config.encryptionKeys, activeKeyID: config.activeKeyID, indexSeed: config.indexSeed)
     app.migrations.add(CreatePrivacy())
     app.migrations.add(MovePersonDataToPersonKeys(cipher: cipher))
 
+    _ = app.readiness  // created before any request can ask for it
     app.views.use(.leaf)
     app.leaf.cache.isEnabled = app.environment.isRelease
     app.routes.defaultMaxBodySize = "1mb"
@@ -74,11 +83,13 @@ func configure(
         providers: providers,
         clock: clock,
         limiter: RateLimiter(),
-        policies: PolicyStore())
+        policies: PolicyStore(),
+        metrics: metrics)
 
     // Middleware order: everything below the error renderer answers in the one error shape.
     app.middleware = .init()
     app.middleware.use(RequestIDMiddleware())
+    app.middleware.use(MetricsMiddleware(metrics: app.yidai.metrics))
     let assets = try StaticAssets(publicDirectory: app.directory.publicDirectory, reloads: !app.environment.isRelease)
     app.leaf.tags["asset"] = AssetTag(assets: assets)
     app.leaf.tags["inlineStyle"] = InlineStyleTag(assets: assets)
@@ -110,6 +121,7 @@ func configure(
     app.asyncCommands.use(EndOfDayCommand(), as: "eod")
     app.asyncCommands.use(LedgerCommand(), as: "ledger")
     app.asyncCommands.use(PaymentsCommand(), as: "payments")
+    app.asyncCommands.use(JobsCommand(), as: "jobs")
 
     app.lifecycle.use(StartupTasks())
     app.lifecycle.use(BackgroundWorker())
@@ -122,14 +134,20 @@ struct StartupTasks: LifecycleHandler {
         guard application.environment != .testing else { return }
         let command = application.environment.arguments.dropFirst().first
         guard command == nil || command == "serve" || command?.hasPrefix("-") == true else { return }
-        try await application.autoMigrate()
-        try await DemoData.seed(on: application.db, logger: application.logger, clock: application.yidai.clock)
-        if application.yidai.providers.isSandbox {
-            try await DemoData.enrolDemoSecondFactor(on: application.db, cipher: application.yidai.cipher, clock: application.yidai.clock)
+        // Not ready for traffic until done; instances started together take turns (PostgreSQL advisory lock).
+        application.readiness.setStarting(true)
+        try await application.startupLock.run(on: application.eventLoopGroup.any(), logger: application.logger) {
+            try await application.autoMigrate()
+            try await KeyRingCheck.verify(on: application.db, cipher: application.yidai.cipher, now: application.yidai.clock.now())
+            try await DemoData.seed(on: application.db, logger: application.logger, clock: application.yidai.clock)
+            if application.yidai.providers.isSandbox {
+                try await DemoData.enrolDemoSecondFactor(on: application.db, cipher: application.yidai.cipher, clock: application.yidai.clock)
+            }
+            try await ProductionGuard.checkStaff(application)
+            try await DemoData.publishShippedPolicy(application)
         }
-        try await ProductionGuard.checkStaff(application)
-        try await DemoData.publishShippedPolicy(application)
         try await PendingPaymentRecovery.run(application)
+        application.readiness.setStarting(false)
     }
 }
 
@@ -156,6 +174,9 @@ enum ProductionGuard {
         if config.usesDevelopmentKey { problems.append("field encryption uses the local development key (set YIDAI_KEYS)") }
         if config.signing.isDevelopment { problems.append("contracts would be signed with the development CA and key (set YIDAI_SIGNING_KEY and YIDAI_SIGNING_CERT)") }
         if case .sqlite = config.database { app.logger.notice("Production on SQLite: fine for a pilot; use PostgreSQL for a bank.") }
+        if config.trustedProxies.ranges.isEmpty {
+            app.logger.notice("YIDAI_TRUSTED_PROXIES is empty: behind a proxy or load balancer every applicant would share its address and its limits.")
+        }
         if !problems.isEmpty {
             throw ConfigurationError("Refusing to start in production:\n" + problems.map { "  - " + $0 }.joined(separator: "\n"))
         }

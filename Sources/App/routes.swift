@@ -4,6 +4,8 @@ import Vapor
 /// The table of contents of every route, and who may call it.
 func routes(_ app: Application) throws {
     app.get("health", use: HealthController.health)
+    app.get("health", "ready", use: HealthController.ready)
+    app.get("metrics", use: MetricsController.metrics)
     app.get("openapi.json", use: OpenAPIController.document)
 
     // The JSON API. Anyone: SMS codes and sign-in, loan quotes, the contract-signing CA.

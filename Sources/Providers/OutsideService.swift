@@ -75,6 +75,6 @@ public enum IDCardSide: String, Sendable, Codable, CaseIterable {
 extension Logger {
     /// Every sandbox logs through this: messages prefixed `[SANDBOX]`; callers mask PII.
     func sandboxInfo(_ message: String) {
-        info("[SANDBOX] \(message)")
+        info("[SANDBOX] \(message)", metadata: OutsideCallContext.requestID.map { ["request-id": .string($0)] })
     }
 }

@@ -386,7 +386,7 @@ def swift_routes():
 
 # What the API offers (kept by hand as well, so a route that the parser misses still shows up here).
 EXPECTED_OPERATIONS = {
-    ("GET", "/health"), ("GET", "/openapi.json"),
+    ("GET", "/health"), ("GET", "/health/ready"), ("GET", "/metrics"), ("GET", "/openapi.json"),
     ("POST", "/api/v1/sms-codes"), ("POST", "/api/v1/sessions"), ("GET", APP),
     ("POST", APP + "/id-card"), ("POST", APP + "/id-card/confirm"), ("POST", APP + "/face"),
     ("POST", APP + "/bank-card"), ("POST", APP + "/bank-card/confirm"),

@@ -32,6 +32,13 @@ struct AppConfig: Sendable {
     /// The ID card OCR (`YIDAI_OCR`): `tesseract`, the real engine (the default, sandbox included), or `sandbox`,
     /// the table of the shipped test cards' answers (instant, reads nothing else).
     var ocr: OCRChoice = .tesseract
+    /// The proxies whose forwarding headers are believed (`YIDAI_TRUSTED_PROXIES`); none by default.
+    var trustedProxies: TrustedProxies = .none
+    /// `Authorization: Bearer <this>` reads `/metrics` from anywhere (`YIDAI_METRICS_TOKEN`); without it only a
+    /// loopback peer that sent no forwarding header does.
+    var metricsToken: String?
+    /// Database connections (`YIDAI_DB_POOL`): `N` in all, shared over the event loops, or `N/loop` per event loop.
+    var databasePool: DatabasePool = .default
 
     enum OCRChoice: String, Sendable, Equatable {
         case tesseract
@@ -101,7 +108,10 @@ struct AppConfig: Sendable {
                 ?? (environment == .testing ? nil : dataDirectory + "/audit-anchors.jsonl"),
             reviewPolicy: try reviewPolicy(env["YIDAI_SECOND_REVIEW_ABOVE"]),
             publicBaseURL: try publicBaseURL(env["YIDAI_PUBLIC_URL"]),
-            ocr: try AppConfigParsing.ocr(env["YIDAI_OCR"])
+            ocr: try AppConfigParsing.ocr(env["YIDAI_OCR"]),
+            trustedProxies: try TrustedProxies.parse(env["YIDAI_TRUSTED_PROXIES"]),
+            metricsToken: env["YIDAI_METRICS_TOKEN"].flatMap { $0.isEmpty ? nil : $0 },
+            databasePool: try DatabasePool.parse(env["YIDAI_DB_POOL"])
         )
     }
 }

@@ -55,6 +55,7 @@ enum JourneyFunnel {
                     row.seconds = max(0, now.timeIntervalSince(row.enteredAt))
                     if step == .loanRequest, let started = application.createdAt { row.journeySeconds = max(0, now.timeIntervalSince(started)) }
                     try await row.save(on: tx)
+                    services.metrics.recordJourneyStep(step.rawValue, "completed")
                 }
                 continue
             }
@@ -74,6 +75,8 @@ enum JourneyFunnel {
             row.managerCode = application.cmLast
             row.branchCode = branch
             try await row.create(on: tx)
+            services.metrics.recordJourneyStep(step.rawValue, "entered")
+            if isDone { services.metrics.recordJourneyStep(step.rawValue, "completed") }
         }
     }
 }

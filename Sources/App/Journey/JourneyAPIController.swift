@@ -134,7 +134,7 @@ extension Request {
     var journey: JourneyService {
         JourneyService(
             db: db, services: yidai, logger: logger,
-            client: .init(address: remoteAddress?.ipAddress ?? "unknown", device: headers.first(name: .userAgent) ?? "unknown"),
+            client: .init(address: clientAddress.address, device: headers.first(name: .userAgent) ?? "unknown"),
             readsOnly: method == .GET || method == .HEAD)
     }
 }

@@ -45,7 +45,7 @@ extension JourneyService {
         try await save(application, action: "credit_authorization.signed", details: ["version": document.version, "sha256": document.sha256, "smsProof": proof.id.uuidString]) { tx in
             try await codes.consume(proof, on: tx)
         }
-        let report = try await providerCall {
+        let report = try await providerCall("bureau") {
             try await services.providers.bureau.report(name: identity.name, idNumber: identity.idNumber, authorizationReference: reference)
         }
         application.bureauReportSealed = try await vault.seal(String(decoding: try JSONEncoder().encode(report), as: UTF8.self), phoneIndex: application.phoneIndex, as: .general)
@@ -84,7 +84,7 @@ extension JourneyService {
     func decide(_ application: LoanApplication) async throws {
         try require(.decision, application)
         let id = try application.requireID()
-        if let wait = await services.limiter.attempt("decision:\(id)", rule: RateRules.decisionPerApplication, now: now) {
+        if let wait = try await services.limiter.attempt("decision:\(id)", rule: RateRules.decisionPerApplication, now: now, on: db) {
             throw APIError.tooManyRequests(retryAfter: wait, message: "Too many decision requests. Try again in \(wait) seconds.", zh: "请求过于频繁，请稍后再试。")
         }
         let identity = try await identity(of: application)
@@ -124,6 +124,7 @@ extension JourneyService {
         ]) { tx in
             try await record.create(on: tx)
         }
+        services.metrics.recordDecision(outcome: target.rawValue)
     }
 
     func requestLoan(_ application: LoanApplication, _ body: LoanRequestInput) async throws -> RepaymentSchedule {

@@ -16,14 +16,16 @@ extension JourneyService {
         try await limitUploads(application)
         let reading: IDCardReading
         do {
-            reading = try await services.providers.ocr.read(front: front, back: back)
+            reading = try await services.metrics.measure(provider: "ocr") { () async throws(ProviderError) -> IDCardReading in
+                try await services.providers.ocr.read(front: front, back: back)
+            }
         } catch {
             if error == .busy {
                 throw APIError(.serviceUnavailable, code: error.code, message: error.message, messageZh: error.messageZh)
             }
             guard ProviderError.photoProblems.contains(error) else {
                 // The engine itself failed (no model, out of time): retaking the photos would not help.
-                return try await providerCall { throw error }
+                return try await providerCall("ocr") { throw error }
             }
             if error == .unreadable {
                 throw APIError(.unprocessableEntity, code: "card_unreadable", message: "Could not read the ID card. Please retake both photos.",
@@ -59,7 +61,7 @@ extension JourneyService {
         guard age >= 16 else {
             throw APIError.invalid("idNumber", "The birth date in this ID number is not plausible for an applicant.", zh: "身份证号码中的出生日期不符合申请条件。")
         }
-        let result = try await providerCall { try await services.providers.registry.verify(name: name, idNumber: idNumber) }
+        let result = try await providerCall("registry") { try await services.providers.registry.verify(name: name, idNumber: idNumber) }
         switch result {
         case .match(let photoReference):
             application.nameSealed = try await vault.seal(name, phoneIndex: application.phoneIndex, as: .kept)
@@ -108,7 +110,7 @@ extension JourneyService {
             throw APIError(.conflict, code: "step_out_of_order", message: "Complete the ID card step first.", messageZh: "请先完成身份证识别。")
         }
         let idNumber = try ChineseIDNumber(idRaw)
-        let result = try await providerCall {
+        let result = try await providerCall("face") {
             try await services.providers.face.verify(idNumber: idNumber, registryPhotoReference: photo, capture: capture)
         }
         application.faceScore = "\(result.similarity)"
@@ -138,7 +140,7 @@ extension JourneyService {
         do { card = try BankCardNumber(body.cardNumber ?? "") } catch { throw APIError(error) }
         let identity = try await identity(of: application)
         if application.carrierVerifiedAt == nil {
-            let carrier = try await providerCall { try await services.providers.carrier.verify(phone: identity.phone, name: identity.name, idNumber: identity.idNumber) }
+            let carrier = try await providerCall("carrier") { try await services.providers.carrier.verify(phone: identity.phone, name: identity.name, idNumber: identity.idNumber) }
             guard carrier == .match else {
                 application.stopStep = JourneyStep.bankCard.rawValue
                 application.stopReason = "phone_not_owned"
@@ -150,7 +152,7 @@ extension JourneyService {
             application.carrierVerifiedAt = now
             try await save(application, action: "carrier.verified", details: ["phone": identity.phone.masked])
         }
-        let result = try await providerCall {
+        let result = try await providerCall("unionpay") {
             try await services.providers.unionPay.verify(card: card, name: identity.name, idNumber: identity.idNumber, phone: identity.phone)
         }
         switch result {
@@ -197,7 +199,7 @@ extension JourneyService {
 
     private func limitUploads(_ application: LoanApplication) async throws {
         let id = try application.requireID()
-        if let wait = await services.limiter.attempt("upload:\(id)", rule: RateRules.uploadsPerApplication, now: now) {
+        if let wait = try await services.limiter.attempt("upload:\(id)", rule: RateRules.uploadsPerApplication, now: now, on: db) {
             throw APIError.tooManyRequests(retryAfter: wait, message: "Too many uploads. Try again in \(wait) seconds.", zh: "上传过于频繁，请稍后再试。")
         }
     }

@@ -29,7 +29,7 @@ extension JourneyService {
         let phone = try Self.phone(body.phone)
         guard let code = body.code, !code.isEmpty else { throw APIError.missing("code") }
         let clientKey = "signin:" + cipher.blindIndex(client.address, purpose: "client")
-        if let wait = await services.limiter.attempt(clientKey, rule: RateRules.signInPerClient, now: now) {
+        if let wait = try await services.limiter.attempt(clientKey, rule: RateRules.signInPerClient, now: now, on: db) {
             throw APIError.tooManyRequests(retryAfter: wait, message: "Too many sign-in attempts. Try again in \(wait) seconds.", zh: "尝试次数过多，请\(wait)秒后再试。")
         }
         let proof = try await codes.check(code, phone: phone, purpose: .signIn)

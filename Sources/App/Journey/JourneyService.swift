@@ -103,9 +103,9 @@ struct JourneyService: Sendable {
     }
 
     /// Outside services fail; the applicant gets a clear retry message and nothing is changed.
-    func providerCall<T>(_ body: () async throws -> T) async throws -> T {
+    func providerCall<T>(_ provider: String, _ body: () async throws -> T) async throws -> T {
         do {
-            return try await body()
+            return try await services.metrics.measure(provider: provider, body)
         } catch let error as APIError {
             throw error
         } catch let error as ProviderError {

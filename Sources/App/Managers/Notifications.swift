@@ -8,7 +8,7 @@ import Vapor
 /// Text messages to applicants, sent through the database's job queue so that each event's message goes out
 /// exactly once: `enqueue` runs inside the transaction of the change that causes it (the message exists if and
 /// only if the change committed), its event key is unique (a second enqueue of the same event adds nothing), a
-/// worker in each server claims the job by lease (`PayoutJobs.claim`) and sends it with the notification's id as
+/// worker in each server claims the job by lease (`JobQueue.claimDue`) and sends it with the notification's id as
 /// the gateway's reference, so a worker that died after the send and is retried is not delivered twice.
 /// A gateway outage leaves the job queued with a growing delay.
 struct Notifications {
@@ -60,16 +60,9 @@ struct Notifications {
     /// Sends every due notification once; returns how many were tried.
     @discardableResult
     func runDue(limit: Int = 50) async throws -> Int {
-        let now = services.clock.now()
-        let due = try await BackgroundJob.query(on: db)
-            .filter(\.$kind == Self.jobKind).filter(\.$state == BackgroundJobState.queued).filter(\.$runAfter <= now)
-            .sort(\.$runAfter).limit(limit).all()
-        var tried = 0
-        for job in due where try await PayoutJobs.claim(job, db: db, now: now) {
-            tried += 1
+        try await JobQueue.runDue(kind: Self.jobKind, limit: limit, db: db, now: services.clock.now()) { job in
             await send(job)
         }
-        return tried
     }
 
     /// Sends one claimed job's message and records how it ended.
@@ -94,8 +87,8 @@ struct Notifications {
                 if notification.purpose == NotificationTemplate.Purpose.marketing.rawValue, application.privacyState != nil || optedOut {
                     (jobState, noteState, error) = (BackgroundJobState.done, State.skipped, "the phone opted out of marketing")
                 } else {
-                    try await services.providers.sms.send(
-                        to: phone, text: try await vault.open(notification.textSealed), reference: "notification:\(job.reference)")
+                    let (sms, text) = (services.providers.sms, try await vault.open(notification.textSealed))
+                    try await services.metrics.measure(provider: "sms") { try await sms.send(to: phone, text: text, reference: "notification:\(job.reference)") }
                     (jobState, noteState, sentApplication) = (BackgroundJobState.done, State.sent, application.id)
                 }
             } else {

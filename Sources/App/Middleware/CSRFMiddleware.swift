@@ -90,11 +90,10 @@ extension Request {
 
 /// Cookie settings shared by the pages.
 enum PageCookies {
-    /// Secure cookies only over HTTPS (directly or behind a proxy that says so) or in production:
+    /// Secure cookies only over HTTPS (directly or behind a trusted proxy that says so) or in production:
     /// a phone on the LAN opening http://192.168.x.x during a demo would otherwise lose every cookie.
     static func secure(for request: Request) -> Bool {
         if request.application.environment == .production { return true }
-        if request.url.scheme == "https" { return true }
-        return request.headers.first(name: "X-Forwarded-Proto")?.lowercased() == "https"
+        return request.isHTTPS  // X-Forwarded-Proto counts only from a trusted proxy (YIDAI_TRUSTED_PROXIES)
     }
 }

@@ -1,3 +1,4 @@
+import Providers
 import Vapor
 
 /// Security headers on every response; no-store on anything personal (pages and the API).
@@ -39,7 +40,8 @@ struct RequestIDMiddleware: AsyncMiddleware {
         let id = request.headers.first(name: "X-Request-ID").flatMap { $0.count <= 64 && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") } ? $0 : nil }
             ?? UUID().uuidString
         request.logger[metadataKey: "request-id"] = .string(id)
-        let response = try await next.respond(to: request)
+        // Outside services called for this request receive the same id (Providers' `OutsideCallContext`).
+        let response = try await OutsideCallContext.$requestID.withValue(id) { try await next.respond(to: request) }
         response.headers.replaceOrAdd(name: "X-Request-ID", value: id)
         return response
     }

@@ -52,7 +52,7 @@ struct OneTimeCodes {
         let now = services.clock.now()
         let phoneIndex = services.cipher.blindIndex(phone.value, purpose: "phone")
         let clientIndex = services.cipher.blindIndex(clientAddress, purpose: "client")
-        if let wait = await services.limiter.attempt("sms:" + clientIndex, rule: RateRules.smsPerClientPerHour, now: now) {
+        if let wait = try await services.limiter.attempt("sms:" + clientIndex, rule: RateRules.smsPerClientPerHour, now: now, on: db) {
             throw APIError.tooManyRequests(
                 retryAfter: wait, message: "Too many SMS codes requested from this address. Try again in \(wait) seconds.",
                 zh: "发送过于频繁，请\(wait)秒后再试。")
@@ -97,8 +97,8 @@ struct OneTimeCodes {
             try await record.create(on: tx)
         }
         do {
-            try await services.providers.sms.send(
-                to: phone, text: "【易贷】您的\(purpose.smsText)为\(code)，5分钟内有效。请勿告诉他人。")
+            let (sms, text) = (services.providers.sms, "【易贷】您的\(purpose.smsText)为\(code)，5分钟内有效。请勿告诉他人。")
+            try await services.metrics.measure(provider: "sms") { try await sms.send(to: phone, text: text) }
         } catch {
             // Not sent, so not counted against the phone's limits either.
             try? await db.writeTransaction { tx in try await OneTimeCode.query(on: tx).filter(\.$id == record.id!).delete() }

@@ -1,36 +1,83 @@
+import Fluent
 import Foundation
+import SQLKit
 
-/// A sliding-window limiter kept in memory, for limits per client address and per application
-/// (login attempts, decision requests). Limits that must survive restarts and span instances
-/// (SMS sends per phone) are counted from the database instead.
-actor RateLimiter {
+/// The limits that protect people (sign-ins and SMS codes per client address, decisions and uploads per
+/// application), counted in the database so that every instance of a fleet counts together and a restart forgets
+/// nothing. (SMS codes per phone, code attempts and staff lockouts are counted in their own tables.)
+///
+/// Each key has a counter per fixed window; an attempt is allowed when the current window's count plus the
+/// previous window's, weighted by how much of it still overlaps the sliding window, stays within the limit. The
+/// check and the count are one statement (`INSERT … ON CONFLICT … DO UPDATE … WHERE … RETURNING`): PostgreSQL
+/// runs the `WHERE` on the row it has locked, so any number of simultaneous attempts on any number of instances
+/// never let more than the limit through in a window. A refused attempt is not counted.
+struct RateLimiter: Sendable {
     struct Rule: Sendable {
         let limit: Int
         let window: TimeInterval
     }
 
-    private var events: [String: [Date]] = [:]
-    private var checks = 0
-
     /// Records one event for `key` if it is within `rule`; otherwise returns the seconds until it would be.
-    func attempt(_ key: String, rule: Rule, now: Date) -> Int? {
-        checks += 1
-        if checks % 1000 == 0 { prune(now: now) }
-        var list = events[key, default: []].filter { now.timeIntervalSince($0) < rule.window }
-        if list.count >= rule.limit {
-            events[key] = list
-            let oldest = list.first ?? now
-            return Int((rule.window - now.timeIntervalSince(oldest)).rounded(.up))
+    func attempt(_ key: String, rule: Rule, now: Date, on db: any Database) async throws -> Int? {
+        guard let sql = db as? any SQLDatabase else { return nil }
+        let window = max(1, Int(rule.window))
+        let seconds = now.timeIntervalSince1970
+        let start = Int(floor(seconds / Double(window))) * window
+        let elapsed = seconds - Double(start)
+        let weight = max(0, 1 - elapsed / Double(window))
+        let (previous, expires, room) = (start - window, start + 2 * window, Double(rule.limit - 1))
+        let statement: SQLQueryString = """
+            INSERT INTO rate_counters (counter_key, window_start, hits, expires_at)
+            SELECT \(bind: key), \(bind: start), 1, \(bind: expires)
+            WHERE COALESCE((SELECT p.hits FROM rate_counters p WHERE p.counter_key = \(bind: key) AND p.window_start = \(bind: previous)), 0) * \(bind: weight) <= \(bind: room)
+            ON CONFLICT (counter_key, window_start) DO UPDATE SET hits = rate_counters.hits + 1
+            WHERE rate_counters.hits + COALESCE((SELECT p.hits FROM rate_counters p WHERE p.counter_key = \(bind: key) AND p.window_start = \(bind: previous)), 0) * \(bind: weight) <= \(bind: room)
+            RETURNING hits
+            """
+        let counted: Bool
+        if db.isSQLite {
+            // SQLite's writers take turns (see writeTransaction); one statement needs no more.
+            counted = try await db.writeTransaction { tx in try await !(tx as! any SQLDatabase).raw(statement).all().isEmpty }
+        } else {
+            counted = try await !sql.raw(statement).all().isEmpty
         }
-        list.append(now)
-        events[key] = list
-        return nil
+        if Int.random(in: 0..<200) == 0 { try? await prune(db, now: Int(seconds)) }
+        if counted { return nil }
+        return try await wait(key, rule: rule, start: start, elapsed: elapsed, sql: sql)
     }
 
-    func reset() { events.removeAll() }
+    /// The seconds until `key` would be allowed again, from the two windows' counts.
+    private func wait(_ key: String, rule: Rule, start: Int, elapsed: Double, sql: any SQLDatabase) async throws -> Int {
+        let window = Double(max(1, Int(rule.window)))
+        let rows = try await sql.raw(
+            "SELECT window_start, hits FROM rate_counters WHERE counter_key = \(bind: key) AND window_start IN (\(bind: start), \(bind: start - Int(window)))"
+        ).all()
+        var current = 0.0
+        var previous = 0.0
+        for row in rows {
+            let hits = Double(try row.decode(column: "hits", as: Int.self))
+            if try row.decode(column: "window_start", as: Int.self) == start { current = hits } else { previous = hits }
+        }
+        let room = Double(rule.limit - 1) - current
+        let seconds: Double
+        if room >= 0, previous > 0 {
+            // Enough of the previous window must slide out: previous · (1 − (elapsed + t) / window) ≤ room.
+            seconds = window * (1 - room / previous) - elapsed
+        } else {
+            // The current window must end, and then enough of it slide out: current · (1 − t' / window) ≤ limit − 1.
+            let after = current > 0 ? window * (1 - Double(rule.limit - 1) / current) : 0
+            seconds = window - elapsed + max(0, after)
+        }
+        return max(1, Int(seconds.rounded(.up)))
+    }
 
-    private func prune(now: Date) {
-        events = events.filter { _, dates in dates.contains { now.timeIntervalSince($0) < 86_400 } }
+    private func prune(_ db: any Database, now: Int) async throws {
+        let statement: SQLQueryString = "DELETE FROM rate_counters WHERE expires_at < \(bind: now)"
+        if db.isSQLite {
+            try await db.writeTransaction { tx in try await (tx as! any SQLDatabase).raw(statement).run() }
+        } else {
+            try await (db as! any SQLDatabase).raw(statement).run()
+        }
     }
 }
 

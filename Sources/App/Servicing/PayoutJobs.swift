@@ -35,19 +35,12 @@ enum PayoutJobs {
     /// Runs every due payout job once; returns how many ran.
     @discardableResult
     static func runDue(_ servicing: ServicingContext, limit: Int = 20) async throws -> Int {
-        let now = servicing.clock.now()
-        let due = try await BackgroundJob.query(on: servicing.db)
-            .filter(\.$kind == kind).filter(\.$state == BackgroundJobState.queued).filter(\.$runAfter <= now)
-            .sort(\.$runAfter).limit(limit).all()
-        var ran = 0
-        for job in due where try await claim(job, db: servicing.db, now: now) {
-            ran += 1
+        try await JobQueue.runDue(kind: kind, limit: limit, db: servicing.db, now: servicing.clock.now()) { job in
             await run(job, servicing)
         }
-        return ran
     }
 
-    /// Takes the job's lease if nobody holds it.
+    /// Takes one job's lease if nobody holds it (the worker claims due jobs in one statement: `JobQueue.claimDue`).
     static func claim(_ job: BackgroundJob, db: Database, now: Date) async throws -> Bool {
         guard let id = job.id, db is any SQLDatabase else { return false }
         let until = now.addingTimeInterval(lease)

@@ -10,6 +10,8 @@ struct YidaiServices: Sendable {
     let clock: AppClock
     let limiter: RateLimiter
     let policies: PolicyStore
+    /// This instance's Prometheus counters (`GET /metrics`).
+    var metrics = AppMetrics()
 }
 
 extension YidaiServices {
@@ -17,7 +19,7 @@ extension YidaiServices {
     func with(auditAnchorFile: String?) -> YidaiServices {
         var config = config
         config.auditAnchorFile = auditAnchorFile
-        return YidaiServices(config: config, cipher: cipher, providers: providers, clock: clock, limiter: limiter, policies: policies)
+        return YidaiServices(config: config, cipher: cipher, providers: providers, clock: clock, limiter: limiter, policies: policies, metrics: metrics)
     }
 }
 

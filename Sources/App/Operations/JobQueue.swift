@@ -1,0 +1,162 @@
+import Fluent
+import Providers
+import Foundation
+import SQLKit
+import Vapor
+
+/// The claim of the database job queue that every instance's worker shares. Due jobs are claimed in one
+/// statement that takes each job's lease (`locked_until`) and counts the attempt; on PostgreSQL the rows are picked
+/// `FOR UPDATE SKIP LOCKED`, so workers of many instances never wait on each other nor take the same job. A claimed
+/// job stays `queued` under its lease: if its worker dies, the lease runs out and another worker takes it again.
+enum JobQueue {
+    static let lease: TimeInterval = 60
+
+    /// Claims up to `limit` due jobs of `kind` (oldest due first) and returns them with their attempt counted.
+    static func claimDue(kind: String, limit: Int, db: any Database, now: Date) async throws -> [BackgroundJob] {
+        guard db is any SQLDatabase else { return [] }
+        let until = now.addingTimeInterval(lease)
+        let queued = BackgroundJobState.queued
+        let skipLocked = db.isSQLite ? "" : "FOR UPDATE SKIP LOCKED"
+        let statement: SQLQueryString = """
+            UPDATE jobs SET locked_until = \(bind: until), attempts = attempts + 1, updated_at = \(bind: now)
+            WHERE id IN (
+                SELECT id FROM jobs WHERE kind = \(bind: kind) AND state = \(bind: queued) AND run_after <= \(bind: now)
+                AND (locked_until IS NULL OR locked_until < \(bind: now))
+                ORDER BY run_after LIMIT \(unsafeRaw: String(max(1, limit))) \(unsafeRaw: skipLocked))
+            AND state = \(bind: queued) AND (locked_until IS NULL OR locked_until < \(bind: now))
+            RETURNING id
+            """
+        let ids: [UUID]
+        if db.isSQLite {
+            ids = try await db.writeTransaction { tx in
+                try await (tx as! any SQLDatabase).raw(statement).all().map { try $0.decode(column: "id", as: UUID.self) }
+            }
+        } else {
+            ids = try await (db as! any SQLDatabase).raw(statement).all().map { try $0.decode(column: "id", as: UUID.self) }
+        }
+        guard !ids.isEmpty else { return [] }
+        return try await BackgroundJob.query(on: db).filter(\.$id ~~ ids).sort(\.$runAfter).all()
+    }
+
+    /// Gives claimed jobs back untried (a worker stopping before it got to them): the attempt is not counted and
+    /// any worker may take them at once.
+    static func release(_ jobs: [BackgroundJob], db: any Database, now: Date) async throws {
+        let ids = jobs.compactMap(\.id)
+        guard !ids.isEmpty else { return }
+        try await db.writeTransaction { tx in
+            guard let sql = tx as? any SQLDatabase else { return }
+            for id in ids {
+                try await sql.raw(
+                    "UPDATE jobs SET locked_until = NULL, attempts = attempts - 1, updated_at = \(bind: now) WHERE id = \(bind: id) AND state = \(bind: BackgroundJobState.queued)"
+                ).run()
+            }
+        }
+    }
+
+    /// Claims due jobs of `kind` and runs them one after the other with `run`; jobs still unrun when the task is
+    /// cancelled (the server shutting down) are released. Returns how many ran.
+    static func runDue(kind: String, limit: Int, db: any Database, now: Date, _ run: (BackgroundJob) async -> Void) async throws -> Int {
+        guard !Task.isCancelled else { return 0 }  // stopping: claim nothing new
+        let claimed = try await claimDue(kind: kind, limit: limit, db: db, now: now)
+        var ran = 0
+        for (index, job) in claimed.enumerated() {
+            if Task.isCancelled {
+                try await release(Array(claimed[index...]), db: db, now: now)
+                break
+            }
+            await OutsideCallContext.$requestID.withValue("job-" + (job.id?.uuidString.lowercased() ?? "?")) { await run(job) }
+            ran += 1
+        }
+        return ran
+    }
+
+    /// Puts a job back in the queue to run now (`yidai jobs retry`): a failed, cancelled or waiting job. A job that
+    /// is done stays done; a job under a live lease is being run and is left alone.
+    enum RetryOutcome: Equatable { case queued, notFound, done, running }
+
+    static func retry(_ id: UUID, db: any Database, now: Date) async throws -> RetryOutcome {
+        try await db.writeTransaction { tx in
+            guard let job = try await BackgroundJob.find(id, on: tx) else { return .notFound }
+            if job.state == BackgroundJobState.done { return .done }
+            if job.state == BackgroundJobState.queued, let until = job.lockedUntil, until > now { return .running }
+            job.state = BackgroundJobState.queued
+            job.runAfter = now
+            job.lockedUntil = nil
+            job.updatedAt = now
+            try await job.save(on: tx)
+            return .queued
+        }
+    }
+}
+
+/// `yidai jobs list [--state S] [--kind K]` and `yidai jobs retry ID`: the queue as operators see it.
+struct JobsCommand: AsyncCommandGroup {
+    var help: String { "The job queue: `list` shows jobs; `retry ID` queues a failed, cancelled or waiting job to run now." }
+    var commands: [String: any AnyAsyncCommand] { ["list": JobsListCommand(), "retry": JobsRetryCommand()] }
+}
+
+struct JobsListCommand: AsyncCommand {
+    struct Signature: CommandSignature {
+        @Option(name: "state", help: "queued | done | failed | cancelled (default: every state but done)")
+        var state: String?
+        @Option(name: "kind", help: "disbursement | notification")
+        var kind: String?
+    }
+
+    var help: String { "Lists jobs: id, kind, state, attempts, when due, the lease and the last error." }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        let app = context.application
+        try await app.autoMigrate()
+        var query = BackgroundJob.query(on: app.db)
+        if let state = signature.state { query = query.filter(\.$state == state) } else { query = query.filter(\.$state != BackgroundJobState.done) }
+        if let kind = signature.kind { query = query.filter(\.$kind == kind) }
+        let jobs = try await query.sort(\.$runAfter).limit(500).all()
+        if jobs.isEmpty {
+            context.console.print("No jobs.")
+            return
+        }
+        for line in Self.lines(jobs, now: app.yidai.clock.now()) { context.console.print(line) }
+    }
+
+    static func lines(_ jobs: [BackgroundJob], now: Date) -> [String] {
+        let format = ISO8601DateFormatter()
+        return jobs.map { job in
+            let lease = job.lockedUntil.map { $0 > now ? "claimed until \(format.string(from: $0))" : "lease ran out" } ?? "-"
+            return [
+                job.id?.uuidString.lowercased() ?? "?", job.kind, job.state, "attempts \(job.attempts)", "due \(format.string(from: job.runAfter))",
+                lease, job.lastError ?? "",
+            ].joined(separator: "  ")
+        }
+    }
+}
+
+struct JobsRetryCommand: AsyncCommand {
+    struct Signature: CommandSignature {
+        @Argument(name: "id", help: "the job id (see yidai jobs list)")
+        var id: String
+    }
+
+    var help: String { "Queues a failed, cancelled or waiting job to run now (audited)." }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        let app = context.application
+        try await app.autoMigrate()
+        guard let id = UUID(uuidString: signature.id) else { throw ConfigurationError("jobs retry needs a job id (see yidai jobs list)") }
+        switch try await JobQueue.retry(id, db: app.db, now: app.yidai.clock.now()) {
+        case .queued:
+            try await AuditTrail(db: app.db, services: app.yidai).record(
+                application: nil, actor: "operator", action: "job.retried", details: ["job": id.uuidString.lowercased()])
+            context.console.print("Job \(id.uuidString.lowercased()) is queued to run now.")
+        case .notFound:
+            context.console.error("No job \(signature.id).")
+            throw ExitCode(1)
+        case .done:
+            context.console.error("Job \(signature.id) is done; it is not run again.")
+            throw ExitCode(1)
+        case .running:
+            context.console.error("Job \(signature.id) is being run by a worker now (its lease has not run out).")
+            throw ExitCode(1)
+        }
+    }
+}

@@ -1,0 +1,112 @@
+import Fluent
+import Foundation
+import Testing
+import Vapor
+
+@testable import App
+
+@Suite("The job queue shared by every instance")
+struct JobQueueTests {
+    static func enqueue(_ count: Int, on app: Application, now: Date) async throws -> [UUID] {
+        var references: [UUID] = []
+        for _ in 0..<count {
+            let reference = UUID()
+            try await app.db.writeTransaction { tx in try await PayoutJobs.enqueue(reference, on: tx, now: now) }
+            references.append(reference)
+        }
+        return references
+    }
+
+    @Test("a job whose worker died after claiming it is claimed again once its lease has run out, and only then")
+    func deadWorker() async throws {
+        try await withYidai { app, clock, _ in
+            // setup
+            _ = try await Self.enqueue(1, on: app, now: clock.now)
+            let first = try await JobQueue.claimDue(kind: PayoutJobs.kind, limit: 10, db: app.db, now: clock.now)
+            #expect(first.count == 1)
+            // MUT: the worker never finishes it
+            clock.advance(30)
+            #expect(try await JobQueue.claimDue(kind: PayoutJobs.kind, limit: 10, db: app.db, now: clock.now).isEmpty)
+            clock.advance(JobQueue.lease)
+            let again = try await JobQueue.claimDue(kind: PayoutJobs.kind, limit: 10, db: app.db, now: clock.now)
+            // validation
+            #expect(again.map(\.id) == first.map(\.id))
+            #expect(again.first?.attempts == 2)
+        }
+    }
+
+    @Test("workers claiming at the same moment never take the same job, and together take every due job")
+    func simultaneousClaims() async throws {
+        try await withYidai { app, clock, _ in
+            _ = try await Self.enqueue(30, on: app, now: clock.now)
+            let (db, now) = (app.db, clock.now)
+            let claimed = try await withThrowingTaskGroup(of: [UUID].self) { group in
+                for _ in 0..<4 {
+                    group.addTask { try await JobQueue.claimDue(kind: PayoutJobs.kind, limit: 12, db: db, now: now).compactMap(\.id) }
+                }
+                return try await group.reduce(into: [UUID]()) { $0 += $1 }
+            }
+            #expect(claimed.count == 30)
+            #expect(Set(claimed).count == 30)
+        }
+    }
+
+    @Test("jobs a stopping worker had claimed but not started are given back at once, without counting an attempt")
+    func releaseOnShutdown() async throws {
+        try await withYidai { app, clock, _ in
+            _ = try await Self.enqueue(2, on: app, now: clock.now)
+            let claimed = try await JobQueue.claimDue(kind: PayoutJobs.kind, limit: 10, db: app.db, now: clock.now)
+            try await JobQueue.release(claimed, db: app.db, now: clock.now)
+            let again = try await JobQueue.claimDue(kind: PayoutJobs.kind, limit: 10, db: app.db, now: clock.now)
+            #expect(again.count == 2)
+            #expect(again.allSatisfy { $0.attempts == 1 })
+        }
+    }
+
+    @Test("a worker stopped in the middle of its batch runs the job at hand to its end and gives the others back")
+    func stopMidBatch() async throws {
+        try await withYidai { app, clock, _ in
+            // setup
+            _ = try await Self.enqueue(3, on: app, now: clock.now)
+            let (db, now) = (app.db, clock.now)
+            // MUT: the server shuts down (the worker's task is cancelled) while the first job runs
+            let ran = try await Task {
+                try await JobQueue.runDue(kind: PayoutJobs.kind, limit: 10, db: db, now: now) { _ in
+                    withUnsafeCurrentTask { $0?.cancel() }
+                }
+            }.value
+            // validation: one ran; the two it had not started are free at once, their attempt not counted
+            #expect(ran == 1)
+            let again = try await JobQueue.claimDue(kind: PayoutJobs.kind, limit: 10, db: app.db, now: clock.now)
+            #expect(again.count == 2)
+            #expect(again.allSatisfy { $0.attempts == 1 })
+        }
+    }
+
+    @Test("an operator's retry puts a failed job back in the queue to run now; a done job stays done, a running one is left alone")
+    func retry() async throws {
+        try await withYidai { app, clock, _ in
+            _ = try await Self.enqueue(2, on: app, now: clock.now)
+            let jobs = try await BackgroundJob.query(on: app.db).sort(\.$createdAt).all()
+            let (failed, done) = (jobs[0], jobs[1])
+            failed.state = BackgroundJobState.failed
+            failed.runAfter = clock.now.addingTimeInterval(3600)
+            failed.lastError = "refused by the payments provider"
+            try await failed.save(on: app.db)
+            done.state = BackgroundJobState.done
+            try await done.save(on: app.db)
+            // MUT
+            #expect(try await JobQueue.retry(failed.requireID(), db: app.db, now: clock.now) == .queued)
+            #expect(try await JobQueue.retry(done.requireID(), db: app.db, now: clock.now) == .done)
+            #expect(try await JobQueue.retry(UUID(), db: app.db, now: clock.now) == .notFound)
+            // validation
+            let claimed = try await JobQueue.claimDue(kind: PayoutJobs.kind, limit: 10, db: app.db, now: clock.now)
+            #expect(claimed.map(\.id) == [failed.id])
+            #expect(try await JobQueue.retry(failed.requireID(), db: app.db, now: clock.now) == .running)
+            let lines = JobsListCommand.lines(claimed, now: clock.now)
+            #expect(lines.first?.contains(failed.id!.uuidString.lowercased()) == true)
+            #expect(lines.first?.contains("disbursement  queued  attempts 1") == true)
+            #expect(lines.first?.contains("claimed until") == true)
+        }
+    }
+}

@@ -1,0 +1,161 @@
+"""Two server processes on one PostgreSQL behave as one Yidai (issue 16).
+
+Needs a PostgreSQL that the tests may create databases in: YIDAI_TEST_POSTGRES_URL, for example
+postgres://yidai@127.0.0.1:55432/postgres (scripts/test.sh sets it to the PostgreSQL it starts); skipped without it.
+Each test gets a fresh, empty database. Both servers share the key ring (YIDAI_KEYS) but not their data folders,
+as two machines behind a load balancer would.
+"""
+import base64
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from server_support import BIN, Server
+
+BASE_URL = os.environ.get("YIDAI_TEST_POSTGRES_URL", "")
+pytestmark = pytest.mark.skipif(not BASE_URL, reason="set YIDAI_TEST_POSTGRES_URL to a PostgreSQL the tests may create databases in")
+KEYS = "fleet1:" + base64.b64encode(bytes(range(32))).decode()
+
+
+def postgres_tool(name):
+    found = shutil.which(name)
+    if found:
+        return found
+    for candidate in sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), reverse=True):
+        return str(candidate)
+    pytest.skip(f"{name} is not installed")
+
+
+class Database:
+    """A fresh database on the test PostgreSQL, dropped at the end."""
+
+    def __init__(self):
+        parts = urlsplit(BASE_URL)
+        self.name = "fleet_" + uuid.uuid4().hex[:12]
+        self.args = ["-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432), "-U", parts.username or "postgres"]
+        self.url = urlunsplit((parts.scheme, parts.netloc, "/" + self.name, "sslmode=disable", ""))
+
+    def __enter__(self):
+        subprocess.run([postgres_tool("createdb"), *self.args, self.name], check=True)
+        return self
+
+    def __exit__(self, *_):
+        subprocess.run([postgres_tool("dropdb"), *self.args, "--force", self.name], check=False)
+
+
+class FleetServer(Server):
+    def __init__(self, data, url, keys=KEYS):
+        super().__init__(data)
+        self.url = url
+        self.keys = keys
+
+    def env(self):
+        env = dict(os.environ, YIDAI_DATA_DIR=self.data, DATABASE_URL=self.url)
+        if self.keys:
+            env["YIDAI_KEYS"] = self.keys
+        else:
+            env.pop("YIDAI_KEYS", None)
+        return env
+
+
+def start_together(servers):
+    errors = []
+
+    def start(server):
+        try:
+            server.start()
+        except Exception as error:  # noqa: BLE001
+            errors.append(error)
+
+    threads = [threading.Thread(target=start, args=(s,)) for s in servers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
+
+
+def test_two_instances_started_together_on_an_empty_database_both_serve_and_share_the_sign_in_limit():
+    with Database() as db, tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
+        servers = [FleetServer(a, db.url), FleetServer(b, db.url)]
+        try:
+            errors = start_together(servers)
+            assert not errors, [open(s.log.name).read()[-2000:] for s in servers if s.log]
+            for server in servers:
+                assert server.call("GET", "/health/ready")[0] == 200
+            # 20 sign-in tries from one address, alternating between the instances, are all the address gets.
+            statuses = []
+            for i in range(21):
+                status, _ = servers[i % 2].call("POST", "/api/v1/sessions", {"phone": "13900000077", "code": "123456"})
+                statuses.append(status)
+            assert 429 not in statuses[:20], statuses
+            assert statuses[20] == 429, statuses
+            # Another address is not held back by it.
+            assert servers[1].call("POST", "/api/v1/sessions", {"phone": "13900000078", "code": "123456"}, source="127.0.0.2")[0] != 429
+            # And a restart forgets nothing.
+            servers[0].stop()
+            servers[0].start()
+            assert servers[0].call("POST", "/api/v1/sessions", {"phone": "13900000077", "code": "123456"})[0] == 429
+        finally:
+            for server in servers:
+                server.stop()
+
+
+def test_an_instance_whose_key_ring_cannot_open_the_database_refuses_to_start_naming_the_key():
+    with Database() as db, tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
+        first = FleetServer(a, db.url)
+        try:
+            first.start()
+        finally:
+            first.stop()
+        # An instance with a data folder of its own and no YIDAI_KEYS would generate its own development key.
+        stranger = subprocess.run(
+            [BIN, "serve", "--hostname", "127.0.0.1", "--port", "0"], env=FleetServer(b, db.url, keys=None).env(),
+            capture_output=True, text=True, timeout=120)
+        assert stranger.returncode != 0
+        assert "missing key id: fleet1" in stranger.stdout + stranger.stderr
+
+
+def test_a_policy_published_through_one_instance_decides_on_the_other_and_a_signed_contract_is_paid_out_once():
+    from server_support import to_requested_loan
+
+    with Database() as db, tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b, \
+            tempfile.TemporaryDirectory() as policies:
+        servers = [FleetServer(a, db.url), FleetServer(b, db.url)]
+        try:
+            assert not start_together(servers)
+            # The risk team publishes through instance B's configuration (the shipped policy under another name).
+            folder = Path(policies) / "credit-fleet"
+            shutil.copytree(Path(__file__).resolve().parents[2] / "Policies" / "credit", folder)
+            published = servers[1].command("policy", "publish", str(folder), "--by", "risk")
+            assert published.returncode == 0, published.stdout + published.stderr
+            # An applicant on instance A is decided by it.
+            token, app_id, sha, code = to_requested_loan(servers[0], "139" + uuid.uuid4().int.__str__()[:8])
+            status, application = servers[0].call("GET", f"/api/v1/applications/{app_id}", token=token)
+            assert status == 200 and application["decision"]["policyVersion"] == "credit-fleet@v1", application
+            # Signed on A, paid out by whichever worker claims the job: once.
+            status, answer = servers[0].call("POST", f"/api/v1/applications/{app_id}/contract/sign", {"code": code, "sha256": sha, "agree": True}, token=token)
+            assert status in (200, 201), answer
+            loans = []
+            for _ in range(60):
+                status, loans = servers[1].call("GET", "/api/v1/loans", token=token)
+                if status == 200 and loans.get("loans"):
+                    break
+                time.sleep(0.5)
+            assert len(loans.get("loans", [])) == 1, loans
+            jobs = servers[1].command("jobs", "list", "--state", "done", "--kind", "disbursement")
+            lines = [line for line in jobs.stdout.splitlines() if "disbursement" in line]
+            assert len(lines) == 1 and "attempts 1" in lines[0], jobs.stdout
+            reconcile = servers[0].command("payments", "reconcile")
+            assert reconcile.returncode == 0, reconcile.stdout + reconcile.stderr
+        finally:
+            for server in servers:
+                server.stop()
