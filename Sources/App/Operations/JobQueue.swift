@@ -53,14 +53,17 @@ enum JobQueue {
         }
     }
 
-    /// Claims due jobs of `kind` and runs them one after the other with `run`; jobs still unrun when the task is
-    /// cancelled (the server shutting down) are released. Returns how many ran.
+    /// Claims due jobs of `kind` and runs them one after the other with `run`. Jobs still unrun when the task is
+    /// cancelled (the server shutting down), or when half their lease has gone by (slow jobs ahead of them), are
+    /// released rather than started late, so no job is started under a lease about to run out. Returns how many ran.
     static func runDue(kind: String, limit: Int, db: any Database, now: Date, _ run: (BackgroundJob) async -> Void) async throws -> Int {
         guard !Task.isCancelled else { return 0 }  // stopping: claim nothing new
         let claimed = try await claimDue(kind: kind, limit: limit, db: db, now: now)
+        let clock = ContinuousClock()
+        let claimedAt = clock.now
         var ran = 0
         for (index, job) in claimed.enumerated() {
-            if Task.isCancelled {
+            if Task.isCancelled || clock.now - claimedAt > .seconds(lease / 2) {
                 try await release(Array(claimed[index...]), db: db, now: now)
                 break
             }

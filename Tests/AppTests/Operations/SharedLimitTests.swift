@@ -24,6 +24,23 @@ struct SharedLimitTests {
         }
     }
 
+    @Test("40 sign-in attempts from one address at the same moment: exactly 20 are heard, the other 20 get 429")
+    func simultaneousSignIns() async throws {
+        try await withYidai { app, _, _ in
+            let statuses = try await withThrowingTaskGroup(of: HTTPStatus.self) { group in
+                for i in 0..<40 {
+                    group.addTask {
+                        let body: [String: Any] = ["phone": "1390000\(String(format: "%04d", i))", "code": "123456"]
+                        return try await TestHTTP.call(app, .POST, "/api/v1/sessions", json: body, headers: [:]).0
+                    }
+                }
+                return try await group.reduce(into: [HTTPStatus]()) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == .tooManyRequests }.count == 20)
+            #expect(statuses.filter { $0 == .unprocessableEntity }.count == 20)  // heard: no code was requested for that phone
+        }
+    }
+
     @Test("a refused attempt says how long to wait, and once the window has slid past, attempts are allowed again")
     func waitAndSlide() async throws {
         try await withYidai { app, clock, _ in
