@@ -77,10 +77,11 @@ struct PersonVault {
     // MARK: - Keys
 
     /// The person's key of a class, created on first use (concurrently safe: the unique (phone, class) row decides).
+    /// Always read from the database (never the cache): a value must only ever be sealed under a key row that this
+    /// transaction sees, so that a key made in a transaction that rolls back is never used by another.
     func key(phoneIndex: String, dataClass: DataClass) async throws -> (UUID, SymmetricKey) {
-        if let cached = cipher.personKeys.lookup(phoneIndex: phoneIndex, dataClass: dataClass) { return cached }
         if let row = try await PersonKey.query(on: db).filter(\.$phoneIndex == phoneIndex).filter(\.$dataClass == dataClass.rawValue).first() {
-            return try remember(row)
+            return try unwrap(row)
         }
         let fresh = SymmetricKey(size: .bits256)
         let row = PersonKey()
@@ -98,7 +99,7 @@ struct PersonVault {
         guard let stored = try await PersonKey.query(on: db).filter(\.$phoneIndex == phoneIndex).filter(\.$dataClass == dataClass.rawValue).first() else {
             throw FieldCipher.CipherError.malformed
         }
-        return try remember(stored)
+        return try unwrap(stored)
     }
 
     func key(id: UUID) async throws -> SymmetricKey? {
@@ -107,11 +108,15 @@ struct PersonVault {
         return try remember(row).1
     }
 
-    private func remember(_ row: PersonKey) throws -> (UUID, SymmetricKey) {
+    private func unwrap(_ row: PersonKey) throws -> (UUID, SymmetricKey) {
         guard let raw = Data(base64Encoded: try cipher.open(row.wrapped)), raw.count == 32 else { throw FieldCipher.CipherError.malformed }
-        let key = SymmetricKey(data: raw)
-        let id = try row.requireID()
-        cipher.personKeys.store(id: id, phoneIndex: row.phoneIndex, dataClass: row.dataClass, key: key)
+        return (try row.requireID(), SymmetricKey(data: raw))
+    }
+
+    /// Keys used to open values are kept for a while (opening is what pages and lists do most).
+    private func remember(_ row: PersonKey) throws -> (UUID, SymmetricKey) {
+        let (id, key) = try unwrap(row)
+        cipher.personKeys.store(id: id, key: key)
         return (id, key)
     }
 
@@ -138,17 +143,15 @@ final class PersonKey: Model, @unchecked Sendable {
     init() {}
 }
 
-/// Unwrapped person keys for a short while (30 s), so a journey's requests do not read and unwrap a key each time.
-/// An erasure forgets the key here at once; other instances stop using their copy within the 30 s.
+/// Unwrapped person keys for a short while (30 s), for opening values, so that a page or a list does not read and
+/// unwrap the same key again and again. An erasure forgets the key here at once; other instances stop using their
+/// copy within the 30 s (the database row, and with it every value, is gone already).
 final class PersonKeyCache: @unchecked Sendable {
     private struct Entry {
         let key: SymmetricKey
-        let phoneIndex: String
-        let dataClass: String
         let until: Date
     }
     private let entries = NIOLockedValueBox<[UUID: Entry]>([:])
-    private let byPerson = NIOLockedValueBox<[String: UUID]>([:])
     static let lifetime: TimeInterval = 30
 
     func lookup(id: UUID) -> SymmetricKey? {
@@ -158,31 +161,16 @@ final class PersonKeyCache: @unchecked Sendable {
         }
     }
 
-    func lookup(phoneIndex: String, dataClass: PersonVault.DataClass) -> (UUID, SymmetricKey)? {
-        guard let id = byPerson.withLockedValue({ $0[phoneIndex + "|" + dataClass.rawValue] }), let key = lookup(id: id) else { return nil }
-        return (id, key)
-    }
-
-    func store(id: UUID, phoneIndex: String, dataClass: String, key: SymmetricKey) {
+    func store(id: UUID, key: SymmetricKey) {
         entries.withLockedValue { entries in
             if entries.count > 50_000 { entries = entries.filter { $0.value.until > Date() } }
-            entries[id] = Entry(key: key, phoneIndex: phoneIndex, dataClass: dataClass, until: Date().addingTimeInterval(Self.lifetime))
-        }
-        byPerson.withLockedValue { map in
-            if map.count > 50_000 { map.removeAll() }
-            map[phoneIndex + "|" + dataClass] = id
+            entries[id] = Entry(key: key, until: Date().addingTimeInterval(Self.lifetime))
         }
     }
 
-    func forget(id: UUID) {
-        let entry = entries.withLockedValue { $0.removeValue(forKey: id) }
-        if let entry { _ = byPerson.withLockedValue { $0.removeValue(forKey: entry.phoneIndex + "|" + entry.dataClass) } }
-    }
+    func forget(id: UUID) { _ = entries.withLockedValue { $0.removeValue(forKey: id) } }
 
-    func forgetAll() {
-        entries.withLockedValue { $0.removeAll() }
-        byPerson.withLockedValue { $0.removeAll() }
-    }
+    func forgetAll() { entries.withLockedValue { $0.removeAll() } }
 }
 
 extension Sequence {

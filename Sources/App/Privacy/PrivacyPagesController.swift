@@ -48,6 +48,9 @@ struct PrivacyPagesController: RouteCollection {
         let consents: [Consent]
         let canCorrect: Bool
         let address: String
+        /// The facts as given (for correcting the employer, income and emergency contact), when there are any.
+        let facts: PrivacyData.Facts?
+        let relationships: [Choice]
         let export: PrivacyCentre.ExportView?
         let confirmPurpose: String?
         let confirmTitle: String?
@@ -78,6 +81,8 @@ struct PrivacyPagesController: RouteCollection {
         var consents: [Context.Consent] = []
         var canCorrect = false
         var address = ""
+        var facts: PrivacyData.Facts?
+        var open: LoanApplication?
         if let person {
             let data = try await centre.data(person)
             sections = Self.sections(data)
@@ -85,13 +90,15 @@ struct PrivacyPagesController: RouteCollection {
                 .init(purpose: $0.purpose, title: $0.titleZh, version: $0.version, given: PrivacyCentre.time($0.givenAt),
                       withdrawn: $0.withdrawnAt.map(PrivacyCentre.time), withdrawable: $0.withdrawable)
             }
-            let open = PrivacyCentre.open(try await centre.applications(of: person))
+            open = PrivacyCentre.open(try await centre.applications(of: person))
             canCorrect = open.map { (try? $0.applicationState.isDecided) == false && $0.addressSealed != nil } ?? false
             address = data.identity?.address ?? ""
+            if canCorrect, let open, let current = data.facts.first(where: { $0.application == open.id }) { facts = current }
         }
         let context = Context(
             page: PageChrome(req: req, step: nil, title: "个人信息查询与删除", signedIn: req.auth.get(SignedInApplicant.self) != nil), form: form,
             signedIn: person != nil, codeSent: extra.codeSent, sections: sections, consents: consents, canCorrect: canCorrect, address: address,
+            facts: facts, relationships: Choice.list(AboutYouFacts.relationships, selected: form.values["contactRelationship"] ?? facts?.emergencyContact["relationship"]),
             export: extra.export, confirmPurpose: extra.confirmPurpose,
             confirmTitle: extra.confirmPurpose.flatMap { PrivacyCentre.Purpose(rawValue: $0)?.titleZh }, confirmText: extra.confirmText,
             confirmErase: extra.confirmErase, eraseExplanation: extra.eraseExplanation, erasure: extra.erasure)
@@ -198,18 +205,41 @@ struct PrivacyPagesController: RouteCollection {
         return try await centre.exportFile(row, format: req.parameters.get("format") ?? "")
     }
 
-    struct CorrectForm: Content { var address: String? }
+    struct CorrectForm: Content {
+        var address: String?
+        var employer: String?
+        var employmentType: String?
+        var monthlyIncome: String?
+        var housing: String?
+        var maritalStatus: String?
+        var education: String?
+        var loanPurpose: String?
+        var contactName: String?
+        var contactRelationship: String?
+        var contactPhone: String?
+    }
 
     func correct(_ req: Request) async throws -> Response {
         guard let person = await signedIn(req) else { return req.redirect(to: "/privacy") }
         let body = try req.content.decode(CorrectForm.self)
-        var form = FormState(values: ["address": body.address ?? ""])
+        var form = FormState(values: [
+            "address": body.address ?? "", "employer": body.employer ?? "", "monthlyIncome": body.monthlyIncome ?? "",
+            "contactName": body.contactName ?? "", "contactRelationship": body.contactRelationship ?? "", "contactPhone": body.contactPhone ?? "",
+        ])
+        let facts = body.employer.map { _ in
+            AboutYouRequest(employer: body.employer, employmentType: body.employmentType, monthlyIncome: body.monthlyIncome, housing: body.housing,
+                            maritalStatus: body.maritalStatus, education: body.education, loanPurpose: body.loanPurpose,
+                            emergencyContact: .init(name: body.contactName, relationship: body.contactRelationship, phone: body.contactPhone))
+        }
         do {
-            try await PrivacyCentre(db: req.db, services: req.yidai).correct(person, .init(address: body.address, aboutYou: nil))
-            form.notice = "地址已更正。"
+            try await PrivacyCentre(db: req.db, services: req.yidai).correct(person, .init(address: body.address, aboutYou: facts))
+            form.notice = facts == nil ? "地址已更正。" : "信息已更正。"
             return try await render(req, form: form)
         } catch let error as APIError {
-            form.record(error, fieldMap: FormState.same("address"), fallbackField: "address")
+            form.record(error, fieldMap: [
+                "address": "address", "employer": "employer", "monthlyIncome": "monthlyIncome", "emergencyContact.name": "contactName",
+                "emergencyContact.relationship": "contactRelationship", "emergencyContact.phone": "contactPhone",
+            ], fallbackField: facts == nil ? "address" : "employer")
             return try await render(req, form: form, status: error.status)
         }
     }

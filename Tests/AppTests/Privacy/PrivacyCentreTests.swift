@@ -217,6 +217,42 @@ struct PrivacyCentreTests {
         }
     }
 
+    @Test("on the privacy page the facts and the emergency contact are corrected before the decision; a bad phone is named and nothing changes")
+    func correctionOnPage() async throws {
+        try await withYidai { app, clock, providers in
+            var p = Applicant("P02", app: app, clock: clock, providers: providers)
+            try await p.signIn()
+            #expect(try await p.uploadIDCard().0 == .ok)
+            #expect(try await p.confirmIDCard().0 == .ok)
+            #expect(try await p.face().0 == .ok)
+            #expect(try await p.bankCard().0 == .accepted)
+            #expect(try await p.confirmBankCard().0 == .ok)
+            #expect(try await p.authorize().0 == .ok)
+            #expect(try await p.aboutYou().0 == .ok)
+            var person = PrivacyUser(app: app, clock: clock, providers: providers, phone: p.phone)
+            try await person.stepUp()
+            let cookie = ["yd_privacy=\(person.token)"]
+            let shown = try await ConsolePagesTests.page(app, .GET, "/privacy", extraCookies: cookie)
+            #expect(shown.status == .ok && shown.html.contains("更正补充信息与紧急联系人") && shown.html.contains(p.phone))
+            let (_, before) = try await person.call(.GET, "/api/v1/privacy/data")
+            let facts = (before["facts"] as? [[String: Any]])?.first ?? [:]
+            var form: [String: String] = ["employer": facts["employer"] as? String ?? "", "monthlyIncome": "23000", "contactName": "周丽",
+                                          "contactRelationship": "spouse", "contactPhone": "1390000"]
+            for key in ["employmentType", "housing", "maritalStatus", "education", "loanPurpose"] { form[key] = facts[key] as? String ?? "" }
+            let bad = try await ConsolePagesTests.page(app, .POST, "/privacy/correct", form: form, extraCookies: cookie)
+            #expect(bad.status == .unprocessableEntity && bad.html.contains("contactPhone-error"))
+            form["contactPhone"] = "13900000008"
+            let good = try await ConsolePagesTests.page(app, .POST, "/privacy/correct", form: form, extraCookies: cookie)
+            #expect(good.status == .ok && good.html.contains("信息已更正"), "\(good.html.prefix(400))")
+            let (_, after) = try await person.call(.GET, "/api/v1/privacy/data")
+            let corrected = (after["facts"] as? [[String: Any]])?.first ?? [:]
+            #expect(corrected["monthlyIncome"] as? String == "23000.00" && corrected[path: "emergencyContact.phone"] as? String == "13900000008")
+            // Without the step-up cookie the page asks for the code and changes nothing.
+            let anonymous = try await ConsolePagesTests.page(app, .POST, "/privacy/correct", form: form)
+            #expect(anonymous.status == .seeOther && anonymous.location == "/privacy")
+        }
+    }
+
     @Test("erasure of a person with no loan destroys their keys: the ciphertext stays unreadable and the phone is no longer found")
     func eraseWithoutLoan() async throws {
         try await withYidai { app, clock, providers in
