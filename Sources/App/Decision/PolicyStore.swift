@@ -59,27 +59,17 @@ actor PolicyStore {
     /// Runs the folder's cases; publishes only if all pass. Returns the new version.
     func publish(folderPath: String, by publisher: String, on db: Database, now: Date) async throws -> PolicyVersion {
         let folder = try Self.readFolder(folderPath)
-        let graph: DecisionGraph
-        do { graph = try Self.graph(entry: folder.entryFile, files: folder.files) } catch { throw PublishError.refused(error.description) }
-        let caseFile = try PolicyCaseFile(json: Data(folder.files[PolicyCaseFile.fileName]!.utf8))
-        let report = PolicyCaseRunner.run(caseFile.cases, on: graph)
-        guard report.allPassed else { throw PublishError.casesFailed(report) }
+        let (graph, _) = try Self.checked(folder)
         let existing = try await PolicyVersion.query(on: db).filter(\.$name == folder.name).sort(\.$version, .descending).all()
         if let same = existing.first(where: { $0.sha256 == folder.sha256 }) {
-            if !same.active { try await activate(same, on: db) }
+            if !same.active { try await db.writeTransaction { tx in try await Self.activate(same, on: tx) } }
             return same
         }
-        let version = PolicyVersion()
-        version.name = folder.name
-        version.version = (existing.first?.version ?? 0) + 1
-        version.sha256 = folder.sha256
-        version.filesJSON = String(decoding: try JSONEncoder().encode(folder.files), as: UTF8.self)
-        version.entryFile = folder.entryFile
-        version.publishedBy = publisher
-        version.publishedAt = now
-        version.active = false
-        try await db.writeTransaction { tx in try await version.create(on: tx) }
-        try await activate(version, on: db)
+        let version = try Self.newVersion(folder, after: existing, by: publisher, at: now)
+        try await db.writeTransaction { tx in
+            try await version.create(on: tx)
+            try await Self.activate(version, on: tx)
+        }
         compiled[try version.requireID()] = graph
         return version
     }
@@ -88,13 +78,26 @@ actor PolicyStore {
     /// candidate: not active until a second risk person approves it. The same files again give the same version.
     func upload(files: [String: String], name: String, by author: String, on db: Database, now: Date) async throws -> (PolicyVersion, PolicyTestReport) {
         let folder = try Self.folder(name: name, files: files)
+        let (_, report) = try Self.checked(folder)
+        let existing = try await PolicyVersion.query(on: db).filter(\.$name == folder.name).sort(\.$version, .descending).all()
+        if let same = existing.first(where: { $0.sha256 == folder.sha256 }) { return (same, report) }
+        let version = try Self.newVersion(folder, after: existing, by: author, at: now)
+        version.state = "candidate"
+        return (version, report)
+    }
+
+    /// The folder's graph, once it loads and every case passes (publishing and uploading refuse it otherwise).
+    static func checked(_ folder: PolicyFolder) throws -> (DecisionGraph, PolicyTestReport) {
         let graph: DecisionGraph
         do { graph = try Self.graph(entry: folder.entryFile, files: folder.files) } catch { throw PublishError.refused(error.description) }
         let caseFile = try PolicyCaseFile(json: Data(folder.files[PolicyCaseFile.fileName]!.utf8))
         let report = PolicyCaseRunner.run(caseFile.cases, on: graph)
         guard report.allPassed else { throw PublishError.casesFailed(report) }
-        let existing = try await PolicyVersion.query(on: db).filter(\.$name == folder.name).sort(\.$version, .descending).all()
-        if let same = existing.first(where: { $0.sha256 == folder.sha256 }) { return (same, report) }
+        return (graph, report)
+    }
+
+    /// The next version of the folder's policy, not active and not stored yet.
+    static func newVersion(_ folder: PolicyFolder, after existing: [PolicyVersion], by author: String, at now: Date) throws -> PolicyVersion {
         let version = PolicyVersion()
         version.name = folder.name
         version.version = (existing.first?.version ?? 0) + 1
@@ -104,8 +107,7 @@ actor PolicyStore {
         version.publishedBy = author
         version.publishedAt = now
         version.active = false
-        version.state = "candidate"
-        return (version, report)
+        return version
     }
 
     /// A folder from uploaded files, hashed exactly as `readFolder` hashes a folder on disk.
@@ -133,14 +135,6 @@ actor PolicyStore {
         try await PolicyVersion.query(on: tx).set(\.$active, to: false).update()
         version.active = true
         try await version.save(on: tx)
-    }
-
-    private func activate(_ version: PolicyVersion, on db: Database) async throws {
-        try await db.writeTransaction { tx in
-            try await PolicyVersion.query(on: tx).set(\.$active, to: false).update()
-            version.active = true
-            try await version.save(on: tx)
-        }
     }
 
     func active(on db: Database) async throws -> PolicyVersion? {

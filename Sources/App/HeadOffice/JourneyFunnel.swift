@@ -34,10 +34,7 @@ enum JourneyFunnel {
 
     static func record(_ application: LoanApplication, on tx: any Database, services: YidaiServices) async throws {
         let id = try application.requireID()
-        let progress = ApplicationProgress(
-            state: try application.applicationState, idCardConfirmed: application.idConfirmedAt != nil,
-            faceVerified: application.faceVerifiedAt != nil, bankCardVerified: application.cardVerifiedAt != nil,
-            authorizationSigned: application.authorizationSignedAt != nil, infoCompleted: application.infoCompletedAt != nil)
+        let progress = try application.progress
         let completed = Set(progress.completedSteps)
         let next = application.stopStep == nil ? progress.nextStep : nil
         let existing = Dictionary(

@@ -42,13 +42,7 @@ struct JourneyService: Sendable {
 
     var today: CivilDate { BusinessCalendar.civilDate(services.clock.now()) }
 
-    func progress(_ application: LoanApplication) throws -> ApplicationProgress {
-        ApplicationProgress(
-            state: try application.applicationState,
-            idCardConfirmed: application.idConfirmedAt != nil,
-            faceVerified: application.faceVerifiedAt != nil,
-            bankCardVerified: application.cardVerifiedAt != nil)
-    }
+    func progress(_ application: LoanApplication) throws -> ApplicationProgress { try application.progress }
 
     /// 409 naming the step that comes next when a step is out of order; 409 when the journey was stopped.
     func require(_ step: JourneyStep, _ application: LoanApplication) throws {

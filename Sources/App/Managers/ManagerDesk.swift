@@ -257,8 +257,7 @@ struct ManagerDesk {
             .all().filter { $0.eventKey.hasSuffix(":" + today) }.map(\.applicationID))
         return CustomerListView(items: try await rows.asyncMap { application in
             let state = try application.applicationState
-            let progress = ApplicationProgress(state: state, idCardConfirmed: application.idConfirmedAt != nil,
-                                               faceVerified: application.faceVerifiedAt != nil, bankCardVerified: application.cardVerifiedAt != nil)
+            let progress = try application.progress
             let stoppedAt: String? = state.isDecided || state.isTerminal ? nil : (application.stopStep ?? progress.nextStep.rawValue)
             return .init(
                 applicationId: try application.requireID(), state: application.state, stateTitle: state.titleZh, stoppedAt: stoppedAt,
@@ -329,8 +328,7 @@ struct ManagerDesk {
                            messageZh: "客户已退订营销短信，不能发送提醒。")
         }
         let key = "nudge:\(application.id!):\(Self.nudgeDay(now))"
-        let progress = ApplicationProgress(state: state, idCardConfirmed: application.idConfirmedAt != nil,
-                                           faceVerified: application.faceVerifiedAt != nil, bankCardVerified: application.cardVerifiedAt != nil)
+        let progress = try application.progress
         let managerName = try await StaffMember.query(on: db).filter(\.$managerCode == application.cmLast).first()?.displayName ?? "您的客户经理"
         let values = ["stoppedAt": progress.nextStep.titleZh, "manager": managerName]
         let (services, principal) = (services, principal)

@@ -106,3 +106,15 @@ extension LoanApplication {
         get throws { try StoredValues.decode(state, "application state") }
     }
 }
+
+extension LoanApplication {
+    /// Where the application stands in the journey, from what it records: one reading for the pages, the API, the
+    /// managers' lists and the funnel.
+    var progress: ApplicationProgress {
+        get throws {
+            ApplicationProgress(
+                state: try applicationState, idCardConfirmed: idConfirmedAt != nil, faceVerified: faceVerifiedAt != nil,
+                bankCardVerified: cardVerifiedAt != nil, authorizationSigned: authorizationSignedAt != nil, infoCompleted: infoCompletedAt != nil)
+        }
+    }
+}

@@ -82,13 +82,8 @@ extension PrivacyCentre {
 
     // MARK: - The readable copy
 
-    static func time(_ date: Date?) -> String {
-        guard let date else { return "—" }
-        let formatter = DateFormatter()
-        formatter.timeZone = BusinessCalendar.timeZone
-        formatter.dateFormat = "yyyy-MM-dd HH:mm"
-        return formatter.string(from: date)
-    }
+    /// Beijing time to the minute, as the workbench shows it; a dash for none.
+    static func time(_ date: Date?) -> String { date.map(ConsoleLabels.time) ?? "—" }
 
     static func document(_ data: PrivacyData, at: Date) -> PrintableDocument {
         typealias F = PrintableDocument.Field
