@@ -45,6 +45,8 @@ let package = Package(
         .systemLibrary(name: "CPangoCairo", pkgConfig: "pangocairo", providers: [.apt(["libpango1.0-dev", "libcairo2-dev"])]),
         // libqrencode from Debian (libqrencode-dev): QR codes (the staff second factor's enrolment, managers' codes).
         .systemLibrary(name: "CQREncode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
+        // Brotli from Debian (libbrotli-dev): responses compressed with br when the client accepts it.
+        .systemLibrary(name: "CBrotli", pkgConfig: "libbrotlienc", providers: [.apt(["libbrotli-dev"])]),
         .target(
             name: "App",
             dependencies: [
@@ -53,6 +55,7 @@ let package = Package(
                 "Providers",
                 "CPangoCairo",
                 "CQREncode",
+                "CBrotli",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),

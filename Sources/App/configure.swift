@@ -90,6 +90,7 @@ func configure(
     app.middleware = .init()
     app.middleware.use(RequestIDMiddleware())
     app.middleware.use(MetricsMiddleware(metrics: app.yidai.metrics))
+    app.middleware.use(BrotliMiddleware())  // br when the client accepts it (outside everything that makes a body)
     let assets = try StaticAssets(publicDirectory: app.directory.publicDirectory, reloads: !app.environment.isRelease)
     app.leaf.tags["asset"] = AssetTag(assets: assets)
     app.leaf.tags["inlineStyle"] = InlineStyleTag(assets: assets)

@@ -1,0 +1,49 @@
+import Foundation
+import Testing
+import Vapor
+import VaporTesting
+
+@testable import App
+
+@Suite("Brotli")
+struct BrotliTests {
+    static func get(_ app: Application, _ path: String, encoding: String?) async throws -> (HTTPHeaders, Data) {
+        var headers = HTTPHeaders()
+        if let encoding { headers.add(name: .acceptEncoding, value: encoding) }
+        let res = try await app.testing().sendRequest(.GET, path, headers: headers)
+        return (res.headers, Data(buffer: res.body))
+    }
+
+    @Test("a client that accepts br gets the same bytes brotli-compressed, and smaller; one that refuses it or asks only for gzip does not")
+    func brotli() async throws {
+        try await withYidai { app, _, _ in
+            let (plainHeaders, plain) = try await Self.get(app, "/openapi.json", encoding: nil)
+            #expect(plainHeaders[.contentEncoding].isEmpty && plain.count > 10_000)
+            let (headers, body) = try await Self.get(app, "/openapi.json", encoding: "gzip, deflate, br")
+            #expect(headers.first(name: .contentEncoding) == "br")
+            #expect(headers[.vary].contains { $0.contains("Accept-Encoding") })
+            #expect(body.count < plain.count / 5)
+            #expect(BrotliMiddleware.decompress(body) == plain)
+            // A page too.
+            let (pageHeaders, page) = try await Self.get(app, "/terms/privacy", encoding: "br")
+            #expect(pageHeaders.first(name: .contentEncoding) == "br")
+            #expect(String(decoding: BrotliMiddleware.decompress(page) ?? Data(), as: UTF8.self).contains("个人信息保护政策"))
+            for refused in ["gzip", "br;q=0, gzip", "identity"] {
+                let (h, _) = try await Self.get(app, "/openapi.json", encoding: refused)
+                #expect(h.first(name: .contentEncoding) != "br", "\(refused)")
+            }
+            // Images stay as they are.
+            let (png, _) = try await Self.get(app, "/sandbox/cards/P01-front.png", encoding: "br")
+            #expect(png.first(name: .contentEncoding) != "br")
+        }
+    }
+
+    @Test("Accept-Encoding is read as a list with weights")
+    func acceptEncoding() {
+        #expect(BrotliMiddleware.accepts(["gzip, deflate, br"]))
+        #expect(BrotliMiddleware.accepts(["br;q=0.5"]))
+        #expect(!BrotliMiddleware.accepts(["br;q=0"]))
+        #expect(!BrotliMiddleware.accepts(["gzip", "deflate"]))
+        #expect(!BrotliMiddleware.accepts(["brotli"]))
+    }
+}
