@@ -68,8 +68,12 @@ enum KeyRingCheck {
             samples.append((try row.decode(column: "key_id", as: String.self), try row.decode(column: "sealed", as: String.self)))
         }
         // Applicants' phones from before per-person keys, the person keys themselves (sealed by the ring; the table
-        // exists once the privacy migration ran), the staff's second factors.
-        for (table, column) in [(LoanApplication.schema, "phone_sealed"), (PersonKey.schema, "wrapped"), (StaffMember.schema, "totp_secret_sealed")] {
+        // exists once the privacy migration ran), the staff's second factors: read only while there are no canaries
+        // yet (the first start after the upgrade that brought them). Every key that has sealed anything since was the
+        // active key of an instance that started, and left its canary, so later starts never scan a growing table.
+        let tables: [(String, String)] = samples.isEmpty
+            ? [(LoanApplication.schema, "phone_sealed"), (PersonKey.schema, "wrapped"), (StaffMember.schema, "totp_secret_sealed")] : []
+        for (table, column) in tables {
             let keyID = sql.dialect.name == "sqlite" ? "substr(\(column), 1, instr(\(column), ':') - 1)" : "split_part(\(column), ':', 1)"
             let query = sql.raw("SELECT DISTINCT \(unsafeRaw: keyID) AS key_id FROM \(ident: table) WHERE \(ident: column) IS NOT NULL")
             guard let found = table == PersonKey.schema ? try? await query.all() : try await query.all() else { continue }
