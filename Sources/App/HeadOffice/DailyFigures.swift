@@ -64,23 +64,11 @@ extension Reports {
             let org = try await StaffApplications(db: db, services: services, principal: principal).organisation()
             let codes = org.managerCodes(within: principal.branchCode)
             guard !codes.isEmpty else { return "AND 1 = 0" }
-            let list = codes.map { "'" + $0.filter { $0.isLetter || $0.isNumber || $0 == "-" } + "'" }.joined(separator: ", ")
-            return "AND \(unsafeRaw: column) IN (\(unsafeRaw: list))"
+            return "AND \(unsafeRaw: column) IN (\(unsafeRaw: Self.sqlList(codes)))"
         case .bankWide:
             return ""
         case .none:
             throw APIError.notFound("resource")
-        }
-    }
-
-    /// The scope as a WHERE fragment on a leads alias (leads carry their own manager and branch).
-    func leadScope(_ alias: String) async throws -> SQLQueryString {
-        switch StaffPermissions.scope(for: principal.role, action: .viewReports) {
-        case .ownCustomers, .branch, .none:
-            // Same codes as the funnel's journey_steps (manager_code, branch_code): reuse its fragment.
-            return try await scope(alias)
-        case .bankWide:
-            return ""
         }
     }
 
@@ -199,12 +187,13 @@ extension Reports {
                      overdueBalanceFen: balance, overdueBalance: Money.string(fen: balance))
     }
 
-    /// Leads that came in during the range, by the state they are in now.
+    /// Leads that came in during the range, by the state they are in now (leads carry their manager and branch
+    /// codes as journey steps do, so the funnel's scope applies as it is).
     private func leadCounts(_ sql: any SQLDatabase, start: Date, end: Date) async throws -> [DailyFiguresReport.LeadCount] {
         var counts: [String: Int] = [:]
         for row in try await sql.raw("""
             SELECT p.status AS status, COUNT(*) AS n FROM leads p
-            WHERE p.created_at >= \(bind: start) AND p.created_at < \(bind: end) \(try await leadScope("p")) GROUP BY p.status
+            WHERE p.created_at >= \(bind: start) AND p.created_at < \(bind: end) \(try await scope("p")) GROUP BY p.status
             """).all() {
             counts[try row.decode(column: "status", as: String.self)] = try row.decode(column: "n", as: Int.self)
         }

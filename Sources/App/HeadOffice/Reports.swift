@@ -36,7 +36,13 @@ struct Reports {
         return date
     }
 
-    /// The scope as a WHERE fragment on a journey_steps alias.
+    /// Branch or manager codes as an SQL list of quoted literals; anything but letters, digits and "-" is dropped, so
+    /// a code can never close its quote.
+    static func sqlList(_ codes: [String]) -> String {
+        codes.map { "'" + $0.filter { $0.isLetter || $0.isNumber || $0 == "-" } + "'" }.joined(separator: ", ")
+    }
+
+    /// The scope as a WHERE fragment on a journey_steps (or leads) alias.
     func scope(_ alias: String) async throws -> SQLQueryString {
         switch StaffPermissions.scope(for: principal.role, action: .viewReports) {
         case .ownCustomers:
@@ -44,8 +50,7 @@ struct Reports {
         case .branch:
             let org = try await StaffApplications(db: db, services: services, principal: principal).organisation()
             let codes = StaffPermissions.branchCodes(within: principal.branchCode, parents: org.parents).sorted()
-            let list = codes.map { "'" + $0.filter { $0.isLetter || $0.isNumber || $0 == "-" } + "'" }.joined(separator: ", ")
-            return "AND \(unsafeRaw: alias).branch_code IN (\(unsafeRaw: list))"
+            return "AND \(unsafeRaw: alias).branch_code IN (\(unsafeRaw: Self.sqlList(codes)))"
         case .bankWide:
             return ""
         case .none:

@@ -79,11 +79,8 @@ struct PrivacyJob {
         for request in try await ErasureRequest.query(on: db).filter(\.$state == "locked").all() {
             if let action = try await reviewLock(request, dryRun: dryRun) { actions.append(action) }
         }
-        var removed = 0
-        if dryRun {
-            removed = try await PrivacyExport.query(on: db).filter(\.$expiresAt <= now).count()
-        } else {
-            removed = try await PrivacyExport.query(on: db).filter(\.$expiresAt <= now).count()
+        let removed = try await PrivacyExport.query(on: db).filter(\.$expiresAt <= now).count()
+        if !dryRun {
             try await PrivacyExport.query(on: db).filter(\.$expiresAt <= now).delete()
             try await PrivacySession.query(on: db).filter(\.$expiresAt <= now).delete()
             if !actions.isEmpty || removed > 0 {
