@@ -38,104 +38,164 @@ struct IDCardTextReader {
     /// Characters of a single-line read below this confidence (0 to 100) make the field unsure.
     static let minimumConfidence: Float = 40
 
+    // MARK: - Lines
+
+    /// The lines of print of a side (InkPage), where each one's value is (after its label), and what was read of them.
+    final class Lines {
+        let found: [InkLine]
+        let values: [PixelRect?]
+        let labelColumn: Int?
+        private var reads: [Int: OCRText] = [:]
+
+        init(_ found: [InkLine], tolerance: Int) {
+            self.found = found
+            labelColumn = InkLine.labelColumn(found, tolerance: tolerance)
+            values = found.map { [labelColumn] in $0.value(labelColumn: labelColumn, tolerance: tolerance) }
+        }
+
+        /// How many lines start in the label column.
+        func labelled(tolerance: Int) -> Int {
+            guard let labelColumn else { return 0 }
+            return found.filter { abs($0.pieces[0].x - labelColumn) <= tolerance }.count
+        }
+
+        /// Line `i`'s value as `reader` reads it (once).
+        func text(_ i: Int, _ reader: IDCardTextReader, _ image: LeptonicaImage) -> OCRText {
+            if let known = reads[i] { return known }
+            let read = values[i].map { reader.read($0, of: image) } ?? OCRText(text: "", minConfidence: 0)
+            reads[i] = read
+            return read
+        }
+    }
+
     // MARK: - Front
 
     func front(_ image: LeptonicaImage) -> Front? {
-        // The portrait only confuses the layout: whiten the right part above the ID number line.
-        guard let masked = image.whitened(PixelRect(x: image.width * 64 / 100, y: 0, width: image.width, height: image.height * 74 / 100))
+        // The portrait only gets in the way of finding the lines: whiten the right part above the ID number line.
+        guard let masked = image.whitened(PixelRect(x: image.width * 64 / 100, y: 0, width: image.width, height: image.height * 74 / 100)),
+            let page = InkPage(masked)
         else { return nil }
-        engine.setImage(masked)
-        let lines = engine.lines(mode: PSM_SINGLE_COLUMN, deadline: deadline).sorted { $0.box.midY < $1.box.midY }
-        let idLine = lines.lastIndex { $0.text.contains(Self.longDigitRun) }
-        let birthLine = lines.firstIndex { $0.text.contains(Self.birthMarker) }
+        let tolerance = max(6, image.width / 40)
+        let lines = Lines(page.lines(in: PixelRect(x: 0, y: 0, width: image.width, height: image.height)), tolerance: tolerance)
+        // The ID number is the last line but for specks and the border: a photo in which none of the last three lines
+        // reads as a long run of digits (not a validity's dates) is no front, or not the right way up.
+        var idLine: Int?
+        for i in lines.found.indices.reversed().prefix(3) where Date() < deadline {
+            guard let value = lines.values[i] else { continue }
+            let quick = engine.readLine(value.padded(6, 4, within: image.width, image.height), of: image, zoom: Self.zooms[0], deadline: deadline).text
+            if quick.filter(\.isNumber).count >= 12, !quick.contains(Self.dottedDate) {
+                idLine = i
+                break
+            }
+        }
+        // A front whose ID number cannot be read at all is still a front if its labels stand in a column and a birth line
+        // is among the first lines.
+        let above = idLine ?? lines.found.count
+        var birthLine: Int?
+        if idLine != nil || lines.labelled(tolerance: tolerance) >= 3 {
+            birthLine = (0..<above).prefix(6).first { lines.text($0, self, image).text.contains(Self.birthMarker) }
+        }
         guard idLine != nil || birthLine != nil else { return nil }
-        engine.setImage(image)
-        let valueX = birthLine.flatMap { lines[$0].words.first { $0.text.contains(where: \.isNumber) }?.box.x } ?? image.width * 15 / 100
         var front = Front()
 
-        var printedBirth: CivilDate?
-        if let birthLine {
-            printedBirth = Self.birthDate(read(lines[birthLine], valueX: valueX, size: image).text)
-        }
-        if let idLine {
-            let digits = lines[idLine].words.filter { $0.text.contains(where: \.isNumber) }
-            if let first = digits.first {
-                let box = digits.dropFirst().reduce(first.box) { $0.union($1.box) }
-                let number = engine.readLine(box.padded(8, 6, within: image.width, image.height), allowed: "0123456789X", deadline: deadline)
+        let printedBirth = birthLine.flatMap { Self.birthDate(lines.text($0, self, image).text) }
+        if let idLine, let value = lines.values[idLine] {
+            let box = value.padded(8, 6, within: image.width, image.height)
+            for zoom in Self.zooms where Date() < deadline {
+                let number = engine.readLine(box, of: image, zoom: zoom, allowed: "0123456789X", deadline: deadline)
                 if let id = Self.idNumber(number.text), printedBirth == nil || printedBirth == id.birthDate {
                     front.idNumber = id.value
                     front.sex = id.sex
                     front.birthDate = id.birthDate
+                    break
                 }
             }
         }
         if front.birthDate == nil { front.birthDate = printedBirth }
 
         if let birthLine {
-            let sexLine = lines[..<birthLine].lastIndex { $0.text.contains(where: { "男女".contains($0) }) || $0.text.contains("民族") }
-                ?? (birthLine >= 1 ? birthLine - 1 : nil)
+            let sexLine = (0..<birthLine).last {
+                let text = lines.text($0, self, image).text
+                return text.contains(where: { "男女".contains($0) }) || text.contains("民族")
+            } ?? (birthLine >= 1 ? birthLine - 1 : nil)
             if let sexLine {
-                let text = lines[sexLine].text
+                let text = lines.text(sexLine, self, image).text
                 if front.sex == nil {
                     let printed = text.filter { "男女".contains($0) }
                     front.sex = printed == "男" ? .male : printed == "女" ? .female : nil
                 }
-                front.ethnicity = Self.ethnicity(in: lines[sexLine])
+                front.ethnicity = Self.ethnicity(in: text)
                 if sexLine >= 1 {
-                    let name = read(lines[sexLine - 1], valueX: valueX, size: image)
-                    front.name = Self.name(name)
+                    front.name = Self.name(lines.text(sexLine - 1, self, image))
                 }
             }
-            let end = idLine ?? lines.count
-            if birthLine + 1 < end {
-                var address = ""
-                var least: Float = 100
-                for line in lines[(birthLine + 1)..<end] {
-                    let part = read(line, valueX: valueX, size: image)
-                    guard !part.text.isEmpty else { continue }
-                    address += part.text
-                    least = min(least, part.minConfidence)
-                }
-                front.address = Self.address(OCRText(text: address, minConfidence: least))
+            if birthLine + 1 < above {
+                let parts = (birthLine + 1..<above).map { lines.text($0, self, image) }.filter { !$0.text.isEmpty }
+                front.address = Self.address(OCRText(
+                    text: parts.map(\.text).joined(), minConfidence: parts.map(\.minConfidence).min() ?? 0))
             }
         }
-        return front
+        // Digits read from a card upside down or sideways can look like an ID number line and give nothing.
+        return front.isBlank ? nil : front
     }
 
     // MARK: - Back
 
     func back(_ image: LeptonicaImage) -> Back? {
-        engine.setImage(image)
-        let lines = engine.lines(mode: PSM_SINGLE_COLUMN, deadline: deadline).sorted { $0.box.midY < $1.box.midY }
-        guard let validityLine = lines.firstIndex(where: { $0.text.contains(Self.dottedDate) }),
-            let firstDate = lines[validityLine].words.first(where: { $0.text.contains(where: \.isNumber) })
-        else { return nil }
-        let valueX = firstDate.box.x
+        guard let page = InkPage(image) else { return nil }
+        let found = page.lines(in: PixelRect(x: 0, y: 0, width: image.width, height: image.height))
+        // 有效期限 is the last line but for specks and the border: looked for among the last four, bottom up.
+        var validity: (index: Int, read: OCRText)?
+        for index in found.indices.reversed().prefix(4) where Date() < deadline {
+            let read = engine.readLine(found[index].box.padded(6, 4, within: image.width, image.height), of: image, zoom: Self.zooms[0], deadline: deadline)
+            if read.text.contains(Self.dottedDate) {
+                validity = (index, read)
+                break
+            }
+        }
+        guard let validity else { return nil }
         var back = Back()
-        let dates = lines[validityLine].words.filter { $0.box.x >= valueX - 2 }
-        let box = dates.dropFirst().reduce(dates[0].box) { $0.union($1.box) }
-        let period = engine.readLine(box.padded(6, 6, within: image.width, image.height), allowed: "0123456789.-长期", deadline: deadline)
-        if let validity = Self.validity(period.text) {
-            back.validFrom = validity.from
-            back.validUntil = validity.until
+        let line = found[validity.index]
+        // The label is the first piece when the line has more than one; the authority's label is in the same column.
+        let labelX = line.pieces.count > 1 ? line.pieces[0].x : nil
+        let tolerance = max(6, image.width / 40)
+        let dates = line.value(labelColumn: labelX, tolerance: tolerance) ?? line.box
+        let box = dates.padded(6, 6, within: image.width, image.height)
+        for zoom in Self.zooms {
+            let period = engine.readLine(box, of: image, zoom: zoom, allowed: "0123456789.-长期", deadline: deadline)
+            if let parsed = Self.validity(period.text) {
+                back.validFrom = parsed.from
+                back.validUntil = parsed.until
+                break
+            }
         }
-        if validityLine >= 1 {
-            back.issuingAuthority = Self.authority(read(lines[validityLine - 1], valueX: valueX, size: image))
+        if validity.index >= 1, let value = found[validity.index - 1].value(labelColumn: labelX, tolerance: tolerance) {
+            back.issuingAuthority = Self.authority(read(value, of: image))
         }
-        return back
+        return back.isBlank ? nil : back
     }
 
     // MARK: - Reading one value
 
-    /// Reads the value part of `line` (the words right of the label column) again as one line.
-    private func read(_ line: OCRLine, valueX: Int, size image: LeptonicaImage) -> OCRText {
-        let words = line.words.filter { $0.box.right > valueX + 4 }
-        guard let first = words.first else { return OCRText(text: "", minConfidence: 0) }
-        var box = words.dropFirst().reduce(first.box) { $0.union($1.box) }
-        let left = max(valueX - 6, box.x - 6)
-        box = PixelRect(x: left, y: box.y, width: box.right - left, height: box.height)
-        let value = engine.readLine(box.padded(6, 6, within: image.width, image.height), deadline: deadline)
-        return OCRText(text: Self.trimmed(value.text), minConfidence: value.minConfidence)
+    /// How much a line is enlarged for reading, in the order tried where a reading can be checked (an ID number, a
+    /// validity): the print of a card that fills a 640-pixel photo is small for the model.
+    static let zooms: [Float] = [1.5, 2, 1]
+
+    /// A read at least this sure of each character is taken as it is; a less sure one is read again at the other
+    /// zooms and the surest reading kept.
+    static let sureConfidence: Float = 95
+
+    /// Reads `rect` (a line's value) of `image` as one line.
+    func read(_ rect: PixelRect, of image: LeptonicaImage) -> OCRText {
+        let box = rect.padded(6, 4, within: image.width, image.height)
+        var best: OCRText?
+        for zoom in Self.zooms where Date() < deadline {
+            let value = engine.readLine(box, of: image, zoom: zoom, deadline: deadline)
+            if value.minConfidence > best?.minConfidence ?? -1 { best = value }
+            if value.minConfidence >= Self.sureConfidence { break }
+        }
+        guard let best else { return OCRText(text: "", minConfidence: 0) }
+        return OCRText(text: Self.trimmed(best.text), minConfidence: best.minConfidence)
     }
 
     // MARK: - What counts as a field (pure, tested on their own)
@@ -209,15 +269,14 @@ struct IDCardTextReader {
         return (from, .date(until))
     }
 
-    /// The value after 民族 (or the line's last word), if it is one of the 56 recognized ethnic groups.
-    static func ethnicity(in line: OCRLine) -> String? {
-        let text = line.text.filter(isChinese)
+    /// The value after 民族 (or the group the line ends with), if it is one of the 56 recognized ethnic groups.
+    static func ethnicity(in line: String) -> String? {
+        let text = line.filter(isChinese)
         if let range = text.range(of: "民族") {
             let after = String(text[range.upperBound...])
             if let group = ethnicGroups.first(where: { after == $0 }) { return group }
         }
-        if let last = line.words.last.map({ $0.text.filter(isChinese) }), ethnicGroups.contains(last) { return last }
-        return nil
+        return ethnicGroups.filter { text.hasSuffix($0) }.max { $0.count < $1.count }
     }
 
     /// The 56 ethnic groups as a card prints them (民族 without 族).

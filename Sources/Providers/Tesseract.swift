@@ -158,14 +158,22 @@ final class LeptonicaImage {
             .map(LeptonicaImage.init(owning:))
     }
 
-    /// Where the card is: the bounding box of the largest region brighter than the picture's split between light
-    /// and dark (a card on a darker surface), if it is shaped like a card (width 1.35 to 1.85 times its height,
-    /// allowing for a little perspective) and covers at least `minFraction` of the picture. Grey images only.
+    /// Where the card is: the bounding box of the largest region brighter than a threshold (a card on a darker
+    /// surface), if it is shaped like a card (width 1.35 to 1.85 times its height, allowing for a little perspective)
+    /// and covers at least `minFraction` of the picture. Grey images only. The threshold starts at the picture's split
+    /// between light and dark and rises: a lighter patch of what the card lies on can join it at the split, and the
+    /// card, the brightest large thing, stands alone a little higher.
     func cardRegion(minFraction: Double = 0.25) -> PixelRect? {
-        var threshold: Int32 = 0
-        guard pixSplitDistributionFgBg(pix, 0.1, 1, &threshold, nil, nil, nil) == 0,
-            let dark = pixThresholdToBinary(pix, threshold)
-        else { return nil }
+        var split: Int32 = 0
+        guard pixSplitDistributionFgBg(pix, 0.1, 1, &split, nil, nil, nil) == 0 else { return nil }
+        for threshold in stride(from: split, through: max(split, 215), by: 12) {
+            if let card = largestBright(above: threshold, minFraction: minFraction) { return card }
+        }
+        return nil
+    }
+
+    private func largestBright(above threshold: Int32, minFraction: Double) -> PixelRect? {
+        guard let dark = pixThresholdToBinary(pix, threshold) else { return nil }
         var d: UnsafeMutablePointer<Pix>? = dark
         defer { pixDestroy(&d) }
         guard let bright = pixInvert(nil, dark) else { return nil }
@@ -319,6 +327,16 @@ final class TesseractEngine {
             least = min(least, TessResultIteratorConfidence(it, RIL_SYMBOL))
         } while TessResultIteratorNext(it, RIL_SYMBOL) != 0
         return OCRText(text: text, minConfidence: text.isEmpty ? 0 : least)
+    }
+
+    /// Reads `rect` of `image` as one line, from a copy of that part enlarged `zoom` times (then set as the image).
+    func readLine(_ rect: PixelRect, of image: LeptonicaImage, zoom: Float, allowed: String? = nil, deadline: Date) -> OCRText {
+        guard zoom != 1, let clip = image.clipped(to: rect), let big = clip.scaled(by: zoom) else {
+            setImage(image)
+            return readLine(rect, allowed: allowed, deadline: deadline)
+        }
+        setImage(big)
+        return readLine(PixelRect(x: 0, y: 0, width: big.width, height: big.height), allowed: allowed, deadline: deadline)
     }
 
     /// Runs recognition, stopping at `deadline`; false if it failed or ran out of time.

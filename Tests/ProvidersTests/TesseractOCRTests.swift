@@ -210,13 +210,12 @@ struct IDCardTextRules {
 
     @Test("the ethnic group after 民族, one of the 56")
     func ethnicity() {
-        func line(_ words: String...) -> OCRLine {
-            OCRLine(words: words.enumerated().map { OCRWord(text: $1, box: PixelRect(x: $0 * 50, y: 0, width: 40, height: 20), confidence: 90) })
-        }
+        func line(_ words: String...) -> String { words.joined() }
         #expect(R.ethnicity(in: line("性别", "男", "民族", "汉")) == "汉")
         #expect(R.ethnicity(in: line("性别", "女", "民族", "维吾尔")) == "维吾尔")
         #expect(R.ethnicity(in: line("性别", "女", "民获", "回")) == "回")
         #expect(R.ethnicity(in: line("性别", "女", "民族", "火星")) == nil)
+        #expect(R.ethnicity(in: line("女", "昆旅", "蒙古")) == "蒙古")
         #expect(R.ethnicGroups.count == 56)
     }
 }
