@@ -43,14 +43,33 @@ struct IDCardTextReader {
     /// The lines of print of a side (InkPage), where each one's value is (after its label), and what was read of them.
     final class Lines {
         let found: [InkLine]
+        /// Each line's value: after its label, cut at the column where values start if the label ran into it.
         let values: [PixelRect?]
+        /// Each line's pieces after its label (the ID number, whose longer label ends past the value column).
+        let afterLabel: [PixelRect?]
         let labelColumn: Int?
         private var reads: [Int: OCRText] = [:]
 
+        /// How much lighter (grey levels) a label's print is than a value's at least.
+        static let labelContrast = 18
+
         init(_ found: [InkLine], tolerance: Int) {
             self.found = found
-            labelColumn = InkLine.labelColumn(found, tolerance: tolerance)
-            values = found.map { [labelColumn] in $0.value(labelColumn: labelColumn, tolerance: tolerance) }
+            // Labels are printed lighter than values: a line's first piece clearly lighter than most lines' last
+            // piece (a value) is its label. Without that contrast (nil), labels are told by where lines start.
+            let valueCores = found.compactMap { $0.cores.last }.sorted()
+            let labels: [Bool?] = found.map { line in
+                guard valueCores.count >= 3, line.cores.count == line.pieces.count, let first = line.cores.first else { return nil }
+                return first - valueCores[valueCores.count / 2] >= Self.labelContrast
+            }
+            let lightStarts = found.indices.filter { labels[$0] == true }.map { found[$0].pieces[0].x }
+            let labelColumn = InkLine.mode(lightStarts, tolerance: tolerance) ?? InkLine.labelColumn(found, tolerance: tolerance)
+            let valueColumn = InkLine.valueColumn(found, labelColumn: labelColumn, tolerance: tolerance)
+            self.labelColumn = labelColumn
+            values = found.indices.map {
+                found[$0].value(labelColumn: labelColumn, valueColumn: valueColumn, label: labels[$0], tolerance: tolerance)
+            }
+            afterLabel = found.indices.map { found[$0].value(labelColumn: labelColumn, label: labels[$0], tolerance: tolerance) }
         }
 
         /// How many lines start in the label column.
@@ -81,7 +100,7 @@ struct IDCardTextReader {
         // reads as a long run of digits (not a validity's dates) is no front, or not the right way up.
         var idLine: Int?
         for i in lines.found.indices.reversed().prefix(3) where Date() < deadline {
-            guard let value = lines.values[i] else { continue }
+            guard let value = lines.afterLabel[i] else { continue }
             let quick = engine.readLine(value.padded(6, 4, within: image.width, image.height), of: image, zoom: Self.zooms[0], deadline: deadline).text
             if quick.filter(\.isNumber).count >= 12, !quick.contains(Self.dottedDate) {
                 idLine = i
@@ -99,7 +118,7 @@ struct IDCardTextReader {
         var front = Front()
 
         let printedBirth = birthLine.flatMap { Self.birthDate(lines.text($0, self, image).text) }
-        if let idLine, let value = lines.values[idLine] {
+        if let idLine, let value = lines.afterLabel[idLine] {
             let box = value.padded(8, 6, within: image.width, image.height)
             for zoom in Self.zooms where Date() < deadline {
                 let number = engine.readLine(box, of: image, zoom: zoom, allowed: "0123456789X", deadline: deadline)

@@ -10,19 +10,22 @@ struct InkPage {
     let height: Int
     /// One flag per pixel, row by row: darker than the threshold after the light was evened out.
     let ink: [Bool]
+    /// The grey levels the ink was told from (after evening the light); empty when made from flags alone.
+    let levels: [UInt8]
 
-    init(width: Int, height: Int, ink: [Bool]) {
+    init(width: Int, height: Int, ink: [Bool], levels: [UInt8] = []) {
         precondition(ink.count == width * height)
         self.width = width
         self.height = height
         self.ink = ink
+        self.levels = levels
     }
 
     /// The ink of an 8-bit grey image: the background (card, paper) brought to one level first, so that a light
     /// ramp across the photo does not turn one end of the card into ink; then what is darker than `threshold`.
     init?(_ image: LeptonicaImage, threshold: UInt8 = 150) {
         guard let even = image.evenedLight() ?? image.copy(), let levels = even.greyLevels() else { return nil }
-        self.init(width: even.width, height: even.height, ink: levels.map { $0 < threshold })
+        self.init(width: even.width, height: even.height, ink: levels.map { $0 < threshold }, levels: levels)
     }
 
     /// Ink per row of `rect`, leaving out the columns `skipping` marks (indexed from rect.x).
@@ -42,6 +45,26 @@ struct InkPage {
             for x in rect.x..<rect.right where ink[row + x] { counts[x - rect.x] += 1 }
         }
         return counts
+    }
+
+    /// How dark a piece's print is at its darkest: the grey level that a tenth of its ink is darker than (0 when
+    /// there are no levels). A card's labels are printed lighter than its values.
+    func core(_ piece: PixelRect) -> Int {
+        guard !levels.isEmpty else { return 0 }
+        var histogram = [Int](repeating: 0, count: 256)
+        var total = 0
+        for y in piece.y..<piece.bottom {
+            for x in piece.x..<piece.right where ink[y * width + x] {
+                histogram[Int(levels[y * width + x])] += 1
+                total += 1
+            }
+        }
+        var seen = 0
+        for (level, n) in histogram.enumerated() {
+            seen += n
+            if seen * 10 >= total { return level }
+        }
+        return 255
     }
 
     /// Runs of indices whose count is at least `least`, joined across gaps of up to `bridge` indices.
@@ -105,7 +128,7 @@ struct InkPage {
             var print = pieces[...]
             while let first = print.first, stroke(first) { print = print.dropFirst() }
             while let last = print.last, stroke(last) { print = print.dropLast() }
-            return print.isEmpty ? nil : InkLine(pieces: Array(print))
+            return print.isEmpty ? nil : InkLine(pieces: Array(print), cores: print.map(core))
         }
     }
 }
@@ -113,28 +136,54 @@ struct InkPage {
 /// One line of print: its pieces left to right (runs of ink with narrow gaps inside: a label, a value, a word).
 struct InkLine: Equatable {
     var pieces: [PixelRect]
+    /// How dark each piece is at its darkest (InkPage.core).
+    var cores: [Int] = []
 
     var box: PixelRect { pieces.dropFirst().reduce(pieces[0]) { $0.union($1) } }
 
     /// The x at which most lines start, within `tolerance`: the column of a card's labels (a line starting there
     /// begins with its label). Nil when no two lines start together.
     static func labelColumn(_ lines: [InkLine], tolerance: Int) -> Int? {
-        let starts = lines.map { $0.pieces[0].x }.sorted()
+        mode(lines.map { $0.pieces[0].x }, tolerance: tolerance)
+    }
+
+    /// Where the values start: the x at which most values begin (the piece after a label, or a line that is all
+    /// value, as an address's second line), within `tolerance`. Nil when no two values start together.
+    static func valueColumn(_ lines: [InkLine], labelColumn: Int?, tolerance: Int) -> Int? {
+        let starts = lines.compactMap { line -> Int? in
+            guard let labelColumn, abs(line.pieces[0].x - labelColumn) <= tolerance else { return line.pieces[0].x }
+            return line.pieces.count > 1 ? line.pieces[1].x : nil
+        }
+        return mode(starts, tolerance: tolerance)
+    }
+
+    static func mode(_ xs: [Int], tolerance: Int) -> Int? {
         var best: (x: Int, count: Int)?
-        for x in starts {
-            let count = starts.filter { abs($0 - x) <= tolerance }.count
+        for x in xs.sorted() {
+            let count = xs.filter { abs($0 - x) <= tolerance }.count
             if count >= 2, count > (best?.count ?? 0) { best = (x, count) }
         }
         return best?.x
     }
 
-    /// What follows the label if the line starts at the label column (nil: a label with nothing after it), else the
-    /// whole line (a value carried over, as an address's second line).
-    func value(labelColumn: Int?, tolerance: Int) -> PixelRect? {
-        guard let labelColumn, abs(pieces[0].x - labelColumn) <= tolerance else { return box }
+    /// The value part of the line. `label`: whether its first piece is a label as told by its lighter print (nil when
+    /// print gives no answer). A line whose first piece is a label, or that starts at the label column, has its value
+    /// after the label (nil: a label with nothing after it); any other line is all value (an address's second line).
+    /// A line starting at the label column whose print does not show a label where the values start (`valueColumn`)
+    /// had its label run into its value (blur closes a narrow gap): it is cut at the value column.
+    func value(labelColumn: Int?, valueColumn: Int? = nil, label: Bool? = nil, tolerance: Int) -> PixelRect? {
         let rest = pieces.dropFirst()
-        guard let first = rest.first else { return nil }
-        return rest.dropFirst().reduce(first) { $0.union($1) }
+        let afterLabel = rest.first.map { first in rest.dropFirst().reduce(first) { $0.union($1) } }
+        if label == true { return afterLabel }
+        guard let labelColumn, abs(pieces[0].x - labelColumn) <= tolerance else { return box }
+        if let valueColumn, valueColumn > labelColumn + tolerance,
+            label == false || pieces.count < 2 || abs(pieces[1].x - valueColumn) > tolerance
+        {
+            let box = box
+            let cut = valueColumn - tolerance / 2
+            return box.right > cut + tolerance ? PixelRect(x: cut, y: box.y, width: box.right - cut, height: box.height) : nil
+        }
+        return afterLabel
     }
 }
 

@@ -149,12 +149,10 @@ public final class TesseractIDCardOCR: IDCardOCR, @unchecked Sendable {
         // The card alone, brought to 640 pixels across, if it can be told from what it lies on.
         guard let card = straight.cardRegion(), card.width < straight.width * 95 / 100 || card.height < straight.height * 95 / 100,
             let clipped = straight.clipped(to: card.padded(card.width / 40, card.width / 40, within: straight.width, straight.height))
-        else { if let d = ProcessInfo.processInfo.environment["OCR_DEBUG_DIR"] { try? straight.pngData()?.write(to: URL(fileURLWithPath: "\(d)/\(data.count)-nocard.png")) }; return straight }
+        else { return straight }
         let cardLong = max(clipped.width, clipped.height)
         // Straightened again on the card alone, where its print decides the skew.
-        let r = clipped.scaled(by: 640 / Float(cardLong))?.deskewed(maxDegrees: 12) ?? straight
-        if let d = ProcessInfo.processInfo.environment["OCR_DEBUG_DIR"] { try? r.pngData()?.write(to: URL(fileURLWithPath: "\(d)/\(data.count).png")) }
-        return r
+        return clipped.scaled(by: 640 / Float(cardLong))?.deskewed(maxDegrees: 12) ?? straight
     }
 
     /// `side` of the card in `image` as it is, else turned a half turn, else a quarter turn either way
