@@ -99,11 +99,13 @@ struct IDCardTextReader {
         // The ID number is the last line but for specks and the border: a photo in which none of the last three lines
         // reads as a long run of digits (not a validity's dates) is no front, or not the right way up.
         var idLine: Int?
+        var quickID = ""
         for i in lines.found.indices.reversed().prefix(3) where Date() < deadline {
-            guard let value = lines.afterLabel[i] else { continue }
+            let value = lines.afterLabel[i] ?? lines.found[i].box
             let quick = engine.readLine(value.padded(6, 4, within: image.width, image.height), of: image, zoom: Self.zooms[0], deadline: deadline).text
             if quick.filter(\.isNumber).count >= 12, !quick.contains(Self.dottedDate) {
                 idLine = i
+                quickID = quick
                 break
             }
         }
@@ -118,11 +120,15 @@ struct IDCardTextReader {
         var front = Front()
 
         let printedBirth = birthLine.flatMap { Self.birthDate(lines.text($0, self, image).text) }
-        if let idLine, let value = lines.afterLabel[idLine] {
-            let box = value.padded(8, 6, within: image.width, image.height)
-            for zoom in Self.zooms where Date() < deadline {
-                let number = engine.readLine(box, of: image, zoom: zoom, allowed: "0123456789X", deadline: deadline)
-                if let id = Self.idNumber(number.text), printedBirth == nil || printedBirth == id.birthDate {
+        if let idLine {
+            // The probe's own reading first (it may hold the number whole even where the label ran into it), then
+            // reads of the digits alone at each zoom, until one passes the check character and the printed birth date.
+            let box = (lines.afterLabel[idLine] ?? lines.found[idLine].box).padded(8, 6, within: image.width, image.height)
+            let reads = [{ quickID }] + Self.zooms.map { zoom in
+                { engine.readLine(box, of: image, zoom: zoom, allowed: "0123456789X", deadline: deadline).text }
+            }
+            for number in reads where Date() < deadline {
+                if let id = Self.idNumber(number()), printedBirth == nil || printedBirth == id.birthDate {
                     front.idNumber = id.value
                     front.sex = id.sex
                     front.birthDate = id.birthDate
@@ -206,10 +212,10 @@ struct IDCardTextReader {
 
     /// Reads `rect` (a line's value) of `image` as one line.
     func read(_ rect: PixelRect, of image: LeptonicaImage) -> OCRText {
-        let box = rect.padded(6, 4, within: image.width, image.height)
+        let box = rect.padded(max(6, rect.height / 2), max(4, rect.height / 3), within: image.width, image.height)
         var best: OCRText?
-        for zoom in Self.zooms where Date() < deadline {
-            let value = engine.readLine(box, of: image, zoom: zoom, deadline: deadline)
+        for (zoom, raw) in Self.zooms.map({ ($0, false) }) + Self.zooms.prefix(2).map({ ($0, true) }) where Date() < deadline {
+            let value = engine.readLine(box, of: image, zoom: zoom, raw: raw, deadline: deadline)
             if value.minConfidence > best?.minConfidence ?? -1 { best = value }
             if value.minConfidence >= Self.sureConfidence { break }
         }

@@ -100,9 +100,13 @@ struct InkPage {
         let typical = heights.isEmpty ? width / 28 : heights[heights.count / 2]
         func split(_ band: Range<Int>, depth: Int) -> [Range<Int>] {
             guard depth < 4, band.count > typical * 17 / 10 else { return [band] }
-            let counts = rowCounts(PixelRect(x: area.x, y: band.lowerBound, width: area.width, height: band.count), skipping: solid)
+            // Counted on the left half, where every line of a card starts (what lies right of a short line, such
+            // as the edge of a card photographed at a slant, does not then fill the gap under it).
+            let counts = rowCounts(PixelRect(x: area.x, y: band.lowerBound, width: area.width / 2, height: band.count), skipping: solid)
             let from = typical * 2 / 3, to = band.count - typical * 2 / 3
-            guard from < to, let cut = (from..<to).min(by: { counts[$0] < counts[$1] }) else { return [band] }
+            // Only at a clear valley: a cut through one tall line (a bigger font, a tilted line) would halve it.
+            let middle = counts.sorted()[counts.count / 2]
+            guard from < to, let cut = (from..<to).min(by: { counts[$0] < counts[$1] }), counts[cut] * 4 <= middle else { return [band] }
             return split(band.lowerBound..<(band.lowerBound + cut), depth: depth + 1)
                 + split((band.lowerBound + cut + 1)..<band.upperBound, depth: depth + 1)
         }

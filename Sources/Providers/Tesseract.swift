@@ -146,6 +146,12 @@ final class LeptonicaImage {
     /// Straightened: the skew of the text lines (up to `maxDegrees` either way) found and turned back, the corners
     /// brought in white; a copy if no skew is found with confidence.
     func deskewed(maxDegrees: Float) -> LeptonicaImage? {
+        deskewedBoth(maxDegrees: maxDegrees)?.white
+    }
+
+    /// Straightened as `deskewed`, once with the corners brought in white and once in black (a photo about to be
+    /// searched for a bright card, which white corners would join where the card runs off the picture).
+    func deskewedBoth(maxDegrees: Float) -> (white: LeptonicaImage, black: LeptonicaImage)? {
         // Full resolution sweeps in 1° steps, then a finer search; the print is what is darker than 130 (grey).
         var angle: Float = 0, confidence: Float = 0
         if let binary = pixConvertTo1(pix, 130) {
@@ -153,9 +159,12 @@ final class LeptonicaImage {
             defer { pixDestroy(&b) }
             if pixFindSkewSweepAndSearch(binary, &angle, &confidence, 1, 1, maxDegrees, 1, 0.01) != 0 { angle = 0 }
         }
-        guard abs(angle) >= 0.2, confidence >= 1 else { return pixCopy(nil, pix).map(LeptonicaImage.init(owning:)) }
-        return pixRotate(pix, angle * .pi / 180, Int32(L_ROTATE_AREA_MAP), Int32(L_BRING_IN_WHITE), 0, 0)
-            .map(LeptonicaImage.init(owning:))
+        guard abs(angle) >= 0.2, confidence >= 1 else { return copy().map { ($0, $0) } }
+        func turned(_ fill: Int32) -> LeptonicaImage? {
+            pixRotate(pix, angle * .pi / 180, Int32(L_ROTATE_AREA_MAP), fill, 0, 0).map(LeptonicaImage.init(owning:))
+        }
+        guard let white = turned(Int32(L_BRING_IN_WHITE)), let black = turned(Int32(L_BRING_IN_BLACK)) else { return nil }
+        return (white, black)
     }
 
     /// Where the card is: the bounding box of the largest region brighter than a threshold (a card on a darker
@@ -206,6 +215,14 @@ final class LeptonicaImage {
     /// Uneven light evened out: the background (paper, card) brought to one level, the print kept dark (8 bpp grey).
     func evenedLight() -> LeptonicaImage? {
         pixBackgroundNormSimple(pix, nil, nil).map(LeptonicaImage.init(owning:))
+    }
+
+    /// Its grey levels stretched so that the darkest print is black and the lightest background white (a blurred,
+    /// faint line reads as well as a sharp one); itself when it has no spread to stretch.
+    func stretched() -> LeptonicaImage? {
+        guard let levels = greyLevels(), let low = levels.min(), let high = levels.max() else { return self }
+        guard Int(high) - Int(low) >= 16 else { return self }
+        return pixGammaTRC(nil, pix, 1.0, Int32(low), Int32(high)).map(LeptonicaImage.init(owning:))
     }
 
     func scaled(by factor: Float) -> LeptonicaImage? {
@@ -309,8 +326,8 @@ final class TesseractEngine {
     }
 
     /// Reads `rect` of the image set last as one line of text, optionally only from the characters in `allowed`.
-    func readLine(_ rect: PixelRect, allowed: String? = nil, deadline: Date) -> OCRText {
-        TessBaseAPISetPageSegMode(api, PSM_SINGLE_LINE)
+    func readLine(_ rect: PixelRect, allowed: String? = nil, raw: Bool = false, deadline: Date) -> OCRText {
+        TessBaseAPISetPageSegMode(api, raw ? PSM_RAW_LINE : PSM_SINGLE_LINE)
         TessBaseAPISetRectangle(api, Int32(rect.x), Int32(rect.y), Int32(rect.width), Int32(rect.height))
         TessBaseAPISetVariable(api, "tessedit_char_whitelist", allowed ?? "")
         defer { TessBaseAPISetVariable(api, "tessedit_char_whitelist", "") }
@@ -330,13 +347,15 @@ final class TesseractEngine {
     }
 
     /// Reads `rect` of `image` as one line, from a copy of that part enlarged `zoom` times (then set as the image).
-    func readLine(_ rect: PixelRect, of image: LeptonicaImage, zoom: Float, allowed: String? = nil, deadline: Date) -> OCRText {
-        guard zoom != 1, let clip = image.clipped(to: rect), let big = clip.scaled(by: zoom) else {
+    /// `raw`: the rectangle is taken as one line of text as it is (Tesseract's PSM_RAW_LINE), without the engine's own
+    /// search for the text in it, which misses faint print.
+    func readLine(_ rect: PixelRect, of image: LeptonicaImage, zoom: Float, allowed: String? = nil, raw: Bool = false, deadline: Date) -> OCRText {
+        guard let clip = image.clipped(to: rect), let big = zoom == 1 ? clip.stretched() : clip.scaled(by: zoom)?.stretched() else {
             setImage(image)
-            return readLine(rect, allowed: allowed, deadline: deadline)
+            return readLine(rect, allowed: allowed, raw: raw, deadline: deadline)
         }
         setImage(big)
-        return readLine(PixelRect(x: 0, y: 0, width: big.width, height: big.height), allowed: allowed, deadline: deadline)
+        return readLine(PixelRect(x: 0, y: 0, width: big.width, height: big.height), allowed: allowed, raw: raw, deadline: deadline)
     }
 
     /// Runs recognition, stopping at `deadline`; false if it failed or ran out of time.

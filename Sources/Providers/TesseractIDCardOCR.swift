@@ -145,9 +145,10 @@ public final class TesseractIDCardOCR: IDCardOCR, @unchecked Sendable {
         guard let decoded = LeptonicaImage.decode(data, maxPixels: maxPixels), let grey = decoded.textGrey() else { return nil }
         let long = max(grey.width, grey.height)
         guard let sized = (600...700).contains(long) ? grey : grey.scaled(by: 640 / Float(long)) else { return nil }
-        guard let straight = sized.deskewed(maxDegrees: 12) else { return nil }
-        // The card alone, brought to 640 pixels across, if it can be told from what it lies on.
-        guard let card = straight.cardRegion(), card.width < straight.width * 95 / 100 || card.height < straight.height * 95 / 100,
+        guard let (straight, dark) = sized.deskewedBoth(maxDegrees: 12) else { return nil }
+        // The card alone, brought to 640 pixels across, if it can be told from what it lies on (looked for with the
+        // corners turned in dark, so that a card running off the picture stays apart from them).
+        guard let card = straight.cardRegion() ?? dark.cardRegion(), card.width < straight.width * 95 / 100 || card.height < straight.height * 95 / 100,
             let clipped = straight.clipped(to: card.padded(card.width / 40, card.width / 40, within: straight.width, straight.height))
         else { return straight }
         let cardLong = max(clipped.width, clipped.height)
