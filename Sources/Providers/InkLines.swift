@@ -25,10 +25,29 @@ struct InkPage {
     /// ramp across the photo does not turn one end of the card into ink; then what is darker than `threshold`.
     init?(_ image: LeptonicaImage, threshold: UInt8 = 150) {
         guard let even = image.evenedLight() ?? image.copy(), let levels = even.greyLevels() else { return nil }
-        self.init(width: even.width, height: even.height, ink: levels.map { $0 < threshold }, levels: levels)
+        self.init(width: even.width, height: even.height, ink: Self.withoutSurroundings(levels.map { $0 < threshold }, even.width, even.height), levels: levels)
     }
 
     /// Ink per row of `rect`, leaving out the columns `skipping` marks (indexed from rect.x).
+    /// `ink` without what is joined to the picture's edge: what the card lies on, seen past its edge (print stands on
+    /// the card, apart from the edge).
+    static func withoutSurroundings(_ ink: [Bool], _ width: Int, _ height: Int) -> [Bool] {
+        var ink = ink
+        var stack: [Int] = []
+        for x in 0..<width { stack.append(x); stack.append((height - 1) * width + x) }
+        for y in 0..<height { stack.append(y * width); stack.append(y * width + width - 1) }
+        while let i = stack.popLast() {
+            guard ink[i] else { continue }
+            ink[i] = false
+            let x = i % width
+            if x > 0 { stack.append(i - 1) }
+            if x < width - 1 { stack.append(i + 1) }
+            if i >= width { stack.append(i - width) }
+            if i + width < ink.count { stack.append(i + width) }
+        }
+        return ink
+    }
+
     func rowCounts(_ rect: PixelRect, skipping: [Bool]? = nil) -> [Int] {
         (rect.y..<rect.bottom).map { y in
             let row = y * width
