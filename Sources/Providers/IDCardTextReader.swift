@@ -151,7 +151,7 @@ struct IDCardTextReader {
                 }
                 front.ethnicity = Self.ethnicity(in: text)
                 if sexLine >= 1 {
-                    front.name = Self.name(lines.text(sexLine - 1, self, image))
+                    front.name = lines.values[sexLine - 1].map { Self.name(voted($0, of: image)) } ?? ""
                 }
             }
             if birthLine + 1 < above {
@@ -209,6 +209,27 @@ struct IDCardTextReader {
     /// A read at least this sure of each character is taken as it is; a less sure one is read again at the other
     /// zooms and the surest reading kept.
     static let sureConfidence: Float = 95
+
+    /// Reads `rect` as one line at every zoom, both ways (Tesseract's own line search and the raw line): the text
+    /// most of them agree on, with the least sure character's confidence among those; ties go to the surer reading.
+    /// For a short value (a name), where one misread character is a wrong field.
+    func voted(_ rect: PixelRect, of image: LeptonicaImage) -> OCRText {
+        let box = rect.padded(max(6, rect.height / 2), max(4, rect.height / 3), within: image.width, image.height)
+        var votes: [String: (count: Int, confidence: Float)] = [:]
+        for raw in [false, true] {
+            for zoom in Self.zooms where Date() < deadline {
+                let value = engine.readLine(box, of: image, zoom: zoom, raw: raw, deadline: deadline)
+                let text = Self.trimmed(value.text)
+                guard !text.isEmpty else { continue }
+                let known = votes[text]
+                votes[text] = ((known?.count ?? 0) + 1, max(known?.confidence ?? 0, value.minConfidence))
+            }
+        }
+        guard let best = votes.max(by: { ($0.value.count, $0.value.confidence) < ($1.value.count, $1.value.confidence) }) else {
+            return OCRText(text: "", minConfidence: 0)
+        }
+        return OCRText(text: best.key, minConfidence: best.value.confidence)
+    }
 
     /// Reads `rect` (a line's value) of `image` as one line.
     func read(_ rect: PixelRect, of image: LeptonicaImage) -> OCRText {

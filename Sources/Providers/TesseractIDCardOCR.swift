@@ -144,7 +144,7 @@ public final class TesseractIDCardOCR: IDCardOCR, @unchecked Sendable {
     static func prepared(_ data: Data) -> LeptonicaImage? {
         guard let decoded = LeptonicaImage.decode(data, maxPixels: maxPixels), let grey = decoded.textGrey() else { return nil }
         let long = max(grey.width, grey.height)
-        guard let sized = (600...700).contains(long) ? grey : grey.scaled(by: 640 / Float(long)) else { return nil }
+        guard let sized = (600...1000).contains(long) ? grey : grey.scaled(by: Float(long < 600 ? 640 : 1000) / Float(long)) else { return nil }
         guard let (straight, dark) = sized.deskewedBoth(maxDegrees: 12) else { return nil }
         // The card alone, brought to 640 pixels across, if it can be told from what it lies on (looked for with the
         // corners turned in dark, so that a card running off the picture stays apart from them).
