@@ -171,11 +171,16 @@ struct IDCardTextReader {
         let found = page.lines(in: PixelRect(x: 0, y: 0, width: image.width, height: image.height))
         // 有效期限 is the last line but for specks and the border: looked for among the last four, bottom up.
         var validity: (index: Int, read: OCRText)?
-        for index in found.indices.reversed().prefix(4) where Date() < deadline {
-            let read = engine.readLine(found[index].box.padded(6, 4, within: image.width, image.height), of: image, zoom: Self.zooms[0], deadline: deadline)
-            if read.text.contains(Self.dottedDate) {
-                validity = (index, read)
-                break
+        // (Read whole, then without its first piece: a faint label's remains can spoil the reading of the dates.)
+        probing: for index in found.indices.reversed().prefix(4) {
+            let line = found[index]
+            let rest = line.pieces.count > 1 ? line.value(labelColumn: line.pieces[0].x, tolerance: 0) : nil
+            for box in [line.box] + (rest.map { [$0] } ?? []) where Date() < deadline {
+                let read = engine.readLine(box.padded(6, 4, within: image.width, image.height), of: image, zoom: Self.zooms[0], deadline: deadline)
+                if read.text.contains(Self.dottedDate) {
+                    validity = (index, read)
+                    break probing
+                }
             }
         }
         guard let validity else { return nil }
@@ -204,7 +209,8 @@ struct IDCardTextReader {
 
     /// How much a line is enlarged for reading, in the order tried where a reading can be checked (an ID number, a
     /// validity): the print of a card that fills a 640-pixel photo is small for the model.
-    static let zooms: [Float] = [1.5, 2, 1]
+    /// (Measured on the generated set: 2, then 1.5, then 1 reads best; 1.5 first loses 1 to 2 points on every field.)
+    static let zooms: [Float] = [2, 1.5, 1]
 
     /// A read at least this sure of each character is taken as it is; a less sure one is read again at the other
     /// zooms and the surest reading kept.

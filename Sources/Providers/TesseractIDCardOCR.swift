@@ -139,8 +139,9 @@ public final class TesseractIDCardOCR: IDCardOCR, @unchecked Sendable {
         return size.width * size.height > maxPixels ? .imageTooLarge : nil
     }
 
-    /// Decoded, one grey channel, and about 640 pixels across: a card that fills the photo then prints its fields
-    /// some 20 pixels high, the size the chi_sim model reads best (the test cards are drawn at that size).
+    /// Decoded, one grey channel, the card alone (if it can be told from what it lies on) straightened and 640 pixels
+    /// across: its fields some 20 pixels high, read enlarged (IDCardTextReader.zooms). A photo is first brought to at
+    /// most 1000 pixels (at least 640) on its long side, so that a card filling part of it keeps its detail.
     static func prepared(_ data: Data) -> LeptonicaImage? {
         guard let decoded = LeptonicaImage.decode(data, maxPixels: maxPixels), let grey = decoded.textGrey() else { return nil }
         let long = max(grey.width, grey.height)
