@@ -86,6 +86,7 @@ struct OCRQualityTests {
         )
         let slowest = times.max { $0.1 < $1.1 }!
         let mean = times.map(\.1).reduce(0, +) / Double(times.count)
+        let overBudget = times.filter { $0.1 > 2 }.count
         func pc(_ x: Double) -> String { String(format: "%.1f %%", x * 100) }
         let report = """
             cards: \(truth.count) (unreadable: \(unreadable))
@@ -93,7 +94,7 @@ struct OCRQualityTests {
             name exact: \(pc(figures.name)) (floor 93 %)
             address character accuracy: \(pc(figures.address)) (floor 95 %)
             validity exact: \(pc(figures.validity)) (floor 95 %)
-            time per card: mean \(String(format: "%.2f", mean)) s, slowest \(slowest.0) \(String(format: "%.2f", slowest.1)) s (budget 2 s)
+            time per card: mean \(String(format: "%.2f", mean)) s, slowest \(slowest.0) \(String(format: "%.2f", slowest.1)) s (budget 2 s), over 2 s: \(overBudget)
             misses:
             \(misses.joined(separator: "\n"))
             """
@@ -102,13 +103,11 @@ struct OCRQualityTests {
             try report.write(toFile: path, atomically: true, encoding: .utf8)
         }
         #expect(wrongIDs.isEmpty, "\(wrongIDs)")
-        // NOT YET THE ISSUE'S FLOORS. Issue 14 asks for ID number ≥ 97 %, name ≥ 93 %, address ≥ 95 %, validity ≥ 95 %;
-        // the engine measures ID 77 %, name 51 %, address 76.2 %, validity 87 % on this set (BENCHMARKS.md). These
-        // floors hold what it reaches today, a little below the measurement, so that a regression fails; raise them
-        // to Self.issueFloors as the pipeline improves.
-        #expect(figures.id >= 0.75)
-        #expect(figures.name >= 0.50)
-        #expect(figures.address >= 0.75)
-        #expect(figures.validity >= 0.85)
+        // The issue's floors for the ID number, the address and the validity; the name's is not reached yet (86 %
+        // measured against 93 %, BENCHMARKS.md): held a little below the measurement so that a regression fails.
+        #expect(figures.id >= Self.issueFloors.id)
+        #expect(figures.name >= 0.84)
+        #expect(figures.address >= Self.issueFloors.address)
+        #expect(figures.validity >= Self.issueFloors.validity)
     }
 }
