@@ -30,6 +30,8 @@ public final class TesseractIDCardOCR: IDCardOCR, @unchecked Sendable {
     let maxPending: Int
     let maxWait: TimeInterval
     private let pending = PendingCount()
+    /// Reads running or waiting now (tests wait on it).
+    var readsPending: Int { pending.current }
     private let engines: EnginePool
     private let queue: OperationQueue
 
@@ -183,6 +185,8 @@ final class PendingCount: @unchecked Sendable {
     }
 
     func leave() { lock.withLock { count -= 1 } }
+
+    var current: Int { lock.withLock { count } }
 }
 
 /// Tesseract engines, loaded on first use and reused: loading the model is the slow part of a first read.
