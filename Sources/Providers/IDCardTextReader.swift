@@ -13,6 +13,15 @@ import LendingCore
 struct IDCardTextReader {
     let engine: TesseractEngine
     let deadline: Date
+    /// After this, a value is read once more at most (no votes, no further zooms), so that one card keeps to about its
+    /// time budget (issue 14: 2 s on one core) when its print is hard to read.
+    var hurry: Date
+
+    init(engine: TesseractEngine, deadline: Date, budget: TimeInterval = 1.3) {
+        self.engine = engine
+        self.deadline = deadline
+        self.hurry = min(deadline, Date() + budget)
+    }
 
     /// The printed fields of a front, or nil if no ID number and no birth line were found (not a front).
     struct Front: Equatable {
@@ -223,7 +232,7 @@ struct IDCardTextReader {
         let box = rect.padded(max(6, rect.height / 2), max(4, rect.height / 3), within: image.width, image.height)
         var votes: [String: (count: Int, confidence: Float)] = [:]
         for raw in [false, true] {
-            for zoom in Self.zooms where Date() < deadline {
+            for zoom in Self.zooms where Date() < deadline && (votes.isEmpty || Date() < hurry) {
                 let value = engine.readLine(box, of: image, zoom: zoom, raw: raw, deadline: deadline)
                 let text = Self.trimmed(value.text)
                 guard !text.isEmpty else { continue }
@@ -241,7 +250,8 @@ struct IDCardTextReader {
     func read(_ rect: PixelRect, of image: LeptonicaImage) -> OCRText {
         let box = rect.padded(max(6, rect.height / 2), max(4, rect.height / 3), within: image.width, image.height)
         var best: OCRText?
-        for (zoom, raw) in Self.zooms.map({ ($0, false) }) + Self.zooms.prefix(2).map({ ($0, true) }) where Date() < deadline {
+        for (zoom, raw) in Self.zooms.map({ ($0, false) }) + Self.zooms.prefix(2).map({ ($0, true) })
+        where Date() < deadline && (best == nil || Date() < hurry) {
             let value = engine.readLine(box, of: image, zoom: zoom, raw: raw, deadline: deadline)
             if value.minConfidence > best?.minConfidence ?? -1 { best = value }
             if value.minConfidence >= Self.sureConfidence { break }
