@@ -21,11 +21,21 @@ public struct IDCardReading: Sendable, Codable, Equatable {
     public var issuingAuthority: String
     public var validFrom: CivilDate?
     public var validUntil: IDCardValidUntil?
+    /// How sure the engine was of each field it read (0 to 100, its least sure character), by field name (`name`,
+    /// `idNumber`, `address`, `issuingAuthority`, `validity`); nil from a source that does not say.
+    public var confidence: [String: Double]?
+
+    /// Equal when every field is; how sure the engine was does not count.
+    public static func == (a: IDCardReading, b: IDCardReading) -> Bool {
+        a.name == b.name && a.idNumber == b.idNumber && a.address == b.address && a.sex == b.sex && a.ethnicity == b.ethnicity
+            && a.birthDate == b.birthDate && a.issuingAuthority == b.issuingAuthority && a.validFrom == b.validFrom
+            && a.validUntil == b.validUntil
+    }
 
     public init(
         name: String, idNumber: String, address: String, sex: Sex? = nil, ethnicity: String? = nil,
         birthDate: CivilDate? = nil, issuingAuthority: String, validFrom: CivilDate? = nil,
-        validUntil: IDCardValidUntil? = nil
+        validUntil: IDCardValidUntil? = nil, confidence: [String: Double]? = nil
     ) {
         self.name = name
         self.idNumber = idNumber
@@ -36,6 +46,7 @@ public struct IDCardReading: Sendable, Codable, Equatable {
         self.issuingAuthority = issuingAuthority
         self.validFrom = validFrom
         self.validUntil = validUntil
+        self.confidence = confidence
     }
 }
 

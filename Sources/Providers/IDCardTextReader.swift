@@ -31,6 +31,8 @@ struct IDCardTextReader {
         var sex: Sex?
         var ethnicity: String?
         var birthDate: CivilDate?
+        /// How sure the engine was of each field read (IDCardReading.confidence).
+        var confidence: [String: Double] = [:]
 
         var isBlank: Bool { name.isEmpty && idNumber.isEmpty && address.isEmpty }
     }
@@ -40,6 +42,7 @@ struct IDCardTextReader {
         var issuingAuthority = ""
         var validFrom: CivilDate?
         var validUntil: IDCardValidUntil?
+        var confidence: [String: Double] = [:]
 
         var isBlank: Bool { issuingAuthority.isEmpty && validUntil == nil }
     }
@@ -108,11 +111,11 @@ struct IDCardTextReader {
         // The ID number is the last line but for specks and the border: a photo in which none of the last three lines
         // reads as a long run of digits (not a validity's dates) is no front, or not the right way up.
         var idLine: Int?
-        var quickID = ""
+        var quickID = OCRText(text: "", minConfidence: 0)
         for i in lines.found.indices.reversed().prefix(3) where Date() < deadline {
             let value = lines.afterLabel[i] ?? lines.found[i].box
-            let quick = engine.readLine(value.padded(6, 4, within: image.width, image.height), of: image, zoom: Self.zooms[0], deadline: deadline).text
-            if quick.filter(\.isNumber).count >= 12, !quick.contains(Self.dottedDate) {
+            let quick = engine.readLine(value.padded(6, 4, within: image.width, image.height), of: image, zoom: Self.zooms[0], deadline: deadline)
+            if quick.text.filter(\.isNumber).count >= 12, !quick.text.contains(Self.dottedDate) {
                 idLine = i
                 quickID = quick
                 break
@@ -134,11 +137,13 @@ struct IDCardTextReader {
             // reads of the digits alone at each zoom, until one passes the check character and the printed birth date.
             let box = (lines.afterLabel[idLine] ?? lines.found[idLine].box).padded(8, 6, within: image.width, image.height)
             let reads = [{ quickID }] + Self.zooms.map { zoom in
-                { engine.readLine(box, of: image, zoom: zoom, allowed: "0123456789X", deadline: deadline).text }
+                { engine.readLine(box, of: image, zoom: zoom, allowed: "0123456789X", deadline: deadline) }
             }
             for number in reads where Date() < deadline {
-                if let id = Self.idNumber(number()), printedBirth == nil || printedBirth == id.birthDate {
+                let read = number()
+                if let id = Self.idNumber(read.text), printedBirth == nil || printedBirth == id.birthDate {
                     front.idNumber = id.value
+                    front.confidence["idNumber"] = Double(read.minConfidence)
                     front.sex = id.sex
                     front.birthDate = id.birthDate
                     break
@@ -160,13 +165,16 @@ struct IDCardTextReader {
                 }
                 front.ethnicity = Self.ethnicity(in: text)
                 if sexLine >= 1 {
-                    front.name = lines.values[sexLine - 1].map { Self.name(voted($0, of: image)) } ?? ""
+                    let read = lines.values[sexLine - 1].map { voted($0, of: image) }
+                    front.name = read.map(Self.name) ?? ""
+                    if !front.name.isEmpty, let read { front.confidence["name"] = Double(read.minConfidence) }
                 }
             }
             if birthLine + 1 < above {
                 let parts = (birthLine + 1..<above).map { lines.text($0, self, image) }.filter { !$0.text.isEmpty }
-                front.address = Self.address(OCRText(
-                    text: parts.map(\.text).joined(), minConfidence: parts.map(\.minConfidence).min() ?? 0))
+                let read = OCRText(text: parts.map(\.text).joined(), minConfidence: parts.map(\.minConfidence).min() ?? 0)
+                front.address = Self.address(read)
+                if !front.address.isEmpty { front.confidence["address"] = Double(read.minConfidence) }
             }
         }
         // Digits read from a card upside down or sideways can look like an ID number line and give nothing.
@@ -205,11 +213,14 @@ struct IDCardTextReader {
             if let parsed = Self.validity(period.text) {
                 back.validFrom = parsed.from
                 back.validUntil = parsed.until
+                back.confidence["validity"] = Double(period.minConfidence)
                 break
             }
         }
         if validity.index >= 1, let value = found[validity.index - 1].value(labelColumn: labelX, tolerance: tolerance) {
-            back.issuingAuthority = Self.authority(read(value, of: image))
+            let read = read(value, of: image)
+            back.issuingAuthority = Self.authority(read)
+            if !back.issuingAuthority.isEmpty { back.confidence["issuingAuthority"] = Double(read.minConfidence) }
         }
         return back.isBlank ? nil : back
     }

@@ -128,7 +128,8 @@ public final class TesseractIDCardOCR: IDCardOCR, @unchecked Sendable {
         guard let f = sides.front, let b = sides.back, !f.isBlank, !b.isBlank else { return .failure(.unreadable) }
         return .success(IDCardReading(
             name: f.name, idNumber: f.idNumber, address: f.address, sex: f.sex, ethnicity: f.ethnicity, birthDate: f.birthDate,
-            issuingAuthority: b.issuingAuthority, validFrom: b.validFrom, validUntil: b.validUntil))
+            issuingAuthority: b.issuingAuthority, validFrom: b.validFrom, validUntil: b.validUntil,
+            confidence: f.confidence.merging(b.confidence) { $1 }))
     }
 
     /// A photo whose grey levels spread less than this (standard deviation) shows nothing.

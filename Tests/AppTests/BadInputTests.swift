@@ -96,6 +96,32 @@ struct BadInputTests {
         }
     }
 
+    @Test("a name the engine cannot read comes back empty and named as needing the applicant; the fields read carry how sure the engine was")
+    func idCardFieldNeedsAttention() async throws {
+        let front = try #require(SandboxCards.image(person: "P01", side: .front))
+        let back = try #require(SandboxCards.image(person: "P01", side: .back))
+        let card = try #require(LeptonicaImage.decode(front, maxPixels: 10_000_000))
+        // Paint over the name's value, as a glare would.
+        let smudged = try #require(card.textGrey()?.whitened(PixelRect(x: 95, y: 30, width: 200, height: 40))?.pngData())
+        try await withYidai { app, clock, providers in
+            var p = Applicant("P01", app: app, clock: clock, providers: providers)
+            try await p.signIn()
+            let (status, body, _) = try await p.call(
+                .POST, p.path("/id-card"), json: ["frontImage": smudged.base64EncodedString(), "backImage": back.base64EncodedString()])
+            #expect(status == .ok)
+            #expect(body["name"] as? String == "")
+            #expect(body["idNumber"] as? String == "440305198803152013")
+            #expect(body["validFrom"] as? String == "2018-03-20")
+            #expect(body["issuingAuthority"] as? String == SandboxCards.reading(person: "P01")?.issuingAuthority)
+            let attention = body["needsAttention"] as? [[String: Any]] ?? []
+            #expect(attention.contains { $0["field"] as? String == "name" && $0["reason"] as? String == "not_read" })
+            #expect(!attention.contains { $0["field"] as? String == "idNumber" })
+            let confidence = body["confidence"] as? [String: Any] ?? [:]
+            #expect(confidence["name"] == nil)
+            #expect((confidence["idNumber"] as? Double ?? 0) > 85)
+        }
+    }
+
     @Test("the bank card step refuses bad card numbers and bad codes")
     func bankCardFields() async throws {
         try await withYidai { app, clock, providers in

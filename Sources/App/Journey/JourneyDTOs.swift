@@ -95,6 +95,22 @@ struct IDCardReadingView: Content {
     let validUntil: String
     let sex: String?
     let birthDate: String?
+    // Optional: readings sealed before these were added decode without them.
+    var validFrom: String?
+    var issuingAuthority: String?
+    var ethnicity: String?
+    /// How sure the engine was of each field it read (0 to 100), where it says.
+    var confidence: [String: Double]?
+    /// The fields the applicant should type or check on the confirmation page, and why.
+    var needsAttention: [IDCardFieldAttention]?
+}
+
+struct IDCardFieldAttention: Content, Equatable {
+    /// name, idNumber, address, validUntil or issuingAuthority.
+    let field: String
+    /// `not_read` (left empty: unreadable, or it failed its checks) or `unsure` (read with little confidence).
+    let reason: String
+    let message: String
 }
 
 struct FaceCheckView: Content {

@@ -206,8 +206,30 @@ extension JourneyService {
 }
 
 extension IDCardReadingView {
+    /// A field read with less confidence than this (0 to 100) is for the applicant to check.
+    static let unsureBelow = 85.0
+
     init(_ reading: IDCardReading) {
         self.init(name: reading.name, idNumber: reading.idNumber, address: reading.address, validUntil: reading.validUntil?.description ?? "",
-                  sex: reading.sex?.rawValue, birthDate: reading.birthDate?.iso)
+                  sex: reading.sex?.rawValue, birthDate: reading.birthDate?.iso, validFrom: reading.validFrom?.iso,
+                  issuingAuthority: reading.issuingAuthority, ethnicity: reading.ethnicity, confidence: reading.confidence,
+                  needsAttention: Self.attention(reading))
+    }
+
+    static func attention(_ reading: IDCardReading) -> [IDCardFieldAttention] {
+        let fields: [(field: String, value: String, confidenceKey: String, empty: String)] = [
+            ("name", reading.name, "name", "未能识别姓名，请填写"),
+            ("idNumber", reading.idNumber, "idNumber", "未能识别身份证号码或校验未通过，请填写"),
+            ("address", reading.address, "address", "未能识别住址，请填写"),
+            ("validUntil", reading.validUntil?.description ?? "", "validity", "未能识别有效期限，请填写"),
+            ("issuingAuthority", reading.issuingAuthority, "issuingAuthority", "未能识别签发机关"),
+        ]
+        return fields.compactMap { f in
+            if f.value.isEmpty { return IDCardFieldAttention(field: f.field, reason: "not_read", message: f.empty) }
+            if let sure = reading.confidence?[f.confidenceKey], sure < unsureBelow {
+                return IDCardFieldAttention(field: f.field, reason: "unsure", message: "识别把握不大，请核对")
+            }
+            return nil
+        }
     }
 }
