@@ -2,8 +2,8 @@ import CTesseract
 import Foundation
 import LendingCore
 
-/// Finds the fields of a resident identity card in a Tesseract layout pass and reads each again as a single line,
-/// which the engine reads better than a whole page. What it cannot read, or reads but does not believe (an ID
+/// Finds the lines of a resident identity card from their ink (InkLines), tells each label from its value, and reads
+/// each value as a single line, enlarged. What it cannot read, or reads but does not believe (an ID
 /// number failing its check character or disagreeing with the printed birth date, a name that is not 2 to 15
 /// Chinese characters, a validity that is not 5, 10 or 20 years or 长期), it leaves empty for the applicant to type.
 ///
@@ -273,7 +273,6 @@ struct IDCardTextReader {
 
     // MARK: - What counts as a field (pure, tested on their own)
 
-    static var longDigitRun: Regex<Substring> { /[0-9]{14,}/ }
     static var birthMarker: Regex<Substring> { /[0-9]{4}年|年.*月/ }
     /// The start of a validity, "2018.03.20-…" (the dots may be lost in the layout pass), or 长期.
     static var dottedDate: Regex<Substring> { /[0-9]{4}\.?[0-9]{2}\.?[0-9]{2}[-—~至]|长期/ }

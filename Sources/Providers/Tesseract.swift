@@ -27,22 +27,6 @@ struct PixelRect: Sendable, Equatable, CustomStringConvertible {
     var description: String { "(\(x),\(y) \(width)x\(height))" }
 }
 
-/// One word Tesseract found: its text, where it is, and how sure the engine is (0 to 100).
-struct OCRWord: Sendable, Equatable {
-    var text: String
-    var box: PixelRect
-    var confidence: Float
-}
-
-/// One text line of the layout pass, its words left to right.
-struct OCRLine: Sendable, Equatable {
-    var words: [OCRWord]
-
-    var box: PixelRect { words.dropFirst().reduce(words[0].box) { $0.union($1.box) } }
-    /// The words' text with no spaces (Chinese is written without them; the engine puts some in).
-    var text: String { words.map(\.text).joined().filter { !$0.isWhitespace } }
-}
-
 /// What a single-line read gave: the characters (spaces removed) and the least sure character's confidence.
 struct OCRText: Sendable, Equatable {
     var text: String
@@ -295,34 +279,6 @@ final class TesseractEngine {
     func setImage(_ image: LeptonicaImage) {
         TessBaseAPISetImage2(api, image.pix)
         TessBaseAPISetSourceResolution(api, 300)
-    }
-
-    /// Finds and reads every text line of the image set last (page segmentation `mode`).
-    func lines(mode: TessPageSegMode, deadline: Date) -> [OCRLine] {
-        TessBaseAPISetPageSegMode(api, mode)
-        guard recognize(deadline: deadline), let it = TessBaseAPIGetIterator(api) else { return [] }
-        defer { TessResultIteratorDelete(it) }
-        let page = TessResultIteratorGetPageIterator(it)
-        var lines: [OCRLine] = []
-        var current: [OCRWord] = []
-        repeat {
-            if TessPageIteratorIsAtBeginningOf(page, RIL_TEXTLINE) != 0, !current.isEmpty {
-                lines.append(OCRLine(words: current))
-                current = []
-            }
-            guard let cText = TessResultIteratorGetUTF8Text(it, RIL_WORD) else { continue }
-            let text = String(cString: cText)
-            TessDeleteText(cText)
-            var l: Int32 = 0, t: Int32 = 0, r: Int32 = 0, b: Int32 = 0
-            guard TessPageIteratorBoundingBox(page, RIL_WORD, &l, &t, &r, &b) != 0 else { continue }
-            let word = text.filter { !$0.isWhitespace }
-            guard !word.isEmpty else { continue }
-            current.append(OCRWord(
-                text: word, box: PixelRect(x: Int(l), y: Int(t), width: Int(r - l), height: Int(b - t)),
-                confidence: TessResultIteratorConfidence(it, RIL_WORD)))
-        } while TessResultIteratorNext(it, RIL_WORD) != 0
-        if !current.isEmpty { lines.append(OCRLine(words: current)) }
-        return lines
     }
 
     /// Reads `rect` of the image set last as one line of text, optionally only from the characters in `allowed`.
