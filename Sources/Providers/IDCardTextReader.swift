@@ -240,7 +240,7 @@ struct IDCardTextReader {
     /// most of them agree on, with the least sure character's confidence among those; ties go to the surer reading.
     /// For a short value (a name), where one misread character is a wrong field.
     func voted(_ rect: PixelRect, of image: LeptonicaImage) -> OCRText {
-        let box = rect.padded(max(6, rect.height / 2), max(4, rect.height / 3), within: image.width, image.height)
+        let box = Self.margined(rect, within: image)
         var votes: [String: (count: Int, confidence: Float)] = [:]
         for raw in [false, true] {
             for zoom in Self.zooms where Date() < deadline && (votes.isEmpty || Date() < hurry) {
@@ -257,9 +257,15 @@ struct IDCardTextReader {
         return OCRText(text: best.key, minConfidence: best.value.confidence)
     }
 
+    /// A value's rectangle with room around it (half a character across, a third down): Tesseract reads nothing from a
+    /// line cut tight to its print.
+    static func margined(_ rect: PixelRect, within image: LeptonicaImage) -> PixelRect {
+        rect.padded(max(6, rect.height / 2), max(4, rect.height / 3), within: image.width, image.height)
+    }
+
     /// Reads `rect` (a line's value) of `image` as one line.
     func read(_ rect: PixelRect, of image: LeptonicaImage) -> OCRText {
-        let box = rect.padded(max(6, rect.height / 2), max(4, rect.height / 3), within: image.width, image.height)
+        let box = Self.margined(rect, within: image)
         var best: OCRText?
         for (zoom, raw) in Self.zooms.map({ ($0, false) }) + Self.zooms.prefix(2).map({ ($0, true) })
         where Date() < deadline && (best == nil || Date() < hurry) {

@@ -130,12 +130,11 @@ final class LeptonicaImage {
     /// Straightened: the skew of the text lines (up to `maxDegrees` either way) found and turned back, the corners
     /// brought in white; a copy if no skew is found with confidence.
     func deskewed(maxDegrees: Float) -> LeptonicaImage? {
-        deskewedBoth(maxDegrees: maxDegrees)?.white
+        turned(byDegrees: skew(maxDegrees: maxDegrees))
     }
 
-    /// Straightened as `deskewed`, once with the corners brought in white and once in black (a photo about to be
-    /// searched for a bright card, which white corners would join where the card runs off the picture).
-    func deskewedBoth(maxDegrees: Float) -> (white: LeptonicaImage, black: LeptonicaImage)? {
+    /// The skew of the print in degrees (up to `maxDegrees` either way), or 0 if none is found with confidence.
+    func skew(maxDegrees: Float) -> Float {
         // Full resolution sweeps in 1° steps, then a finer search; the print is what is darker than 130 (grey).
         var angle: Float = 0, confidence: Float = 0
         if let binary = pixConvertTo1(pix, 130) {
@@ -143,12 +142,15 @@ final class LeptonicaImage {
             defer { pixDestroy(&b) }
             if pixFindSkewSweepAndSearch(binary, &angle, &confidence, 1, 1, maxDegrees, 1, 0.01) != 0 { angle = 0 }
         }
-        guard abs(angle) >= 0.2, confidence >= 1 else { return copy().map { ($0, $0) } }
-        func turned(_ fill: Int32) -> LeptonicaImage? {
-            pixRotate(pix, angle * .pi / 180, Int32(L_ROTATE_AREA_MAP), fill, 0, 0).map(LeptonicaImage.init(owning:))
-        }
-        guard let white = turned(Int32(L_BRING_IN_WHITE)), let black = turned(Int32(L_BRING_IN_BLACK)) else { return nil }
-        return (white, black)
+        return abs(angle) >= 0.2 && confidence >= 1 ? angle : 0
+    }
+
+    /// Turned by `degrees` (a copy when 0), the corners brought in white, or black (a photo about to be searched for
+    /// a bright card, which white corners would join where the card runs off the picture).
+    func turned(byDegrees degrees: Float, bringingInBlack: Bool = false) -> LeptonicaImage? {
+        guard degrees != 0 else { return copy() }
+        let fill = bringingInBlack ? L_BRING_IN_BLACK : L_BRING_IN_WHITE
+        return pixRotate(pix, degrees * .pi / 180, Int32(L_ROTATE_AREA_MAP), Int32(fill), 0, 0).map(LeptonicaImage.init(owning:))
     }
 
     /// Where the card is: the bounding box of the largest region brighter than a threshold (a card on a darker

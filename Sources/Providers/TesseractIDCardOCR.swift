@@ -149,10 +149,11 @@ public final class TesseractIDCardOCR: IDCardOCR, @unchecked Sendable {
         guard let decoded = LeptonicaImage.decode(data, maxPixels: maxPixels), let grey = decoded.textGrey() else { return nil }
         let long = max(grey.width, grey.height)
         guard let sized = (600...1000).contains(long) ? grey : grey.scaled(by: Float(long < 600 ? 640 : 1000) / Float(long)) else { return nil }
-        guard let (straight, dark) = sized.deskewedBoth(maxDegrees: 12) else { return nil }
-        // The card alone, brought to 640 pixels across, if it can be told from what it lies on (looked for with the
-        // corners turned in dark, so that a card running off the picture stays apart from them).
-        guard let card = straight.cardRegion() ?? dark.cardRegion(), card.width < straight.width * 95 / 100 || card.height < straight.height * 95 / 100,
+        let skew = sized.skew(maxDegrees: 12)
+        guard let straight = sized.turned(byDegrees: skew) else { return nil }
+        // The card alone, brought to 640 pixels across, if it can be told from what it lies on (looked for again with
+        // the corners turned in dark when the light ones joined it, as where the card runs off the picture).
+        guard let card = straight.cardRegion() ?? sized.turned(byDegrees: skew, bringingInBlack: true)?.cardRegion(), card.width < straight.width * 95 / 100 || card.height < straight.height * 95 / 100,
             let clipped = straight.clipped(to: card.padded(card.width / 40, card.width / 40, within: straight.width, straight.height))
         else { return straight }
         let cardLong = max(clipped.width, clipped.height)

@@ -54,12 +54,7 @@ extension Applicant {
     static func referred(_ key: String = "P11", cm: String = "SZ-0001", app: Application, clock: TestClock, providers: ProviderSet) async throws -> Applicant {
         var p = Applicant(key, app: app, clock: clock, providers: providers)
         try await p.signIn(cm: cm, ch: "qr")
-        #expect(try await p.uploadIDCard().0 == .ok)
-        #expect(try await p.confirmIDCard().0 == .ok)
-        #expect(try await p.face().0 == .ok)
-        #expect(try await p.bankCard().0 == .accepted)
-        #expect(try await p.confirmBankCard().0 == .ok)
-        #expect(try await p.authorize().0 == .ok)
+        try await p.walkToAuthorized()
         #expect(try await p.aboutYou().0 == .ok)
         let (status, body) = try await p.decide()
         #expect(status == .ok)

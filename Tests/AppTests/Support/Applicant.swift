@@ -120,15 +120,21 @@ struct Applicant {
         return (status, body)
     }
 
-    /// Walks identity, authorization and facts; expects every step to pass.
-    mutating func walkToDecision(income: String? = nil) async throws -> [String: Any] {
-        try await signIn()
+    /// Walks identity (ID card, face, bank card) and the credit authorization of a signed-in applicant; expects every
+    /// step to pass.
+    func walkToAuthorized() async throws {
         #expect(try await uploadIDCard().0 == .ok)
         #expect(try await confirmIDCard().0 == .ok)
         #expect(try await face().0 == .ok)
         #expect(try await bankCard().0 == .accepted)
         #expect(try await confirmBankCard().0 == .ok)
         #expect(try await authorize().0 == .ok)
+    }
+
+    /// Walks identity, authorization and facts; expects every step to pass.
+    mutating func walkToDecision(income: String? = nil) async throws -> [String: Any] {
+        try await signIn()
+        try await walkToAuthorized()
         #expect(try await aboutYou(income: income).0 == .ok)
         let (status, body) = try await decide()
         #expect(status == .ok)
