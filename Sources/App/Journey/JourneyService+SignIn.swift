@@ -88,7 +88,7 @@ extension JourneyService {
     /// The application the signed-in applicant's session was opened for (expired first when it has been idle too
     /// long), or nil when it no longer exists.
     func application(of applicant: SignedInApplicant) async throws -> LoanApplication? {
-        guard let application = try await LoanApplication.find(applicant.applicationID, on: db) else { return nil }
+        guard let application = try await LoanApplication.load(applicant.applicationID, on: db) else { return nil }
         try await expireIfIdle(application)
         return application
     }

@@ -150,6 +150,10 @@ struct PrivacyJob {
                     application.idNumberIndex = application.idNumberIndex.map { _ in tombstone }
                     application.cardIndex = application.cardIndex.map { _ in tombstone }
                 }
+                // A compare-and-set like every other change: a journey step saving this application at the same
+                // moment gets 409 instead of writing its columns back over the erasure.
+                _ = try await ApplicationStore.advance(try application.requireID(), from: application.version, on: tx)
+                application.version += 1
                 try await application.save(on: tx)
                 try await AuditTrail(db: tx, services: services).record(
                     application: application.id, actor: "system", action: keptUntil == nil ? "privacy.erased" : "privacy.locked",
@@ -208,6 +212,8 @@ struct PrivacyJob {
                 application.phoneIndex = tombstone
                 application.idNumberIndex = application.idNumberIndex.map { _ in tombstone }
                 application.cardIndex = application.cardIndex.map { _ in tombstone }
+                _ = try await ApplicationStore.advance(try application.requireID(), from: application.version, on: tx)
+                application.version += 1
                 try await application.save(on: tx)
             }
             if let sql = tx as? any SQLDatabase {

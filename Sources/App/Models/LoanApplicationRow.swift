@@ -1,0 +1,167 @@
+import Fluent
+import Foundation
+import SQLKit
+
+/// An application's row read and written with plain statements, for the journey's hot path (every applicant request
+/// reads the application and every step saves it): Fluent finds a model's fields by reflection, on every query and
+/// every row, and for this 55-field model that cost more than the database's work. `LoanApplication` stays the one
+/// model; `ApplicationRowTests` fails when a field is added to it and not here, so no column can be skipped.
+extension LoanApplication {
+    /// Every column, in the model's order.
+    static let columnNames = [
+        "id", "phone_index", "phone_sealed", "state", "version", "stop_step", "stop_reason", "cm_first",
+        "channel_first", "cm_last", "channel_last", "cm_last_at", "campaign", "privacy_state", "ocr_sealed",
+        "name_sealed", "id_number_sealed", "id_number_index", "address_sealed", "id_valid_until", "registry_photo_ref",
+        "id_confirmed_at", "face_attempts", "face_locked_until", "face_score", "face_verified_at",
+        "pending_card_sealed", "card_sealed", "card_index", "card_masked", "card_bank", "carrier_verified_at",
+        "card_verified_at", "authorization_version", "authorization_sha256", "authorization_signed_at",
+        "authorization_client", "authorization_device", "authorization_sms_proof", "bureau_report_sealed",
+        "about_you_sealed", "info_completed_at", "decision", "credit_limit", "annual_rate", "apr", "decision_reasons",
+        "decided_at", "limit_expires_at", "policy_version", "loan_amount", "loan_term_months", "loan_method",
+        "loan_purpose", "loan_requested_at", "last_activity_at", "created_at", "updated_at"
+    ]
+    static let selectList = columnNames.joined(separator: ", ")
+
+    /// The application with this id, or nil.
+    static func load(_ id: UUID, on db: any Database) async throws -> LoanApplication? {
+        guard let sql = db as? any SQLDatabase else { return try await find(id, on: db) }
+        guard let row = try await sql.raw("SELECT \(unsafeRaw: selectList) FROM applications WHERE id = \(bind: id)").first() else {
+            return nil
+        }
+        return try decoded(row)
+    }
+
+    /// A model from a row holding every column (as `load` selects them); it saves as an update.
+    static func decoded(_ row: any SQLRow) throws -> LoanApplication {
+        let application = LoanApplication()
+        application.id = try row.decode(column: "id", as: UUID?.self)
+        application.phoneIndex = try row.decode(column: "phone_index", as: String.self)
+        application.phoneSealed = try row.decode(column: "phone_sealed", as: String.self)
+        application.state = try row.decode(column: "state", as: String.self)
+        application.version = try row.decode(column: "version", as: Int.self)
+        application.stopStep = try row.decode(column: "stop_step", as: String?.self)
+        application.stopReason = try row.decode(column: "stop_reason", as: String?.self)
+        application.cmFirst = try row.decode(column: "cm_first", as: String?.self)
+        application.channelFirst = try row.decode(column: "channel_first", as: String?.self)
+        application.cmLast = try row.decode(column: "cm_last", as: String?.self)
+        application.channelLast = try row.decode(column: "channel_last", as: String?.self)
+        application.cmLastAt = try row.decode(column: "cm_last_at", as: Date?.self)
+        application.campaign = try row.decode(column: "campaign", as: String?.self)
+        application.privacyState = try row.decode(column: "privacy_state", as: String?.self)
+        application.ocrSealed = try row.decode(column: "ocr_sealed", as: String?.self)
+        application.nameSealed = try row.decode(column: "name_sealed", as: String?.self)
+        application.idNumberSealed = try row.decode(column: "id_number_sealed", as: String?.self)
+        application.idNumberIndex = try row.decode(column: "id_number_index", as: String?.self)
+        application.addressSealed = try row.decode(column: "address_sealed", as: String?.self)
+        application.idValidUntil = try row.decode(column: "id_valid_until", as: String?.self)
+        application.registryPhotoRef = try row.decode(column: "registry_photo_ref", as: String?.self)
+        application.idConfirmedAt = try row.decode(column: "id_confirmed_at", as: Date?.self)
+        application.faceAttempts = try row.decode(column: "face_attempts", as: Int.self)
+        application.faceLockedUntil = try row.decode(column: "face_locked_until", as: Date?.self)
+        application.faceScore = try row.decode(column: "face_score", as: String?.self)
+        application.faceVerifiedAt = try row.decode(column: "face_verified_at", as: Date?.self)
+        application.pendingCardSealed = try row.decode(column: "pending_card_sealed", as: String?.self)
+        application.cardSealed = try row.decode(column: "card_sealed", as: String?.self)
+        application.cardIndex = try row.decode(column: "card_index", as: String?.self)
+        application.cardMasked = try row.decode(column: "card_masked", as: String?.self)
+        application.cardBank = try row.decode(column: "card_bank", as: String?.self)
+        application.carrierVerifiedAt = try row.decode(column: "carrier_verified_at", as: Date?.self)
+        application.cardVerifiedAt = try row.decode(column: "card_verified_at", as: Date?.self)
+        application.authorizationVersion = try row.decode(column: "authorization_version", as: String?.self)
+        application.authorizationSHA256 = try row.decode(column: "authorization_sha256", as: String?.self)
+        application.authorizationSignedAt = try row.decode(column: "authorization_signed_at", as: Date?.self)
+        application.authorizationClient = try row.decode(column: "authorization_client", as: String?.self)
+        application.authorizationDevice = try row.decode(column: "authorization_device", as: String?.self)
+        application.authorizationSMSProof = try row.decode(column: "authorization_sms_proof", as: String?.self)
+        application.bureauReportSealed = try row.decode(column: "bureau_report_sealed", as: String?.self)
+        application.aboutYouSealed = try row.decode(column: "about_you_sealed", as: String?.self)
+        application.infoCompletedAt = try row.decode(column: "info_completed_at", as: Date?.self)
+        application.decision = try row.decode(column: "decision", as: String?.self)
+        application.creditLimit = try row.decode(column: "credit_limit", as: String?.self)
+        application.annualRate = try row.decode(column: "annual_rate", as: String?.self)
+        application.apr = try row.decode(column: "apr", as: String?.self)
+        application.decisionReasons = try row.decode(column: "decision_reasons", as: String?.self)
+        application.decidedAt = try row.decode(column: "decided_at", as: Date?.self)
+        application.limitExpiresAt = try row.decode(column: "limit_expires_at", as: Date?.self)
+        application.policyVersion = try row.decode(column: "policy_version", as: String?.self)
+        application.loanAmount = try row.decode(column: "loan_amount", as: String?.self)
+        application.loanTermMonths = try row.decode(column: "loan_term_months", as: Int?.self)
+        application.loanMethod = try row.decode(column: "loan_method", as: String?.self)
+        application.loanPurpose = try row.decode(column: "loan_purpose", as: String?.self)
+        application.loanRequestedAt = try row.decode(column: "loan_requested_at", as: Date?.self)
+        application.lastActivityAt = try row.decode(column: "last_activity_at", as: Date.self)
+        application.createdAt = try row.decode(column: "created_at", as: Date?.self)
+        application.updatedAt = try row.decode(column: "updated_at", as: Date?.self)
+        application.$id.exists = true
+        application.loadedState = application.state
+        application.loadedFunnel = try? JourneyFunnel.position(application)
+        return application
+    }
+
+    /// Writes every column but the id and the creation time, as a compare-and-set: only if the row is still at
+    /// version `matching`, which becomes `version`. Returns false (and writes nothing) when another request changed it.
+    func writeRow(on sql: any SQLDatabase, now: Date, matching: Int) async throws -> Bool {
+        updatedAt = now
+        return try await !sql.raw("""
+            UPDATE applications SET
+                phone_index = \(bind: phoneIndex),
+                phone_sealed = \(bind: phoneSealed),
+                state = \(bind: state),
+                stop_step = \(bind: stopStep),
+                stop_reason = \(bind: stopReason),
+                cm_first = \(bind: cmFirst),
+                channel_first = \(bind: channelFirst),
+                cm_last = \(bind: cmLast),
+                channel_last = \(bind: channelLast),
+                cm_last_at = \(bind: cmLastAt),
+                campaign = \(bind: campaign),
+                privacy_state = \(bind: privacyState),
+                ocr_sealed = \(bind: ocrSealed),
+                name_sealed = \(bind: nameSealed),
+                id_number_sealed = \(bind: idNumberSealed),
+                id_number_index = \(bind: idNumberIndex),
+                address_sealed = \(bind: addressSealed),
+                id_valid_until = \(bind: idValidUntil),
+                registry_photo_ref = \(bind: registryPhotoRef),
+                id_confirmed_at = \(bind: idConfirmedAt),
+                face_attempts = \(bind: faceAttempts),
+                face_locked_until = \(bind: faceLockedUntil),
+                face_score = \(bind: faceScore),
+                face_verified_at = \(bind: faceVerifiedAt),
+                pending_card_sealed = \(bind: pendingCardSealed),
+                card_sealed = \(bind: cardSealed),
+                card_index = \(bind: cardIndex),
+                card_masked = \(bind: cardMasked),
+                card_bank = \(bind: cardBank),
+                carrier_verified_at = \(bind: carrierVerifiedAt),
+                card_verified_at = \(bind: cardVerifiedAt),
+                authorization_version = \(bind: authorizationVersion),
+                authorization_sha256 = \(bind: authorizationSHA256),
+                authorization_signed_at = \(bind: authorizationSignedAt),
+                authorization_client = \(bind: authorizationClient),
+                authorization_device = \(bind: authorizationDevice),
+                authorization_sms_proof = \(bind: authorizationSMSProof),
+                bureau_report_sealed = \(bind: bureauReportSealed),
+                about_you_sealed = \(bind: aboutYouSealed),
+                info_completed_at = \(bind: infoCompletedAt),
+                decision = \(bind: decision),
+                credit_limit = \(bind: creditLimit),
+                annual_rate = \(bind: annualRate),
+                apr = \(bind: apr),
+                decision_reasons = \(bind: decisionReasons),
+                decided_at = \(bind: decidedAt),
+                limit_expires_at = \(bind: limitExpiresAt),
+                policy_version = \(bind: policyVersion),
+                loan_amount = \(bind: loanAmount),
+                loan_term_months = \(bind: loanTermMonths),
+                loan_method = \(bind: loanMethod),
+                loan_purpose = \(bind: loanPurpose),
+                loan_requested_at = \(bind: loanRequestedAt),
+                last_activity_at = \(bind: lastActivityAt),
+                updated_at = \(bind: updatedAt),
+                version = \(bind: version)
+            WHERE id = \(bind: try requireID()) AND version = \(bind: matching)
+            RETURNING id
+            """).all().isEmpty
+    }
+}
