@@ -8,6 +8,7 @@ if let status = OfflineCommands.run(arguments) {
     exit(status)
 }
 
+ServerRuntime.runConcurrencyOnEventLoops()
 StructuredLogging.bootstrapFromEnvironment()  // LOG_FORMAT=json: one JSON object per line
 var env = try Environment.detect(arguments: [CommandLine.arguments[0]] + OfflineCommands.serverArguments(arguments))
 let app = try await Application.make(env)

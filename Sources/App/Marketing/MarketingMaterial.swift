@@ -121,7 +121,8 @@ struct MarketingMaterial {
     func poster(_ manager: Manager, template: PosterTemplate) async throws -> RenderedPoster {
         let content = try await posterContent(manager)
         do {
-            return try MicroPoster.render(content, template: template)
+            // cairo and pango block: off the event loops
+            return try await NIOThreadPool.singleton.runIfActive { try MicroPoster.render(content, template: template) }
         } catch let error as PosterRenderingError {
             throw APIError(.internalServerError, code: "poster_failed", message: error.description, messageZh: "海报生成失败。")
         }

@@ -1,4 +1,6 @@
 import Foundation
+import NIOCore
+import NIOPosix
 
 /// How many PostgreSQL connections an instance opens (`YIDAI_DB_POOL`). Fluent keeps one pool per event loop, so
 /// a total is spread over the loops (rounded up); `N/loop` sets the per-loop size directly. The default, 8 in all,
@@ -26,5 +28,17 @@ enum DatabasePool: Sendable, Equatable {
             throw ConfigurationError("YIDAI_DB_POOL must be a number of connections (1…1000) in all, or N/loop per event loop (got \(raw))")
         }
         return perLoop ? .perEventLoop(n) : .total(n)
+    }
+}
+
+/// How the server process runs its work.
+public enum ServerRuntime {
+    /// Swift concurrency runs on NIO's event loops instead of a second pool of threads: every database query and
+    /// response is then continued on the thread that received it, not handed between two pools (on the journey
+    /// benchmark the hand-over was a large share of the server's CPU). Blocking work (Tesseract, cairo for the
+    /// PDFs and posters) runs on thread pools, never in a request's task. Called by `main` before anything runs.
+    @discardableResult
+    public static func runConcurrencyOnEventLoops() -> Bool {
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
     }
 }

@@ -30,7 +30,8 @@ extension PrivacyCentre {
     func createExport(_ phoneIndex: String) async throws -> ExportView {
         let data = try await data(phoneIndex)
         let json = try Self.encoder.encode(data)
-        let pdf = try PDFRenderer.render(Self.document(data, at: now))
+        let document = Self.document(data, at: now)
+        let pdf = try await NIOThreadPool.singleton.runIfActive { try PDFRenderer.render(document) }  // cairo blocks: off the event loops
         let row = PrivacyExport()
         row.id = UUID()
         row.phoneIndex = phoneIndex
