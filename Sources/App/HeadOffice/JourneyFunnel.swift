@@ -32,13 +32,32 @@ final class JourneyStepRecord: Model, @unchecked Sendable {
 enum JourneyFunnel {
     static let steps: [JourneyStep] = [.phone, .idCard, .face, .bankCard, .authorization, .aboutYou, .decision, .loanRequest]
 
+    /// What the funnel rows of an application follow: its completed steps and its current one. A change that leaves
+    /// this as it was when the application was read has nothing to write (`ApplicationStore.commit` skips `record`).
+    static func position(_ application: LoanApplication) throws -> String {
+        let progress = try application.progress
+        let current = application.stopStep == nil ? progress.nextStep.rawValue : "-"
+        return progress.completedSteps.map(\.rawValue).joined(separator: ",") + "|" + current
+    }
+
     static func record(_ application: LoanApplication, on tx: any Database, services: YidaiServices) async throws {
+        // Plain statements: this runs in every change's transaction, and Fluent's reflection over the row model
+        // cost more than the work.
+        guard let sql = tx as? any SQLDatabase else { throw AuditError("the journey funnel needs an SQL database") }
         let id = try application.requireID()
         let progress = try application.progress
         let completed = Set(progress.completedSteps)
         let next = application.stopStep == nil ? progress.nextStep : nil
-        let existing = Dictionary(
-            try await JourneyStepRecord.query(on: tx).filter(\.$applicationID == id).all().map { ($0.step, $0) }, uniquingKeysWith: { a, _ in a })
+        var existing: [String: (id: UUID, enteredAt: Date, completed: Bool)] = [:]
+        for row in try await sql.raw(
+            "SELECT id, step, entered_at, completed_at FROM journey_steps WHERE application_id = \(bind: id)"
+        ).all() {
+            let step = try row.decode(column: "step", as: String.self)
+            guard existing[step] == nil else { continue }
+            existing[step] = (
+                try row.decode(column: "id", as: UUID.self), try row.decode(column: "entered_at", as: Date.self),
+                try row.decode(column: "completed_at", as: Date?.self) != nil)
+        }
         let now = services.clock.now()
         var branch: String?
         var branchLooked = false
@@ -47,31 +66,29 @@ enum JourneyFunnel {
             let isCurrent = step == next
             guard isDone || isCurrent else { continue }
             if let row = existing[step.rawValue] {
-                if isDone && row.completedAt == nil {
-                    row.completedAt = now
-                    row.seconds = max(0, now.timeIntervalSince(row.enteredAt))
-                    if step == .loanRequest, let started = application.createdAt { row.journeySeconds = max(0, now.timeIntervalSince(started)) }
-                    try await row.save(on: tx)
+                if isDone && !row.completed {
+                    let seconds = max(0, now.timeIntervalSince(row.enteredAt))
+                    let journeySeconds = step == .loanRequest ? application.createdAt.map { max(0, now.timeIntervalSince($0)) } : nil
+                    try await sql.raw("""
+                        UPDATE journey_steps SET completed_at = \(bind: now), seconds = \(bind: seconds),
+                            journey_seconds = COALESCE(\(bind: journeySeconds), journey_seconds)
+                        WHERE id = \(bind: row.id)
+                        """).run()
                     services.metrics.recordJourneyStep(step.rawValue, "completed")
                 }
                 continue
             }
             if !branchLooked, let code = application.cmLast {
-                branch = try await StaffMember.query(on: tx).filter(\.$managerCode == code).first()?.branchCode
+                branch = try await sql.raw("SELECT branch_code FROM staff WHERE manager_code = \(bind: code)").first()?
+                    .decode(column: "branch_code", as: String?.self)
                 branchLooked = true
             }
-            let row = JourneyStepRecord()
-            row.applicationID = id
-            row.step = step.rawValue
-            row.day = BusinessCalendar.civilDate(now).iso
-            row.enteredAt = now
-            row.completedAt = isDone ? now : nil
-            row.seconds = isDone ? 0 : nil
-            row.channel = application.channelLast
-            row.campaign = application.campaign
-            row.managerCode = application.cmLast
-            row.branchCode = branch
-            try await row.create(on: tx)
+            try await sql.raw("""
+                INSERT INTO journey_steps (id, application_id, step, day, entered_at, completed_at, seconds, channel, campaign, manager_code, branch_code)
+                VALUES (\(bind: UUID()), \(bind: id), \(bind: step.rawValue), \(bind: BusinessCalendar.civilDate(now).iso), \(bind: now),
+                        \(bind: isDone ? now : nil), \(bind: isDone ? 0.0 : nil), \(bind: application.channelLast), \(bind: application.campaign),
+                        \(bind: application.cmLast), \(bind: branch))
+                """).run()
             services.metrics.recordJourneyStep(step.rawValue, "entered")
             if isDone { services.metrics.recordJourneyStep(step.rawValue, "completed") }
         }

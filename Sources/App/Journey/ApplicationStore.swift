@@ -17,19 +17,46 @@ struct ApplicationStore {
         _ application: LoanApplication, actor: String, action: String, details: [String: String],
         also: (@Sendable (any Database) async throws -> Void)? = nil
     ) async throws {
-        let id = try application.requireID()
         let expected = application.version
         let newState = application.state
         let now = services.clock.now()
+        do {
+            try await write(application, expected: expected, newState: newState, now: now, actor: actor, action: action, details: details, also: also)
+        } catch {
+            application.version = expected  // nothing was saved
+            throw error
+        }
+        application.loadedState = newState
+        application.loadedFunnel = try? JourneyFunnel.position(application)
+    }
+
+    private func write(
+        _ application: LoanApplication, expected: Int, newState: String, now: Date, actor: String, action: String,
+        details: [String: String], also: (@Sendable (any Database) async throws -> Void)?
+    ) async throws {
+        let id = try application.requireID()
         let services = services
         try await db.writeTransaction { tx in
-            let previous = try await Self.advance(id, from: expected, on: tx)
+            guard let sql = tx as? any SQLDatabase else { throw AuditError("applications need an SQL database") }
             application.version = expected + 1
             application.lastActivityAt = now
-            try await application.save(on: tx)
+            let previous: String
+            if let loaded = application.loadedState {
+                // Read by `load`: one statement moves the version on and writes the row; its state then was `loaded`.
+                guard try await application.writeRow(on: sql, now: now, matching: expected) else {
+                    throw Self.raced(state: try await Self.currentState(id, on: sql))
+                }
+                previous = loaded
+            } else {
+                previous = try await Self.advance(id, from: expected, on: tx)
+                _ = try await application.writeRow(on: sql, now: now, matching: expected + 1)
+            }
             try await also?(tx)
             if previous != newState { try await Milestones.applicationMoved(application, from: previous, on: tx, services: services) }
-            try await JourneyFunnel.record(application, on: tx, services: services)
+            // The funnel's rows change only when the completed steps or the current one do.
+            if application.loadedFunnel == nil || (try? JourneyFunnel.position(application)) != application.loadedFunnel {
+                try await JourneyFunnel.record(application, on: tx, services: services)
+            }
             var details = details
             if previous != newState { details["state"] = newState }
             try await AuditTrail(db: tx, services: services).record(application: id, actor: actor, action: action, details: details)
@@ -43,9 +70,12 @@ struct ApplicationStore {
             "UPDATE applications SET version = version + 1 WHERE id = \(bind: id) AND version = \(bind: expected) RETURNING state"
         ).all()
         if let row = rows.first { return try row.decode(column: "state", as: String.self) }
+        throw raced(state: try await currentState(id, on: sql))
+    }
+
+    static func currentState(_ id: UUID, on sql: any SQLDatabase) async throws -> String {
         let current = try await sql.raw("SELECT state FROM applications WHERE id = \(bind: id)").first()
-        let state = try current?.decode(column: "state", as: String.self) ?? "missing"
-        throw raced(state: state)
+        return try current?.decode(column: "state", as: String.self) ?? "missing"
     }
 
     static func raced(state: String) -> APIError {

@@ -64,10 +64,9 @@ extension JourneyService {
         let result = try await providerCall("registry") { try await services.providers.registry.verify(name: name, idNumber: idNumber) }
         switch result {
         case .match(let photoReference):
-            application.nameSealed = try await vault.seal(name, phoneIndex: application.phoneIndex, as: .kept)
-            application.idNumberSealed = try await vault.seal(idNumber.value, phoneIndex: application.phoneIndex, as: .kept)
+            let sealed = try await vault.seal([name, idNumber.value, address], phoneIndex: application.phoneIndex, as: .kept)
+            (application.nameSealed, application.idNumberSealed, application.addressSealed) = (sealed[0], sealed[1], sealed[2])
             application.idNumberIndex = cipher.blindIndex(idNumber.value, purpose: "id_number")
-            application.addressSealed = try await vault.seal(address, phoneIndex: application.phoneIndex, as: .kept)
             application.idValidUntil = validUntil
             application.registryPhotoRef = photoReference
             application.idConfirmedAt = now

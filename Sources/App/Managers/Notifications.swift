@@ -224,7 +224,8 @@ struct DatabaseSandboxOutbox: SandboxOutboxStore {
     func append(_ message: SandboxSMSMessage, reference: String?) async throws -> Bool {
         let index = cipher.blindIndex(message.phone, purpose: "phone")
         let vault = PersonVault(db: db, cipher: cipher)
-        let (phone, text) = (try await vault.seal(message.phone, phoneIndex: index, as: .general), try await vault.seal(message.text, phoneIndex: index, as: .general))
+        let sealed = try await vault.seal([message.phone, message.text], phoneIndex: index, as: .general)
+        let (phone, text) = (sealed[0], sealed[1])
         return try await db.writeTransaction { tx in
             guard let sql = tx as? any SQLDatabase else { return false }
             let rows = try await sql.raw("""

@@ -87,6 +87,12 @@ final class LoanApplication: Model, @unchecked Sendable {
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
 
+    /// The state as read by `LoanApplication.load` (not a column): the state the row still has when a save's
+    /// compare-and-set on the version succeeds, so the store needs no second statement to learn it.
+    var loadedState: String?
+    /// The funnel position as read by `load` (`JourneyFunnel.position`; not a column).
+    var loadedFunnel: String?
+
     init() {}
 
     init(id: UUID? = nil, phoneIndex: String, phoneSealed: String, state: String, now: Date) {

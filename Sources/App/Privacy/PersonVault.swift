@@ -39,10 +39,17 @@ struct PersonVault {
     // MARK: - Sealing and opening
 
     func seal(_ plaintext: String, phoneIndex: String, as dataClass: DataClass) async throws -> String {
+        try await seal([plaintext], phoneIndex: phoneIndex, as: dataClass)[0]
+    }
+
+    /// Several values of one person and class, under one read of their key.
+    func seal(_ plaintexts: [String], phoneIndex: String, as dataClass: DataClass) async throws -> [String] {
         let (id, key) = try await key(phoneIndex: phoneIndex, dataClass: dataClass)
-        let box = try AES.GCM.seal(Data(plaintext.utf8), using: key)
-        guard let combined = box.combined else { throw FieldCipher.CipherError.malformed }
-        return Self.prefix + ":" + id.uuidString.lowercased() + ":" + combined.base64EncodedString()
+        return try plaintexts.map { plaintext in
+            let box = try AES.GCM.seal(Data(plaintext.utf8), using: key)
+            guard let combined = box.combined else { throw FieldCipher.CipherError.malformed }
+            return Self.prefix + ":" + id.uuidString.lowercased() + ":" + combined.base64EncodedString()
+        }
     }
 
     func open(_ sealed: String) async throws -> String {
@@ -80,9 +87,8 @@ struct PersonVault {
     /// Always read from the database (never the cache): a value must only ever be sealed under a key row that this
     /// transaction sees, so that a key made in a transaction that rolls back is never used by another.
     func key(phoneIndex: String, dataClass: DataClass) async throws -> (UUID, SymmetricKey) {
-        if let row = try await PersonKey.query(on: db).filter(\.$phoneIndex == phoneIndex).filter(\.$dataClass == dataClass.rawValue).first() {
-            return try unwrap(row)
-        }
+        guard let sql = db as? any SQLDatabase else { throw FieldCipher.CipherError.malformed }
+        if let found = try await stored(phoneIndex: phoneIndex, dataClass: dataClass, on: sql) { return found }
         let fresh = SymmetricKey(size: .bits256)
         let row = PersonKey()
         row.id = UUID()
@@ -90,34 +96,41 @@ struct PersonVault {
         row.dataClass = dataClass.rawValue
         row.wrapped = try cipher.seal(fresh.withUnsafeBytes { Data($0) }.base64EncodedString())
         row.createdAt = Date()
-        guard let sql = db as? any SQLDatabase else { throw FieldCipher.CipherError.malformed }
         try await sql.raw("""
             INSERT INTO person_keys (id, phone_index, data_class, wrapped, created_at) VALUES
             (\(bind: row.id!), \(bind: row.phoneIndex), \(bind: row.dataClass), \(bind: row.wrapped), \(bind: row.createdAt))
             ON CONFLICT (phone_index, data_class) DO NOTHING
             """).run()
-        guard let stored = try await PersonKey.query(on: db).filter(\.$phoneIndex == phoneIndex).filter(\.$dataClass == dataClass.rawValue).first() else {
+        guard let found = try await stored(phoneIndex: phoneIndex, dataClass: dataClass, on: sql) else {
             throw FieldCipher.CipherError.malformed
         }
-        return try unwrap(stored)
+        return found
+    }
+
+    /// The person's key row of a class as this transaction sees it (a plain statement: every change that seals a
+    /// value reads it, and Fluent's model reflection would cost more than the read).
+    private func stored(phoneIndex: String, dataClass: DataClass, on sql: any SQLDatabase) async throws -> (UUID, SymmetricKey)? {
+        guard let row = try await sql.raw(
+            "SELECT id, wrapped FROM person_keys WHERE phone_index = \(bind: phoneIndex) AND data_class = \(bind: dataClass.rawValue)"
+        ).first() else { return nil }
+        let id = try row.decode(column: "id", as: UUID.self)
+        return (id, try unwrap(wrapped: try row.decode(column: "wrapped", as: String.self)))
     }
 
     func key(id: UUID) async throws -> SymmetricKey? {
         if let cached = cipher.personKeys.lookup(id: id) { return cached }
-        guard let row = try await PersonKey.find(id, on: db) else { return nil }
-        return try remember(row).1
-    }
-
-    private func unwrap(_ row: PersonKey) throws -> (UUID, SymmetricKey) {
-        guard let raw = Data(base64Encoded: try cipher.open(row.wrapped)), raw.count == 32 else { throw FieldCipher.CipherError.malformed }
-        return (try row.requireID(), SymmetricKey(data: raw))
-    }
-
-    /// Keys used to open values are kept for a while (opening is what pages and lists do most).
-    private func remember(_ row: PersonKey) throws -> (UUID, SymmetricKey) {
-        let (id, key) = try unwrap(row)
+        guard let sql = db as? any SQLDatabase else { throw FieldCipher.CipherError.malformed }
+        guard let row = try await sql.raw("SELECT wrapped FROM person_keys WHERE id = \(bind: id)").first() else { return nil }
+        // Keys used to open values are kept for a while (opening is what pages and lists do most).
+        let key = try unwrap(wrapped: try row.decode(column: "wrapped", as: String.self))
         cipher.personKeys.store(id: id, key: key)
-        return (id, key)
+        return key
+    }
+
+    /// A wrapped key opened with the key ring.
+    private func unwrap(wrapped: String) throws -> SymmetricKey {
+        guard let raw = Data(base64Encoded: try cipher.open(wrapped)), raw.count == 32 else { throw FieldCipher.CipherError.malformed }
+        return SymmetricKey(data: raw)
     }
 
     /// Destroys a key: the row goes, and with it every value sealed under it. Local cache first, then the row.

@@ -73,11 +73,12 @@ struct OneTimeCodes {
         try await db.writeTransaction { tx in
             try await tx.lock(name: "otp:" + phoneIndex)
             let dayAgo = now.addingTimeInterval(-86_400)
-            let recent = try await OneTimeCode.query(on: tx)
-                .filter(\.$phoneIndex == phoneIndex)
-                .filter(\.$sentAt > dayAgo)
-                .sort(\.$sentAt, .descending)
-                .all()
+            guard let sql = tx as? any SQLDatabase else { throw AuditError("codes need an SQL database") }
+            // Plain statements here and below: every journey sends and checks several codes.
+            let recent = try await sql.raw("""
+                SELECT purpose, sent_at FROM one_time_codes WHERE phone_index = \(bind: phoneIndex) AND sent_at > \(bind: dayAgo)
+                ORDER BY sent_at DESC
+                """).all().map { (purpose: try $0.decode(column: "purpose", as: String.self), sentAt: try $0.decode(column: "sent_at", as: Date.self)) }
             // The cooldown is per phone and purpose (the bank-card code may follow the sign-in code at once);
             // the daily cap counts every purpose.
             if let last = recent.first(where: { $0.purpose == purpose.rawValue }),
@@ -94,7 +95,11 @@ struct OneTimeCodes {
                     retryAfter: wait, message: "This phone has reached the limit of 10 codes a day.",
                     zh: "该手机号今日验证码次数已达上限，请明天再试。")
             }
-            try await record.create(on: tx)
+            try await sql.raw("""
+                INSERT INTO one_time_codes (id, phone_index, purpose, application_id, code_hash, salt, failed_attempts, expires_at, sent_at, client_index)
+                VALUES (\(bind: record.id!), \(bind: phoneIndex), \(bind: record.purpose), \(bind: applicationID), \(bind: record.codeHash),
+                        \(bind: salt), 0, \(bind: record.expiresAt), \(bind: now), \(bind: clientIndex))
+                """).run()
         }
         do {
             let (sms, text) = (services.providers.sms, "【易贷】您的\(purpose.smsText)为\(code)，5分钟内有效。请勿告诉他人。")
@@ -123,22 +128,23 @@ struct OneTimeCodes {
         }
         let now = services.clock.now()
         let phoneIndex = services.cipher.blindIndex(phone.value, purpose: "phone")
-        guard let record = try await OneTimeCode.query(on: db)
-            .filter(\.$phoneIndex == phoneIndex)
-            .filter(\.$purpose == purpose.rawValue)
-            .filter(\.$consumedAt == nil)
-            .sort(\.$sentAt, .descending)
-            .first(),
-            let id = record.id
+        guard let sql = db as? any SQLDatabase else { throw AuditError("codes need an SQL database") }
+        guard let row = try await sql.raw("""
+                SELECT id, code_hash, salt, expires_at FROM one_time_codes
+                WHERE phone_index = \(bind: phoneIndex) AND purpose = \(bind: purpose.rawValue) AND consumed_at IS NULL
+                ORDER BY sent_at DESC LIMIT 1
+                """).first()
         else {
             throw APIError(.unprocessableEntity, code: "code_not_requested", message: "Request an SMS code first.", messageZh: "请先获取验证码。", field: field)
         }
+        let id = try row.decode(column: "id", as: UUID.self)
+        let record = (codeHash: try row.decode(column: "code_hash", as: String.self), salt: try row.decode(column: "salt", as: String.self),
+                      expiresAt: try row.decode(column: "expires_at", as: Date.self))
         if record.expiresAt <= now {
             throw APIError(.unprocessableEntity, code: "code_expired", message: "The SMS code has expired: request a new one.", messageZh: "验证码已过期，请重新获取。", field: field)
         }
         let max = Self.maxFailedAttempts
-        let attempts: Int? = try await db.writeTransaction { tx in
-            guard let sql = tx as? any SQLDatabase else { return nil }
+        let attempts: Int? = try await db.writeStatement { sql in
             let rows = try await sql.raw(
                 "UPDATE one_time_codes SET failed_attempts = failed_attempts + 1 WHERE id = \(bind: id) AND failed_attempts < \(bind: max) AND consumed_at IS NULL RETURNING failed_attempts"
             ).all()

@@ -1,6 +1,7 @@
 import Fluent
 import Foundation
 import LendingCore
+import SQLKit
 
 /// The bank's business date, separate from the wall clock: only end of day moves it.
 struct BusinessDateStore {
@@ -10,8 +11,11 @@ struct BusinessDateStore {
 
     /// The current business date; the first read starts it at today's civil date in China.
     func current() async throws -> CivilDate {
-        if let row = try await BusinessDateRecord.query(on: db).filter(\.$name == Self.name).first() {
-            return try StoredValues.date(row.date, "business date")
+        // A plain statement: contracts and payments read it on every request.
+        if let sql = db as? any SQLDatabase,
+            let row = try await sql.raw("SELECT date FROM business_date WHERE name = \(bind: Self.name)").first()
+        {
+            return try StoredValues.date(try row.decode(column: "date", as: String.self), "business date")
         }
         let today = BusinessCalendar.civilDate(clock.now())
         let row = BusinessDateRecord()

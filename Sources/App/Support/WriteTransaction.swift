@@ -51,6 +51,30 @@ extension Database {
     }
 
     var isSQLite: Bool { (self as? any SQLDatabase)?.dialect.name == "sqlite" }
+
+    /// One writing statement. On PostgreSQL a single statement is atomic on its own, so it runs without BEGIN and
+    /// COMMIT around it (two round trips fewer), rerun like a transaction on a transient failure; on SQLite it takes
+    /// the writers' turn like every write. Inside a transaction it joins it.
+    func writeStatement<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        guard let sql = self as? any SQLDatabase else { throw AuditError("this write needs an SQL database") }
+        if inTransaction { return try await body(sql) }
+        if isSQLite {
+            return try await writeTransaction { tx in
+                guard let sql = tx as? any SQLDatabase else { throw AuditError("this write needs an SQL database") }
+                return try await body(sql)
+            }
+        }
+        var attempt = 0
+        while true {
+            do {
+                return try await body(sql)
+            } catch {
+                attempt += 1
+                guard attempt < 10, DatabaseContention.isTransient(error) else { throw error }
+                try await Task.sleep(nanoseconds: UInt64(5_000_000 * attempt * attempt))
+            }
+        }
+    }
 }
 
 /// The turn-taking of SQLite writers in this process: one async lock per database file.

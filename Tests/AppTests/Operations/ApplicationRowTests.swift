@@ -80,6 +80,27 @@ struct ApplicationRowTests {
         }
     }
 
+    @Test("the funnel rows written while skipping changes that do not move the journey are the ones a full recount writes")
+    func funnelSkipLosesNothing() async throws {
+        try await withYidai { app, clock, providers in
+            // setup: a journey with steps that do not move the funnel (the bank card's pending check, the codes)
+            var applicant = Applicant("P01", app: app, clock: clock, providers: providers)
+            _ = try await applicant.walkToDecision()
+            let id = try #require(UUID(uuidString: applicant.applicationID))
+            func rows() async throws -> [String] {
+                try await JourneyStepRecord.query(on: app.db).filter(\.$applicationID == id).all()
+                    .map { "\($0.step):\($0.completedAt == nil ? "open" : "done")" }.sorted()
+            }
+            let written = try await rows()
+            // MUT: the full recount, as every change did before the skip
+            let application = try #require(try await LoanApplication.load(id, on: app.db))
+            try await app.db.writeTransaction { tx in try await JourneyFunnel.record(application, on: tx, services: app.yidai) }
+            // validation
+            #expect(try await rows() == written)
+            #expect(written.contains("decision:done") || written.contains("decision:open"))
+        }
+    }
+
     /// Every field as JSON, for comparing two copies (dates to the millisecond both databases keep).
     static func fields(_ application: LoanApplication) throws -> [String: String] {
         let encoder = JSONEncoder()
