@@ -1,26 +1,60 @@
-"""Whole journeys through the API against one or more Yidai instances, measured (issue 16's journey benchmark).
+"""Journey load benchmark: whole applicant journeys through the API at several concurrencies (issue 16).
 
-Each journey is one new applicant (a fresh phone, which the sandbox treats like P01) from the SMS code to a signed
-contract: 16 requests, and 4 SMS codes read back from the sandbox outbox, the ID card photos read by the OCR the servers
-run (`YIDAI_OCR=sandbox` in run.sh: the test cards' table, so the figure is the platform's, not Tesseract's). Journeys
-go round-robin over the instances in YIDAI_BENCH_URLS (comma-separated), each from a loopback address of its own
-(127.0.x.y), as separate phones would be, so the per-address limits hold no one back.
+What it does, for one target (run.sh calls it once per mode: one instance directly, or two behind nginx):
 
-Bounded: at most --journeys journeys and --seconds seconds; loopback addresses only.
+1. Reads the sandbox's test ID card photos once (GET /sandbox/cards/P01-front.png and P01-back.png): the sandbox
+   treats every fresh phone like its test person P01, so every journey uploads those two photos.
+2. The HTTP ceiling: `wrk -t2 -c32 -d10s --latency` against each URL in YIDAI_BENCH_CEILING (a static asset and
+   /health, directly and, behind nginx, through it), with requests/s, latency p50/p99, and the CPU milliseconds per
+   request that the servers, nginx and PostgreSQL spent, so "CPU per journey" can be set against "CPU per trivial
+   request × requests per journey".
+3. A warm-up of a few journeys (not counted), then, for each concurrency of --levels (default 1,8,32,64),
+   max(--journeys-per-level, 3 × concurrency) journeys, or fewer if --seconds runs out first (no journey starts after
+   that; those under way finish).
+
+One journey is one new applicant: a fresh phone, from a loopback source address of its own (127.0.x.y; behind nginx
+that address is nginx's $remote_addr, passed on as X-Forwarded-For to servers that trust 127.0.0.1), one aiohttp
+session whose keep-alive connection is reused for the whole journey. It goes from the SMS code to a signed contract:
+16 API requests, and 4 SMS codes read back from the sandbox outbox (GET /sandbox/sms?phone=…, 4 more requests, shown
+apart as `(sandbox) sms-outbox`). Journeys go round-robin over the URLs in YIDAI_BENCH_URLS.
+
+For each level it prints journeys completed, errors (and the first few error texts), journeys/s, p50/p99 over all
+API requests and per step, and CPU milliseconds per journey of the servers, nginx, PostgreSQL, this driver, and the
+machine's busy share. CPU is read from /proc/<pid>/stat (utime+stime, and cutime+cstime for children already reaped,
+in clock ticks of os.sysconf('SC_CLK_TCK')) before and after the level, for each process tree given:
+YIDAI_BENCH_SERVER_PIDS (the yidai servers), YIDAI_BENCH_PROXY_PIDS (nginx master: its workers are its children),
+YIDAI_BENCH_PG_PID (the postmaster: backends come and go, so its tree is the postmaster itself, its live children,
+and through cutime+cstime every child it has already reaped; other PostgreSQL servers on the machine are not counted).
+Before the ceiling, the same trees' idle CPU over --idle-seconds (background work such as the job worker's polling),
+so each level can say how much of its CPU per journey that explains. YIDAI_BENCH_INSTANCES says how many servers stand
+behind the URLs (for the record). At the end, one line `RESULT {json}` per ceiling run and per level, for BENCHMARKS.md.
+
+Goals (issue 16): zero errors at every concurrency, ≤ 15 ms server CPU per journey, ≥ 100 journeys/s, request p99
+< 50 ms; each level says which it meets.
+
+Needs aiohttp 3.x (`pip install aiohttp`; on a Debian system Python `pip install --break-system-packages aiohttp`)
+and, for the ceiling, wrk (`apt-get install wrk`; skipped with a note when absent). Loopback targets only.
 """
 import argparse
+import asyncio
 import base64
-import concurrent.futures
-import http.client
 import json
 import os
+import random
 import re
+import resource
+import shutil
 import statistics
+import subprocess
 import sys
-import threading
 import time
-import uuid
 from urllib.parse import urlsplit
+
+try:
+    import aiohttp
+except ImportError:
+    sys.exit("bench_journeys.py needs aiohttp 3.x: `pip install aiohttp` (Debian's system Python: "
+             "`pip install --break-system-packages aiohttp`, or `apt-get install python3-aiohttp`)")
 
 CARD = "6222020200110000102"
 ABOUT_YOU = {
@@ -28,135 +62,445 @@ ABOUT_YOU = {
     "maritalStatus": "married", "education": "bachelor", "loanPurpose": "consumption",
     "emergencyContact": {"name": "李娜", "relationship": "spouse", "phone": "13900000001"},
 }
+API_STEPS = ["sms-code", "sign-in", "id-card", "id-card-confirm", "face", "bank-card", "bank-card-confirm",
+             "authorization-text", "authorization-code", "authorization", "about-you", "decision", "loan-request",
+             "contract", "contract-code", "contract-sign"]
+OUTBOX = "(sandbox) sms-outbox"
+REQUESTS_PER_JOURNEY = len(API_STEPS) + 4
+GOALS = {"server_cpu_ms_per_journey": 15.0, "journeys_per_s": 100.0, "request_p99_ms": 50.0}
+TICK_MS = 1000.0 / os.sysconf("SC_CLK_TCK")
 
 
-class Instance:
-    def __init__(self, url):
-        parts = urlsplit(url)
-        assert parts.hostname in ("127.0.0.1", "localhost", "::1"), "the benchmark drives loopback servers only"
-        self.host, self.port = parts.hostname, parts.port
-
-    def call(self, method, path, body=None, token=None, source="127.0.0.1", accept="application/json"):
-        headers = {"Accept": accept} if accept else {}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        if token:
-            headers["Authorization"] = "Bearer " + token
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=60, source_address=(source, 0))
-        try:
-            connection.request(method, path, body=data, headers=headers)
-            response = connection.getresponse()
-            raw = response.read()
-        finally:
-            connection.close()
-        if accept == "application/json" and raw:
-            try:
-                return response.status, json.loads(raw)
-            except ValueError:
-                pass
-        return response.status, raw
+class JourneyError(Exception):
+    pass
 
 
-class Timings:
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.steps = {}
+# --- CPU accounting from /proc ---------------------------------------------------------------------------------
 
-    def add(self, step, seconds):
-        with self.lock:
-            self.steps.setdefault(step, []).append(seconds)
+def read_stat(pid):
+    """(ppid, own ticks utime+stime, reaped children's ticks cutime+cstime) of a process, or None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            text = f.read()
+    except OSError:
+        return None
+    fields = text[text.rindex(")") + 2:].split()  # after "pid (comm) ": state ppid … utime(14) stime cutime cstime
+    return int(fields[1]), int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14])
 
+
+def cpu_snapshot(groups):
+    """Ticks per group: each root's own and reaped children's ticks, plus every live child's own ticks."""
+    stats = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            stat = read_stat(int(entry))
+            if stat:
+                stats[int(entry)] = stat
+    totals = {}
+    for name, roots in groups.items():
+        ticks = 0
+        for root in roots:
+            if root in stats:
+                ticks += stats[root][1] + stats[root][2]
+        ticks += sum(own for pid, (ppid, own, _) in stats.items() if ppid in roots and pid not in roots)
+        totals[name] = ticks
+    totals["driver"] = int(round(sum(resource.getrusage(resource.RUSAGE_SELF)[:2]) * 1000 / TICK_MS))
+    with open("/proc/stat") as f:
+        cpu = [int(v) for v in f.readline().split()[1:]]
+    totals["machine_total"] = sum(cpu[:8])
+    totals["machine_idle"] = cpu[3] + cpu[4]
+    return totals
+
+
+def cpu_delta_ms(before, after):
+    delta = {k: (after[k] - before[k]) * TICK_MS for k in before if not k.startswith("machine")}
+    total = after["machine_total"] - before["machine_total"]
+    delta["machine_busy_pct"] = 100.0 * (total - (after["machine_idle"] - before["machine_idle"])) / total if total else 0.0
+    return delta
+
+
+# --- statistics ------------------------------------------------------------------------------------------------
 
 def percentile(values, p):
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    if not ordered:
+        return float("nan")
+    rank = p / 100 * (len(ordered) - 1)
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
-def journey(instance, number, timings, images):
-    source = f"127.0.{1 + number // 250}.{1 + number % 250}"
-    phone = "139" + f"{uuid.uuid4().int % 10**8:08d}"
-    token = app_id = None
+def ms(seconds):
+    return round(seconds * 1000, 2)
 
-    def step(name, method, path, body=None, expect=200, auth=True):
-        started = time.perf_counter()
-        status, answer = instance.call(method, path, body, token=token if auth else None, source=source)
-        timings.add(name, time.perf_counter() - started)
-        if status != expect:
-            raise AssertionError(f"{name}: {status} {str(answer)[:200]}")
-        return answer
 
-    def code():
-        status, messages = instance.call("GET", f"/sandbox/sms?phone={phone}", source=source)
-        texts = [m["text"] for m in messages if "验证码" in m["text"]] if status == 200 else []
-        assert texts, f"no code for {phone}"
-        return re.search(r"(?<!\d)\d{6}(?!\d)", texts[0]).group(0)
+class Stats:
+    def __init__(self):
+        self.steps = {}
+        self.journeys = []
+        self.errors = []
+        self.statuses = {}
+        self.connections = 0  # TCP connections the journeys opened (1 per journey when keep-alive holds)
 
+    def add(self, step, seconds):
+        self.steps.setdefault(step, []).append(seconds)
+
+
+# --- one journey -----------------------------------------------------------------------------------------------
+
+class Context:
+    def __init__(self, targets, images_body, accept_encoding):
+        self.targets = targets
+        self.images_body = images_body
+        self.accept_encoding = accept_encoding
+        self.next_number = 0
+        self.phone_base = random.randrange(10**8)
+
+    def allocate(self):
+        n = self.next_number
+        self.next_number += 1
+        if n >= 250 * 254:
+            raise RuntimeError("out of loopback source addresses (63,500 journeys per run)")
+        return n
+
+
+async def call(session, method, url, data=None, token=None, accept="application/json"):
+    headers = {"Accept": accept} if accept else {}
+    if data is not None:
+        headers["Content-Type"] = "application/json"
+    if token:
+        headers["Authorization"] = "Bearer " + token
+    async with session.request(method, url, data=data, headers=headers) as response:
+        raw = await response.read()
+        status = response.status
+    if accept == "application/json" and raw:
+        try:
+            return status, json.loads(raw)
+        except ValueError:
+            pass
+    return status, raw
+
+
+async def journey(ctx, n, stats):
+    source = f"127.0.{1 + n // 250}.{1 + n % 250}"
+    base_url = ctx.targets[n % len(ctx.targets)]
+    phone = "139" + f"{(ctx.phone_base + n) % 10**8:08d}"
+    connector = aiohttp.TCPConnector(local_addr=(source, 0), limit=1, use_dns_cache=False)
+    headers = {"Accept-Encoding": ctx.accept_encoding}
+    timeout = aiohttp.ClientTimeout(total=60)
+    token = None
     started = time.perf_counter()
-    step("sms-code", "POST", "/api/v1/sms-codes", {"phone": phone}, 202, auth=False)
-    session = step("sign-in", "POST", "/api/v1/sessions", {"phone": phone, "code": code()}, 201, auth=False)
-    token, app_id = session["token"], session["application"]["id"]
-    base = f"/api/v1/applications/{app_id}"
-    reading = step("id-card", "POST", base + "/id-card", images)
-    step("id-card-confirm", "POST", base + "/id-card/confirm", {
-        "name": reading["name"], "idNumber": reading["idNumber"], "address": reading["address"], "validUntil": reading["validUntil"] or "长期"})
-    step("face", "POST", base + "/face", {"simulate": True})
-    step("bank-card", "POST", base + "/bank-card", {"cardNumber": CARD}, 202)
-    step("bank-card-confirm", "POST", base + "/bank-card/confirm", {"code": code()})
-    text = step("authorization-text", "GET", base + "/credit-authorization")
-    step("authorization-code", "POST", base + "/credit-authorization/sms-code", None, 202)
-    step("authorization", "POST", base + "/credit-authorization", {"version": text["version"], "sha256": text["sha256"], "agree": True, "code": code()})
-    step("about-you", "PUT", base + "/about-you", ABOUT_YOU)
-    decided = step("decision", "POST", base + "/decision")
-    assert decided["state"] == "approved", decided["state"]
-    step("loan-request", "POST", base + "/loan-request", {"amount": "20000", "termMonths": 12, "method": "equal-installment", "purpose": "consumption"})
-    contract = step("contract", "GET", base + "/contract")
-    step("contract-code", "POST", base + "/contract/sms-code", None, 202)
-    started_sign = time.perf_counter()
-    status, answer = instance.call("POST", base + "/contract/sign", {"code": code(), "sha256": contract["sha256"], "agree": True}, token=token, source=source)
-    timings.add("contract-sign", time.perf_counter() - started_sign)
-    if status not in (200, 201):
-        raise AssertionError(f"contract-sign: {status} {str(answer)[:200]}")
-    timings.add("journey", time.perf_counter() - started)
+    tracing = aiohttp.TraceConfig()
+
+    async def opened(*_):
+        stats.connections += 1
+    tracing.on_connection_create_end.append(opened)
+    async with aiohttp.ClientSession(connector=connector, headers=headers, timeout=timeout, trace_configs=[tracing]) as session:
+
+        async def step(name, method, path, body=None, expect=(200,), auth=True, raw_body=None):
+            data = raw_body if raw_body is not None else (json.dumps(body).encode() if body is not None else None)
+            t0 = time.perf_counter()
+            try:
+                status, answer = await call(session, method, base_url + path, data, token if auth else None)
+            except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+                stats.statuses[f"{name} {type(error).__name__}"] = stats.statuses.get(f"{name} {type(error).__name__}", 0) + 1
+                raise JourneyError(f"{name}: {type(error).__name__} {error}") from None
+            stats.add(name, time.perf_counter() - t0)
+            if status not in expect:
+                stats.statuses[f"{name} {status}"] = stats.statuses.get(f"{name} {status}", 0) + 1
+                raise JourneyError(f"{name}: {status} {str(answer)[:300]}")
+            return answer
+
+        async def code():
+            messages = await step(OUTBOX, "GET", f"/sandbox/sms?phone={phone}", auth=False)
+            texts = [m["text"] for m in messages if "验证码" in m["text"]] if isinstance(messages, list) else []
+            if not texts:
+                raise JourneyError(f"{OUTBOX}: no code for {phone}")
+            return re.search(r"(?<!\d)\d{6}(?!\d)", texts[0]).group(0)
+
+        await step("sms-code", "POST", "/api/v1/sms-codes", {"phone": phone}, (202,), auth=False)
+        session_answer = await step("sign-in", "POST", "/api/v1/sessions", {"phone": phone, "code": await code()}, (201,), auth=False)
+        token, app_id = session_answer["token"], session_answer["application"]["id"]
+        base = f"/api/v1/applications/{app_id}"
+        reading = await step("id-card", "POST", base + "/id-card", raw_body=ctx.images_body)
+        await step("id-card-confirm", "POST", base + "/id-card/confirm", {
+            "name": reading["name"], "idNumber": reading["idNumber"], "address": reading["address"],
+            "validUntil": reading["validUntil"] or "长期"})
+        await step("face", "POST", base + "/face", {"simulate": True})
+        await step("bank-card", "POST", base + "/bank-card", {"cardNumber": CARD}, (202,))
+        await step("bank-card-confirm", "POST", base + "/bank-card/confirm", {"code": await code()})
+        text = await step("authorization-text", "GET", base + "/credit-authorization")
+        await step("authorization-code", "POST", base + "/credit-authorization/sms-code", None, (202,))
+        await step("authorization", "POST", base + "/credit-authorization",
+                   {"version": text["version"], "sha256": text["sha256"], "agree": True, "code": await code()})
+        await step("about-you", "PUT", base + "/about-you", ABOUT_YOU)
+        decided = await step("decision", "POST", base + "/decision")
+        if decided.get("state") != "approved":
+            raise JourneyError(f"decision: state {decided.get('state')}")
+        await step("loan-request", "POST", base + "/loan-request",
+                   {"amount": "20000", "termMonths": 12, "method": "equal-installment", "purpose": "consumption"})
+        contract = await step("contract", "GET", base + "/contract")
+        await step("contract-code", "POST", base + "/contract/sms-code", None, (202,))
+        await step("contract-sign", "POST", base + "/contract/sign",
+                   {"code": await code(), "sha256": contract["sha256"], "agree": True}, (200, 201))
+    stats.journeys.append(time.perf_counter() - started)
+
+
+async def run_journeys(ctx, concurrency, count, seconds):
+    stats = Stats()
+    deadline = time.monotonic() + seconds
+    started_count = 0
+
+    async def worker():
+        nonlocal started_count
+        while started_count < count and time.monotonic() < deadline:
+            started_count += 1
+            n = ctx.allocate()
+            try:
+                await journey(ctx, n, stats)
+            except JourneyError as error:
+                stats.errors.append(str(error))
+            except Exception as error:  # noqa: BLE001 - a driver bug or an unexpected answer shape is an error too
+                stats.errors.append(f"{type(error).__name__}: {error}")
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return stats, started_count
+
+
+# --- the HTTP ceiling (wrk) ------------------------------------------------------------------------------------
+
+def parse_duration_ms(text):
+    match = re.match(r"([\d.]+)(us|ms|s|m)$", text)
+    if not match:
+        return None
+    value, unit = float(match.group(1)), match.group(2)
+    return value * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def run_wrk(name, url, options, groups, label):
+    command = ["wrk", f"-t{options.wrk_threads}", f"-c{options.wrk_connections}", f"-d{options.wrk_seconds}s", "--latency", url]
+    before = cpu_snapshot(groups)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=options.wrk_seconds + 60)
+    after = cpu_snapshot(groups)
+    cpu = cpu_delta_ms(before, after)
+    out = done.stdout
+    result = {"kind": "ceiling", "mode": label, "name": name, "url": url, "command": " ".join(command)}
+    m = re.search(r"Requests/sec:\s*([\d.]+)", out)
+    result["requests_per_s"] = float(m.group(1)) if m else None
+    m = re.search(r"(\d+) requests in ([\d.]+\w+)", out)
+    requests = int(m.group(1)) if m else 0
+    result["requests"] = requests
+    m = re.search(r"Latency\s+(\S+)\s+(\S+)\s+(\S+)", out)
+    if m:
+        result["latency_avg_ms"] = parse_duration_ms(m.group(1))
+        result["latency_max_ms"] = parse_duration_ms(m.group(3))
+    for p in ("50", "99"):
+        m = re.search(rf"^\s+{p}(?:\.000)?%\s+(\S+)", out, re.M)
+        result[f"latency_p{p}_ms"] = parse_duration_ms(m.group(1)) if m else None
+    m = re.search(r"Non-2xx or 3xx responses:\s*(\d+)", out)
+    result["non_2xx"] = int(m.group(1)) if m else 0
+    m = re.search(r"Socket errors:(.*)", out)
+    result["socket_errors"] = m.group(1).strip() if m else None
+    for group in ("server", "proxy", "db"):
+        if group in groups:
+            result[f"{group}_cpu_ms_per_request"] = round(cpu[group] / requests, 4) if requests else None
+    result["machine_busy_pct"] = round(cpu["machine_busy_pct"], 1)
+    if done.returncode != 0 or not requests:
+        result["error"] = (done.stderr or out)[-500:]
+    return result
+
+
+def print_ceiling(result):
+    def f(value, fmt):
+        return format(value, fmt) if isinstance(value, (int, float)) else "–"
+    print(f"  {result['name']:<24} {f(result['requests_per_s'], ',.0f'):>9} req/s  latency p50 {f(result['latency_p50_ms'], '.2f')} ms"
+          f"  p99 {f(result['latency_p99_ms'], '.2f')} ms  max {f(result.get('latency_max_ms'), '.1f')} ms"
+          f"  non-2xx {result['non_2xx']}  CPU ms/request: server {f(result.get('server_cpu_ms_per_request'), '.3f')}"
+          + (f", nginx {f(result.get('proxy_cpu_ms_per_request'), '.3f')}" if "proxy_cpu_ms_per_request" in result else "")
+          + (f", PostgreSQL {f(result.get('db_cpu_ms_per_request'), '.3f')}" if "db_cpu_ms_per_request" in result else "")
+          + f"  (machine {result['machine_busy_pct']:.0f} % busy)")
+    if result.get("socket_errors"):
+        print(f"    socket errors: {result['socket_errors']}")
+    if result.get("error"):
+        print(f"    wrk failed: {result['error']}")
+
+
+# --- one level -------------------------------------------------------------------------------------------------
+
+def summarize(label, concurrency, stats, started, elapsed, cpu, groups, ceilings, instances, idle):
+    done = len(stats.journeys)
+    api = [v for name in API_STEPS for v in stats.steps.get(name, [])]
+    every = api + stats.steps.get(OUTBOX, [])
+    per_journey = lambda key: round(cpu[key] / done, 2) if done and key in cpu else None  # noqa: E731
+    result = {
+        "kind": "level", "mode": label, "instances": instances, "concurrency": concurrency,
+        "journeys": done, "started": started, "errors": len(stats.errors), "seconds": round(elapsed, 2),
+        "journeys_per_s": round(done / elapsed, 2) if elapsed else 0.0,
+        "request_p50_ms": ms(percentile(api, 50)) if api else None,
+        "request_p99_ms": ms(percentile(api, 99)) if api else None,
+        "request_all_p50_ms": ms(percentile(every, 50)) if every else None,
+        "request_all_p99_ms": ms(percentile(every, 99)) if every else None,
+        "journey_p50_ms": ms(percentile(stats.journeys, 50)) if done else None,
+        "journey_p99_ms": ms(percentile(stats.journeys, 99)) if done else None,
+        "server_cpu_ms_per_journey": per_journey("server") if "server" in groups else None,
+        "proxy_cpu_ms_per_journey": per_journey("proxy") if "proxy" in groups else None,
+        "db_cpu_ms_per_journey": per_journey("db") if "db" in groups else None,
+        "driver_cpu_ms_per_journey": per_journey("driver"),
+        "server_cores": round(cpu["server"] / 1000 / elapsed, 2) if "server" in groups and elapsed else None,
+        "db_cores": round(cpu["db"] / 1000 / elapsed, 2) if "db" in groups and elapsed else None,
+        "driver_cores": round(cpu["driver"] / 1000 / elapsed, 2) if elapsed else None,
+        "machine_busy_pct": round(cpu["machine_busy_pct"], 1),
+        "other_cores": round(cpu["machine_busy_pct"] / 100 * os.cpu_count()
+                             - sum(cpu[k] for k in list(groups) + ["driver"]) / 1000 / elapsed, 2) if elapsed else None,
+        "idle_cpu_ms_per_journey": {k: round(v * elapsed / done, 2) for k, v in idle.items()} if idle and done else None,
+        "steps": {name: [ms(percentile(v, 50)), ms(percentile(v, 99))] for name, v in stats.steps.items()},
+        "error_kinds": stats.statuses,
+        "connections_per_journey": round(stats.connections / started, 2) if started else None,
+    }
+    goals = {
+        "zero_errors": result["errors"] == 0 and started > 0,
+        "server_cpu": result["server_cpu_ms_per_journey"] is not None and result["server_cpu_ms_per_journey"] <= GOALS["server_cpu_ms_per_journey"],
+        "throughput": result["journeys_per_s"] >= GOALS["journeys_per_s"],
+        "p99": result["request_p99_ms"] is not None and result["request_p99_ms"] < GOALS["request_p99_ms"],
+    }
+    result["goals_met"] = goals
+
+    def f(value, fmt=".1f"):
+        return format(value, fmt) if isinstance(value, (int, float)) else "–"
+    print(f"\n== {label}: concurrency {concurrency} ==")
+    print(f"journeys completed {done} of {started} started, errors {len(stats.errors)}, {elapsed:.1f} s: "
+          f"{result['journeys_per_s']:.2f} journeys/s; journey p50 {f(result['journey_p50_ms'], '.0f')} ms, "
+          f"p99 {f(result['journey_p99_ms'], '.0f')} ms")
+    print(f"requests ({len(API_STEPS)} API requests per journey, {len(api)} in all): p50 {f(result['request_p50_ms'], '.2f')} ms, "
+          f"p99 {f(result['request_p99_ms'], '.2f')} ms   (with the 4 sandbox outbox reads: p50 "
+          f"{f(result['request_all_p50_ms'], '.2f')} ms, p99 {f(result['request_all_p99_ms'], '.2f')} ms); "
+          f"TCP connections per journey {f(result['connections_per_journey'], '.2f')}")
+    print("CPU ms per journey: server {} ({} cores){}, PostgreSQL {} ({} cores), driver {} ({} cores); machine {:.0f} % busy ({} cores of other processes)".format(
+        f(result["server_cpu_ms_per_journey"]), f(result["server_cores"], ".2f"),
+        f", nginx {f(result['proxy_cpu_ms_per_journey'])}" if "proxy" in groups else "",
+        f(result["db_cpu_ms_per_journey"]) if "db" in groups else "not measured (no YIDAI_BENCH_PG_PID)",
+        f(result["db_cores"], ".2f"), f(result["driver_cpu_ms_per_journey"]), f(result["driver_cores"], ".2f"),
+        result["machine_busy_pct"], f(result["other_cores"], ".2f")))
+    if result["idle_cpu_ms_per_journey"]:
+        print("  of which the idle rate (measured before the ceiling) accounts for: " + ", ".join(
+            f"{k} {v:.1f}" for k, v in result["idle_cpu_ms_per_journey"].items()) + " ms per journey")
+    for c in ceilings:
+        if c.get("server_cpu_ms_per_request") and result["server_cpu_ms_per_journey"]:
+            trivial = c["server_cpu_ms_per_request"] * REQUESTS_PER_JOURNEY
+            print(f"  vs ceiling {c['name']}: {REQUESTS_PER_JOURNEY} such requests would cost the server {trivial:.2f} ms; "
+                  f"a journey costs {result['server_cpu_ms_per_journey'] / trivial:.1f}× that")
+    if result["driver_cores"] and result["driver_cores"] > 0.8:
+        print("  note: the driver used most of a core; its own speed may limit journeys/s at this level")
+    print(f"  {'step':<24} {'n':>6} {'p50 ms':>9} {'p99 ms':>9} {'max ms':>9}")
+    for name in API_STEPS + [OUTBOX]:
+        values = stats.steps.get(name)
+        if values:
+            print(f"  {name:<24} {len(values):>6} {percentile(values, 50) * 1000:>9.2f} {percentile(values, 99) * 1000:>9.2f} {max(values) * 1000:>9.2f}")
+    if stats.statuses:
+        print("  errors by step and status: " + ", ".join(f"{k} ×{v}" for k, v in sorted(stats.statuses.items())))
+    for error in stats.errors[:5]:
+        print("  error:", error)
+    print("  goals: " + ", ".join([
+        f"zero errors {'met' if goals['zero_errors'] else 'NOT met'}",
+        f"server CPU ≤ 15 ms/journey {'met' if goals['server_cpu'] else 'NOT met'}",
+        f"≥ 100 journeys/s {'met' if goals['throughput'] else 'NOT met'}",
+        f"request p99 < 50 ms {'met' if goals['p99'] else 'NOT met'}"]))
+    return result
+
+
+def pid_list(name):
+    return [int(p) for p in re.split(r"[,\s]+", os.environ.get(name, "").strip()) if p]
+
+
+async def main_async(options):
+    label = options.label or os.environ.get("YIDAI_BENCH_MODE", "run")
+    urls = [u.rstrip("/") for u in os.environ["YIDAI_BENCH_URLS"].split(",") if u]
+    for u in urls:
+        assert urlsplit(u).hostname in ("127.0.0.1", "localhost"), "the benchmark drives loopback servers only"
+    groups = {}
+    if pid_list("YIDAI_BENCH_SERVER_PIDS"):
+        groups["server"] = pid_list("YIDAI_BENCH_SERVER_PIDS")
+    if pid_list("YIDAI_BENCH_PROXY_PIDS"):
+        groups["proxy"] = pid_list("YIDAI_BENCH_PROXY_PIDS")
+    if pid_list("YIDAI_BENCH_PG_PID"):
+        groups["db"] = pid_list("YIDAI_BENCH_PG_PID")
+    levels = [int(c) for c in options.levels.split(",") if c]
+
+    print(f"# {label}: {len(urls)} target(s) {', '.join(urls)}; levels {levels}; journeys per level "
+          f"max({options.journeys_per_level}, 3 × concurrency), at most {options.seconds:.0f} s each; "
+          f"warm-up {options.warmup}; Accept-Encoding: {options.accept_encoding}")
+    print(f"# CPU: /proc/<pid>/stat utime+stime of each root and its live children, plus the root's cutime+cstime "
+          f"(children it has reaped: PostgreSQL backends that ended); {TICK_MS:.0f} ms ticks, read before and after "
+          f"each run. Trees: " + ", ".join(f"{k} {v}" for k, v in groups.items()) + f"; {os.cpu_count()} CPUs")
+
+    async with aiohttp.ClientSession() as session:
+        images = {}
+        for side in ("front", "back"):
+            status, raw = await call(session, "GET", f"{urls[0]}/sandbox/cards/P01-{side}.png", accept=None)
+            assert status == 200, f"/sandbox/cards/P01-{side}.png: {status}"
+            images[side + "Image"] = base64.b64encode(raw).decode()
+    images_body = json.dumps(images).encode()
+    ctx = Context(urls, images_body, options.accept_encoding)
+
+    idle = None
+    if options.idle_seconds > 0 and groups:
+        before = cpu_snapshot(groups)
+        await asyncio.sleep(options.idle_seconds)
+        cpu = cpu_delta_ms(before, cpu_snapshot(groups))
+        idle = {k: cpu[k] / options.idle_seconds for k in groups}
+        print(f"\nidle for {options.idle_seconds:.0f} s (background work, e.g. the job worker's polling): CPU ms per second: "
+              + ", ".join(f"{k} {v:.1f}" for k, v in idle.items()))
+
+    ceilings = []
+    ceiling_targets = [entry.split("=", 1) for entry in os.environ.get("YIDAI_BENCH_CEILING", "").split() if "=" in entry]
+    if ceiling_targets and options.wrk_seconds > 0:
+        if shutil.which("wrk"):
+            print(f"\n== {label}: HTTP ceiling (wrk -t{options.wrk_threads} -c{options.wrk_connections} -d{options.wrk_seconds}s, "
+                  f"from 127.0.0.1) ==")
+            for name, url in ceiling_targets:
+                result = await asyncio.to_thread(run_wrk, name, url, options, groups, label)
+                print_ceiling(result)
+                ceilings.append(result)
+        else:
+            print("\n(wrk not installed: no HTTP ceiling; `apt-get install wrk`)")
+
+    if options.warmup:
+        warm, _ = await run_journeys(ctx, min(options.warmup, 4), options.warmup, options.seconds)
+        print(f"\nwarm-up: {len(warm.journeys)} journeys, {len(warm.errors)} errors (not counted)"
+              + (f"; first: {warm.errors[0]}" if warm.errors else ""))
+
+    results = []
+    for concurrency in levels:
+        count = max(options.journeys_per_level, 3 * concurrency)
+        before = cpu_snapshot(groups)
+        t0 = time.perf_counter()
+        stats, started = await run_journeys(ctx, concurrency, count, options.seconds)
+        elapsed = time.perf_counter() - t0
+        cpu = cpu_delta_ms(before, cpu_snapshot(groups))
+        instances = int(os.environ.get("YIDAI_BENCH_INSTANCES") or len(urls))
+        own = [c for c in ceilings if c["name"].startswith(label + ":")] or ceilings
+        results.append(summarize(label, concurrency, stats, started, elapsed, cpu, groups, own, instances, idle))
+
+    print()
+    for result in ceilings + results:
+        print("RESULT " + json.dumps(result, ensure_ascii=False, separators=(",", ":")))
+    return 0 if all(r["errors"] == 0 and r["started"] > 0 for r in results) else 1
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--journeys", type=int, default=40)
-    parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--seconds", type=float, default=300)
-    options = parser.parse_args()
-    instances = [Instance(u) for u in os.environ["YIDAI_BENCH_URLS"].split(",") if u]
-    images = {}
-    for side in ("front", "back"):
-        status, raw = instances[0].call("GET", f"/sandbox/cards/P01-{side}.png", accept=None)
-        assert status == 200, status
-        images[side + "Image"] = base64.b64encode(raw).decode()
-
-    timings = Timings()
-    failures = []
-    deadline = time.monotonic() + options.seconds
-    started = time.perf_counter()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=options.concurrency) as pool:
-        futures = []
-        for n in range(options.journeys):
-            futures.append(pool.submit(lambda n=n: None if time.monotonic() > deadline else journey(instances[n % len(instances)], n, timings, images)))
-        for future in futures:
-            try:
-                future.result()
-            except Exception as error:  # noqa: BLE001
-                failures.append(str(error))
-    elapsed = time.perf_counter() - started
-    done = len(timings.steps.get("journey", []))
-    print(f"{done} journeys signed ({len(failures)} failed) in {elapsed:.1f} s over {len(instances)} instance(s), "
-          f"concurrency {options.concurrency}: {done / elapsed:.2f} journeys/s")
-    print(f"{'step':<20} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
-    for name, values in timings.steps.items():
-        print(f"{name:<20} {len(values):>5} {statistics.median(values) * 1000:>8.0f} {percentile(values, 95) * 1000:>8.0f} {max(values) * 1000:>8.0f}")
-    for failure in failures[:5]:
-        print("failed:", failure)
-    return 1 if failures else 0
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--levels", default="1,8,32,64", help="concurrencies, comma-separated (default 1,8,32,64)")
+    parser.add_argument("--journeys-per-level", type=int, default=100, help="journeys per level, at least 3 × concurrency")
+    parser.add_argument("--seconds", type=float, default=120, help="no journey starts after this many seconds of a level")
+    parser.add_argument("--warmup", type=int, default=4, help="journeys before the levels, not counted")
+    parser.add_argument("--idle-seconds", type=float, default=3, help="measure the processes' idle CPU first (0: no)")
+    parser.add_argument("--wrk-seconds", type=int, default=10, help="wrk duration per ceiling URL (0: no ceiling)")
+    parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument("--wrk-connections", type=int, default=32)
+    parser.add_argument("--accept-encoding", default="gzip, deflate", help="what the applicants' client accepts")
+    parser.add_argument("--label", default=None, help="name of this run in the output (default $YIDAI_BENCH_MODE)")
+    return asyncio.run(main_async(parser.parse_args()))
 
 
 if __name__ == "__main__":

@@ -1,61 +1,175 @@
 #!/usr/bin/env bash
-# Whole journeys (SMS code to signed contract) against N Yidai instances on one PostgreSQL (see bench_journeys.py).
-# Starts a PostgreSQL of its own in a temporary folder unless YIDAI_BENCH_POSTGRES_URL names one the benchmark may
-# create a database in; starts INSTANCES (default 2) servers (YIDAI_BIN, default .build/release/yidai if built, else
-# .build/debug/yidai) with YIDAI_OCR=sandbox and one key ring; passes its arguments to the driver
-# (--journeys 40 --concurrency 8 --seconds 300). Loopback only; everything it started is stopped at the end.
+# Journey load benchmark (issue 16): whole applicant journeys (SMS code to signed contract) at concurrency 1, 8, 32
+# and 64 against Yidai on PostgreSQL, measured by bench_journeys.py (see its docstring for what it prints).
+#
+#   MODE=direct  INSTANCES (default 1) servers; each journey goes straight to one of them from a loopback source
+#                address of its own (127.0.x.y).
+#   MODE=nginx   INSTANCES (default 2) servers with YIDAI_TRUSTED_PROXIES=127.0.0.1/32 behind one nginx (upstream with
+#                keepalive, X-Forwarded-For $remote_addr); the driver still binds one source address per journey, so
+#                nginx's $remote_addr, and the address every limit uses, differs per applicant.
+#   MODE=both    (default) direct, then nginx, each with fresh servers and a fresh database.
+#
+# Before the journeys, the HTTP ceiling: wrk -t2 -c32 -d10s (WRK_SECONDS) against CEILING_PATHS (default a static
+# asset, /img/logo.svg, and /health, which counts a table) of one instance directly and, in nginx mode, through nginx.
+# Arguments go to the driver (--levels 1,8,32,64 --journeys-per-level 100 --seconds 120 --warmup 4 ...).
+#
+# PostgreSQL: its own PostgreSQL 15 in the temporary folder (binaries from /usr/lib/postgresql/*/bin, run as the
+# postgres user when root), unless YIDAI_BENCH_POSTGRES_URL names one the benchmark may create databases in (then
+# PostgreSQL CPU is measured only if YIDAI_BENCH_PG_PID gives its postmaster's pid). Servers: YIDAI_BIN, default
+# .build/release/yidai if built, else .build/debug/yidai; YIDAI_OCR=sandbox, one key ring.
+# Installs nginx-light and wrk with apt-get when missing (root on Debian only). Loopback only; nginx runs in the
+# foreground with its configuration, pid and logs in the temporary folder (no system configuration used); everything
+# started here is stopped at exit, and the temporary folder removed unless KEEP=1 (then its path is printed: server
+# logs are server-<mode>-<i>.log, nginx's error log nginx/error.log, PostgreSQL's pg/log).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bin="${YIDAI_BIN:-}"
 [ -z "$bin" ] && { [ -x .build/release/yidai ] && bin=.build/release/yidai || bin=.build/debug/yidai; }
-instances="${INSTANCES:-2}"
+mode="${MODE:-both}"
+case "$mode" in direct) modes=(direct) ;; nginx) modes=(nginx) ;; both) modes=(direct nginx) ;;
+  *) echo "MODE must be direct, nginx or both" >&2; exit 2 ;; esac
+ceiling_paths="${CEILING_PATHS:-/img/logo.svg /health}"
+wrk_seconds="${WRK_SECONDS:-10}"
 work=$(mktemp -d /tmp/yidai-bench-journeys.XXXXXX)
+chmod 755 "$work"
 pids=()
 pg_data=""
-drop_db=()
+dbs=()
 as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 for d in /usr/lib/postgresql/*/bin; do [ -d "$d" ] && PATH="$PATH:$d"; done
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
-  [ -n "$pg_data" ] && as_postgres pg_ctl -D "$pg_data" -m fast -w stop >/dev/null 2>&1 || true
-  [ ${#drop_db[@]} -gt 0 ] && dropdb "${drop_db[@]}" >/dev/null 2>&1 || true
-  rm -rf "$work"
+stop_started() {
+  local pid
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  pids=()
 }
-trap cleanup EXIT INT TERM
+cleanup() {
+  trap - EXIT INT TERM
+  stop_started
+  if [ -n "$pg_data" ]; then
+    as_postgres pg_ctl -D "$pg_data" -m fast -w stop >/dev/null 2>&1 || true
+  elif [ ${#dbs[@]} -gt 0 ]; then
+    for db in "${dbs[@]}"; do dropdb "${pg_args[@]}" --force "$db" >/dev/null 2>&1 || true; done
+  fi
+  if [ "${KEEP:-0}" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
+missing=()
+command -v wrk >/dev/null || missing+=(wrk)
+[[ " ${modes[*]} " == *" nginx "* ]] && ! command -v nginx >/dev/null && missing+=(nginx-light)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 \
+      || { apt-get update -qq >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null; }
+  else
+    echo "missing: ${missing[*]} (apt-get install ${missing[*]}); wrk is optional, nginx is needed for MODE=nginx" >&2
+    command -v nginx >/dev/null || [[ " ${modes[*]} " != *" nginx "* ]] || exit 1
+  fi
+fi
+python3 -c 'import aiohttp' 2>/dev/null || { echo "bench_journeys.py needs aiohttp 3.x: pip install aiohttp (pip install --break-system-packages aiohttp on Debian's system Python)" >&2; exit 1; }
+
+pg_pid=""
 if [ -n "${YIDAI_BENCH_POSTGRES_URL:-}" ]; then
   base="${YIDAI_BENCH_POSTGRES_URL%/*}"
-  db="bench_$(date +%s)"
-  python3 - "$YIDAI_BENCH_POSTGRES_URL" "$db" <<'PY'
-import subprocess, sys
-from urllib.parse import urlsplit
-u = urlsplit(sys.argv[1])
-subprocess.run(["createdb", "-h", u.hostname, "-p", str(u.port or 5432), "-U", u.username or "postgres", sys.argv[2]], check=True)
-PY
-  drop_db=($(python3 -c 'import sys; from urllib.parse import urlsplit; u = urlsplit(sys.argv[1]); print("-h", u.hostname, "-p", u.port or 5432, "-U", u.username or "postgres")' "$YIDAI_BENCH_POSTGRES_URL") --force "$db")
-  url="$base/$db?sslmode=disable"
+  read -r -a pg_args < <(python3 -c 'import sys; from urllib.parse import urlsplit; u = urlsplit(sys.argv[1]); print("-h", u.hostname, "-p", u.port or 5432, "-U", u.username or "postgres")' "$YIDAI_BENCH_POSTGRES_URL")
+  pg_pid="${YIDAI_BENCH_PG_PID:-}"
+  db_url() { echo "$base/$1?sslmode=disable"; }
 else
   pg_data="$work/pg"; pg_port=$(free_port)
-  mkdir -p "$pg_data"; [ "$(id -u)" = 0 ] && chown postgres "$work" "$pg_data" && chmod 755 "$work"
+  mkdir -p "$pg_data"; [ "$(id -u)" = 0 ] && chown postgres "$pg_data"
   as_postgres initdb -D "$pg_data" -U yidai --auth=trust >/dev/null
   as_postgres pg_ctl -D "$pg_data" -o "-p $pg_port -k $pg_data -c listen_addresses=127.0.0.1 -c max_connections=200" -l "$pg_data/log" -w start >/dev/null
-  url="postgres://yidai@127.0.0.1:$pg_port/postgres?sslmode=disable"
+  pg_pid=$(head -1 "$pg_data/postmaster.pid")
+  pg_args=(-h 127.0.0.1 -p "$pg_port" -U yidai)
+  db_url() { echo "postgres://yidai@127.0.0.1:$pg_port/$1?sslmode=disable"; }
 fi
 
 keys="bench:$(python3 -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')"
-urls=()
-for i in $(seq "$instances"); do
-  port=$(free_port)
-  mkdir -p "$work/data-$i"
-  DATABASE_URL="$url" YIDAI_KEYS="$keys" YIDAI_OCR=sandbox YIDAI_DATA_DIR="$work/data-$i" \
-    "$bin" serve --hostname 127.0.0.1 --port "$port" >"$work/server-$i.log" 2>&1 &
-  pids+=($!)
-  urls+=("http://127.0.0.1:$port")
+commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- Sources Package.swift 2>/dev/null || echo +changes)"
+echo "# $(date -Is) commit $commit; $bin built $(date -r "$bin" -Is 2>/dev/null || echo '?'); $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg)"
+status=0
+for m in "${modes[@]}"; do
+  if [ "$m" = nginx ]; then instances="${INSTANCES:-2}"; trusted=127.0.0.1/32; else instances="${INSTANCES:-1}"; trusted=""; fi
+  db="bench_${m}_$(date +%s)"
+  createdb "${pg_args[@]}" "$db"; dbs+=("$db")
+  url=$(db_url "$db")
+  urls=()
+  server_pids=()
+  for i in $(seq "$instances"); do
+    port=$(free_port)
+    mkdir -p "$work/data-$m-$i"
+    DATABASE_URL="$url" YIDAI_KEYS="$keys" YIDAI_OCR=sandbox YIDAI_DATA_DIR="$work/data-$m-$i" \
+      env -u YIDAI_TRUSTED_PROXIES ${trusted:+YIDAI_TRUSTED_PROXIES=$trusted} "$bin" serve --hostname 127.0.0.1 --port "$port" >"$work/server-$m-$i.log" 2>&1 &
+    pids+=($!); server_pids+=($!)
+    urls+=("http://127.0.0.1:$port")
+    if [ "$i" = 1 ]; then  # the first one migrates the fresh database; the others start once it has
+      for _ in $(seq 240); do curl -fs "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1 && break; sleep 0.5; done
+    fi
+  done
+  for u in "${urls[@]}"; do
+    for _ in $(seq 240); do curl -fs "$u/health/ready" >/dev/null 2>&1 && break; sleep 0.5; done
+    curl -fs "$u/health/ready" >/dev/null || { echo "$u did not become ready"; tail -20 "$work"/server-"$m"-*.log; exit 1; }
+  done
+  ceiling=""
+  for p in $ceiling_paths; do
+    code=$(curl -s -o /dev/null -w '%{http_code}' "${urls[0]}$p")
+    if [ "$code" = 200 ]; then ceiling+=" direct:$p=${urls[0]}$p"; else echo "ceiling: ${urls[0]}$p answers $code, left out"; fi
+  done
+  targets=$(IFS=,; echo "${urls[*]}")
+  proxy_pids=""
+  if [ "$m" = nginx ]; then
+    nginx_port=$(free_port)
+    mkdir -p "$work/nginx/tmp"
+    {
+      echo "worker_processes 1;"
+      echo "pid $work/nginx/nginx.pid;"
+      echo "error_log $work/nginx/error.log warn;"
+      echo "events { worker_connections 4096; }"
+      echo "http {"
+      echo "  access_log off;"
+      for t in client_body proxy fastcgi uwsgi scgi; do echo "  ${t}_temp_path $work/nginx/tmp/$t;"; done
+      echo "  client_max_body_size 16m; client_body_buffer_size 2m;"
+      echo "  upstream yidai {"
+      for u in "${urls[@]}"; do echo "    server ${u#http://};"; done
+      echo "    keepalive 64;"
+      echo "  }"
+      echo "  server {"
+      echo "    listen 127.0.0.1:$nginx_port;"
+      echo "    location / {"
+      echo "      proxy_pass http://yidai;"
+      echo "      proxy_http_version 1.1;"
+      echo "      proxy_set_header Connection \"\";"
+      echo "      proxy_set_header Host \$host;"
+      echo "      proxy_set_header X-Forwarded-For \$remote_addr;"
+      echo "    }"
+      echo "  }"
+      echo "}"
+    } >"$work/nginx/nginx.conf"
+    nginx -q -t -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;'
+    nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' 2>>"$work/nginx/error.log" &
+    nginx_pid=$!; pids+=($nginx_pid); proxy_pids=$nginx_pid
+    for _ in $(seq 100); do curl -fs "http://127.0.0.1:$nginx_port/health/ready" >/dev/null 2>&1 && break; sleep 0.1; done
+    curl -fs "http://127.0.0.1:$nginx_port/health/ready" >/dev/null || { echo "nginx did not come up"; cat "$work/nginx/error.log"; exit 1; }
+    for p in $ceiling_paths; do
+      if [[ "$ceiling" == *" direct:$p="* ]]; then ceiling+=" nginx:$p=http://127.0.0.1:$nginx_port$p"; fi
+    done
+    targets="http://127.0.0.1:$nginx_port"
+  fi
+  echo
+  echo "# mode $m: $instances instance(s) of $bin (pids ${server_pids[*]}) on PostgreSQL (postmaster ${pg_pid:-?})$([ "$m" = nginx ] && echo ", behind nginx $(nginx -v 2>&1 | cut -d/ -f2) (pid $nginx_pid, port $nginx_port), YIDAI_TRUSTED_PROXIES=$trusted")"
+  YIDAI_BENCH_MODE="$m" YIDAI_BENCH_INSTANCES="$instances" YIDAI_BENCH_URLS="$targets" YIDAI_BENCH_SERVER_PIDS="${server_pids[*]}" YIDAI_BENCH_PG_PID="$pg_pid" \
+    YIDAI_BENCH_PROXY_PIDS="$proxy_pids" YIDAI_BENCH_CEILING="$ceiling" \
+    python3 bench/journeys/bench_journeys.py --wrk-seconds "$wrk_seconds" "$@" || status=$?
+  for log in "$work"/server-"$m"-*.log; do
+    n=$(grep -ciE '\b(error|critical)\b' "$log" || true)
+    if [ "$n" != 0 ]; then echo "# $(basename "$log"): $n error/critical lines, the first:"; grep -iE '\b(error|critical)\b' "$log" | head -5; fi
+  done
+  if [ "$m" = nginx ] && [ -s "$work/nginx/error.log" ]; then echo "# nginx error.log:"; tail -5 "$work/nginx/error.log"; fi
+  stop_started
+  dropdb "${pg_args[@]}" --force "$db" >/dev/null 2>&1 && unset 'dbs[-1]' || true
 done
-for u in "${urls[@]}"; do
-  for _ in $(seq 240); do curl -fs "$u/health/ready" >/dev/null 2>&1 && break; sleep 0.5; done
-  curl -fs "$u/health/ready" >/dev/null || { echo "$u did not become ready"; tail -20 "$work"/server-*.log; exit 1; }
-done
-echo "$instances instance(s) of $bin on one PostgreSQL"
-YIDAI_BENCH_URLS=$(IFS=,; echo "${urls[*]}") python3 bench/journeys/bench_journeys.py "$@"
+exit $status
