@@ -69,6 +69,7 @@ func configure(
     app.migrations.add(CreateSharedLimits())
     let cipher = FieldCipher(keys: config.encryptionKeys, activeKeyID: config.activeKeyID, indexSeed: config.indexSeed)
     app.migrations.add(CreatePrivacy())
+    app.migrations.add(CreateContractDrafts())
     app.migrations.add(MovePersonDataToPersonKeys(cipher: cipher))
 
     _ = app.readiness  // created before any request can ask for it

@@ -2,6 +2,7 @@ import Crypto
 import Fluent
 import Foundation
 import Providers
+import SQLKit
 import Testing
 import Vapor
 
@@ -111,6 +112,10 @@ struct ContractTests {
             #expect(pdf.count < 150_000, "the contract PDF is \(pdf.count) bytes")
             let (_, again, _) = try await p.download(p.path("/contract.pdf"))
             #expect(again == pdf)
+            // Rendered afresh (the stored draft gone), the same content still gives the same bytes.
+            try await (app.db as! any SQLDatabase).raw("DELETE FROM contract_drafts").run()
+            let (_, rendered, _) = try await p.download(p.path("/contract.pdf"))
+            #expect(rendered == pdf)
             // With poppler's pdftotext at hand, the text is really there (not pictures of text).
             if (try? runProgram(["pdftotext", "-v"]))?.status == 0 {
                 let folder = try Self.temporaryFolder()
@@ -156,6 +161,43 @@ struct ContractTests {
             let (noSignature, _, _) = try await p.download(p.path("/contract.p7s"))
             #expect(noSignature == .conflict)
             #expect(try await SignedContract.query(on: app.db).count() == 0)
+        }
+    }
+
+    @Test("the contract is rendered once: the PDF read is kept sealed and signed as it is, and a new business day renders it again")
+    func draftRenderedOnce() async throws {
+        try await withYidai { app, clock, providers in
+            // setup
+            let p = try await Self.borrower(app, clock, providers)
+            let sql = app.db as! any SQLDatabase
+            func drafts() async throws -> [(key: String, sealed: String)] {
+                try await sql.raw("SELECT content_key, pdf_sealed FROM contract_drafts").all().map {
+                    (try $0.decode(column: "content_key", as: String.self), try $0.decode(column: "pdf_sealed", as: String.self))
+                }
+            }
+            // MUT: reading the contract keeps its PDF, sealed under the person's key
+            let (_, contract, _) = try await p.call(.GET, p.path("/contract"))
+            let sha = try #require(contract["sha256"] as? String)
+            let kept = try await drafts()
+            #expect(kept.count == 1)
+            #expect(kept.first?.sealed.hasPrefix("pk:") == true)
+            #expect(kept.first?.sealed.contains("JVBERi") == false)  // no base64 "%PDF" in clear
+            let (_, second, _) = try await p.call(.GET, p.path("/contract"))
+            #expect(second["sha256"] as? String == sha)
+            // MUT: a new business day moves the plan's dates: the contract is rendered again, for the new content
+            try await BusinessDateStore(db: app.db, clock: app.yidai.clock).set(
+                try await BusinessDateStore(db: app.db, clock: app.yidai.clock).current().adding(days: 1))
+            let (_, moved, _) = try await p.call(.GET, p.path("/contract"))
+            let movedSHA = try #require(moved["sha256"] as? String)
+            #expect(movedSHA != sha)
+            #expect(try await drafts().map(\.key) != kept.map(\.key))
+            // MUT: signing what was read signs exactly those bytes and drops the draft
+            let (status, signed) = try await p.signContract(sha256: movedSHA)
+            #expect(status == .ok)
+            #expect(signed["sha256"] as? String == movedSHA)
+            let (_, pdf, _) = try await p.download(p.path("/contract.pdf"))
+            #expect(Self.sha256(pdf) == movedSHA)
+            #expect(try await drafts().isEmpty)
         }
     }
 

@@ -3,6 +3,7 @@ import Fluent
 import Foundation
 import LendingCore
 import NIOPosix
+import SQLKit
 import Vapor
 
 /// The loan contract: generated from the loan request, read by the borrower, signed with an SMS code, sealed by
@@ -76,6 +77,10 @@ struct ContractService {
         do { content = try ContractContent.make(try await facts(application, businessDate: businessDate)) } catch let error as FieldError {
             throw APIError(error)
         }
+        let key = try Self.draftKey(content)
+        if let stored = try await storedDraft(of: application, key: key) {
+            return Draft(content: content, pdf: stored, sha256: Self.sha256Hex(stored))
+        }
         let document = content.printable(createdAt: Self.startOfDay(businessDate))
         let pdf: Data
         do {
@@ -87,7 +92,47 @@ struct ContractService {
                 message: "The contract could not be generated. Please try again later.",
                 messageZh: "合同暂时无法生成，请稍后再试。")
         }
+        do {
+            try await storeDraft(pdf, of: application, key: key)
+        } catch {
+            // Only a saving: the next reading renders it again.
+            journey.logger.warning("Contract draft not stored: \(error)")
+        }
         return Draft(content: content, pdf: pdf, sha256: Self.sha256Hex(pdf))
+    }
+
+    // MARK: - Drafts rendered once
+
+    /// What a draft's PDF shows: the content (every term, the plan, the parties as printed) and the template.
+    static func draftKey(_ content: ContractContent) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return sha256Hex(try encoder.encode(content))
+    }
+
+    /// The PDF last rendered for this application, if it shows exactly this content.
+    func storedDraft(of application: LoanApplication, key: String) async throws -> Data? {
+        guard let sql = db as? any SQLDatabase,
+            let row = try await sql.raw(
+                "SELECT content_key, pdf_sealed FROM contract_drafts WHERE application_id = \(bind: try application.requireID())"
+            ).first(),
+            try row.decode(column: "content_key", as: String.self) == key
+        else { return nil }
+        guard let opened = try await vault.openIfKept(try row.decode(column: "pdf_sealed", as: String.self)) else { return nil }
+        return Data(base64Encoded: opened)
+    }
+
+    func storeDraft(_ pdf: Data, of application: LoanApplication, key: String) async throws {
+        let sealed = try await vault.seal(pdf.base64EncodedString(), phoneIndex: application.phoneIndex, as: .general)
+        let (id, now) = (try application.requireID(), now)
+        try await db.writeStatement { sql in
+            try await sql.raw("""
+                INSERT INTO contract_drafts (application_id, content_key, pdf_sealed, created_at)
+                VALUES (\(bind: id), \(bind: key), \(bind: sealed), \(bind: now))
+                ON CONFLICT (application_id) DO UPDATE SET content_key = excluded.content_key, pdf_sealed = excluded.pdf_sealed,
+                    created_at = excluded.created_at
+                """).run()
+        }
     }
 
     func facts(_ application: LoanApplication, businessDate: CivilDate) async throws -> ContractContent.Facts {
@@ -171,11 +216,13 @@ struct ContractService {
         record.contractNumber = draft.content.contractNumber
         record.templateVersion = draft.content.templateVersion
         record.businessDate = draft.content.businessDate
-        record.contentSealed = try await vault.seal(String(decoding: try JSONEncoder().encode(draft.content), as: UTF8.self), phoneIndex: application.phoneIndex, as: .kept)
-        record.pdfSealed = try await vault.seal(draft.pdf.base64EncodedString(), phoneIndex: application.phoneIndex, as: .kept)
+        let sealed = try await vault.seal(
+            [String(decoding: try JSONEncoder().encode(draft.content), as: UTF8.self), draft.pdf.base64EncodedString(),
+             String(decoding: evidenceJSON, as: UTF8.self)],
+            phoneIndex: application.phoneIndex, as: .kept)
+        (record.contentSealed, record.pdfSealed, record.evidenceSealed) = (sealed[0], sealed[1], sealed[2])
         record.pdfSHA256 = draft.sha256
         record.pdfBytes = draft.pdf.count
-        record.evidenceSealed = try await vault.seal(String(decoding: evidenceJSON, as: UTF8.self), phoneIndex: application.phoneIndex, as: .kept)
         record.evidenceSHA256 = Self.sha256Hex(evidenceJSON)
         record.signature = pdfSignature
         record.evidenceSignature = evidenceSignature
@@ -206,6 +253,9 @@ struct ContractService {
                 try await codes.consume(checked, on: tx)
                 try await record.create(on: tx)
                 try await PayoutJobs.enqueue(applicationID, on: tx, now: queuedAt)
+                if let sql = tx as? any SQLDatabase {
+                    try await sql.raw("DELETE FROM contract_drafts WHERE application_id = \(bind: applicationID)").run()
+                }
             }
         } catch let error as APIError where error.code == "application_changed" {
             if (try? await SignedContract.query(on: db).filter(\.$applicationID == applicationID).first()) != nil {

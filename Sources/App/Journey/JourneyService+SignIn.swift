@@ -87,8 +87,10 @@ extension JourneyService {
 
     /// The application the signed-in applicant's session was opened for (expired first when it has been idle too
     /// long), or nil when it no longer exists.
-    func application(of applicant: SignedInApplicant) async throws -> LoanApplication? {
-        guard let application = try await LoanApplication.load(applicant.applicationID, on: db) else { return nil }
+    func application(of applicant: SignedInApplicant, preloaded: LoanApplication? = nil) async throws -> LoanApplication? {
+        var application = preloaded?.id == applicant.applicationID ? preloaded : nil
+        if application == nil { application = try await LoanApplication.load(applicant.applicationID, on: db) }
+        guard let application else { return nil }
         try await expireIfIdle(application)
         return application
     }

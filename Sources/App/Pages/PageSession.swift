@@ -26,7 +26,7 @@ struct SignedInPages: AsyncMiddleware {
             return req.redirect(to: JourneyPaths.phone, redirectType: .normal)
         }
         let journey = req.journey
-        guard let application = try await journey.application(of: applicant) else {
+        guard let application = try await req.signedInApplication(applicant) else {
             return req.redirect(to: JourneyPaths.phone, redirectType: .normal)
         }
         let view = try await ApplicationPresenter(journey: journey).view(application)

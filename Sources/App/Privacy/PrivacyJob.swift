@@ -176,6 +176,7 @@ struct PrivacyJob {
         try await sql.raw("DELETE FROM conversation_messages WHERE application_id IN (SELECT id FROM applications WHERE phone_index = \(bind: person))").run()
         try await sql.raw("DELETE FROM conversation_consents WHERE application_id IN (SELECT id FROM applications WHERE phone_index = \(bind: person))").run()
         try await sql.raw("UPDATE notifications SET state = 'skipped' WHERE state = 'queued' AND application_id IN (SELECT id FROM applications WHERE phone_index = \(bind: person))").run()
+        try await sql.raw("DELETE FROM contract_drafts WHERE application_id IN (SELECT id FROM applications WHERE phone_index = \(bind: person))").run()
         try await sql.raw("DELETE FROM privacy_exports WHERE phone_index = \(bind: person)").run()
         try await sql.raw("DELETE FROM privacy_sessions WHERE phone_index = \(bind: person)").run()
         try await sql.raw("DELETE FROM one_time_codes WHERE phone_index = \(bind: person)").run()

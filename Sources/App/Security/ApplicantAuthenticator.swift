@@ -33,16 +33,24 @@ struct ApplicantAuthenticator: AsyncRequestAuthenticator {
     func authenticate(request: Request) async throws {
         guard let token = token(in: request) else { return }
         let now = request.yidai.clock.now()
-        // Every applicant request asks this: a plain statement of the columns it needs, not the model.
+        // Every applicant request asks this, and nearly every one then reads the session's application: one plain
+        // statement reads both (not the models), and the application is kept for the request (`signedInApplication`).
+        let columns = LoanApplication.columnNames.map { "a." + $0 }.joined(separator: ", ")
         guard let sql = request.db as? any SQLDatabase,
             let row = try await sql.raw("""
-                SELECT id, application_id, phone_index FROM applicant_sessions
-                WHERE token_hash = \(bind: SecretHash.sha256Hex(token)) AND revoked_at IS NULL AND expires_at > \(bind: now)
+                SELECT s.id AS session_id, s.application_id AS session_application_id, s.phone_index AS session_phone_index,
+                    \(unsafeRaw: columns)
+                FROM applicant_sessions s LEFT JOIN applications a ON a.id = s.application_id
+                WHERE s.token_hash = \(bind: SecretHash.sha256Hex(token)) AND s.revoked_at IS NULL AND s.expires_at > \(bind: now)
                 """).first()
         else { return }
         let applicant = SignedInApplicant(
-            sessionID: try row.decode(column: "id", as: UUID.self), applicationID: try row.decode(column: "application_id", as: UUID.self),
-            phoneIndex: try row.decode(column: "phone_index", as: String.self))
+            sessionID: try row.decode(column: "session_id", as: UUID.self),
+            applicationID: try row.decode(column: "session_application_id", as: UUID.self),
+            phoneIndex: try row.decode(column: "session_phone_index", as: String.self))
+        if try row.decode(column: "id", as: UUID?.self) != nil {
+            request.storage[PreloadedApplication.self] = try LoanApplication.decoded(row)
+        }
         request.auth.login(applicant)
     }
 
@@ -65,7 +73,21 @@ extension SignedInApplicant {
     static var required: any Middleware { guardMiddleware(throwing: APIError.unauthorized) }
 }
 
+/// The signed-in applicant's application as the authenticator read it with the session; taken by the first reader.
+struct PreloadedApplication: StorageKey {
+    typealias Value = LoanApplication
+}
+
 extension Request {
+    /// The signed-in applicant's application (expired first when idle too long), or nil when it no longer exists:
+    /// the copy the authenticator read with the session the first time it is asked for, read afresh after that (a
+    /// handler that saved it and reads it again sees what it saved).
+    func signedInApplication(_ applicant: SignedInApplicant) async throws -> LoanApplication? {
+        let preloaded = storage[PreloadedApplication.self]
+        storage[PreloadedApplication.self] = nil
+        return try await journey.application(of: applicant, preloaded: preloaded)
+    }
+
     /// The applicant the authenticator signed in; 401 when there is none.
     var applicant: SignedInApplicant {
         get throws {
@@ -77,7 +99,7 @@ extension Request {
     /// The signed-in applicant's application, which must be the one in the path: another applicant's id answers 404
     /// exactly like an id that does not exist.
     func ownedApplication() async throws -> LoanApplication {
-        guard let application = try await journey.application(of: try applicant) else { throw APIError.unauthorized }
+        guard let application = try await signedInApplication(try applicant) else { throw APIError.unauthorized }
         guard let raw = parameters.get("applicationID"), let id = UUID(uuidString: raw), id == application.id else {
             throw APIError.notFound("application")
         }
