@@ -8,6 +8,11 @@
 #                keepalive, X-Forwarded-For $remote_addr); the driver still binds one source address per journey, so
 #                nginx's $remote_addr, and the address every limit uses, differs per applicant.
 #   MODE=both    (default) direct, then nginx, each with fresh servers and a fresh database.
+#   MODE=growth  one instance: journeys at concurrency GROWTH_CONCURRENCY (default 8) on the empty database, then
+#                GROWTH_N (default 100000) applications seeded by bench/dashboard/seed.sql (journey steps, decisions,
+#                loans, instalments, leads, audit entries; VACUUM ANALYZE after, as autovacuum would), then the same
+#                journeys again; prints both figures side by side, and every table the second run scanned sequentially
+#                (pg_stat_user_tables before and after it) with its size. No ceiling in this mode.
 #
 # Before the journeys, the HTTP ceiling: wrk -t2 -c32 -d10s (WRK_SECONDS) against CEILING_PATHS (default a static
 # asset, /img/logo.svg, and /health, which counts a table) of one instance directly and, in nginx mode, through nginx.
@@ -26,8 +31,8 @@ cd "$(dirname "$0")/../.."
 bin="${YIDAI_BIN:-}"
 [ -z "$bin" ] && { [ -x .build/release/yidai ] && bin=.build/release/yidai || bin=.build/debug/yidai; }
 mode="${MODE:-both}"
-case "$mode" in direct) modes=(direct) ;; nginx) modes=(nginx) ;; both) modes=(direct nginx) ;;
-  *) echo "MODE must be direct, nginx or both" >&2; exit 2 ;; esac
+case "$mode" in direct) modes=(direct) ;; nginx) modes=(nginx) ;; both) modes=(direct nginx) ;; growth) modes=(growth) ;;
+  *) echo "MODE must be direct, nginx, both or growth" >&2; exit 2 ;; esac
 ceiling_paths="${CEILING_PATHS:-/img/logo.svg /health}"
 wrk_seconds="${WRK_SECONDS:-10}"
 work=$(mktemp -d /tmp/yidai-bench-journeys.XXXXXX)
@@ -158,6 +163,39 @@ for m in "${modes[@]}"; do
       if [[ "$ceiling" == *" direct:$p="* ]]; then ceiling+=" nginx:$p=http://127.0.0.1:$nginx_port$p"; fi
     done
     targets="http://127.0.0.1:$nginx_port"
+  fi
+  if [ "$m" = growth ]; then
+    growth_n="${GROWTH_N:-100000}"; growth_c="${GROWTH_CONCURRENCY:-8}"
+    echo
+    echo "# mode growth: 1 instance of $bin (pid ${server_pids[*]}) on PostgreSQL (postmaster ${pg_pid:-?}); concurrency $growth_c, then $growth_n applications seeded, then again"
+    run_growth() {
+      local label=$1; shift
+      YIDAI_BENCH_MODE="growth-$label" YIDAI_BENCH_INSTANCES=1 YIDAI_BENCH_URLS="$targets" YIDAI_BENCH_SERVER_PIDS="${server_pids[*]}" YIDAI_BENCH_PG_PID="$pg_pid" \
+        YIDAI_BENCH_PROXY_PIDS="" YIDAI_BENCH_CEILING="" \
+        python3 bench/journeys/bench_journeys.py --wrk-seconds 0 --levels "$growth_c" "$@" || status=$?
+    }
+    scans() { psql -qAtF ' ' "$url" -c "SELECT relname, seq_scan, n_live_tup FROM pg_stat_user_tables ORDER BY relname"; }
+    run_growth empty "$@"
+    # The seed writes the audit chain's head in one long transaction: the server (its payout jobs append to the same
+    # chain) is stopped meanwhile and started again on the seeded database.
+    stop_started
+    seeded_at=$(date +%s)
+    psql -q "$url" -v n="$growth_n" -f bench/dashboard/seed.sql >/dev/null
+    psql -q "$url" -c "VACUUM ANALYZE" >/dev/null
+    DATABASE_URL="$url" YIDAI_KEYS="$keys" YIDAI_OCR=sandbox YIDAI_DATA_DIR="$work/data-$m-1" \
+      env -u YIDAI_TRUSTED_PROXIES "$bin" serve --hostname 127.0.0.1 --port "${targets##*:}" >>"$work/server-$m-1.log" 2>&1 &
+    pids+=($!); server_pids=($!)
+    for _ in $(seq 240); do curl -fs "$targets/health/ready" >/dev/null 2>&1 && break; sleep 0.5; done
+    echo "# seeded in $(( $(date +%s) - seeded_at )) s: $(psql -qAt "$url" -c "SELECT string_agg(relname || ' ' || n_live_tup, ', ' ORDER BY n_live_tup DESC) FROM pg_stat_user_tables WHERE n_live_tup >= 1000")"
+    sleep 2
+    before=$(scans)
+    run_growth "seeded-$growth_n" "$@"
+    after=$(scans)
+    echo "# tables scanned sequentially during the seeded run (scans, rows in the table):"
+    join <(echo "$before") <(echo "$after") | awk '$4 > $2 { printf "#   %-24s %6d scans  %9d rows%s\n", $1, $4 - $2, $5, ($5 >= 10000 ? "  <- a growing table" : "") }'
+    stop_started
+    dropdb "${pg_args[@]}" --force "$db" >/dev/null 2>&1 && unset 'dbs[-1]' || true
+    continue
   fi
   echo
   echo "# mode $m: $instances instance(s) of $bin (pids ${server_pids[*]}) on PostgreSQL (postmaster ${pg_pid:-?})$([ "$m" = nginx ] && echo ", behind nginx $(nginx -v 2>&1 | cut -d/ -f2) (pid $nginx_pid, port $nginx_port), YIDAI_TRUSTED_PROXIES=$trusted")"
