@@ -96,3 +96,16 @@ struct InkLinesTests {
         #expect(lines.map(\.box) == [PixelRect(x: 100, y: 100, width: 89, height: 20)])
     }
 }
+
+@Suite("Surnames the name reading may correct")
+struct SurnameListTests {
+    @Test("the hundred commonest surnames are known, compound ones by their first character, and the characters chi_sim puts for them are not")
+    func commonSurnamesKnown() {
+        // MUT + validation: a first character outside the list is read again; one inside it is left as read
+        let commonest = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+        #expect(commonest.allSatisfy { IDCardTextReader.surnames.contains($0) })
+        #expect("欧司诸上慕令宇".allSatisfy { IDCardTextReader.surnames.contains($0) })  // 欧阳, 司马, 诸葛, 上官, 慕容, 令狐, 宇文
+        #expect(!"囊页赴雇短闽才名".contains { IDCardTextReader.surnames.contains($0) })
+        #expect(IDCardTextReader.surnameCharacters.allSatisfy { IDCardTextReader.isChinese($0) })
+    }
+}
