@@ -181,8 +181,9 @@ struct IDCardTextReader {
                     let read = lines.values[sexLine - 1].map { voted($0, of: image) }
                     front.name = read.map(Self.name) ?? ""
                     if !front.name.isEmpty, let read { front.confidence["name"] = Double(read.minConfidence) }
+                    // (Not for a name with the middle dot: 买买提·艾则孜 begins with a given name, not a surname.)
                     if let rect = lines.values[sexLine - 1], let first = front.name.first, !Self.surnames.contains(first),
-                        let surname = surname(at: rect, of: image)
+                        !front.name.contains("·"), let surname = surname(at: rect, of: image)
                     {
                         front.name = surname.text + front.name.dropFirst()
                         front.confidence["name"] = min(front.confidence["name"] ?? 100, Double(surname.minConfidence))
