@@ -98,70 +98,78 @@ extension LoanApplication {
         return application
     }
 
-    /// Writes every column but the id and the creation time, as a compare-and-set: only if the row is still at
-    /// version `matching`, which becomes `version`. Returns false (and writes nothing) when another request changed it.
+    /// Every column a save writes, with its value: all but the id and the creation time. One list for the statement
+    /// and for `ApplicationRowTests`, which checks it against `columnNames`, so a column cannot be read and never saved.
+    var savedColumns: [(name: String, value: any Encodable & Sendable)] {
+        [
+                ("phone_index", phoneIndex),
+                ("phone_sealed", phoneSealed),
+                ("state", state),
+                ("stop_step", stopStep),
+                ("stop_reason", stopReason),
+                ("cm_first", cmFirst),
+                ("channel_first", channelFirst),
+                ("cm_last", cmLast),
+                ("channel_last", channelLast),
+                ("cm_last_at", cmLastAt),
+                ("campaign", campaign),
+                ("privacy_state", privacyState),
+                ("ocr_sealed", ocrSealed),
+                ("name_sealed", nameSealed),
+                ("id_number_sealed", idNumberSealed),
+                ("id_number_index", idNumberIndex),
+                ("address_sealed", addressSealed),
+                ("id_valid_until", idValidUntil),
+                ("registry_photo_ref", registryPhotoRef),
+                ("id_confirmed_at", idConfirmedAt),
+                ("face_attempts", faceAttempts),
+                ("face_locked_until", faceLockedUntil),
+                ("face_score", faceScore),
+                ("face_verified_at", faceVerifiedAt),
+                ("pending_card_sealed", pendingCardSealed),
+                ("card_sealed", cardSealed),
+                ("card_index", cardIndex),
+                ("card_masked", cardMasked),
+                ("card_bank", cardBank),
+                ("carrier_verified_at", carrierVerifiedAt),
+                ("card_verified_at", cardVerifiedAt),
+                ("authorization_version", authorizationVersion),
+                ("authorization_sha256", authorizationSHA256),
+                ("authorization_signed_at", authorizationSignedAt),
+                ("authorization_client", authorizationClient),
+                ("authorization_device", authorizationDevice),
+                ("authorization_sms_proof", authorizationSMSProof),
+                ("bureau_report_sealed", bureauReportSealed),
+                ("about_you_sealed", aboutYouSealed),
+                ("info_completed_at", infoCompletedAt),
+                ("decision", decision),
+                ("credit_limit", creditLimit),
+                ("annual_rate", annualRate),
+                ("apr", apr),
+                ("decision_reasons", decisionReasons),
+                ("decided_at", decidedAt),
+                ("limit_expires_at", limitExpiresAt),
+                ("policy_version", policyVersion),
+                ("loan_amount", loanAmount),
+                ("loan_term_months", loanTermMonths),
+                ("loan_method", loanMethod),
+                ("loan_purpose", loanPurpose),
+                ("loan_requested_at", loanRequestedAt),
+                ("last_activity_at", lastActivityAt),
+                ("updated_at", updatedAt),
+                ("version", version),
+        ]
+    }
+
+    /// Writes every saved column as a compare-and-set: only if the row is still at version `matching`, which becomes
+    /// `version`. Returns false (and writes nothing) when another request changed it.
     func writeRow(on sql: any SQLDatabase, now: Date, matching: Int) async throws -> Bool {
         updatedAt = now
-        return try await !sql.raw("""
-            UPDATE applications SET
-                phone_index = \(bind: phoneIndex),
-                phone_sealed = \(bind: phoneSealed),
-                state = \(bind: state),
-                stop_step = \(bind: stopStep),
-                stop_reason = \(bind: stopReason),
-                cm_first = \(bind: cmFirst),
-                channel_first = \(bind: channelFirst),
-                cm_last = \(bind: cmLast),
-                channel_last = \(bind: channelLast),
-                cm_last_at = \(bind: cmLastAt),
-                campaign = \(bind: campaign),
-                privacy_state = \(bind: privacyState),
-                ocr_sealed = \(bind: ocrSealed),
-                name_sealed = \(bind: nameSealed),
-                id_number_sealed = \(bind: idNumberSealed),
-                id_number_index = \(bind: idNumberIndex),
-                address_sealed = \(bind: addressSealed),
-                id_valid_until = \(bind: idValidUntil),
-                registry_photo_ref = \(bind: registryPhotoRef),
-                id_confirmed_at = \(bind: idConfirmedAt),
-                face_attempts = \(bind: faceAttempts),
-                face_locked_until = \(bind: faceLockedUntil),
-                face_score = \(bind: faceScore),
-                face_verified_at = \(bind: faceVerifiedAt),
-                pending_card_sealed = \(bind: pendingCardSealed),
-                card_sealed = \(bind: cardSealed),
-                card_index = \(bind: cardIndex),
-                card_masked = \(bind: cardMasked),
-                card_bank = \(bind: cardBank),
-                carrier_verified_at = \(bind: carrierVerifiedAt),
-                card_verified_at = \(bind: cardVerifiedAt),
-                authorization_version = \(bind: authorizationVersion),
-                authorization_sha256 = \(bind: authorizationSHA256),
-                authorization_signed_at = \(bind: authorizationSignedAt),
-                authorization_client = \(bind: authorizationClient),
-                authorization_device = \(bind: authorizationDevice),
-                authorization_sms_proof = \(bind: authorizationSMSProof),
-                bureau_report_sealed = \(bind: bureauReportSealed),
-                about_you_sealed = \(bind: aboutYouSealed),
-                info_completed_at = \(bind: infoCompletedAt),
-                decision = \(bind: decision),
-                credit_limit = \(bind: creditLimit),
-                annual_rate = \(bind: annualRate),
-                apr = \(bind: apr),
-                decision_reasons = \(bind: decisionReasons),
-                decided_at = \(bind: decidedAt),
-                limit_expires_at = \(bind: limitExpiresAt),
-                policy_version = \(bind: policyVersion),
-                loan_amount = \(bind: loanAmount),
-                loan_term_months = \(bind: loanTermMonths),
-                loan_method = \(bind: loanMethod),
-                loan_purpose = \(bind: loanPurpose),
-                loan_requested_at = \(bind: loanRequestedAt),
-                last_activity_at = \(bind: lastActivityAt),
-                updated_at = \(bind: updatedAt),
-                version = \(bind: version)
-            WHERE id = \(bind: try requireID()) AND version = \(bind: matching)
-            RETURNING id
-            """).all().isEmpty
+        var statement: SQLQueryString = "UPDATE applications SET "
+        for (index, column) in savedColumns.enumerated() {
+            statement += "\(unsafeRaw: index == 0 ? "" : ", ")\(unsafeRaw: column.name) = \(bind: column.value)"
+        }
+        statement += " WHERE id = \(bind: try requireID()) AND version = \(bind: matching) RETURNING id"
+        return try await !sql.raw(statement).all().isEmpty
     }
 }
