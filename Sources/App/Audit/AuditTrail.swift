@@ -53,14 +53,15 @@ struct AuditTrail {
             // Plain statements, not the model's `create`: this runs in every change's transaction, and Fluent's
             // reflection over the model's fields costs more than the insert itself. On PostgreSQL the head's new
             // hash is written by the same statement as the entry.
-            let headUpdate: SQLQueryString = sql.dialect.name == "sqlite"
+            let sqlite = tx.isSQLite
+            let headUpdate: SQLQueryString = sqlite
                 ? "" : "WITH head AS (UPDATE audit_head SET entry_hash = \(bind: entry.entryHash) WHERE id = 1) "
             try await sql.raw(headUpdate + """
                 INSERT INTO audit_entries (id, sequence, application_id, actor, action, details, recorded_at, previous_hash, entry_hash, key_id)
                 VALUES (\(bind: UUID()), \(bind: entry.sequence), \(bind: entry.applicationID), \(bind: entry.actor), \(bind: entry.action),
                         \(bind: entry.details), \(bind: entry.recordedAt), \(bind: entry.previousHash), \(bind: entry.entryHash), \(bind: entry.keyID))
                 """).run()
-            if sql.dialect.name == "sqlite" {
+            if sqlite {
                 try await sql.raw("UPDATE audit_head SET entry_hash = \(bind: entry.entryHash) WHERE id = 1").run()
             }
         }

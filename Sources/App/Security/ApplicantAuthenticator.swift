@@ -23,6 +23,8 @@ struct ApplicantAuthenticator: AsyncRequestAuthenticator {
     }
 
     static let sessionCookie = "yd_session"
+    /// The application's columns, as the authenticator's statement selects them beside the session's.
+    static let applicationColumns = LoanApplication.columnNames.map { "a." + $0 }.joined(separator: ", ")
 
     let credential: Credential
 
@@ -35,11 +37,10 @@ struct ApplicantAuthenticator: AsyncRequestAuthenticator {
         let now = request.yidai.clock.now()
         // Every applicant request asks this, and nearly every one then reads the session's application: one plain
         // statement reads both (not the models), and the application is kept for the request (`signedInApplication`).
-        let columns = LoanApplication.columnNames.map { "a." + $0 }.joined(separator: ", ")
         guard let sql = request.db as? any SQLDatabase,
             let row = try await sql.raw("""
                 SELECT s.id AS session_id, s.application_id AS session_application_id, s.phone_index AS session_phone_index,
-                    \(unsafeRaw: columns)
+                    \(unsafeRaw: Self.applicationColumns)
                 FROM applicant_sessions s LEFT JOIN applications a ON a.id = s.application_id
                 WHERE s.token_hash = \(bind: SecretHash.sha256Hex(token)) AND s.revoked_at IS NULL AND s.expires_at > \(bind: now)
                 """).first()

@@ -59,17 +59,7 @@ struct OneTimeCodes {
         }
         let code = SecretHash.randomDigits(6)
         let salt = SecretHash.randomToken(bytes: 16)
-        let record = OneTimeCode()
-        record.id = UUID()
-        record.phoneIndex = phoneIndex
-        record.purpose = purpose.rawValue
-        record.applicationID = applicationID
-        record.codeHash = SecretHash.otp(code, salt: salt)
-        record.salt = salt
-        record.failedAttempts = 0
-        record.expiresAt = now.addingTimeInterval(Self.validity)
-        record.sentAt = now
-        record.clientIndex = clientIndex
+        let (id, codeHash, expiresAt) = (UUID(), SecretHash.otp(code, salt: salt), now.addingTimeInterval(Self.validity))
         try await db.writeTransaction { tx in
             try await tx.lock(name: "otp:" + phoneIndex)
             let dayAgo = now.addingTimeInterval(-86_400)
@@ -97,8 +87,8 @@ struct OneTimeCodes {
             }
             try await sql.raw("""
                 INSERT INTO one_time_codes (id, phone_index, purpose, application_id, code_hash, salt, failed_attempts, expires_at, sent_at, client_index)
-                VALUES (\(bind: record.id!), \(bind: phoneIndex), \(bind: record.purpose), \(bind: applicationID), \(bind: record.codeHash),
-                        \(bind: salt), 0, \(bind: record.expiresAt), \(bind: now), \(bind: clientIndex))
+                VALUES (\(bind: id), \(bind: phoneIndex), \(bind: purpose.rawValue), \(bind: applicationID), \(bind: codeHash),
+                        \(bind: salt), 0, \(bind: expiresAt), \(bind: now), \(bind: clientIndex))
                 """).run()
         }
         do {
@@ -106,7 +96,7 @@ struct OneTimeCodes {
             try await services.metrics.measure(provider: "sms") { try await sms.send(to: phone, text: text) }
         } catch {
             // Not sent, so not counted against the phone's limits either.
-            try? await db.writeTransaction { tx in try await OneTimeCode.query(on: tx).filter(\.$id == record.id!).delete() }
+            try? await db.writeStatement { sql in try await sql.raw("DELETE FROM one_time_codes WHERE id = \(bind: id)").run() }
             throw APIError(.serviceUnavailable, code: "service_unavailable", message: "The SMS service is not available right now. Please try again.",
                            messageZh: "短信服务暂时不可用，请稍后再试。")
         }

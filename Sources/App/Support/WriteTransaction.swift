@@ -33,19 +33,12 @@ extension Database {
     }
 
     private func retryingTransaction<T: Sendable>(_ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
-        var attempt = 0
-        while true {
-            do {
-                return try await transaction { tx in
-                    if let sql = tx as? any SQLDatabase, sql.dialect.name == "sqlite" {
-                        try await sql.raw("UPDATE write_gate SET turns = turns + 1 WHERE id = 1").run()
-                    }
-                    return try await body(tx)
+        try await DatabaseContention.retrying {
+            try await transaction { tx in
+                if let sql = tx as? any SQLDatabase, sql.dialect.name == "sqlite" {
+                    try await sql.raw("UPDATE write_gate SET turns = turns + 1 WHERE id = 1").run()
                 }
-            } catch {
-                attempt += 1
-                guard attempt < 10, DatabaseContention.isTransient(error) else { throw error }
-                try await Task.sleep(nanoseconds: UInt64(5_000_000 * attempt * attempt))
+                return try await body(tx)
             }
         }
     }
@@ -64,16 +57,7 @@ extension Database {
                 return try await body(sql)
             }
         }
-        var attempt = 0
-        while true {
-            do {
-                return try await body(sql)
-            } catch {
-                attempt += 1
-                guard attempt < 10, DatabaseContention.isTransient(error) else { throw error }
-                try await Task.sleep(nanoseconds: UInt64(5_000_000 * attempt * attempt))
-            }
-        }
+        return try await DatabaseContention.retrying { try await body(sql) }
     }
 }
 
@@ -118,6 +102,21 @@ actor AsyncMutex {
 }
 
 enum DatabaseContention {
+    /// Runs `body` again after a transient failure (see `isTransient`), up to ten times, waiting a little longer
+    /// each time.
+    static func retrying<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        var attempt = 0
+        while true {
+            do {
+                return try await body()
+            } catch {
+                attempt += 1
+                guard attempt < 10, isTransient(error) else { throw error }
+                try await Task.sleep(nanoseconds: UInt64(5_000_000 * attempt * attempt))
+            }
+        }
+    }
+
     /// Lock waits that gave up, deadlocks and serialization failures: safe to run the whole transaction again.
     /// (Unique violations are not: they mean the row exists, and each caller handles that itself.)
     static func isTransient(_ error: Error) -> Bool {
