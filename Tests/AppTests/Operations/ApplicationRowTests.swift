@@ -78,6 +78,46 @@ struct ApplicationRowTests {
         }
     }
 
+    @Test("two saves of copies read at the same version, at the same moment: exactly one is written, the other gets 409")
+    func simultaneousSavesOneWins() async throws {
+        try await withYidai { app, clock, providers in
+            // setup: eight copies read at one version
+            let id = try await Self.decided(app, clock, providers)
+            let store = ApplicationStore(db: app.db, services: app.yidai)
+            var copies: [LoanApplication] = []
+            for n in 0..<8 {
+                let copy = try #require(try await LoanApplication.load(id, on: app.db))
+                copy.campaign = "copy-\(n)"
+                copies.append(copy)
+            }
+            let version = copies[0].version
+            // MUT: all saved at once
+            let outcomes = await withTaskGroup(of: String.self) { group in
+                for copy in copies {
+                    group.addTask {
+                        do {
+                            try await store.commit(copy, actor: "test", action: "test.race", details: [:])
+                            return "saved"
+                        } catch let error as APIError {
+                            return error.code
+                        } catch {
+                            return "\(error)"
+                        }
+                    }
+                }
+                return await group.reduce(into: []) { $0.append($1) }
+            }
+            // validation
+            #expect(outcomes.filter { $0 == "saved" }.count == 1, "\(outcomes)")
+            #expect(outcomes.filter { $0 == "application_changed" }.count == 7, "\(outcomes)")
+            let found = try #require(try await LoanApplication.find(id, on: app.db))
+            #expect(found.version == version + 1)
+            let winner = try #require(copies.first { $0.version == version + 1 })
+            #expect(found.campaign == winner.campaign)
+            #expect(try await AuditEntry.query(on: app.db).filter(\.$action == "test.race").count() == 1)
+        }
+    }
+
     @Test("the funnel rows written while skipping changes that do not move the journey are the ones a full recount writes")
     func funnelSkipLosesNothing() async throws {
         try await withYidai { app, clock, providers in
