@@ -177,7 +177,7 @@ struct ErrorShapeTests {
                 #expect(!res.body.string.contains("Swift"))
             })
             // Body limits apply to bodies streamed over a real connection.
-            let port = Int.random(in: 20_000...40_000)
+            let port = freeLoopbackPort()
             try await app.testing(method: .running(hostname: "127.0.0.1", port: port)).test(.POST, "/api/v1/sms-codes", beforeRequest: { req in
                 req.headers.contentType = .json
                 req.body = ByteBuffer(string: "{\"phone\": \"" + String(repeating: "1", count: 2_000_000) + "\"}")

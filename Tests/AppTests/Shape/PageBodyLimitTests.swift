@@ -37,7 +37,7 @@ struct PageBodyLimitTests {
             // setup
             var p = Applicant("P01", app: app, clock: clock, providers: providers)
             try await p.signIn()
-            let port = Int.random(in: 20_000...40_000)
+            let port = freeLoopbackPort()
 
             // MUT
             let upload = try await Self.post(app, port: port, "/apply/id-card", bytes: 3_000_000, token: p.token)

@@ -69,3 +69,19 @@ private func adminSQL(_ sql: String, url: String) async throws {
 
 private func createSchema(_ name: String, url: String) async throws { try await adminSQL("CREATE SCHEMA \(name)", url: url) }
 private func dropSchema(_ name: String, url: String) async throws { try await adminSQL("DROP SCHEMA \(name) CASCADE", url: url) }
+
+/// A loopback port nothing listens on now, for tests that run a real server: the kernel picks it (a random one could
+/// be a port in use, or one of the ephemeral range that outgoing connections take).
+func freeLoopbackPort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = 0
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+    }
+    return bound ? Int(UInt16(bigEndian: address.sin_port)) : Int.random(in: 20_000...30_000)
+}
