@@ -13,6 +13,7 @@ plus how it was photographed). Deterministic for a given seed.
 Needs: pip install pillow; apt-get install fonts-noto-cjk
 Usage: python3 scripts/make-ocr-photos.py [output-dir] [count] [seed]
    (default Tests/ProvidersTests/OCRPhotos 100 14)
+   OCR_NAME_FONT=<font file> prints the names in another typeface.
 """
 
 import importlib.util
@@ -24,7 +25,7 @@ import random
 import sys
 from datetime import date, timedelta
 
-from PIL import Image, ImageChops, ImageDraw, ImageFilter
+from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 spec = importlib.util.spec_from_file_location("sandboxcards", os.path.join(HERE, "make-sandbox-cards.py"))
@@ -105,7 +106,10 @@ def front(p):
     idn = p["idNumber"]
     y0 = 40
     d.text((40, y0), "姓名", font=lf, fill=cards.LABEL)
-    d.text((100, y0 - 3), p["name"], font=cards.font(24), fill=cards.INK)
+    # OCR_NAME_FONT (a font file): the name in another typeface, to see what the OCR does with a card not printed
+    # in the fonts it compares glyphs with.
+    name_font = ImageFont.truetype(os.environ["OCR_NAME_FONT"], 24) if os.environ.get("OCR_NAME_FONT") else cards.font(24)
+    d.text((100, y0 - 3), p["name"], font=name_font, fill=cards.INK)
     d.text((40, y0 + 50), "性别", font=lf, fill=cards.LABEL)
     d.text((100, y0 + 47), "男" if p["sex"] == "male" else "女", font=vf, fill=cards.INK)
     d.text((170, y0 + 50), "民族", font=lf, fill=cards.LABEL)

@@ -181,6 +181,13 @@ struct IDCardTextReader {
                     let read = lines.values[sexLine - 1].map { voted($0, of: image) }
                     front.name = read.map(Self.name) ?? ""
                     if !front.name.isEmpty, let read { front.confidence["name"] = Double(read.minConfidence) }
+                    // Each glyph compared with the font's drawings of the likely characters of its place (GlyphMatcher).
+                    if let rect = lines.values[sexLine - 1], !front.name.contains("·"),
+                        let fixed = GlyphMatcher.corrected(front.name, at: rect, of: image)
+                    {
+                        front.name = fixed.name
+                        front.confidence["name"] = min(front.confidence["name"] ?? 100, Double(fixed.similarity * 100))
+                    }
                     // (Not for a name with the middle dot: 买买提·艾则孜 begins with a given name, not a surname.)
                     if let rect = lines.values[sexLine - 1], let first = front.name.first, !Self.surnames.contains(first),
                         !front.name.contains("·"), let surname = surname(at: rect, of: image)

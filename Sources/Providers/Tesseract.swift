@@ -127,6 +127,16 @@ final class LeptonicaImage {
         return pixGetRGBComponent(rgb, Int32(COLOR_GREEN)).map(LeptonicaImage.init(owning:))
     }
 
+    /// The darkest of the three channels of a colour image: high only where a pixel is light in every colour, as a
+    /// card's white is, and low on a coloured background however bright (the green channel alone, which the print
+    /// is read from, makes a green cloth as light as the card).
+    func whiteness() -> LeptonicaImage? {
+        guard let rgb = pixConvertTo32(pix) else { return nil }
+        var p: UnsafeMutablePointer<Pix>? = rgb
+        defer { pixDestroy(&p) }
+        return pixConvertRGBToGrayMinMax(rgb, Int32(L_CHOOSE_MIN)).map(LeptonicaImage.init(owning:))
+    }
+
     /// Straightened: the skew of the text lines (up to `maxDegrees` either way) found and turned back, the corners
     /// brought in white; a copy if no skew is found with confidence.
     func deskewed(maxDegrees: Float) -> LeptonicaImage? {

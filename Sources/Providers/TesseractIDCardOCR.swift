@@ -54,6 +54,8 @@ public final class TesseractIDCardOCR: IDCardOCR, @unchecked Sendable {
         queue.name = "yidai.ocr"
         queue.maxConcurrentOperationCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
         self.queue = queue
+        // The font's drawings of the likely name characters (GlyphMatcher), made once per process before a card needs them.
+        queue.addOperation { _ = GlyphMatcher.quickTemplates }
     }
 
     /// Nil if the engine and its language model load; otherwise what is missing (for the start-up log).
@@ -148,12 +150,18 @@ public final class TesseractIDCardOCR: IDCardOCR, @unchecked Sendable {
     static func prepared(_ data: Data) -> LeptonicaImage? {
         guard let decoded = LeptonicaImage.decode(data, maxPixels: maxPixels), let grey = decoded.textGrey() else { return nil }
         let long = max(grey.width, grey.height)
-        guard let sized = (600...1000).contains(long) ? grey : grey.scaled(by: Float(long < 600 ? 640 : 1000) / Float(long)) else { return nil }
+        let factor: Float? = (600...1000).contains(long) ? nil : Float(long < 600 ? 640 : 1000) / Float(long)
+        guard let sized = factor.map({ grey.scaled(by: $0) }) ?? grey else { return nil }
         let skew = sized.skew(maxDegrees: 12)
         guard let straight = sized.turned(byDegrees: skew) else { return nil }
-        // The card alone, brought to 640 pixels across, if it can be told from what it lies on (looked for again with
-        // the corners turned in dark when the light ones joined it, as where the card runs off the picture).
-        guard let card = straight.cardRegion() ?? sized.turned(byDegrees: skew, bringingInBlack: true)?.cardRegion(), card.width < straight.width * 95 / 100 || card.height < straight.height * 95 / 100,
+        // The card is told from what it lies on by its whiteness (light in every colour); where that finds nothing
+        // card-shaped (a white table), by the green channel's lightness. Looked for again with the corners turned in
+        // dark when the light ones joined it, as where the card runs off the picture.
+        let white = decoded.whiteness().flatMap { w in factor.map { w.scaled(by: $0) } ?? w }
+        let card =
+            white?.turned(byDegrees: skew, bringingInBlack: true)?.cardRegion() ?? straight.cardRegion()
+            ?? sized.turned(byDegrees: skew, bringingInBlack: true)?.cardRegion()
+        guard let card, card.width < straight.width * 95 / 100 || card.height < straight.height * 95 / 100,
             let clipped = straight.clipped(to: card.padded(card.width / 40, card.width / 40, within: straight.width, straight.height))
         else { return straight }
         let cardLong = max(clipped.width, clipped.height)
