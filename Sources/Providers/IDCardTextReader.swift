@@ -78,8 +78,21 @@ struct IDCardTextReader {
         /// How much lighter (grey levels) a label's print is than a value's at least.
         static let labelContrast = 18
 
-        init(_ found: [InkLine], tolerance: Int) {
+        init(_ found: [InkLine], tolerance: Int, page: InkPage? = nil) {
             self.found = found
+            // Labels faded below the ink threshold (a blurred photo, at least three lines with faint print before them
+            // starting in one column): each line's value is what starts two line heights or more right of that column
+            // (a label's darker part that did count as ink, 名 of a faint 姓名, is left out).
+            let faintStarts = page.map { page in found.compactMap { page.faintPrint(leftOf: $0.box) } } ?? []
+            if let column = InkLine.mode(faintStarts, tolerance: tolerance), faintStarts.filter({ abs($0 - column) <= tolerance }).count >= 3 {
+                labelColumn = nil
+                values = found.map { line in
+                    let value = line.pieces.filter { $0.x >= column + 2 * line.box.height - tolerance / 2 }
+                    return value.first.map { first in value.dropFirst().reduce(first) { $0.union($1) } }
+                }
+                afterLabel = values
+                return
+            }
             // Labels are printed lighter than values: a line's first piece clearly lighter than most lines' last
             // piece (a value) is its label. Without that contrast (nil), labels are told by where lines start.
             let valueCores = found.compactMap { $0.cores.last }.sorted()
@@ -120,7 +133,7 @@ struct IDCardTextReader {
             let page = InkPage(masked)
         else { return nil }
         let tolerance = max(6, image.width / 40)
-        let lines = Lines(page.lines(in: PixelRect(x: 0, y: 0, width: image.width, height: image.height)), tolerance: tolerance)
+        let lines = Lines(page.lines(in: PixelRect(x: 0, y: 0, width: image.width, height: image.height)), tolerance: tolerance, page: page)
         // The ID number is the last line but for specks and the border: a photo in which none of the last three lines
         // reads as a long run of digits (not a validity's dates) is no front, or not the right way up.
         var idLine: Int?
@@ -152,15 +165,21 @@ struct IDCardTextReader {
             let reads = [{ quickID }] + Self.zooms.map { zoom in
                 { engine.readLine(box, of: image, zoom: zoom, allowed: "0123456789X", deadline: deadline) }
             }
+            // A valid number that the printed birth date contradicts is taken only when two reads agree on it (the
+            // birth line, read as words, can be the one misread).
+            var contradicted: [String: Int] = [:]
             for number in reads where Date() < deadline {
                 let read = number()
-                if let id = Self.idNumber(read.text), printedBirth == nil || printedBirth == id.birthDate {
-                    front.idNumber = id.value
-                    front.confidence["idNumber"] = Double(read.minConfidence)
-                    front.sex = id.sex
-                    front.birthDate = id.birthDate
-                    break
+                guard let id = Self.idNumber(read.text) else { continue }
+                if printedBirth != nil, printedBirth != id.birthDate {
+                    contradicted[id.value, default: 0] += 1
+                    guard contradicted[id.value] == 2 else { continue }
                 }
+                front.idNumber = id.value
+                front.confidence["idNumber"] = Double(read.minConfidence)
+                front.sex = id.sex
+                front.birthDate = id.birthDate
+                break
             }
         }
         if front.birthDate == nil { front.birthDate = printedBirth }
@@ -231,7 +250,8 @@ struct IDCardTextReader {
         var back = Back()
         let line = found[validity.index]
         // The label is the first piece when the line has more than one; the authority's label is in the same column.
-        let labelX = line.pieces.count > 1 ? line.pieces[0].x : nil
+        // (None when the label faded below the ink threshold: the line is the dates alone.)
+        let labelX = line.pieces.count > 1 && page.faintPrint(leftOf: line.box) == nil ? line.pieces[0].x : nil
         let tolerance = max(6, image.width / 40)
         let dates = line.value(labelColumn: labelX, tolerance: tolerance) ?? line.box
         let box = dates.padded(6, 6, within: image.width, image.height)
@@ -344,7 +364,8 @@ struct IDCardTextReader {
 
     static var birthMarker: Regex<Substring> { /[0-9]{4}年|年.*月/ }
     /// The start of a validity, "2018.03.20-…" (the dots may be lost in the layout pass), or 长期.
-    static var dottedDate: Regex<Substring> { /[0-9]{4}\.?[0-9]{2}\.?[0-9]{2}[-—~至]|长期/ }
+    /// (The dash of a blurred photo is sometimes read as a dot: a second date after it counts too.)
+    static var dottedDate: Regex<Substring> { /[0-9]{4}\.?[0-9]{2}\.?[0-9]{2}(?:[-—~至]|\.[0-9]{4})|长期/ }
 
     /// Punctuation the engine reads from the gap between a label and its value, or from specks at a line's end.
     static func trimmed(_ s: String) -> String {
@@ -399,7 +420,8 @@ struct IDCardTextReader {
     /// "2018.03.20-2038.03.20" or "2017.03.10-长期". A card is valid 5, 10 or 20 years from its issue, or long-term;
     /// anything else was misread.
     static func validity(_ text: String) -> (from: CivilDate, until: IDCardValidUntil)? {
-        guard let m = text.firstMatch(of: /([0-9]{4})\.?([0-9]{2})\.?([0-9]{2})-+(长期|([0-9]{4})\.?([0-9]{2})\.?([0-9]{2}))/),
+        // (The dash read as a dot is taken before a second date.)
+        guard let m = text.firstMatch(of: /([0-9]{4})\.?([0-9]{2})\.?([0-9]{2})(?:-+|\.(?=[0-9]{4}))(长期|([0-9]{4})\.?([0-9]{2})\.?([0-9]{2}))/),
             let from = CivilDate(year: Int(m.output.1)!, month: Int(m.output.2)!, day: Int(m.output.3)!)
         else { return nil }
         if m.output.4 == "长期" { return (from, .longTerm) }

@@ -57,6 +57,37 @@ struct InkPage {
         }
     }
 
+    /// Where faint print starts on the rows of `line` left of it (two to six line heights before it), if there is
+    /// some: clearly darker than the paper there, yet lighter than ink. A card's labels are printed
+    /// lighter than its values, and in a blurred photo they can fade below the ink threshold altogether; then the
+    /// lines found start where the values do. Each of at least half a line height's columns must hold two such pixels,
+    /// which noise, the card's fine background pattern and the blurred edge of what the card lies on do not.
+    func faintPrint(leftOf line: PixelRect, inkThreshold: Int = 150) -> Int? {
+        guard !levels.isEmpty else { return nil }
+        let h = line.height
+        let left = max(0, line.x - 6 * h), right = line.x - h / 2
+        guard right - left >= h, line.y >= 0, line.bottom <= height else { return nil }
+        var band: [UInt8] = []
+        band.reserveCapacity((right - left) * h)
+        for y in line.y..<line.bottom { band.append(contentsOf: levels[(y * width + left)..<(y * width + right)]) }
+        let paper = Int(band.sorted()[band.count / 2])
+        var columns: [Int] = []
+        for x in left..<right {
+            var faint = 0, dark = 0
+            for y in line.y..<line.bottom {
+                let level = Int(levels[y * width + x])
+                if level < inkThreshold { dark += 1 } else if level < paper - 22 { faint += 1 }
+            }
+            // (A column dark from top to bottom, or mostly ink, is no faded print: the card's edge, what lies beyond it.)
+            if faint >= 2, faint + dark <= h * 3 / 4, dark <= faint / 2 { columns.append(x) }
+        }
+        // A label starts at least two line heights before its value (姓名 before the name); faint print closer is
+        // a label's own lighter part, the rest of which is the ink the line starts with.
+        // Nor is what lies within a line height of the picture's edge: the edge of the card, or beyond it.
+        guard columns.count >= h / 2, let start = columns.first, start <= line.x - 2 * h, start >= h else { return nil }
+        return start
+    }
+
     func columnCounts(_ rect: PixelRect) -> [Int] {
         var counts = [Int](repeating: 0, count: rect.width)
         for y in rect.y..<rect.bottom {

@@ -24,6 +24,33 @@ struct InkLinesTests {
         }
     }
 
+    @Test("a label faded below the ink threshold is found as faint print two to six line heights before its value; the card's edge and dark print are not")
+    func faintLabels() {
+        var page = Page()
+        // 姓名 in faint strokes (level 175 on paper 200: lighter than ink), its value in ink from x = 110.
+        for i in 0..<2 {
+            for stroke in 0..<4 { page.fill(PixelRect(x: 50 + i * 20 + stroke * 4, y: 62, width: 2, height: 14), level: 175) }
+        }
+        page.text(x: 110, y: 60, count: 2)
+        let value = PixelRect(x: 110, y: 60, width: 43, height: 20)
+        #expect(page.ink.faintPrint(leftOf: value) == 50)
+        // A line with paper before it has none; nor one whose label is ink (the label is then a piece of the line).
+        #expect(page.ink.faintPrint(leftOf: PixelRect(x: 110, y: 200, width: 43, height: 20)) == nil)
+        var inked = Page()
+        inked.text(x: 50, y: 60, count: 2, level: 120)
+        inked.text(x: 110, y: 60, count: 2)
+        #expect(inked.ink.faintPrint(leftOf: value) == nil)
+        // The card's edge: grey from top to bottom of the line, or within a line height of the picture's edge.
+        var edge = Page()
+        edge.fill(PixelRect(x: 40, y: 0, width: 30, height: 400), level: 175)
+        edge.text(x: 110, y: 60, count: 2)
+        #expect(edge.ink.faintPrint(leftOf: value) == nil)
+        var border = Page()
+        for stroke in 0..<4 { border.fill(PixelRect(x: 2 + stroke * 4, y: 62, width: 2, height: 14), level: 175) }
+        border.text(x: 110, y: 60, count: 2)
+        #expect(border.ink.faintPrint(leftOf: value) == nil)
+    }
+
     @Test("runs of counts join across short gaps only")
     func runs() {
         #expect(InkPage.runs([0, 3, 3, 0, 3, 0, 0, 0, 3], least: 2, bridge: 1) == [1..<5, 8..<9])

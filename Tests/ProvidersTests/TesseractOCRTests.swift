@@ -193,6 +193,11 @@ struct IDCardTextRules {
         #expect(R.validity("2018.03.20-2037.03.20") == nil)  // 19 years: a digit was misread
         #expect(R.validity("2018.03.20-2038.08.20") == nil)
         #expect(R.validity("2018.03.20") == nil)
+        // The dash of a blurred photo read as a dot, before a whole second date (and found by the line probe).
+        #expect(R.validity("2019.09.09.2039.09.09")?.1 == .date(CivilDate(iso: "2039-09-09")!))
+        #expect("2019.09.09.2039.09.09".contains(R.dottedDate))
+        #expect(!"440305198803152013".contains(R.dottedDate))
+        #expect(R.validity("2019.09.09.长期") == nil)
     }
 
     @Test("names, addresses and authorities: what is printed, or empty when unlikely or read without confidence")
