@@ -201,11 +201,13 @@ struct IDCardTextReader {
                     front.name = read.map(Self.name) ?? ""
                     if !front.name.isEmpty, let read { front.confidence["name"] = Double(read.minConfidence) }
                     // Each glyph compared with the font's drawings of the likely characters of its place (GlyphMatcher).
+                    // Where the drawings overrule the engine, the name is marked unsure (below IDCardReadingView's 85) for
+                    // the applicant to confirm.
                     if let rect = lines.values[sexLine - 1], !front.name.contains("·"),
                         let fixed = GlyphMatcher.corrected(front.name, at: rect, of: image)
                     {
                         front.name = fixed.name
-                        front.confidence["name"] = min(front.confidence["name"] ?? 100, Double(fixed.similarity * 100))
+                        front.confidence["name"] = min(front.confidence["name"] ?? 100, Double(fixed.similarity * 100), 80)
                     }
                     // (Not for a name with the middle dot: 买买提·艾则孜 begins with a given name, not a surname.)
                     if let rect = lines.values[sexLine - 1], let first = front.name.first, !Self.surnames.contains(first),
