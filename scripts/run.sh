@@ -2,6 +2,8 @@
 # Runs Yidai on this machine: embedded SQLite under ./data, sandbox providers, demo data.
 #   scripts/run.sh [--port 8080] [--hostname 0.0.0.0]
 set -euo pipefail
+# Tesseract without OpenMP threads of its own: the OCR queue reads one card per core (BENCHMARKS.md, ID-card OCR).
+export OMP_THREAD_LIMIT="${OMP_THREAD_LIMIT:-1}"
 cd "$(dirname "$0")/.."
 port=8080
 host=0.0.0.0

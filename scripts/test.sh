@@ -3,6 +3,8 @@
 # stopped at the end), the decision-engine oracle against zen-engine, and the real-browser walk.
 # Installs what it needs (Debian and pip packages) on a fresh machine.
 set -uo pipefail
+# Tesseract without OpenMP threads of its own: the OCR queue reads one card per core (BENCHMARKS.md, ID-card OCR).
+export OMP_THREAD_LIMIT="${OMP_THREAD_LIMIT:-1}"
 cd "$(dirname "$0")/.."
 root=$(pwd)
 work=$(mktemp -d /tmp/yidai-test.XXXXXX)

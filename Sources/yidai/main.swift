@@ -2,6 +2,11 @@ import App
 import Foundation
 import Vapor
 
+// Tesseract (the ID card OCR) runs its recognizer on OpenMP threads that spin while they wait: on a server whose
+// cores serve requests, and on one core, that made a card's read 3.6 times slower (BENCHMARKS.md). OpenMP reads
+// OMP_THREAD_LIMIT once, when the process loads it, so the process starts itself again with the limit set.
+OCRThreads.limitToOne()
+
 // `policy eval|bench|test` and `quote` are pure computations: they run without booting the server.
 let arguments = Array(CommandLine.arguments.dropFirst())
 if let status = OfflineCommands.run(arguments) {

@@ -10,6 +10,8 @@ public enum OfflineCommands {
             return PolicyCLI.run(arguments)
         case "quote":
             return QuoteCLI.run(Array(arguments.dropFirst()))
+        case "ocr":
+            return OCRCLI.run(Array(arguments.dropFirst()))
         case "contract" where arguments.count > 1 && arguments[1] == "verify":
             return ContractVerifyCLI.run(Array(arguments.dropFirst(2)))
         default:
