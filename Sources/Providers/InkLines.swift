@@ -58,10 +58,10 @@ struct InkPage {
     }
 
     /// Where faint print starts on the rows of `line` left of it (two to six line heights before it), if there is
-    /// some: clearly darker than the paper there, yet lighter than ink. A card's labels are printed
-    /// lighter than its values, and in a blurred photo they can fade below the ink threshold altogether; then the
-    /// lines found start where the values do. Each of at least half a line height's columns must hold two such pixels,
-    /// which noise, the card's fine background pattern and the blurred edge of what the card lies on do not.
+    /// some: clearly darker than the paper there, yet lighter than ink. A card's labels are printed lighter than its
+    /// values, and in a blurred photo they can fade below the ink threshold altogether; then the lines found start
+    /// where the values do. At least half a line height's columns must each hold two such pixels, which noise, the
+    /// card's fine background pattern and the blurred edge of what the card lies on do not.
     func faintPrint(leftOf line: PixelRect, inkThreshold: Int = 150) -> Int? {
         guard !levels.isEmpty else { return nil }
         let h = line.height
