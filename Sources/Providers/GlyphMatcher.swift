@@ -180,7 +180,7 @@ struct GlyphMatcher {
     /// Every likely character drawn once at half size, blurred: the first, quick comparison (with the glyph halved).
     static let quickTemplates: [Character: GlyphInk] = {
         var templates: [Character: GlyphInk] = [:]
-        for c in Set(surnameCharacters).union(givenNameCharacters) {
+        for c in IDCardTextReader.surnames.union(givenNameCharacters) {
             if let drawn = GlyphDrawer.draw(c, size: em / 2) { templates[c] = drawn.blurred(1) }
         }
         return templates
@@ -202,8 +202,6 @@ struct GlyphMatcher {
         甜田甲申男畅登白皎益盈瞻知祖神禹程稳穆空章童筠纯纹纪练绍维绮缘羡羽翊耀聪舒艺艾芙花芷苑茂茵荔萧蔚蕴薪虎衡裕西言誉谦\
         谷豫贞贺赛越路达迪迎运逸郁采里重野钟铃锡闻阁霄霏靖韬颂飒飘驰骏魁鸥麟麒黎鼎
         """.filter { !$0.isWhitespace && $0 != "\\" })
-
-    static var surnameCharacters: String { IDCardTextReader.surnameCharacters }
 
     /// A glyph whose best drawing is at least this alike, and more alike than the drawing of what was read by at
     /// least `margin`, is taken to be that character. (On the checked-in generated set the 13 glyphs put right matched
@@ -228,12 +226,12 @@ struct GlyphMatcher {
         guard let clip = image.clipped(to: margin), let levels = clip.greyLevels() else { return nil }
         let w = clip.width
         // Paper is what most of the margined line is; full ink is the darkest print inside the line.
-        let paper = Float(percentile(levels, 0.9))
+        let paper = Float(InkPage.percentile(levels, 0.9))
         var inside: [UInt8] = []
         for y in (rect.y - margin.y)..<(rect.bottom - margin.y) {
             for x in (rect.x - margin.x)..<(rect.right - margin.x) { inside.append(levels[y * w + x]) }
         }
-        let full = Float(percentile(inside, 0.03))
+        let full = Float(InkPage.percentile(inside, 0.03))
         guard paper - full >= 24 else { return nil }
         let scale = em / pitch
         return (0..<count).map { i in
@@ -258,19 +256,6 @@ struct GlyphMatcher {
             }
             return GlyphInk(width: cw, height: ch, ink: ink)
         }
-    }
-
-    static func percentile(_ values: [UInt8], _ p: Double) -> UInt8 {
-        guard !values.isEmpty else { return 0 }
-        var counts = [Int](repeating: 0, count: 256)
-        for v in values { counts[Int(v)] += 1 }
-        let target = Int(Double(values.count) * p)
-        var seen = 0
-        for level in 0..<256 {
-            seen += counts[level]
-            if seen > target { return UInt8(level) }
-        }
-        return 255
     }
 
     /// How alike `glyph` is to `character` at its closest: every scale and blur tried.
@@ -308,9 +293,8 @@ struct GlyphMatcher {
         else { return nil }
         var fixed = characters
         var least: Float?
-        let surnames = Set(surnameCharacters)
         for (i, glyph) in glyphs.enumerated() where !glyph.isBlank {
-            let match = bestMatch(glyph, read: characters[i], among: i == 0 ? surnames : givenNameCharacters)
+            let match = bestMatch(glyph, read: characters[i], among: i == 0 ? IDCardTextReader.surnames : givenNameCharacters)
             if match.character != characters[i], match.similarity >= minimumSimilarity, match.similarity - match.readSimilarity >= margin {
                 fixed[i] = match.character
                 least = min(least ?? 1, match.similarity)

@@ -88,7 +88,7 @@ struct IDCardTextReader {
                 labelColumn = nil
                 values = found.map { line in
                     let value = line.pieces.filter { $0.x >= column + 2 * line.box.height - tolerance / 2 }
-                    return value.first.map { first in value.dropFirst().reduce(first) { $0.union($1) } }
+                    return value.isEmpty ? nil : InkLine(pieces: value).box
                 }
                 afterLabel = values
                 return

@@ -70,7 +70,7 @@ struct InkPage {
         var band: [UInt8] = []
         band.reserveCapacity((right - left) * h)
         for y in line.y..<line.bottom { band.append(contentsOf: levels[(y * width + left)..<(y * width + right)]) }
-        let paper = Int(band.sorted()[band.count / 2])
+        let paper = Int(Self.percentile(band, 0.5))
         var columns: [Int] = []
         for x in left..<right {
             var faint = 0, dark = 0
@@ -86,6 +86,20 @@ struct InkPage {
         // Nor is what lies within a line height of the picture's edge: the edge of the card, or beyond it.
         guard columns.count >= h / 2, let start = columns.first, start <= line.x - 2 * h, start >= h else { return nil }
         return start
+    }
+
+    /// The grey level that the fraction `p` (0 to 1) of `values` is darker than (0 for none).
+    static func percentile(_ values: [UInt8], _ p: Double) -> UInt8 {
+        guard !values.isEmpty else { return 0 }
+        var counts = [Int](repeating: 0, count: 256)
+        for v in values { counts[Int(v)] += 1 }
+        let target = Int(Double(values.count) * p)
+        var seen = 0
+        for level in 0..<256 {
+            seen += counts[level]
+            if seen > target { return UInt8(level) }
+        }
+        return 255
     }
 
     func columnCounts(_ rect: PixelRect) -> [Int] {

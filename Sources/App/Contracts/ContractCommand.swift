@@ -45,14 +45,8 @@ enum ContractVerifyCLI {
             printError("INVALID: \(error)")
             return 1
         }
-        let box = ResultBox()
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            box.result = await report(documentPath: positional[0], signaturePath: positional[1], caPEM: caText)
-            done.signal()
-        }
-        done.wait()
-        let (status, lines) = box.result ?? (1, ["INVALID: the verification did not finish"])
+        let (document, signature) = (positional[0], positional[1])
+        let (status, lines) = Blocking.wait { await report(documentPath: document, signaturePath: signature, caPEM: caText) }
         for line in lines { status == 0 ? print(line) : printError(line) }
         return status
     }
@@ -114,10 +108,6 @@ enum ContractVerifyCLI {
 
     private static func printError(_ line: String) {
         FileHandle.standardError.write(Data((line + "\n").utf8))
-    }
-
-    private final class ResultBox: @unchecked Sendable {
-        var result: (Int32, [String])?
     }
 }
 
