@@ -152,7 +152,7 @@ public enum SandboxCards {
     }
 
     static func sha256Hex(_ data: Data) -> String {
-        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        Hex.string(SHA256.hash(data: data))
     }
 
     struct Catalogue: Sendable {

@@ -50,7 +50,7 @@ struct AuditAnchoring {
         {
             return nil
         }
-        let signer = try BankSigningIdentity(services.config.signing)
+        let signer = try BankSigningIdentity.cached(services.config.signing)
         let now = AuditTrail.truncated(services.clock.now())
         let millis = Int64((now.timeIntervalSince1970 * 1000).rounded())
         // Sequences start at 1 and never skip, so the head's sequence is the number of entries.

@@ -1,6 +1,7 @@
 import Crypto
 import Fluent
 import Foundation
+import LendingCore
 import SQLKit
 import Vapor
 
@@ -82,7 +83,7 @@ struct AuditTrail {
     }
 
     static func hex<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
-        bytes.map { String(format: "%02x", $0) }.joined()
+        Hex.string(bytes)
     }
 
     /// Databases keep different sub-second precision; hash what every one of them stores: milliseconds.

@@ -1,5 +1,7 @@
 import Crypto
 import Foundation
+import LendingCore
+import NIOConcurrencyHelpers
 @_spi(CMS) import X509
 
 /// The bank's signing key and certificate as configured (PEM text), and the CA that verifiers should trust.
@@ -94,6 +96,7 @@ struct BankSigningIdentity: Sendable {
         certificate = first
         intermediates = Array(chain.dropFirst()).filter { $0.subject != $0.issuer }
         trustRoots = try PEMCertificates.parse(material.caPEM)
+        fingerprintSHA256 = Self.fingerprint(first)
     }
 
     /// A detached CMS SignedData (DER) over `content`, with the signing time as a signed attribute.
@@ -104,11 +107,23 @@ struct BankSigningIdentity: Sendable {
         return Data(der)
     }
 
-    var fingerprintSHA256: String { Self.fingerprint(certificate) }
+    let fingerprintSHA256: String
+
+    /// The identity of `material`, parsed once per process: parsing the PEM key and certificates on every signature
+    /// cost more than the signature itself.
+    static func cached(_ material: SigningMaterial) throws -> BankSigningIdentity {
+        let key = material.keyPEM + "\u{0}" + material.certificatePEM + "\u{0}" + material.caPEM
+        if let known = parsed.withLockedValue({ $0[key] }) { return known }
+        let identity = try BankSigningIdentity(material)
+        parsed.withLockedValue { $0 = [key: identity] }
+        return identity
+    }
+
+    private static let parsed = NIOLockedValueBox<[String: BankSigningIdentity]>([:])
 
     static func fingerprint(_ certificate: Certificate) -> String {
         guard let der = try? certificate.serializeAsPEM().derBytes else { return "" }
-        return SHA256.hash(data: der).map { String(format: "%02x", $0) }.joined()
+        return Hex.string(SHA256.hash(data: der))
     }
 }
 

@@ -196,7 +196,7 @@ struct ContractService {
         // Whole seconds: the CMS signing time (UTCTime) and the evidence then name the same instant.
         let signedAt = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
         let signer: BankSigningIdentity
-        do { signer = try BankSigningIdentity(services.config.signing) } catch {
+        do { signer = try BankSigningIdentity.cached(services.config.signing) } catch {
             journey.logger.critical("Contract signing key unusable: \(error)")
             throw APIError(
                 .internalServerError, code: "signing_unavailable",
@@ -297,7 +297,7 @@ struct ContractService {
     }
 
     static func sha256Hex(_ data: Data) -> String {
-        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        Hex.string(SHA256.hash(data: data))
     }
 
     /// 00:00 of a business date in China Standard Time: the PDF's creation date, fixed for the day.

@@ -157,7 +157,10 @@ private final class Typesetter {
 
     let cr: OpaquePointer
     let context: OpaquePointer
-    let layout: OpaquePointer
+    /// Every text laid out so far, by what shapes it (text, size, weight, alignment, spacing, width; not colour):
+    /// pagination measures each text and drawing shows the same layout, so no text is shaped twice (shaping was
+    /// half of the contract's layout time).
+    private var layouts: [String: OpaquePointer] = [:]
 
     static let body = Style(size: 10)
     static let small = Style(size: 8.5, color: (0.35, 0.35, 0.4))
@@ -168,14 +171,29 @@ private final class Typesetter {
     init(cr: OpaquePointer, context: OpaquePointer) {
         self.cr = cr
         self.context = context
-        self.layout = pango_layout_new(context)
     }
 
-    func release() { yidai_g_object_unref(UnsafeMutableRawPointer(layout)) }
+    func release() {
+        for layout in layouts.values { yidai_g_object_unref(UnsafeMutableRawPointer(layout)) }
+        layouts = [:]
+    }
 
-    /// Prepares the shared layout for `text` and returns its height in points.
+    /// The height in points of `text` laid out in `style` and `width`.
     @discardableResult
     func prepare(_ text: String, _ style: Style, width: Double) -> Double {
+        let scale = Double(yidai_pango_scale())
+        var w: Int32 = 0
+        var h: Int32 = 0
+        pango_layout_get_size(layout(text, style, width: width), &w, &h)
+        return Double(h) / scale
+    }
+
+    /// The layout of `text` in `style` and `width`, made once.
+    private func layout(_ text: String, _ style: Style, width: Double) -> OpaquePointer {
+        let key = "\(style.size)|\(style.bold)|\(style.align.rawValue)|\(style.lineSpacing)|\(width)|" + text
+        if let known = layouts[key] { return known }
+        let layout = pango_layout_new(context)!
+        layouts[key] = layout
         let scale = Double(yidai_pango_scale())
         let font = pango_font_description_new()
         defer { pango_font_description_free(font) }
@@ -188,16 +206,13 @@ private final class Typesetter {
         pango_layout_set_alignment(layout, style.align)
         pango_layout_set_line_spacing(layout, Float(style.lineSpacing))
         pango_layout_set_text(layout, text, -1)
-        var w: Int32 = 0
-        var h: Int32 = 0
-        pango_layout_get_size(layout, &w, &h)
-        return Double(h) / scale
+        return layout
     }
 
     func draw(_ item: Item) {
         switch item {
         case .text(let text, let style, let x, let y, let width):
-            prepare(text, style, width: width)
+            let layout = layout(text, style, width: width)
             cairo_set_source_rgb(cr, style.color.0, style.color.1, style.color.2)
             cairo_move_to(cr, x, y)
             pango_cairo_show_layout(cr, layout)

@@ -125,7 +125,7 @@ actor PolicyStore {
             hasher.update(data: Data(files[name]!.utf8))
             hasher.update(data: Data([0]))
         }
-        let sha = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let sha = Hex.string(hasher.finalize())
         return PolicyFolder(name: name, entryFile: entry, files: files, sha256: sha)
     }
 

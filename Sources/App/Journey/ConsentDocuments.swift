@@ -1,6 +1,7 @@
 import Crypto
 import Fluent
 import Foundation
+import LendingCore
 
 /// The two documents the applicant agrees to, separately, on the phone page before the phone number (the first
 /// personal data) is taken: the user agreement and the privacy notice (个人信息保护法 art. 14 and 17: informed,
@@ -14,7 +15,7 @@ struct ConsentDocument: Sendable {
     /// Where it is read in full.
     let path: String
     let text: String
-    var sha256: String { SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined() }
+    var sha256: String { Hex.string(SHA256.hash(data: Data(text.utf8))) }
 
     static let all = [userAgreement, privacyNotice]
 

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import LendingCore
 
 /// The credit-report authorization (征信查询授权书) the applicant reads in full and signs with an SMS code.
 /// The version and the SHA-256 of the exact text are kept with the application (征信业管理条例 art. 18).
@@ -7,7 +8,7 @@ struct CreditAuthorizationText: Sendable {
     let version: String
     let title: String
     let text: String
-    var sha256: String { SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined() }
+    var sha256: String { Hex.string(SHA256.hash(data: Data(text.utf8))) }
 
     static let current = CreditAuthorizationText(
         version: "2026-01",

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Leaf
+import LendingCore
 import NIOConcurrencyHelpers
 import Vapor
 
@@ -109,7 +110,7 @@ final class StaticAssets: Sendable {
                 snapshot.urls[path] = "data:image/svg+xml;base64," + Data(bytes).base64EncodedString()
                 continue
             }
-            let digest = SHA256.hash(data: bytes).prefix(6).map { String(format: "%02x", $0) }.joined()
+            let digest = Hex.string(SHA256.hash(data: bytes).prefix(6))
             let stem = url.deletingPathExtension().lastPathComponent
             let hashed = "/\(url.deletingLastPathComponent().lastPathComponent)/\(stem).\(digest).\(ext)"
             snapshot.urls[path] = hashed

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import LendingCore
 
 /// Encrypts personal data at rest with AES-GCM. Every value carries the id of the key that sealed it,
 /// so keys can rotate: the active key seals, every key in the ring opens.
@@ -77,7 +78,7 @@ struct FieldCipher: @unchecked Sendable {
 enum SecretHash {
     /// SHA-256 hex of a high-entropy secret (session tokens). OTPs use `otp(_:salt:)`.
     static func sha256Hex(_ value: String) -> String {
-        SHA256.hash(data: Data(value.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.string(SHA256.hash(data: Data(value.utf8)))
     }
 
     /// A 6-digit code has little entropy, so it is hashed with a per-code salt under HMAC.

@@ -45,7 +45,7 @@ struct DisbursementService {
 
     /// The payout instruction of the application, created with the move to disbursing if there is none yet.
     private func start(_ applicationID: UUID, retried: Bool = false) async throws -> Payment {
-        guard let application = try await LoanApplication.find(applicationID, on: db) else { throw APIError.notFound("application") }
+        guard let application = try await LoanApplication.load(applicationID, on: db) else { throw APIError.notFound("application") }
         let key = Self.key(for: applicationID)
         let state = try application.applicationState
         switch state {
@@ -155,7 +155,7 @@ struct DisbursementService {
     private struct AlreadySettled: Error {}
 
     private func markRefused(_ payment: Payment, result: PaymentResult) async throws {
-        guard let application = try await LoanApplication.find(payment.applicationID, on: db) else { throw APIError.notFound("application") }
+        guard let application = try await LoanApplication.load(payment.applicationID, on: db) else { throw APIError.notFound("application") }
         guard try application.applicationState == .disbursing else { return }
         application.state = ApplicationState.contractSigned.rawValue
         let now = context.clock.now()
@@ -179,7 +179,7 @@ struct DisbursementService {
     /// The money left: the loan starts on the business date with the plan the contract stated, its ledger entry
     /// and audit entry, all in one transaction.
     private func book(_ payment: Payment, result: PaymentResult) async throws -> Bool {
-        guard let application = try await LoanApplication.find(payment.applicationID, on: db) else { throw APIError.notFound("application") }
+        guard let application = try await LoanApplication.load(payment.applicationID, on: db) else { throw APIError.notFound("application") }
         guard try application.applicationState == .disbursing else { return false }
         let context = self.context
         let date = try await context.businessDates.current()
@@ -216,9 +216,8 @@ struct DisbursementService {
                     .set(\.$loanID, to: loan.id).set(\.$completedAt, to: now).update()
                 try await loan.create(on: tx)
                 try await LoanCounts.move(managerCode: loan.managerCode, from: nil, to: .active, on: tx)
-                for row in plan.installments {
-                    try await LoanInstallment(loanID: loan.id!, position: InstallmentPosition(row)).create(on: tx)
-                }
+                try await LoanInstallment.create(
+                    plan.installments.map { LoanInstallment(loanID: loan.id!, position: InstallmentPosition($0)) }, on: tx)
                 try await context.on(tx).ledger.post(
                     PostingRules.disbursement(principalFen: terms.principalFen), reference: "disbursement:\(payment.id!)",
                     loanID: loan.id, businessDate: date, memo: "disbursement to the verified debit card")

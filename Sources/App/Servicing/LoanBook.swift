@@ -63,6 +63,7 @@ struct LoanBook {
         let loanID = try loan.requireID()
         var byNumber = Dictionary(uniqueKeysWithValues: installments.map { ($0.number, $0) })
         var kept: [LoanInstallment] = []
+        var created: [LoanInstallment] = []
         for position in positions.sorted(by: { $0.number < $1.number }) {
             if let row = byNumber.removeValue(forKey: position.number) {
                 if try row.position != position {
@@ -72,11 +73,12 @@ struct LoanBook {
                 kept.append(row)
             } else {
                 let row = LoanInstallment(loanID: loanID, position: position)
-                try await row.create(on: tx)
+                created.append(row)
                 kept.append(row)
             }
         }
         for row in byNumber.values { try await row.delete(on: tx) }
+        try await LoanInstallment.create(created, on: tx)
         installments = kept
     }
 

@@ -25,7 +25,7 @@ struct SandboxPaymentGateway: PaymentGateway {
 
     /// The sandbox keeps no card numbers in clear: accounts are keyed by a hash of the number.
     static func cardKey(_ card: BankCardNumber) -> String {
-        SHA256.hash(data: Data(("yidai-sandbox-card:" + card.value).utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.string(SHA256.hash(data: Data(("yidai-sandbox-card:" + card.value).utf8)))
     }
 
     func payout(to card: BankCardNumber, amountFen: Int64, idempotencyKey: String) async throws -> PaymentResult {

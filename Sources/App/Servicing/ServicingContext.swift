@@ -25,7 +25,7 @@ struct ServicingContext: Sendable {
 
     /// The verified debit card of an application (disbursement and collection go to and from it only).
     func card(ofApplication id: UUID) async throws -> BankCardNumber {
-        guard let application = try await LoanApplication.find(id, on: db), let sealed = application.cardSealed else {
+        guard let application = try await LoanApplication.load(id, on: db), let sealed = application.cardSealed else {
             throw APIError(.conflict, code: "card_missing", message: "The application has no verified debit card.", messageZh: "未找到已验证的银行卡。")
         }
         return try BankCardNumber(try await PersonVault(db: db, services: services).open(sealed))

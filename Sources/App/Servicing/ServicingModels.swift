@@ -1,6 +1,7 @@
 import Fluent
 import Foundation
 import LendingCore
+import SQLKit
 
 /// A disbursed loan. Money in integer fen; dates are business dates (YYYY-MM-DD).
 /// `version` is bumped by every change to the loan's money: it serializes payments and end of day per loan.
@@ -74,6 +75,30 @@ final class LoanInstallment: Model, @unchecked Sendable {
         self.loanID = loanID
         self.number = position.number
         update(from: position)
+    }
+
+    /// Creates `rows` with one multi-row INSERT (a booking writes the whole plan: one statement instead of one
+    /// per installment, and no model reflection per row). The rows count as saved afterwards, as after `create`.
+    static func create(_ rows: [LoanInstallment], on tx: any Database) async throws {
+        guard !rows.isEmpty else { return }
+        guard let sql = tx as? any SQLDatabase else {
+            for row in rows { try await row.create(on: tx) }
+            return
+        }
+        var insert = sql.insert(into: schema).columns(
+            "id", "loan_id", "number", "due_date", "principal_fen", "interest_fen", "penalty_fen", "paid_principal_fen",
+            "paid_interest_fen", "paid_penalty_fen", "interest_recognized", "penalty_accrued_through", "status", "paid_on")
+        for row in rows {
+            let id = row.id ?? UUID()
+            row.id = id
+            insert = insert.values(
+                SQLBind(id), SQLBind(row.loanID), SQLBind(row.number), SQLBind(row.dueDate), SQLBind(row.principalFen),
+                SQLBind(row.interestFen), SQLBind(row.penaltyFen), SQLBind(row.paidPrincipalFen),
+                SQLBind(row.paidInterestFen), SQLBind(row.paidPenaltyFen), SQLBind(row.interestRecognized),
+                SQLBind(row.penaltyAccruedThrough), SQLBind(row.status), SQLBind(row.paidOn))
+        }
+        try await insert.run()
+        for row in rows { row.$id.exists = true }
     }
 
     var position: InstallmentPosition {

@@ -37,6 +37,21 @@ struct BrotliTests {
         }
     }
 
+    @Test("over a real connection, a client that accepts gzip gets large answers gzipped and small ones as they are, since compressing a few bytes costs more than it saves")
+    func smallAnswersUncompressed() async throws {
+        try await withYidai { app, _, _ in
+            var headers = HTTPHeaders()
+            headers.add(name: .acceptEncoding, value: "gzip")
+            let tester = try app.testing(method: .running(port: 0))
+            let small = try await tester.sendRequest(.GET, "/health", headers: headers)
+            #expect(small.status == .ok)
+            #expect(small.body.readableBytes < BrotliMiddleware.minimumBytes)
+            #expect(small.headers[.contentEncoding].isEmpty)
+            let large = try await tester.sendRequest(.GET, "/openapi.json", headers: headers)
+            #expect(large.headers.first(name: .contentEncoding) == "gzip")
+        }
+    }
+
     @Test("Accept-Encoding is read as a list with weights")
     func acceptEncoding() {
         #expect(BrotliMiddleware.accepts(["gzip, deflate, br"]))
