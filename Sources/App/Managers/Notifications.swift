@@ -30,13 +30,18 @@ struct Notifications {
     /// event already has its message.
     @discardableResult
     static func enqueue(
-        _ template: NotificationTemplate, values: [String: String] = [:], application: UUID, eventKey: String,
-        on tx: any Database, services: YidaiServices
+        _ template: NotificationTemplate, values: [String: String] = [:], application: UUID, phoneIndex: String? = nil,
+        eventKey: String, on tx: any Database, services: YidaiServices
     ) async throws -> Bool {
         guard let sql = tx as? any SQLDatabase else { throw NotificationError("notifications need an SQL database") }
         let now = services.clock.now()
         let id = UUID()
-        let person = try await sql.raw("SELECT phone_index FROM applications WHERE id = \(bind: application)").first()?.decode(column: "phone_index", as: String.self)
+        // The person's phone: given by a caller that holds the application, else read.
+        var person = phoneIndex
+        if person == nil {
+            person = try await sql.raw("SELECT phone_index FROM applications WHERE id = \(bind: application)").first()?
+                .decode(column: "phone_index", as: String.self)
+        }
         guard let person else { throw NotificationError("application \(application) is missing") }
         let text = try await PersonVault(db: tx, services: services).seal(try template.render(values), phoneIndex: person, as: .general)
         let rows = try await sql.raw("""
@@ -45,15 +50,7 @@ struct Notifications {
             ON CONFLICT (event_key) DO NOTHING RETURNING id
             """).all()
         guard !rows.isEmpty else { return false }
-        let job = BackgroundJob()
-        job.kind = jobKind
-        job.reference = id
-        job.state = BackgroundJobState.queued
-        job.attempts = 0
-        job.runAfter = now
-        job.createdAt = now
-        job.updatedAt = now
-        try await job.create(on: tx)
+        try await JobQueue.enqueue(kind: jobKind, reference: id, on: tx, now: now)
         return true
     }
 
@@ -80,16 +77,15 @@ struct Notifications {
             template = notification.template
             if notification.state != State.queued {
                 jobState = BackgroundJobState.done
-            } else if let application = try await LoanApplication.find(notification.applicationID, on: db) {
+            } else if let recipient = try await Self.recipient(of: notification.applicationID, on: db) {
                 let vault = PersonVault(db: db, services: services)
-                let phone = try MobileNumber(try await vault.open(application.phoneSealed))
-                let optedOut = try await MarketingOptOuts.hasOptedOut(phoneIndex: application.phoneIndex, on: db)
-                if notification.purpose == NotificationTemplate.Purpose.marketing.rawValue, application.privacyState != nil || optedOut {
+                let phone = try MobileNumber(try await vault.open(recipient.phoneSealed))
+                if notification.purpose == NotificationTemplate.Purpose.marketing.rawValue, recipient.privacyState != nil || recipient.optedOut {
                     (jobState, noteState, error) = (BackgroundJobState.done, State.skipped, "the phone opted out of marketing")
                 } else {
                     let (sms, text) = (services.providers.sms, try await vault.open(notification.textSealed))
                     try await services.metrics.measure(provider: "sms") { try await sms.send(to: phone, text: text, reference: "notification:\(job.reference)") }
-                    (jobState, noteState, sentApplication) = (BackgroundJobState.done, State.sent, application.id)
+                    (jobState, noteState, sentApplication) = (BackgroundJobState.done, State.sent, notification.applicationID)
                 }
             } else {
                 (jobState, noteState, error) = (BackgroundJobState.cancelled, State.skipped, "the application no longer exists")
@@ -106,14 +102,20 @@ struct Notifications {
         let (finalJob, finalNote, lastError, services, id, attempts) = (jobState, noteState, error, services, job.reference, job.attempts)
         let (sentTo, sentTemplate) = (sentApplication, template)
         do {
+            let jobID = try job.requireID()
             try await db.writeTransaction { tx in
-                try await BackgroundJob.query(on: tx).filter(\.$id == job.id!)
-                    .set(\.$state, to: finalJob).set(\.$lastError, to: lastError).set(\.$runAfter, to: runAfter)
-                    .set(\.$lockedUntil, to: nil).set(\.$updatedAt, to: now).update()
-                var update = Notification.query(on: tx).filter(\.$id == id).set(\.$attempts, to: attempts).set(\.$lastError, to: lastError)
-                if let finalNote { update = update.set(\.$state, to: finalNote) }
-                if finalNote == State.sent { update = update.set(\.$sentAt, to: now) }
-                try await update.update()
+                guard let sql = tx as? any SQLDatabase else { throw NotificationError("notifications need an SQL database") }
+                // Plain statements: every message of every journey ends here.
+                try await sql.raw("""
+                    UPDATE jobs SET state = \(bind: finalJob), last_error = \(bind: lastError), run_after = \(bind: runAfter),
+                        locked_until = NULL, updated_at = \(bind: now) WHERE id = \(bind: jobID)
+                    """).run()
+                try await sql.raw("""
+                    UPDATE notifications SET attempts = \(bind: attempts), last_error = \(bind: lastError),
+                        state = COALESCE(\(bind: finalNote), state),
+                        sent_at = CASE WHEN \(bind: finalNote == State.sent) THEN \(bind: now) ELSE sent_at END
+                    WHERE id = \(bind: id)
+                    """).run()
                 if let sentTo {
                     try await AuditTrail(db: tx, services: services).record(
                         application: sentTo, actor: "system", action: "notification.sent", details: ["template": sentTemplate, "notification": id.uuidString])
@@ -122,6 +124,30 @@ struct Notifications {
         } catch {
             logger.error("Notification job \(job.id?.uuidString ?? "?") could not be updated: \(error)")
         }
+    }
+}
+
+extension Notifications {
+    /// Who a notification goes to: the application's phone (sealed), whether the person asked for erasure, and whether
+    /// the phone opted out of marketing; nil when the application no longer exists. One statement, no model read.
+    struct Recipient {
+        let phoneSealed: String
+        let privacyState: String?
+        let optedOut: Bool
+    }
+
+    static func recipient(of applicationID: UUID, on db: any Database) async throws -> Recipient? {
+        guard let sql = db as? any SQLDatabase else { throw NotificationError("notifications need an SQL database") }
+        guard let row = try await sql.raw("""
+            SELECT a.phone_sealed, a.privacy_state,
+                EXISTS (SELECT 1 FROM marketing_opt_outs o WHERE o.phone_index = a.phone_index) AS opted_out
+            FROM applications a WHERE a.id = \(bind: applicationID)
+            """).first()
+        else { return nil }
+        return Recipient(
+            phoneSealed: try row.decode(column: "phone_sealed", as: String.self),
+            privacyState: try row.decode(column: "privacy_state", as: String?.self),
+            optedOut: try row.decode(column: "opted_out", as: Bool.self))
     }
 }
 
@@ -135,12 +161,12 @@ enum Milestones {
         case .approved:
             try await Notifications.enqueue(
                 .decisionApproved, values: ["limit": application.creditLimit ?? "-", "rate": application.annualRate ?? "-"],
-                application: id, eventKey: "decision:\(id)", on: tx, services: services)
+                application: id, phoneIndex: application.phoneIndex, eventKey: "decision:\(id)", on: tx, services: services)
         case .declined:
-            try await Notifications.enqueue(.decisionDeclined, application: id, eventKey: "decision:\(id)", on: tx, services: services)
+            try await Notifications.enqueue(.decisionDeclined, application: id, phoneIndex: application.phoneIndex, eventKey: "decision:\(id)", on: tx, services: services)
         case .loanRequested:
             try await Notifications.enqueue(
-                .contractReady, values: ["amount": application.loanAmount ?? "-"], application: id, eventKey: "contract:\(id)", on: tx, services: services)
+                .contractReady, values: ["amount": application.loanAmount ?? "-"], application: id, phoneIndex: application.phoneIndex, eventKey: "contract:\(id)", on: tx, services: services)
         case .disbursed:
             let loan = try await Loan.query(on: tx).filter(\.$applicationID == id).first()
             var firstDue = "-"
@@ -150,7 +176,7 @@ enum Milestones {
             let amount = loan.map { Money.string(fen: $0.principalFen) } ?? (application.loanAmount ?? "-")
             try await Notifications.enqueue(
                 .paidOut, values: ["amount": amount, "card": String((application.cardMasked ?? "----").suffix(4)), "firstDue": firstDue],
-                application: id, eventKey: "paid_out:\(id)", on: tx, services: services)
+                application: id, phoneIndex: application.phoneIndex, eventKey: "paid_out:\(id)", on: tx, services: services)
             try await LeadBook.applicationPaidOut(id, phoneIndex: application.phoneIndex, on: tx, services: services)
         default:
             break

@@ -11,6 +11,17 @@ import Vapor
 enum JobQueue {
     static let lease: TimeInterval = 60
 
+    /// Queues a job of `kind` for `reference`, due now, inside the caller's transaction (a plain statement: every
+    /// notification and payout queues one).
+    static func enqueue(kind: String, reference: UUID, on tx: any Database, now: Date) async throws {
+        guard let sql = tx as? any SQLDatabase else { throw AuditError("the job queue needs an SQL database") }
+        try await sql.raw("""
+            INSERT INTO jobs (id, kind, reference, state, attempts, run_after, locked_until, last_error, created_at, updated_at)
+            VALUES (\(bind: UUID()), \(bind: kind), \(bind: reference), \(bind: BackgroundJobState.queued), 0, \(bind: now), NULL, NULL,
+                    \(bind: now), \(bind: now))
+            """).run()
+    }
+
     /// Claims up to `limit` due jobs of `kind` (oldest due first) and returns them with their attempt counted.
     static func claimDue(kind: String, limit: Int, db: any Database, now: Date) async throws -> [BackgroundJob] {
         guard db is any SQLDatabase else { return [] }

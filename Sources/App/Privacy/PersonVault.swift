@@ -96,11 +96,13 @@ struct PersonVault {
         row.dataClass = dataClass.rawValue
         row.wrapped = try cipher.seal(fresh.withUnsafeBytes { Data($0) }.base64EncodedString())
         row.createdAt = Date()
-        try await sql.raw("""
+        let inserted = try await sql.raw("""
             INSERT INTO person_keys (id, phone_index, data_class, wrapped, created_at) VALUES
             (\(bind: row.id!), \(bind: row.phoneIndex), \(bind: row.dataClass), \(bind: row.wrapped), \(bind: row.createdAt))
-            ON CONFLICT (phone_index, data_class) DO NOTHING
-            """).run()
+            ON CONFLICT (phone_index, data_class) DO NOTHING RETURNING id
+            """).all()
+        // Ours went in; otherwise another request made the person's key at this moment, and that one is read.
+        if !inserted.isEmpty { return (row.id!, fresh) }
         guard let found = try await stored(phoneIndex: phoneIndex, dataClass: dataClass, on: sql) else {
             throw FieldCipher.CipherError.malformed
         }

@@ -21,15 +21,7 @@ enum PayoutJobs {
 
     /// Queues the payout of `applicationID` inside the caller's transaction.
     static func enqueue(_ applicationID: UUID, on tx: any Database, now: Date) async throws {
-        let job = BackgroundJob()
-        job.kind = kind
-        job.reference = applicationID
-        job.state = BackgroundJobState.queued
-        job.attempts = 0
-        job.runAfter = now
-        job.createdAt = now
-        job.updatedAt = now
-        try await job.create(on: tx)
+        try await JobQueue.enqueue(kind: kind, reference: applicationID, on: tx, now: now)
     }
 
     /// Runs every due payout job once; returns how many ran.
