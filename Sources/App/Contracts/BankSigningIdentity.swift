@@ -109,8 +109,8 @@ struct BankSigningIdentity: Sendable {
 
     let fingerprintSHA256: String
 
-    /// The identity of `material`, parsed once per process: parsing the PEM key and certificates on every signature
-    /// cost more than the signature itself.
+    /// The identity of `material`, parsed once per process instead of once per signature (the PEM key and the
+    /// certificates do not change while the process runs).
     static func cached(_ material: SigningMaterial) throws -> BankSigningIdentity {
         let key = material.keyPEM + "\u{0}" + material.certificatePEM + "\u{0}" + material.caPEM
         if let known = parsed.withLockedValue({ $0[key] }) { return known }

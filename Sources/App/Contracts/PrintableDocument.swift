@@ -158,8 +158,7 @@ private final class Typesetter {
     let cr: OpaquePointer
     let context: OpaquePointer
     /// Every text laid out so far, by what shapes it (text, size, weight, alignment, spacing, width; not colour):
-    /// pagination measures each text and drawing shows the same layout, so no text is shaped twice (shaping was
-    /// half of the contract's layout time).
+    /// pagination measures each text and drawing shows the same layout, so no text is shaped twice.
     private var layouts: [String: OpaquePointer] = [:]
 
     static let body = Style(size: 10)
