@@ -41,41 +41,48 @@ struct AuditTrail {
                 "UPDATE audit_head SET sequence = sequence + 1 WHERE id = 1 RETURNING sequence, entry_hash"
             ).all()
             guard let head = rows.first else { throw AuditError("the audit head row is missing (run the migrations)") }
-            let entry = AuditEntry()
-            entry.sequence = try head.decode(column: "sequence", as: Int.self)
-            entry.previousHash = try head.decode(column: "entry_hash", as: String.self)
-            entry.applicationID = application
-            entry.actor = actor
-            entry.action = action
-            entry.details = detailsJSON
-            entry.recordedAt = Self.truncated(clock.now())
-            entry.keyID = cipher.activeKeyID
-            entry.entryHash = try Self.hash(of: entry, cipher: cipher)
-            // Plain statements, not the model's `create`: this runs in every change's transaction, and Fluent's
-            // reflection over the model's fields costs more than the insert itself. On PostgreSQL the head's new
-            // hash is written by the same statement as the entry.
+            let sequence = try head.decode(column: "sequence", as: Int.self)
+            let previousHash = try head.decode(column: "entry_hash", as: String.self)
+            let recordedAt = Self.truncated(clock.now())
+            let keyID = cipher.activeKeyID
+            let entryHash = try Self.hash(
+                sequence: sequence, previousHash: previousHash, applicationID: application, actor: actor, action: action,
+                details: detailsJSON, recordedAt: recordedAt, keyID: keyID, cipher: cipher)
+            // Plain values and statements, no `AuditEntry` model: this runs in every change's transaction, and a
+            // model's field wrappers and Fluent's reflection over them cost more than the insert itself. On
+            // PostgreSQL the head's new hash is written by the same statement as the entry.
             let sqlite = tx.isSQLite
             let headUpdate: SQLQueryString = sqlite
-                ? "" : "WITH head AS (UPDATE audit_head SET entry_hash = \(bind: entry.entryHash) WHERE id = 1) "
+                ? "" : "WITH head AS (UPDATE audit_head SET entry_hash = \(bind: entryHash) WHERE id = 1) "
             try await sql.raw(headUpdate + """
                 INSERT INTO audit_entries (id, sequence, application_id, actor, action, details, recorded_at, previous_hash, entry_hash, key_id)
-                VALUES (\(bind: UUID()), \(bind: entry.sequence), \(bind: entry.applicationID), \(bind: entry.actor), \(bind: entry.action),
-                        \(bind: entry.details), \(bind: entry.recordedAt), \(bind: entry.previousHash), \(bind: entry.entryHash), \(bind: entry.keyID))
+                VALUES (\(bind: UUID()), \(bind: sequence), \(bind: application), \(bind: actor), \(bind: action),
+                        \(bind: detailsJSON), \(bind: recordedAt), \(bind: previousHash), \(bind: entryHash), \(bind: keyID))
                 """).run()
             if sqlite {
-                try await sql.raw("UPDATE audit_head SET entry_hash = \(bind: entry.entryHash) WHERE id = 1").run()
+                try await sql.raw("UPDATE audit_head SET entry_hash = \(bind: entryHash) WHERE id = 1").run()
             }
         }
     }
 
     /// The HMAC of an entry under its key id; entries from before keyed hashes (no key id) used plain SHA-256.
     static func hash(of entry: AuditEntry, cipher: FieldCipher) throws -> String {
+        try hash(
+            sequence: entry.sequence, previousHash: entry.previousHash, applicationID: entry.applicationID,
+            actor: entry.actor, action: entry.action, details: entry.details, recordedAt: entry.recordedAt,
+            keyID: entry.keyID, cipher: cipher)
+    }
+
+    static func hash(
+        sequence: Int, previousHash: String, applicationID: UUID?, actor: String, action: String, details: String,
+        recordedAt: Date, keyID: String?, cipher: FieldCipher
+    ) throws -> String {
         let material = Data(
             [
-                String(entry.sequence), entry.previousHash, entry.applicationID?.uuidString ?? "-", entry.actor,
-                entry.action, entry.details, String(Int64((entry.recordedAt.timeIntervalSince1970 * 1000).rounded())),
+                String(sequence), previousHash, applicationID?.uuidString ?? "-", actor,
+                action, details, String(Int64((recordedAt.timeIntervalSince1970 * 1000).rounded())),
             ].joined(separator: "\u{1F}").utf8)
-        guard let keyID = entry.keyID else { return hex(SHA256.hash(data: material)) }
+        guard let keyID else { return hex(SHA256.hash(data: material)) }
         guard let key = cipher.derivedKey(keyID: keyID, purpose: "yidai-audit-chain") else {
             throw AuditError("no key with id \(keyID) is in the key ring")
         }
