@@ -150,6 +150,13 @@ struct ServicingTests {
         }
     }
 
+    @Test("a loan's plan written in one statement carries every field of an installment, each once")
+    func installmentInsertCoversTheModel() {
+        // A field added to LoanInstallment and not to the multi-row INSERT fails here, before a plan is booked without it.
+        #expect(LoanInstallment.keys.map(\.description).sorted() == LoanInstallment.insertedColumns.sorted())
+        #expect(Set(LoanInstallment.insertedColumns).count == LoanInstallment.insertedColumns.count)
+    }
+
     @Test("a disbursement retried after a timeout pays the card once")
     func disbursementRetriedPaysOnce() async throws {
         try await withYidai { app, clock, providers in

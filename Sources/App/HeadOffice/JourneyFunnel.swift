@@ -40,10 +40,19 @@ enum JourneyFunnel {
         return progress.completedSteps.map(\.rawValue).joined(separator: ",") + "|" + current
     }
 
-    static func record(_ application: LoanApplication, on tx: any Database, services: YidaiServices) async throws {
+    /// Brings the application's funnel rows up to date. With `since`, the position the application had when it was
+    /// read (whose rows are then written already), only what changed since is written, without reading the rows
+    /// first; without it, the rows are read and whatever is missing is added.
+    static func record(
+        _ application: LoanApplication, on tx: any Database, services: YidaiServices, since loaded: String? = nil
+    ) async throws {
         // Plain statements: this runs in every change's transaction, and Fluent's reflection over the row model
         // cost more than the work.
         guard let sql = tx as? any SQLDatabase else { throw AuditError("the journey funnel needs an SQL database") }
+        if let loaded, let before = Position(loaded) {
+            try await recordChange(application, since: before, on: sql, services: services)
+            return
+        }
         let id = try application.requireID()
         let progress = try application.progress
         let completed = Set(progress.completedSteps)
@@ -91,6 +100,82 @@ enum JourneyFunnel {
                 """).run()
             services.metrics.recordJourneyStep(step.rawValue, "entered")
             if isDone { services.metrics.recordJourneyStep(step.rawValue, "completed") }
+        }
+    }
+
+    /// A funnel position as `position(_:)` writes it.
+    struct Position: Equatable {
+        let completed: Set<JourneyStep>
+        let current: JourneyStep?
+
+        init?(_ text: String) {
+            let parts = text.split(separator: "|", omittingEmptySubsequences: false)
+            guard parts.count == 2 else { return nil }
+            var completed = Set<JourneyStep>()
+            for raw in parts[0].split(separator: ",") {
+                guard let step = JourneyStep(rawValue: String(raw)) else { return nil }
+                completed.insert(step)
+            }
+            self.completed = completed
+            if parts[1] == "-" {
+                current = nil
+            } else {
+                guard let step = JourneyStep(rawValue: String(parts[1])) else { return nil }
+                current = step
+            }
+        }
+    }
+
+    /// The change since `before`: steps done since then are completed (one UPDATE; a step that has no row yet is
+    /// added as done), the new current step is added (one multi-row INSERT that leaves existing rows alone).
+    private static func recordChange(
+        _ application: LoanApplication, since before: Position, on sql: any SQLDatabase, services: YidaiServices
+    ) async throws {
+        let id = try application.requireID()
+        let progress = try application.progress
+        let completed = Set(progress.completedSteps)
+        let next = application.stopStep == nil ? progress.nextStep : nil
+        let newlyDone = steps.filter { completed.contains($0) && !before.completed.contains($0) }
+        let now = services.clock.now()
+        var completedNow: Set<String> = []
+        if !newlyDone.isEmpty {
+            let journeySeconds = application.createdAt.map { max(0, now.timeIntervalSince($0)) }
+            // Seconds from entering to completing, computed where entered_at is (SQLite keeps dates as seconds
+            // since 1970, PostgreSQL as timestamptz).
+            let seconds: SQLQueryString = (sql.dialect.name == "sqlite")
+                ? "MAX(0, \(bind: now) - entered_at)" : "GREATEST(0, EXTRACT(EPOCH FROM (\(bind: now) - entered_at)))"
+            let loanRequest = JourneyStep.loanRequest.rawValue
+            let updated = try await sql.raw(
+                "UPDATE journey_steps SET completed_at = \(bind: now), seconds = " + seconds
+                    + ", journey_seconds = CASE WHEN step = \(bind: loanRequest) THEN COALESCE(\(bind: journeySeconds), journey_seconds) ELSE journey_seconds END"
+                    + " WHERE application_id = \(bind: id) AND completed_at IS NULL AND step IN (\(binds: newlyDone.map(\.rawValue))) RETURNING step"
+            ).all()
+            for row in updated { completedNow.insert(try row.decode(column: "step", as: String.self)) }
+            for step in completedNow { services.metrics.recordJourneyStep(step, "completed") }
+        }
+        // Rows to add: steps done now that had no open row, and the new current step if it is new.
+        var added: [(step: JourneyStep, done: Bool)] = newlyDone.filter { !completedNow.contains($0.rawValue) }.map { ($0, true) }
+        if let next, steps.contains(next), !completed.contains(next), !before.completed.contains(next), next != before.current {
+            added.append((next, false))
+        }
+        guard !added.isEmpty else { return }
+        let day = BusinessCalendar.civilDate(now).iso
+        let branch: SQLQueryString = application.cmLast.map {
+            "(SELECT branch_code FROM staff WHERE manager_code = \(bind: $0))"
+        } ?? "NULL"
+        let values: [SQLQueryString] = added.map { step, done in
+            "(\(bind: UUID()), \(bind: id), \(bind: step.rawValue), \(bind: day), \(bind: now), \(bind: done ? now : nil), "
+                + "\(bind: done ? 0.0 : nil), \(bind: application.channelLast), \(bind: application.campaign), \(bind: application.cmLast), "
+                + branch + ")"
+        }
+        let inserted = try await sql.raw(
+            "INSERT INTO journey_steps (id, application_id, step, day, entered_at, completed_at, seconds, channel, campaign, manager_code, branch_code) VALUES "
+                + values.joined(separator: ", ") + " ON CONFLICT (application_id, step) DO NOTHING RETURNING step, completed_at"
+        ).all()
+        for row in inserted {
+            let step = try row.decode(column: "step", as: String.self)
+            services.metrics.recordJourneyStep(step, "entered")
+            if try row.decode(column: "completed_at", as: Date?.self) != nil { services.metrics.recordJourneyStep(step, "completed") }
         }
     }
 }

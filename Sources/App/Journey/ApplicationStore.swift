@@ -55,7 +55,7 @@ struct ApplicationStore {
             if previous != newState { try await Milestones.applicationMoved(application, from: previous, on: tx, services: services) }
             // The funnel's rows change only when the completed steps or the current one do.
             if application.loadedFunnel == nil || (try? JourneyFunnel.position(application)) != application.loadedFunnel {
-                try await JourneyFunnel.record(application, on: tx, services: services)
+                try await JourneyFunnel.record(application, on: tx, services: services, since: application.loadedFunnel)
             }
             var details = details
             if previous != newState { details["state"] = newState }

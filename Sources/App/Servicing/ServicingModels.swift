@@ -77,6 +77,12 @@ final class LoanInstallment: Model, @unchecked Sendable {
         update(from: position)
     }
 
+    /// The columns `create(_:on:)` writes, in the order of its values (`ServicingTests` checks them against the model).
+    static let insertedColumns = [
+        "id", "loan_id", "number", "due_date", "principal_fen", "interest_fen", "penalty_fen", "paid_principal_fen",
+        "paid_interest_fen", "paid_penalty_fen", "interest_recognized", "penalty_accrued_through", "status", "paid_on",
+    ]
+
     /// Creates `rows` with one multi-row INSERT (a booking writes the whole plan: one statement instead of one
     /// per installment, and no model reflection per row). The rows count as saved afterwards, as after `create`.
     static func create(_ rows: [LoanInstallment], on tx: any Database) async throws {
@@ -85,9 +91,7 @@ final class LoanInstallment: Model, @unchecked Sendable {
             for row in rows { try await row.create(on: tx) }
             return
         }
-        var insert = sql.insert(into: schema).columns(
-            "id", "loan_id", "number", "due_date", "principal_fen", "interest_fen", "penalty_fen", "paid_principal_fen",
-            "paid_interest_fen", "paid_penalty_fen", "interest_recognized", "penalty_accrued_through", "status", "paid_on")
+        var insert = sql.insert(into: schema).columns(insertedColumns)
         for row in rows {
             let id = row.id ?? UUID()
             row.id = id
