@@ -83,10 +83,28 @@ struct PersonVault {
 
     // MARK: - Keys
 
+    /// The signed-in person's keys, read with their session by the statement that starts an applicant's request
+    /// (`ApplicantAuthenticator`) and bound for that request only.
+    struct RequestKeys: Sendable {
+        struct Key: Sendable {
+            let id: UUID
+            let wrapped: String
+        }
+        let phoneIndex: String
+        let keys: [DataClass: Key]
+    }
+
+    @TaskLocal static var requestKeys: RequestKeys?
+
     /// The person's key of a class, created on first use (concurrently safe: the unique (phone, class) row decides).
-    /// Always read from the database (never the cache): a value must only ever be sealed under a key row that this
-    /// transaction sees, so that a key made in a transaction that rolls back is never used by another.
+    /// Read from the database, or taken from the keys this request's first statement read (committed rows, as that
+    /// statement runs in no transaction); never from the cache across requests: a value must only ever be sealed
+    /// under a committed key row or one this transaction sees, so that a key made in a transaction that rolls back
+    /// is never used by another, and a key an erasure destroyed is not used by a later request on any instance.
     func key(phoneIndex: String, dataClass: DataClass) async throws -> (UUID, SymmetricKey) {
+        if let known = Self.requestKeys, known.phoneIndex == phoneIndex, let key = known.keys[dataClass] {
+            return (key.id, try unwrap(wrapped: key.wrapped))
+        }
         guard let sql = db as? any SQLDatabase else { throw FieldCipher.CipherError.malformed }
         if let found = try await stored(phoneIndex: phoneIndex, dataClass: dataClass, on: sql) { return found }
         let fresh = SymmetricKey(size: .bits256)

@@ -32,6 +32,15 @@ struct ApplicantAuthenticator: AsyncRequestAuthenticator {
         self.credential = credential
     }
 
+    /// Authenticates, then answers with the signed-in person's data keys (read with the session) at hand for the
+    /// vault, for the rest of the request (`PersonVault.requestKeys`).
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        try await authenticate(request: request)
+        guard let keys = request.storage[PreloadedPersonKeys.self] else { return try await next.respond(to: request) }
+        request.storage[PreloadedPersonKeys.self] = nil
+        return try await PersonVault.$requestKeys.withValue(keys) { try await next.respond(to: request) }
+    }
+
     func authenticate(request: Request) async throws {
         guard let token = token(in: request) else { return }
         let now = request.yidai.clock.now()
@@ -40,8 +49,11 @@ struct ApplicantAuthenticator: AsyncRequestAuthenticator {
         guard let sql = request.db as? any SQLDatabase,
             let row = try await sql.raw("""
                 SELECT s.id AS session_id, s.application_id AS session_application_id, s.phone_index AS session_phone_index,
-                    \(unsafeRaw: Self.applicationColumns)
+                    \(unsafeRaw: Self.applicationColumns),
+                    kk.id AS kept_key_id, kk.wrapped AS kept_key_wrapped, kg.id AS general_key_id, kg.wrapped AS general_key_wrapped
                 FROM applicant_sessions s LEFT JOIN applications a ON a.id = s.application_id
+                    LEFT JOIN person_keys kk ON kk.phone_index = a.phone_index AND kk.data_class = 'kept'
+                    LEFT JOIN person_keys kg ON kg.phone_index = a.phone_index AND kg.data_class = 'general'
                 WHERE s.token_hash = \(bind: SecretHash.sha256Hex(token)) AND s.revoked_at IS NULL AND s.expires_at > \(bind: now)
                 """).first()
         else { return }
@@ -50,7 +62,18 @@ struct ApplicantAuthenticator: AsyncRequestAuthenticator {
             applicationID: try row.decode(column: "session_application_id", as: UUID.self),
             phoneIndex: try row.decode(column: "session_phone_index", as: String.self))
         if try row.decode(column: "id", as: UUID?.self) != nil {
-            request.storage[PreloadedApplication.self] = try LoanApplication.decoded(row)
+            let application = try LoanApplication.decoded(row)
+            request.storage[PreloadedApplication.self] = application
+            // The person's keys as committed when the request began (this statement runs in no transaction).
+            var keys: [PersonVault.DataClass: PersonVault.RequestKeys.Key] = [:]
+            for (dataClass, prefix) in [(PersonVault.DataClass.kept, "kept"), (.general, "general")] {
+                if let id = try row.decode(column: prefix + "_key_id", as: UUID?.self) {
+                    keys[dataClass] = .init(id: id, wrapped: try row.decode(column: prefix + "_key_wrapped", as: String.self))
+                }
+            }
+            if !keys.isEmpty {
+                request.storage[PreloadedPersonKeys.self] = PersonVault.RequestKeys(phoneIndex: application.phoneIndex, keys: keys)
+            }
         }
         request.auth.login(applicant)
     }
@@ -72,6 +95,11 @@ struct ApplicantAuthenticator: AsyncRequestAuthenticator {
 extension SignedInApplicant {
     /// For API route groups: no applicant answers 401 in the error shape.
     static var required: any Middleware { guardMiddleware(throwing: APIError.unauthorized) }
+}
+
+/// The signed-in person's data keys as the authenticator read them with the session, until `respond` hands them on.
+struct PreloadedPersonKeys: StorageKey {
+    typealias Value = PersonVault.RequestKeys
 }
 
 /// The signed-in applicant's application as the authenticator read it with the session; taken by the first reader.

@@ -1,0 +1,55 @@
+import Crypto
+import Fluent
+import Foundation
+import Testing
+import Vapor
+
+@testable import App
+
+/// An applicant's request reads the person's data keys with the session (`ApplicantAuthenticator`), and the vault
+/// seals under them for that request instead of reading them again; outside such a request it reads the database.
+@Suite("A person's data keys read once per request")
+struct RequestKeysTests {
+    @Test("within a signed-in request the vault seals under the person's key read with the session, and only that person's")
+    func sealsUnderTheRequestKey() async throws {
+        try await withYidai { app, _, _ in
+            let cipher = app.yidai.cipher
+            let vault = PersonVault(db: app.db, cipher: cipher)
+            // setup: the person's stored general key, made the ordinary way
+            let (storedID, _) = try await vault.key(phoneIndex: "person-a", dataClass: .general)
+            // and a key handed to the request (as the authenticator would) that is not in the database
+            let requestKey = SymmetricKey(size: .bits256)
+            let requestID = UUID()
+            let wrapped = try cipher.seal(requestKey.withUnsafeBytes { Data($0) }.base64EncodedString())
+            let keys = PersonVault.RequestKeys(phoneIndex: "person-a", keys: [.general: .init(id: requestID, wrapped: wrapped)])
+            try await PersonVault.$requestKeys.withValue(keys) {
+                // MUT: sealing for the request's person uses the request's key, without asking the database
+                let (id, key) = try await vault.key(phoneIndex: "person-a", dataClass: .general)
+                #expect(id == requestID)
+                #expect(key == requestKey)
+                // another class of the same person, and another person, are read (or made) in the database
+                let (keptID, _) = try await vault.key(phoneIndex: "person-a", dataClass: .kept)
+                #expect(keptID != requestID)
+                let (otherID, _) = try await vault.key(phoneIndex: "person-b", dataClass: .general)
+                #expect(otherID != requestID && otherID != storedID)
+            }
+            // outside the request the stored key is used again
+            #expect(try await vault.key(phoneIndex: "person-a", dataClass: .general).0 == storedID)
+        }
+    }
+
+    @Test("a signed-in applicant's step seals its data under the person's stored key")
+    func journeySealsUnderStoredKey() async throws {
+        try await withYidai { app, clock, providers in
+            var p = Applicant("P01", app: app, clock: clock, providers: providers)
+            try await p.signIn()
+            #expect(try await p.uploadIDCard().0 == .ok)
+            let application = try #require(try await LoanApplication.query(on: app.db).first())
+            let general = try #require(
+                try await PersonKey.query(on: app.db).filter(\.$phoneIndex == application.phoneIndex).filter(\.$dataClass == "general").first())
+            // The ID card's reading was sealed during the upload request, under the key the session's statement read.
+            #expect(PersonVault.keyID(of: application.ocrSealed) == general.id)
+            #expect(try await PersonVault(db: app.db, cipher: app.yidai.cipher).open(application.ocrSealed!).isEmpty == false)
+        }
+    }
+}
