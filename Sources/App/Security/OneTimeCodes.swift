@@ -118,31 +118,26 @@ struct OneTimeCodes {
         }
         let now = services.clock.now()
         let phoneIndex = services.cipher.blindIndex(phone.value, purpose: "phone")
-        guard let sql = db as? any SQLDatabase else { throw AuditError("codes need an SQL database") }
-        guard let row = try await sql.raw("""
-                SELECT id, code_hash, salt, expires_at FROM one_time_codes
-                WHERE phone_index = \(bind: phoneIndex) AND purpose = \(bind: purpose.rawValue) AND consumed_at IS NULL
-                ORDER BY sent_at DESC LIMIT 1
-                """).first()
-        else {
-            throw APIError(.unprocessableEntity, code: "code_not_requested", message: "Request an SMS code first.", messageZh: "请先获取验证码。", field: field)
+        guard db is any SQLDatabase else { throw AuditError("codes need an SQL database") }
+        let max = Self.maxFailedAttempts
+        // One statement counts the try against the phone's newest unused code for this purpose, if that code is
+        // still valid and not locked, and returns it; only when it does not is the code read again, to say why.
+        let counted = try await db.writeStatement { sql in
+            try await sql.raw("""
+                UPDATE one_time_codes SET failed_attempts = failed_attempts + 1
+                WHERE id = (SELECT id FROM one_time_codes
+                            WHERE phone_index = \(bind: phoneIndex) AND purpose = \(bind: purpose.rawValue) AND consumed_at IS NULL
+                            ORDER BY sent_at DESC LIMIT 1)
+                  AND failed_attempts < \(bind: max) AND consumed_at IS NULL AND expires_at > \(bind: now)
+                RETURNING id, code_hash, salt, failed_attempts
+                """).all().first
+        }
+        guard let row = counted else {
+            throw try await Self.refusal(phoneIndex: phoneIndex, purpose: purpose, now: now, field: field, on: db)
         }
         let id = try row.decode(column: "id", as: UUID.self)
-        let record = (codeHash: try row.decode(column: "code_hash", as: String.self), salt: try row.decode(column: "salt", as: String.self),
-                      expiresAt: try row.decode(column: "expires_at", as: Date.self))
-        if record.expiresAt <= now {
-            throw APIError(.unprocessableEntity, code: "code_expired", message: "The SMS code has expired: request a new one.", messageZh: "验证码已过期，请重新获取。", field: field)
-        }
-        let max = Self.maxFailedAttempts
-        let attempts: Int? = try await db.writeStatement { sql in
-            let rows = try await sql.raw(
-                "UPDATE one_time_codes SET failed_attempts = failed_attempts + 1 WHERE id = \(bind: id) AND failed_attempts < \(bind: max) AND consumed_at IS NULL RETURNING failed_attempts"
-            ).all()
-            return try rows.first?.decode(column: "failed_attempts", as: Int.self)
-        }
-        guard let attempts else {
-            throw APIError(.unprocessableEntity, code: "code_locked", message: "Too many wrong tries: request a new SMS code.", messageZh: "验证码错误次数过多，请重新获取。", field: field)
-        }
+        let record = (codeHash: try row.decode(column: "code_hash", as: String.self), salt: try row.decode(column: "salt", as: String.self))
+        let attempts = try row.decode(column: "failed_attempts", as: Int.self)
         guard SecretHash.otp(trimmed, salt: record.salt) == record.codeHash else {
             let left = max - attempts
             if left <= 0 {
@@ -151,6 +146,23 @@ struct OneTimeCodes {
             throw APIError(.unprocessableEntity, code: "code_incorrect", message: "The SMS code is not correct (\(left) tries left).", messageZh: "验证码不正确，还可尝试\(left)次。", field: field)
         }
         return Proof(id: id)
+    }
+
+    /// Why no try could be counted: no unused code, an expired one, or one with no tries left.
+    static func refusal(phoneIndex: String, purpose: Purpose, now: Date, field: String, on db: any Database) async throws -> APIError {
+        guard let sql = db as? any SQLDatabase else { throw AuditError("codes need an SQL database") }
+        guard let row = try await sql.raw("""
+                SELECT expires_at FROM one_time_codes
+                WHERE phone_index = \(bind: phoneIndex) AND purpose = \(bind: purpose.rawValue) AND consumed_at IS NULL
+                ORDER BY sent_at DESC LIMIT 1
+                """).first()
+        else {
+            return APIError(.unprocessableEntity, code: "code_not_requested", message: "Request an SMS code first.", messageZh: "请先获取验证码。", field: field)
+        }
+        if try row.decode(column: "expires_at", as: Date.self) <= now {
+            return APIError(.unprocessableEntity, code: "code_expired", message: "The SMS code has expired: request a new one.", messageZh: "验证码已过期，请重新获取。", field: field)
+        }
+        return APIError(.unprocessableEntity, code: "code_locked", message: "Too many wrong tries: request a new SMS code.", messageZh: "验证码错误次数过多，请重新获取。", field: field)
     }
 
     /// Uses up a checked code inside the transaction of its step: if the step rolls back, the code stays usable;
