@@ -106,10 +106,7 @@ struct Notifications {
             try await db.writeTransaction { tx in
                 guard let sql = tx as? any SQLDatabase else { throw NotificationError("notifications need an SQL database") }
                 // Plain statements: every message of every journey ends here.
-                try await sql.raw("""
-                    UPDATE jobs SET state = \(bind: finalJob), last_error = \(bind: lastError), run_after = \(bind: runAfter),
-                        locked_until = NULL, updated_at = \(bind: now) WHERE id = \(bind: jobID)
-                    """).run()
+                try await JobQueue.finish(jobID, state: finalJob, lastError: lastError, runAfter: runAfter, now: now, on: tx)
                 try await sql.raw("""
                     UPDATE notifications SET attempts = \(bind: attempts), last_error = \(bind: lastError),
                         state = COALESCE(\(bind: finalNote), state),

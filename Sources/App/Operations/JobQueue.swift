@@ -22,6 +22,17 @@ enum JobQueue {
             """).run()
     }
 
+    /// Records how a claimed job's run ended and gives up its lease (a plain statement; inside the caller's
+    /// transaction when there is one).
+    static func finish(_ jobID: UUID, state: String, lastError: String?, runAfter: Date, now: Date, on db: any Database) async throws {
+        try await db.writeStatement { sql in
+            try await sql.raw("""
+                UPDATE jobs SET state = \(bind: state), last_error = \(bind: lastError), run_after = \(bind: runAfter),
+                    locked_until = NULL, updated_at = \(bind: now) WHERE id = \(bind: jobID)
+                """).run()
+        }
+    }
+
     /// Claims up to `limit` due jobs of `kind` (oldest due first) and returns them with their attempt counted.
     static func claimDue(kind: String, limit: Int, db: any Database, now: Date) async throws -> [BackgroundJob] {
         guard db is any SQLDatabase else { return [] }
@@ -35,18 +46,30 @@ enum JobQueue {
                 AND (locked_until IS NULL OR locked_until < \(bind: now))
                 ORDER BY run_after LIMIT \(unsafeRaw: String(max(1, limit))) \(unsafeRaw: skipLocked))
             AND state = \(bind: queued) AND (locked_until IS NULL OR locked_until < \(bind: now))
-            RETURNING id
+            RETURNING id, kind, reference, state, attempts, run_after, locked_until, last_error, created_at, updated_at
             """
-        let ids: [UUID]
+        // The claimed rows come back whole from the claim itself (no second read, no model reflection).
+        let rows: [any SQLRow]
         if db.isSQLite {
-            ids = try await db.writeTransaction { tx in
-                try await (tx as! any SQLDatabase).raw(statement).all().map { try $0.decode(column: "id", as: UUID.self) }
-            }
+            rows = try await db.writeTransaction { tx in try await (tx as! any SQLDatabase).raw(statement).all() }
         } else {
-            ids = try await (db as! any SQLDatabase).raw(statement).all().map { try $0.decode(column: "id", as: UUID.self) }
+            rows = try await (db as! any SQLDatabase).raw(statement).all()
         }
-        guard !ids.isEmpty else { return [] }
-        return try await BackgroundJob.query(on: db).filter(\.$id ~~ ids).sort(\.$runAfter).all()
+        return try rows.map { row in
+            let job = BackgroundJob()
+            job.id = try row.decode(column: "id", as: UUID.self)
+            job.kind = try row.decode(column: "kind", as: String.self)
+            job.reference = try row.decode(column: "reference", as: UUID.self)
+            job.state = try row.decode(column: "state", as: String.self)
+            job.attempts = try row.decode(column: "attempts", as: Int.self)
+            job.runAfter = try row.decode(column: "run_after", as: Date.self)
+            job.lockedUntil = try row.decode(column: "locked_until", as: Date?.self)
+            job.lastError = try row.decode(column: "last_error", as: String?.self)
+            job.createdAt = try row.decode(column: "created_at", as: Date.self)
+            job.updatedAt = try row.decode(column: "updated_at", as: Date.self)
+            job.$id.exists = true
+            return job
+        }.sorted { $0.runAfter < $1.runAfter }
     }
 
     /// Gives claimed jobs back untried (a worker stopping before it got to them): the attempt is not counted and

@@ -101,6 +101,8 @@ struct PersonVault {
     /// statement runs in no transaction); never from the cache across requests: a value must only ever be sealed
     /// under a committed key row or one this transaction sees, so that a key made in a transaction that rolls back
     /// is never used by another, and a key an erasure destroyed is not used by a later request on any instance.
+    /// (An erasure carried out while a request runs could leave that request's last value under the destroyed key,
+    /// unreadable, as everything else of the erased class is; the same was true of a read a moment before it.)
     func key(phoneIndex: String, dataClass: DataClass) async throws -> (UUID, SymmetricKey) {
         if let known = Self.requestKeys, known.phoneIndex == phoneIndex, let key = known.keys[dataClass] {
             return (key.id, try unwrap(wrapped: key.wrapped))

@@ -77,11 +77,7 @@ enum PayoutJobs {
         if let error { servicing.logger.warning("Payout job \(job.id?.uuidString ?? "?") (attempt \(job.attempts)): \(error)") }
         let (finalState, lastError) = (state, error)
         do {
-            try await servicing.db.writeTransaction { tx in
-                try await BackgroundJob.query(on: tx).filter(\.$id == job.id!)
-                    .set(\.$state, to: finalState).set(\.$lastError, to: lastError).set(\.$runAfter, to: runAfter)
-                    .set(\.$lockedUntil, to: nil).set(\.$updatedAt, to: now).update()
-            }
+            try await JobQueue.finish(try job.requireID(), state: finalState, lastError: lastError, runAfter: runAfter, now: now, on: servicing.db)
         } catch {
             servicing.logger.error("Payout job \(job.id?.uuidString ?? "?") could not be updated: \(error)")
         }
