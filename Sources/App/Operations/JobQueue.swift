@@ -33,6 +33,11 @@ enum JobQueue {
         }
     }
 
+    /// Every column of a job, as a claim returns it (`JobQueueTests` holds it to the model).
+    static let claimedColumns = [
+        "id", "kind", "reference", "state", "attempts", "run_after", "locked_until", "last_error", "created_at", "updated_at",
+    ]
+
     /// Claims up to `limit` due jobs of `kind` (oldest due first) and returns them with their attempt counted.
     static func claimDue(kind: String, limit: Int, db: any Database, now: Date) async throws -> [BackgroundJob] {
         guard db is any SQLDatabase else { return [] }
@@ -46,7 +51,7 @@ enum JobQueue {
                 AND (locked_until IS NULL OR locked_until < \(bind: now))
                 ORDER BY run_after LIMIT \(unsafeRaw: String(max(1, limit))) \(unsafeRaw: skipLocked))
             AND state = \(bind: queued) AND (locked_until IS NULL OR locked_until < \(bind: now))
-            RETURNING id, kind, reference, state, attempts, run_after, locked_until, last_error, created_at, updated_at
+            RETURNING \(unsafeRaw: claimedColumns.joined(separator: ", "))
             """
         // The claimed rows come back whole from the claim itself (no second read, no model reflection).
         let rows: [any SQLRow]

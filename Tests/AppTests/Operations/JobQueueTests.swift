@@ -17,6 +17,13 @@ struct JobQueueTests {
         return references
     }
 
+    @Test("a claim returns every field of the job model, each once")
+    func claimReturnsEveryField() {
+        // A field added to BackgroundJob and not to the claim's RETURNING fails here, before a claimed job lacks it.
+        #expect(BackgroundJob.keys.map(\.description).sorted() == JobQueue.claimedColumns.sorted())
+        #expect(Set(JobQueue.claimedColumns).count == JobQueue.claimedColumns.count)
+    }
+
     @Test("a job whose worker died after claiming it is claimed again once its lease has run out, and only then")
     func deadWorker() async throws {
         try await withYidai { app, clock, _ in
