@@ -82,15 +82,11 @@ struct AuditTrail {
                 String(sequence), previousHash, applicationID?.uuidString ?? "-", actor,
                 action, details, String(Int64((recordedAt.timeIntervalSince1970 * 1000).rounded())),
             ].joined(separator: "\u{1F}").utf8)
-        guard let keyID else { return hex(SHA256.hash(data: material)) }
+        guard let keyID else { return Hex.string(SHA256.hash(data: material)) }
         guard let key = cipher.derivedKey(keyID: keyID, purpose: "yidai-audit-chain") else {
             throw AuditError("no key with id \(keyID) is in the key ring")
         }
-        return hex(HMAC<SHA256>.authenticationCode(for: material, using: key))
-    }
-
-    static func hex<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
-        Hex.string(bytes)
+        return Hex.string(HMAC<SHA256>.authenticationCode(for: material, using: key))
     }
 
     /// Databases keep different sub-second precision; hash what every one of them stores: milliseconds.

@@ -68,8 +68,7 @@ enum JourneyFunnel {
                 try row.decode(column: "completed_at", as: Date?.self) != nil)
         }
         let now = services.clock.now()
-        var branch: String?
-        var branchLooked = false
+        var added: [(step: JourneyStep, done: Bool)] = []
         for step in steps {
             let isDone = completed.contains(step)
             let isCurrent = step == next
@@ -87,20 +86,9 @@ enum JourneyFunnel {
                 }
                 continue
             }
-            if !branchLooked, let code = application.cmLast {
-                branch = try await sql.raw("SELECT branch_code FROM staff WHERE manager_code = \(bind: code)").first()?
-                    .decode(column: "branch_code", as: String?.self)
-                branchLooked = true
-            }
-            try await sql.raw("""
-                INSERT INTO journey_steps (id, application_id, step, day, entered_at, completed_at, seconds, channel, campaign, manager_code, branch_code)
-                VALUES (\(bind: UUID()), \(bind: id), \(bind: step.rawValue), \(bind: BusinessCalendar.civilDate(now).iso), \(bind: now),
-                        \(bind: isDone ? now : nil), \(bind: isDone ? 0.0 : nil), \(bind: application.channelLast), \(bind: application.campaign),
-                        \(bind: application.cmLast), \(bind: branch))
-                """).run()
-            services.metrics.recordJourneyStep(step.rawValue, "entered")
-            if isDone { services.metrics.recordJourneyStep(step.rawValue, "completed") }
+            added.append((step, isDone))
         }
+        try await add(added, of: application, now: now, on: sql, services: services)
     }
 
     /// A funnel position as `position(_:)` writes it.
@@ -158,7 +146,17 @@ enum JourneyFunnel {
         if let next, steps.contains(next), !completed.contains(next), !before.completed.contains(next), next != before.current {
             added.append((next, false))
         }
+        try await add(added, of: application, now: now, on: sql, services: services)
+    }
+
+    /// Adds the application's rows for `added` steps, entered now (and done now when `done`), in one multi-row INSERT
+    /// that leaves rows already there alone; counts what it added.
+    private static func add(
+        _ added: [(step: JourneyStep, done: Bool)], of application: LoanApplication, now: Date, on sql: any SQLDatabase,
+        services: YidaiServices
+    ) async throws {
         guard !added.isEmpty else { return }
+        let id = try application.requireID()
         let day = BusinessCalendar.civilDate(now).iso
         let branch: SQLQueryString = application.cmLast.map {
             "(SELECT branch_code FROM staff WHERE manager_code = \(bind: $0))"

@@ -24,7 +24,7 @@ struct BrotliMiddleware: AsyncMiddleware {
             return response
         }
         guard Self.accepts(request.headers[.acceptEncoding]), response.headers[.contentEncoding].isEmpty,
-            Self.compressible(response.headers.contentType), let buffer = response.body.buffer, buffer.readableBytes >= Self.minimumBytes
+            Self.compressible(response.headers.contentType), let buffer = response.body.buffer
         else { return response }
         let immutable = response.headers[.cacheControl].contains { $0.contains("immutable") }
         let key = request.url.path
