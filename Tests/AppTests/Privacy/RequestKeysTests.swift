@@ -38,6 +38,26 @@ struct RequestKeysTests {
         }
     }
 
+    @Test("twenty values of a new person sealed at the same moment all end under the one key made for them, and all open")
+    func concurrentFirstSealsShareOneKey() async throws {
+        try await withYidai { app, _, _ in
+            let vault = PersonVault(db: app.db, cipher: app.yidai.cipher)
+            // MUT: the person has no key yet; every sealing races to make it
+            let sealed = try await withThrowingTaskGroup(of: (Int, String).self) { group in
+                for i in 0..<20 {
+                    group.addTask { (i, try await vault.seal("value \(i)", phoneIndex: "person-new", as: .general)) }
+                }
+                var out: [Int: String] = [:]
+                for try await (i, value) in group { out[i] = value }
+                return out
+            }
+            let keys = try await PersonKey.query(on: app.db).filter(\.$phoneIndex == "person-new").all()
+            #expect(keys.count == 1)
+            #expect(Set(sealed.values.map { PersonVault.keyID(of: $0) }) == [keys.first?.id])
+            for (i, value) in sealed { #expect(try await vault.open(value) == "value \(i)") }
+        }
+    }
+
     @Test("a signed-in applicant's step seals its data under the person's stored key")
     func journeySealsUnderStoredKey() async throws {
         try await withYidai { app, clock, providers in
