@@ -54,9 +54,12 @@ struct Notifications {
         return true
     }
 
+    /// Notifications a worker claims at a time.
+    static let batch = 50
+
     /// Sends every due notification once; returns how many were tried.
     @discardableResult
-    func runDue(limit: Int = 50) async throws -> Int {
+    func runDue(limit: Int = batch) async throws -> Int {
         try await JobQueue.runDue(kind: Self.jobKind, limit: limit, db: db, now: services.clock.now()) { job in
             await send(job)
         }

@@ -33,6 +33,36 @@ enum JobQueue {
         }
     }
 
+    /// One queue as the worker drains it: its kind, how many jobs a batch claims, and the run of one batch (returns
+    /// how many jobs ran).
+    struct Drainable: Sendable {
+        let kind: String
+        let batch: Int
+        let runBatch: @Sendable (_ limit: Int) async throws -> Int
+    }
+
+    /// One round of the worker: each queue's due jobs, batch after batch, until no queue filled its batch, so a backlog
+    /// is worked off at once rather than one batch per tick (which capped an instance at 10 payouts a second), or until
+    /// `maxBatches` batches of one queue ran. A queue that fails is logged and left until the next round. Returns true
+    /// when a queue may still hold due jobs (the cap was reached): the worker goes on without sleeping.
+    static func drain(_ queues: [Drainable], maxBatches: Int, logger: Logger) async -> Bool {
+        var open = queues
+        for _ in 0..<maxBatches {
+            guard !Task.isCancelled else { return false }
+            var full: [Drainable] = []
+            for queue in open {
+                do {
+                    if try await queue.runBatch(queue.batch) >= queue.batch { full.append(queue) }
+                } catch {
+                    logger.warning("\(queue.kind) jobs did not run: \(error)")
+                }
+            }
+            if full.isEmpty { return false }
+            open = full
+        }
+        return true
+    }
+
     /// Every column of a job, as a claim returns it (`JobQueueTests` holds it to the model).
     static let claimedColumns = [
         "id", "kind", "reference", "state", "attempts", "run_after", "locked_until", "last_error", "created_at", "updated_at",

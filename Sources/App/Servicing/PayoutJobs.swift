@@ -18,6 +18,8 @@ enum BackgroundJobState {
 enum PayoutJobs {
     static let kind = "disbursement"
     static let lease: TimeInterval = 60
+    /// Payouts a worker claims at a time.
+    static let batch = 20
 
     /// Queues the payout of `applicationID` inside the caller's transaction.
     static func enqueue(_ applicationID: UUID, on tx: any Database, now: Date) async throws {
@@ -26,7 +28,7 @@ enum PayoutJobs {
 
     /// Runs every due payout job once; returns how many ran.
     @discardableResult
-    static func runDue(_ servicing: ServicingContext, limit: Int = 20) async throws -> Int {
+    static func runDue(_ servicing: ServicingContext, limit: Int = batch) async throws -> Int {
         try await JobQueue.runDue(kind: kind, limit: limit, db: servicing.db, now: servicing.clock.now()) { job in
             await run(job, servicing)
         }
@@ -84,8 +86,8 @@ enum PayoutJobs {
     }
 }
 
-/// The server's background work: due payout and notification jobs every few seconds; pending repayments and an audit
-/// anchor every minute; the privacy job every hour.
+/// The server's background work: due payout and notification jobs every two seconds, each backlog worked off batch
+/// after batch (`JobQueue.drain`); pending repayments and an audit anchor every minute; the privacy job every hour.
 /// Runs in `serve` only (tests and commands drive the same functions themselves).
 final class BackgroundWorker: LifecycleHandler, @unchecked Sendable {
     private var task: Task<Void, Never>?
@@ -99,16 +101,12 @@ final class BackgroundWorker: LifecycleHandler, @unchecked Sendable {
             var lastAnchor = Date.distantPast
             var lastPrivacy = Date.distantPast
             while !Task.isCancelled {
-                do {
-                    try await PayoutJobs.runDue(application.servicing)
-                } catch {
-                    logger.warning("Payout jobs did not run: \(error)")
-                }
-                do {
-                    try await Notifications(db: application.db, services: application.yidai).runDue()
-                } catch {
-                    logger.warning("Notification jobs did not run: \(error)")
-                }
+                let servicing = application.servicing
+                let notifications = Notifications(db: application.db, services: application.yidai)
+                let backlog = await JobQueue.drain([
+                    .init(kind: PayoutJobs.kind, batch: PayoutJobs.batch) { try await PayoutJobs.runDue(servicing, limit: $0) },
+                    .init(kind: Notifications.jobKind, batch: Notifications.batch) { try await notifications.runDue(limit: $0) },
+                ], maxBatches: 50, logger: logger)
                 if Date().timeIntervalSince(lastAnchor) >= 60 {
                     lastAnchor = Date()
                     // Repayments whose provider answer was lost are finished here (asking again with the same
@@ -133,7 +131,7 @@ final class BackgroundWorker: LifecycleHandler, @unchecked Sendable {
                         logger.error("Privacy job failed: \(error)")
                     }
                 }
-                try? await Task.sleep(nanoseconds: 2_000_000_000)
+                if !backlog { try? await Task.sleep(nanoseconds: 2_000_000_000) }
             }
         }
     }

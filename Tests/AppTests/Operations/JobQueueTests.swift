@@ -90,6 +90,67 @@ struct JobQueueTests {
         }
     }
 
+    @Test("a backlog larger than a batch is worked off in one round of the worker, not one batch per tick")
+    func drainBacklog() async throws {
+        try await withYidai { app, clock, _ in
+            // setup: 45 payouts queued, 20 to a batch
+            _ = try await Self.enqueue(45, on: app, now: clock.now)
+            let (db, now) = (app.db, clock.now)
+            let batches = Counter()
+            let queue = JobQueue.Drainable(kind: PayoutJobs.kind, batch: 20) { limit in
+                await batches.add()
+                return try await JobQueue.runDue(kind: PayoutJobs.kind, limit: limit, db: db, now: now) { job in
+                    try? await JobQueue.finish(job.id!, state: BackgroundJobState.done, lastError: nil, runAfter: now, now: now, on: db)
+                }
+            }
+            // MUT
+            let more = await JobQueue.drain([queue], maxBatches: 50, logger: app.logger)
+            // validation: 20 + 20 + 5, and nothing left queued
+            #expect(!more)
+            #expect(await batches.value == 3)
+            #expect(try await BackgroundJob.query(on: db).filter(\.$state == BackgroundJobState.queued).count() == 0)
+            #expect(try await BackgroundJob.query(on: db).filter(\.$state == BackgroundJobState.done).count() == 45)
+        }
+    }
+
+    @Test("a round stops at its cap of batches and says that due jobs may remain, so the worker goes on without sleeping")
+    func drainCap() async throws {
+        try await withYidai { app, clock, _ in
+            _ = try await Self.enqueue(45, on: app, now: clock.now)
+            let (db, now) = (app.db, clock.now)
+            let queue = JobQueue.Drainable(kind: PayoutJobs.kind, batch: 20) { limit in
+                try await JobQueue.runDue(kind: PayoutJobs.kind, limit: limit, db: db, now: now) { job in
+                    try? await JobQueue.finish(job.id!, state: BackgroundJobState.done, lastError: nil, runAfter: now, now: now, on: db)
+                }
+            }
+            #expect(await JobQueue.drain([queue], maxBatches: 2, logger: app.logger))
+            #expect(try await BackgroundJob.query(on: db).filter(\.$state == BackgroundJobState.queued).count() == 5)
+            #expect(!(await JobQueue.drain([queue], maxBatches: 2, logger: app.logger)))
+            #expect(try await BackgroundJob.query(on: db).filter(\.$state == BackgroundJobState.queued).count() == 0)
+        }
+    }
+
+    @Test("a queue that fails is logged and does not keep the other queues from running")
+    func drainFailingQueue() async throws {
+        try await withYidai { app, clock, _ in
+            _ = try await Self.enqueue(3, on: app, now: clock.now)
+            let (db, now) = (app.db, clock.now)
+            let broken = JobQueue.Drainable(kind: "broken", batch: 1) { _ in throw AuditError("the database went away") }
+            let payouts = JobQueue.Drainable(kind: PayoutJobs.kind, batch: 2) { limit in
+                try await JobQueue.runDue(kind: PayoutJobs.kind, limit: limit, db: db, now: now) { job in
+                    try? await JobQueue.finish(job.id!, state: BackgroundJobState.done, lastError: nil, runAfter: now, now: now, on: db)
+                }
+            }
+            #expect(!(await JobQueue.drain([broken, payouts], maxBatches: 50, logger: app.logger)))
+            #expect(try await BackgroundJob.query(on: db).filter(\.$state == BackgroundJobState.done).count() == 3)
+        }
+    }
+
+    actor Counter {
+        var value = 0
+        func add() { value += 1 }
+    }
+
     @Test("an operator's retry puts a failed job back in the queue to run now; a done job stays done, a running one is left alone")
     func retry() async throws {
         try await withYidai { app, clock, _ in
