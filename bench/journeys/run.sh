@@ -199,7 +199,7 @@ for m in "${modes[@]}"; do
   fi
   echo
   echo "# mode $m: $instances instance(s) of $bin (pids ${server_pids[*]}) on PostgreSQL (postmaster ${pg_pid:-?})$([ "$m" = nginx ] && echo ", behind nginx $(nginx -v 2>&1 | cut -d/ -f2) (pid $nginx_pid, port $nginx_port), YIDAI_TRUSTED_PROXIES=$trusted")"
-  YIDAI_BENCH_MODE="$m" YIDAI_BENCH_INSTANCES="$instances" YIDAI_BENCH_URLS="$targets" YIDAI_BENCH_SERVER_PIDS="${server_pids[*]}" YIDAI_BENCH_PG_PID="$pg_pid" \
+  YIDAI_BENCH_MODE="$m" YIDAI_BENCH_INSTANCES="$instances" YIDAI_BENCH_URLS="$targets" YIDAI_BENCH_DIRECT_URLS="$(IFS=,; echo "${urls[*]}")" YIDAI_BENCH_SERVER_PIDS="${server_pids[*]}" YIDAI_BENCH_PG_PID="$pg_pid" \
     YIDAI_BENCH_PROXY_PIDS="$proxy_pids" YIDAI_BENCH_CEILING="$ceiling" \
     python3 bench/journeys/bench_journeys.py --wrk-seconds "$wrk_seconds" "$@" || status=$?
   for log in "$work"/server-"$m"-*.log; do
