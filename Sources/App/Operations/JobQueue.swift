@@ -1,8 +1,61 @@
 import Fluent
+import NIOConcurrencyHelpers
 import Providers
 import Foundation
 import SQLKit
 import Vapor
+
+/// Wakes this instance's job worker when a request has just queued a job (after its transaction committed), so a
+/// payout starts at once rather than at the worker's next two-second tick; other instances find the job at their next
+/// tick. A signal sent while the worker is busy is kept (one), so a job queued meanwhile is not left for the tick.
+final class JobWakeUp: Sendable {
+    private struct State: Sendable {
+        var pending = false
+        var waiter: (id: Int, continuation: CheckedContinuation<Void, Never>)?
+        var lastID = 0
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    init() {}
+
+    func signal() {
+        let waiter = state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
+            guard let waiter = state.waiter else {
+                state.pending = true
+                return nil
+            }
+            state.waiter = nil
+            return waiter.continuation
+        }
+        waiter?.resume()
+    }
+
+    /// Returns at a signal (at once if one came since the last wait), or after `timeout`.
+    func wait(upTo timeout: Duration) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let id = state.withLockedValue { state -> Int? in
+                if state.pending {
+                    state.pending = false
+                    return nil
+                }
+                state.lastID += 1
+                state.waiter = (state.lastID, continuation)
+                return state.lastID
+            }
+            guard let id else { return continuation.resume() }
+            Task { [state] in
+                try? await Task.sleep(for: timeout)
+                let expired = state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
+                    guard let waiter = state.waiter, waiter.id == id else { return nil }  // woken by a signal already
+                    state.waiter = nil
+                    return waiter.continuation
+                }
+                expired?.resume()
+            }
+        }
+    }
+}
 
 /// The claim of the database job queue that every instance's worker shares. Due jobs are claimed in one
 /// statement that takes each job's lease (`locked_until`) and counts the attempt; on PostgreSQL the rows are picked

@@ -86,8 +86,8 @@ enum PayoutJobs {
     }
 }
 
-/// The server's background work: due payout and notification jobs every two seconds, each backlog worked off batch
-/// after batch (`JobQueue.drain`); pending repayments and an audit anchor every minute; the privacy job every hour.
+/// The server's background work: due payout and notification jobs every two seconds, or at once when a request of this
+/// instance queued one (`JobWakeUp`), each backlog worked off batch after batch (`JobQueue.drain`); pending repayments and an audit anchor every minute; the privacy job every hour.
 /// Runs in `serve` only (tests and commands drive the same functions themselves).
 final class BackgroundWorker: LifecycleHandler, @unchecked Sendable {
     private var task: Task<Void, Never>?
@@ -131,13 +131,14 @@ final class BackgroundWorker: LifecycleHandler, @unchecked Sendable {
                         logger.error("Privacy job failed: \(error)")
                     }
                 }
-                if !backlog { try? await Task.sleep(nanoseconds: 2_000_000_000) }
+                if !backlog { await application.yidai.jobs.wait(upTo: .seconds(2)) }
             }
         }
     }
 
     func shutdownAsync(_ application: Application) async {
         task?.cancel()
+        application.yidai.jobs.signal()  // out of its wait at once
         await task?.value
     }
 }

@@ -12,6 +12,8 @@ struct YidaiServices: Sendable {
     let policies: PolicyStore
     /// This instance's Prometheus counters (`GET /metrics`).
     var metrics = AppMetrics()
+    /// Wakes this instance's job worker when a request queued a job.
+    var jobs = JobWakeUp()
 }
 
 extension YidaiServices {
@@ -19,7 +21,7 @@ extension YidaiServices {
     func with(auditAnchorFile: String?) -> YidaiServices {
         var config = config
         config.auditAnchorFile = auditAnchorFile
-        return YidaiServices(config: config, cipher: cipher, providers: providers, clock: clock, limiter: limiter, policies: policies, metrics: metrics)
+        return YidaiServices(config: config, cipher: cipher, providers: providers, clock: clock, limiter: limiter, policies: policies, metrics: metrics, jobs: jobs)
     }
 }
 

@@ -146,6 +146,46 @@ struct JobQueueTests {
         }
     }
 
+    @Test("a signed contract's wake-up starts the waiting worker at once, not at its next tick")
+    func wakeUpWakesTheWorker() async throws {
+        let wake = JobWakeUp()
+        let clock = ContinuousClock()
+        let started = clock.now
+        async let waited: Void = wake.wait(upTo: .seconds(30))
+        try await Task.sleep(for: .milliseconds(50))
+        wake.signal()
+        await waited
+        #expect(clock.now - started < .seconds(5))
+    }
+
+    @Test("a wake-up sent while the worker was busy is kept for its next wait, and only one")
+    func wakeUpIsKept() async {
+        let wake = JobWakeUp()
+        wake.signal()
+        wake.signal()
+        let clock = ContinuousClock()
+        var started = clock.now
+        await wake.wait(upTo: .seconds(30))
+        #expect(clock.now - started < .seconds(5))
+        started = clock.now
+        await wake.wait(upTo: .milliseconds(300))  // the second signal was not kept: this wait runs to its timeout
+        #expect(clock.now - started >= .milliseconds(250))
+    }
+
+    @Test("without a wake-up the worker's wait ends at its timeout")
+    func wakeUpTimesOut() async {
+        let wake = JobWakeUp()
+        let clock = ContinuousClock()
+        let started = clock.now
+        await wake.wait(upTo: .milliseconds(200))
+        let waited = clock.now - started
+        #expect(waited >= .milliseconds(150) && waited < .seconds(10))
+        wake.signal()  // a late signal after a timeout is kept for the next wait, not lost and not resumed twice
+        let again = clock.now
+        await wake.wait(upTo: .seconds(30))
+        #expect(clock.now - again < .seconds(5))
+    }
+
     actor Counter {
         var value = 0
         func add() { value += 1 }
