@@ -56,11 +56,13 @@ struct Notifications {
 
     /// Notifications a worker claims at a time.
     static let batch = 50
+    /// Notifications a worker sends at the same time.
+    static let width = 4
 
     /// Sends every due notification once; returns how many were tried.
     @discardableResult
     func runDue(limit: Int = batch) async throws -> Int {
-        try await JobQueue.runDue(kind: Self.jobKind, limit: limit, db: db, now: services.clock.now()) { job in
+        try await JobQueue.runDue(kind: Self.jobKind, limit: limit, width: Self.width, db: db, now: services.clock.now()) { job in
             await send(job)
         }
     }

@@ -175,24 +175,37 @@ enum JobQueue {
         }
     }
 
-    /// Claims due jobs of `kind` and runs them one after the other with `run`. Jobs still unrun when the task is
-    /// cancelled (the server shutting down), or when half their lease has gone by (slow jobs ahead of them), are
-    /// released rather than started late, so no job is started under a lease about to run out. Returns how many ran.
-    static func runDue(kind: String, limit: Int, db: any Database, now: Date, _ run: (BackgroundJob) async -> Void) async throws -> Int {
+    /// Claims due jobs of `kind` and runs them with `run`, `width` at a time (the jobs of a batch are independent:
+    /// one application's payout or one message each). Jobs not yet started when the task is cancelled (the server
+    /// shutting down), or when half their lease has gone by (slow jobs ahead of them), are released rather than started
+    /// late, so no job is started under a lease about to run out; jobs already started run to their end. Returns how
+    /// many ran.
+    static func runDue(
+        kind: String, limit: Int, width: Int = 1, db: any Database, now: Date, _ run: @escaping @Sendable (BackgroundJob) async -> Void
+    ) async throws -> Int {
         guard !Task.isCancelled else { return 0 }  // stopping: claim nothing new
         let claimed = try await claimDue(kind: kind, limit: limit, db: db, now: now)
         let clock = ContinuousClock()
         let claimedAt = clock.now
-        var ran = 0
-        for (index, job) in claimed.enumerated() {
-            if Task.isCancelled || clock.now - claimedAt > .seconds(lease / 2) {
-                try await release(Array(claimed[index...]), db: db, now: now)
-                break
+        var started = 0
+        await withTaskGroup(of: Void.self) { group in
+            var running = 0
+            while started < claimed.count {
+                if running >= max(1, width) {
+                    await group.next()
+                    running -= 1
+                }
+                if Task.isCancelled || clock.now - claimedAt > .seconds(lease / 2) { break }
+                let job = claimed[started]
+                started += 1
+                running += 1
+                group.addTask {
+                    await OutsideCallContext.$requestID.withValue("job-" + (job.id?.uuidString.lowercased() ?? "?")) { await run(job) }
+                }
             }
-            await OutsideCallContext.$requestID.withValue("job-" + (job.id?.uuidString.lowercased() ?? "?")) { await run(job) }
-            ran += 1
         }
-        return ran
+        if started < claimed.count { try await release(Array(claimed[started...]), db: db, now: now) }
+        return started
     }
 
     /// Puts a job back in the queue to run now (`yidai jobs retry`): a failed, cancelled or waiting job. A job that

@@ -20,6 +20,8 @@ enum PayoutJobs {
     static let lease: TimeInterval = 60
     /// Payouts a worker claims at a time.
     static let batch = 20
+    /// Payouts a worker runs at the same time: each waits on the database and the payments provider most of its time.
+    static let width = 4
 
     /// Queues the payout of `applicationID` inside the caller's transaction.
     static func enqueue(_ applicationID: UUID, on tx: any Database, now: Date) async throws {
@@ -29,7 +31,7 @@ enum PayoutJobs {
     /// Runs every due payout job once; returns how many ran.
     @discardableResult
     static func runDue(_ servicing: ServicingContext, limit: Int = batch) async throws -> Int {
-        try await JobQueue.runDue(kind: kind, limit: limit, db: servicing.db, now: servicing.clock.now()) { job in
+        try await JobQueue.runDue(kind: kind, limit: limit, width: width, db: servicing.db, now: servicing.clock.now()) { job in
             await run(job, servicing)
         }
     }

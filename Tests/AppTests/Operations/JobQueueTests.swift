@@ -70,24 +70,62 @@ struct JobQueueTests {
         }
     }
 
-    @Test("a worker stopped in the middle of its batch runs the job at hand to its end and gives the others back")
-    func stopMidBatch() async throws {
+    @Test("a worker stopped in the middle of its batch runs the jobs at hand to their end and gives the others back",
+          arguments: [1, 2])
+    func stopMidBatch(width: Int) async throws {
         try await withYidai { app, clock, _ in
             // setup
             _ = try await Self.enqueue(3, on: app, now: clock.now)
             let (db, now) = (app.db, clock.now)
-            // MUT: the server shuts down (the worker's task is cancelled) while the first job runs
-            let ran = try await Task {
-                try await JobQueue.runDue(kind: PayoutJobs.kind, limit: 10, db: db, now: now) { _ in
-                    withUnsafeCurrentTask { $0?.cancel() }
+            let (started, starting) = AsyncStream.makeStream(of: Void.self)
+            // MUT: the server shuts down (the worker's task is cancelled) while the first `width` jobs run
+            let worker = Task {
+                try await JobQueue.runDue(kind: PayoutJobs.kind, limit: 10, width: width, db: db, now: now) { _ in
+                    starting.yield()
+                    while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(5)) }
                 }
-            }.value
-            // validation: one ran; the two it had not started are free at once, their attempt not counted
-            #expect(ran == 1)
+            }
+            var seen = 0
+            for await _ in started {
+                seen += 1
+                if seen == width { break }
+            }
+            worker.cancel()
+            let ran = try await worker.value
+            // validation: those started ran; the ones not started are free at once, their attempt not counted
+            #expect(ran == width)
             let again = try await JobQueue.claimDue(kind: PayoutJobs.kind, limit: 10, db: app.db, now: clock.now)
-            #expect(again.count == 2)
+            #expect(again.count == 3 - width)
             #expect(again.allSatisfy { $0.attempts == 1 })
         }
+    }
+
+    @Test("a worker runs four payouts at a time, never more, and every claimed one")
+    func width() async throws {
+        try await withYidai { app, clock, _ in
+            _ = try await Self.enqueue(10, on: app, now: clock.now)
+            let (db, now) = (app.db, clock.now)
+            let gauge = Gauge()
+            let ran = try await JobQueue.runDue(kind: PayoutJobs.kind, limit: 20, width: 4, db: db, now: now) { job in
+                await gauge.enter()
+                try? await Task.sleep(for: .milliseconds(40))
+                await gauge.leave()
+                try? await JobQueue.finish(job.id!, state: BackgroundJobState.done, lastError: nil, runAfter: now, now: now, on: db)
+            }
+            #expect(ran == 10)
+            #expect(await gauge.highest == 4)
+            #expect(try await BackgroundJob.query(on: db).filter(\.$state == BackgroundJobState.done).count() == 10)
+        }
+    }
+
+    actor Gauge {
+        var now = 0
+        var highest = 0
+        func enter() {
+            now += 1
+            highest = max(highest, now)
+        }
+        func leave() { now -= 1 }
     }
 
     @Test("a backlog larger than a batch is worked off in one round of the worker, not one batch per tick")
