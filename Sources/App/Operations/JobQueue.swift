@@ -126,16 +126,31 @@ enum JobQueue {
         guard db is any SQLDatabase else { return [] }
         let until = now.addingTimeInterval(lease)
         let queued = BackgroundJobState.queued
-        let skipLocked = db.isSQLite ? "" : "FOR UPDATE SKIP LOCKED"
-        let statement: SQLQueryString = """
-            UPDATE jobs SET locked_until = \(bind: until), attempts = attempts + 1, updated_at = \(bind: now)
-            WHERE id IN (
-                SELECT id FROM jobs WHERE kind = \(bind: kind) AND state = \(bind: queued) AND run_after <= \(bind: now)
+        let due: SQLQueryString = """
+            SELECT id FROM jobs WHERE kind = \(bind: kind) AND state = \(bind: queued) AND run_after <= \(bind: now)
                 AND (locked_until IS NULL OR locked_until < \(bind: now))
-                ORDER BY run_after LIMIT \(unsafeRaw: String(max(1, limit))) \(unsafeRaw: skipLocked))
-            AND state = \(bind: queued) AND (locked_until IS NULL OR locked_until < \(bind: now))
-            RETURNING \(unsafeRaw: claimedColumns.joined(separator: ", "))
+                ORDER BY run_after LIMIT \(unsafeRaw: String(max(1, limit)))
             """
+        let statement: SQLQueryString
+        if db.isSQLite {
+            // One writer at a time: the subquery is read once, inside the claim's own transaction.
+            statement = """
+                UPDATE jobs SET locked_until = \(bind: until), attempts = attempts + 1, updated_at = \(bind: now)
+                WHERE id IN (\(due)) AND state = \(bind: queued) AND (locked_until IS NULL OR locked_until < \(bind: now))
+                RETURNING \(unsafeRaw: claimedColumns.joined(separator: ", "))
+                """
+        } else {
+            // The due rows are picked once, in a materialized CTE: as `WHERE id IN (… LIMIT n FOR UPDATE SKIP LOCKED)`
+            // PostgreSQL may run the subquery again for each row it updates, each time skipping the rows it has just
+            // locked, and so claim every due job whatever the limit (seen: 45 claimed by a claim of 20).
+            statement = """
+                WITH picked AS MATERIALIZED (\(due) FOR UPDATE SKIP LOCKED)
+                UPDATE jobs SET locked_until = \(bind: until), attempts = attempts + 1, updated_at = \(bind: now)
+                FROM picked WHERE jobs.id = picked.id AND jobs.state = \(bind: queued)
+                    AND (jobs.locked_until IS NULL OR jobs.locked_until < \(bind: now))
+                RETURNING \(unsafeRaw: claimedColumns.map { "jobs." + $0 }.joined(separator: ", "))
+                """
+        }
         // The claimed rows come back whole from the claim itself (no second read, no model reflection).
         let rows: [any SQLRow]
         if db.isSQLite {

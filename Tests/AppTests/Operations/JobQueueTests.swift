@@ -24,6 +24,20 @@ struct JobQueueTests {
         #expect(Set(JobQueue.claimedColumns).count == JobQueue.claimedColumns.count)
     }
 
+    @Test("a claim takes at most its limit of due jobs, and the next claim the rest")
+    func claimHonoursItsLimit() async throws {
+        try await withYidai { app, clock, _ in
+            let references = try await Self.enqueue(45, on: app, now: clock.now)
+            clock.advance(1)
+            let claimed = try await JobQueue.claimDue(kind: PayoutJobs.kind, limit: 20, db: app.db, now: clock.now)
+            #expect(claimed.count == 20)
+            #expect(Set(claimed.map(\.reference)).isSubset(of: Set(references)))
+            let rest = try await JobQueue.claimDue(kind: PayoutJobs.kind, limit: 100, db: app.db, now: clock.now)
+            #expect(rest.count == 25)
+            #expect(Set(claimed.compactMap(\.id)).isDisjoint(with: Set(rest.compactMap(\.id))))
+        }
+    }
+
     @Test("a job whose worker died after claiming it is claimed again once its lease has run out, and only then")
     func deadWorker() async throws {
         try await withYidai { app, clock, _ in
@@ -128,6 +142,18 @@ struct JobQueueTests {
         func leave() { now -= 1 }
     }
 
+    /// The payout queue as the worker drains it, each job simply marked done; `onBatch` runs before each batch.
+    static func payouts(
+        batch: Int, db: any Database, now: Date, onBatch: @escaping @Sendable () async -> Void = {}
+    ) -> JobQueue.Drainable {
+        JobQueue.Drainable(kind: PayoutJobs.kind, batch: batch) { limit in
+            await onBatch()
+            return try await JobQueue.runDue(kind: PayoutJobs.kind, limit: limit, db: db, now: now) { job in
+                try? await JobQueue.finish(job.id!, state: BackgroundJobState.done, lastError: nil, runAfter: now, now: now, on: db)
+            }
+        }
+    }
+
     @Test("a backlog larger than a batch is worked off in one round of the worker, not one batch per tick")
     func drainBacklog() async throws {
         try await withYidai { app, clock, _ in
@@ -135,12 +161,7 @@ struct JobQueueTests {
             _ = try await Self.enqueue(45, on: app, now: clock.now)
             let (db, now) = (app.db, clock.now)
             let batches = Counter()
-            let queue = JobQueue.Drainable(kind: PayoutJobs.kind, batch: 20) { limit in
-                await batches.add()
-                return try await JobQueue.runDue(kind: PayoutJobs.kind, limit: limit, db: db, now: now) { job in
-                    try? await JobQueue.finish(job.id!, state: BackgroundJobState.done, lastError: nil, runAfter: now, now: now, on: db)
-                }
-            }
+            let queue = Self.payouts(batch: 20, db: db, now: now) { await batches.add() }
             // MUT
             let more = await JobQueue.drain([queue], maxBatches: 50, logger: app.logger)
             // validation: 20 + 20 + 5, and nothing left queued
@@ -156,11 +177,7 @@ struct JobQueueTests {
         try await withYidai { app, clock, _ in
             _ = try await Self.enqueue(45, on: app, now: clock.now)
             let (db, now) = (app.db, clock.now)
-            let queue = JobQueue.Drainable(kind: PayoutJobs.kind, batch: 20) { limit in
-                try await JobQueue.runDue(kind: PayoutJobs.kind, limit: limit, db: db, now: now) { job in
-                    try? await JobQueue.finish(job.id!, state: BackgroundJobState.done, lastError: nil, runAfter: now, now: now, on: db)
-                }
-            }
+            let queue = Self.payouts(batch: 20, db: db, now: now)
             #expect(await JobQueue.drain([queue], maxBatches: 2, logger: app.logger))
             #expect(try await BackgroundJob.query(on: db).filter(\.$state == BackgroundJobState.queued).count() == 5)
             #expect(!(await JobQueue.drain([queue], maxBatches: 2, logger: app.logger)))
@@ -174,11 +191,7 @@ struct JobQueueTests {
             _ = try await Self.enqueue(3, on: app, now: clock.now)
             let (db, now) = (app.db, clock.now)
             let broken = JobQueue.Drainable(kind: "broken", batch: 1) { _ in throw AuditError("the database went away") }
-            let payouts = JobQueue.Drainable(kind: PayoutJobs.kind, batch: 2) { limit in
-                try await JobQueue.runDue(kind: PayoutJobs.kind, limit: limit, db: db, now: now) { job in
-                    try? await JobQueue.finish(job.id!, state: BackgroundJobState.done, lastError: nil, runAfter: now, now: now, on: db)
-                }
-            }
+            let payouts = Self.payouts(batch: 2, db: db, now: now)
             #expect(!(await JobQueue.drain([broken, payouts], maxBatches: 50, logger: app.logger)))
             #expect(try await BackgroundJob.query(on: db).filter(\.$state == BackgroundJobState.done).count() == 3)
         }
