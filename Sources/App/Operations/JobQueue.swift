@@ -95,7 +95,7 @@ enum JobQueue {
     }
 
     /// One round of the worker: each queue's due jobs, batch after batch, until no queue filled its batch, so a backlog
-    /// is worked off at once rather than one batch per tick (which capped an instance at 10 payouts a second), or until
+    /// is worked off at once rather than one batch per two-second tick, or until
     /// `maxBatches` batches of one queue ran. A queue that fails is logged and left until the next round. Returns true
     /// when a queue may still hold due jobs (the cap was reached): the worker goes on without sleeping.
     static func drain(_ queues: [Drainable], maxBatches: Int, logger: Logger) async -> Bool {
