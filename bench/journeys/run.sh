@@ -203,8 +203,9 @@ for m in "${modes[@]}"; do
     YIDAI_BENCH_PROXY_PIDS="$proxy_pids" YIDAI_BENCH_CEILING="$ceiling" \
     python3 bench/journeys/bench_journeys.py --wrk-seconds "$wrk_seconds" "$@" || status=$?
   for log in "$work"/server-"$m"-*.log; do
-    n=$(grep -ciE '\b(error|critical)\b' "$log" || true)
-    if [ "$n" != 0 ]; then echo "# $(basename "$log"): $n error/critical lines, the first:"; grep -iE '\b(error|critical)\b' "$log" | head -5; fi
+    # Errors, and jobs that did not end well (a payout or notification job logs a warning when it must be retried).
+    n=$(grep -ciE '\b(error|critical)\b|(payout|notification) job|jobs did not run' "$log" || true)
+    if [ "$n" != 0 ]; then echo "# $(basename "$log"): $n error, critical or job-warning lines, the first:"; grep -iE '\b(error|critical)\b|(payout|notification) job|jobs did not run' "$log" | head -5; fi
   done
   if [ "$m" = nginx ] && [ -s "$work/nginx/error.log" ]; then echo "# nginx error.log:"; tail -5 "$work/nginx/error.log"; fi
   stop_started
