@@ -122,7 +122,7 @@ struct JobQueueTests {
             let gauge = Gauge()
             let ran = try await JobQueue.runDue(kind: PayoutJobs.kind, limit: 20, width: 4, db: db, now: now) { job in
                 await gauge.enter()
-                try? await Task.sleep(for: .milliseconds(40))
+                try? await Task.sleep(for: .milliseconds(200))  // long enough for all four to be under way at once
                 await gauge.leave()
                 try? await JobQueue.finish(job.id!, state: BackgroundJobState.done, lastError: nil, runAfter: now, now: now, on: db)
             }
