@@ -96,14 +96,20 @@ def read_stat(pid):
     return int(fields[1]), int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14])
 
 
-def cpu_snapshot(groups):
-    """Ticks per group: each root's own and reaped children's ticks, plus every live child's own ticks."""
+def all_stats():
+    """read_stat of every live process, by pid."""
     stats = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             stat = read_stat(int(entry))
             if stat:
                 stats[int(entry)] = stat
+    return stats
+
+
+def cpu_snapshot(groups):
+    """Ticks per group: each root's own and reaped children's ticks, plus every live child's own ticks."""
+    stats = all_stats()
     totals = {}
     for name, roots in groups.items():
         ticks = 0
@@ -208,11 +214,8 @@ class StepProbe:
 
     def refresh(self):
         children = {}
-        for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                stat = read_stat(int(entry))
-                if stat:
-                    children.setdefault(stat[0], []).append(int(entry))
+        for pid, (ppid, _, _) in all_stats().items():
+            children.setdefault(ppid, []).append(pid)
         self.members = {name: list(roots) + [c for r in roots for c in children.get(r, [])] for name, roots in self.groups.items()}
 
     def read(self):

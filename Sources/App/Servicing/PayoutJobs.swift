@@ -103,19 +103,20 @@ final class BackgroundWorker: LifecycleHandler, @unchecked Sendable {
         task = Task { [application] in
             var lastAnchor = Date.distantPast
             var lastPrivacy = Date.distantPast
+            let servicing = application.servicing
+            let notifications = Notifications(db: application.db, services: application.yidai)
+            let queues: [JobQueue.Drainable] = [
+                .init(kind: PayoutJobs.kind, batch: PayoutJobs.batch) { try await PayoutJobs.runDue(servicing, limit: $0) },
+                .init(kind: Notifications.jobKind, batch: Notifications.batch) { try await notifications.runDue(limit: $0) },
+            ]
             while !Task.isCancelled {
-                let servicing = application.servicing
-                let notifications = Notifications(db: application.db, services: application.yidai)
-                let backlog = await JobQueue.drain([
-                    .init(kind: PayoutJobs.kind, batch: PayoutJobs.batch) { try await PayoutJobs.runDue(servicing, limit: $0) },
-                    .init(kind: Notifications.jobKind, batch: Notifications.batch) { try await notifications.runDue(limit: $0) },
-                ], maxBatches: 50, logger: logger)
+                let backlog = await JobQueue.drain(queues, maxBatches: 50, logger: logger)
                 if Date().timeIntervalSince(lastAnchor) >= 60 {
                     lastAnchor = Date()
                     // Repayments whose provider answer was lost are finished here (asking again with the same
                     // key), never by a page view.
                     do {
-                        try await application.servicing.repayments.resumePending(loanID: nil, except: nil)
+                        try await servicing.repayments.resumePending(loanID: nil, except: nil)
                     } catch {
                         logger.warning("Pending repayments not resumed: \(error)")
                     }
