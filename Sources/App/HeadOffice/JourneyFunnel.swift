@@ -114,8 +114,9 @@ enum JourneyFunnel {
         }
     }
 
-    /// The change since `before`: steps done since then are completed (one UPDATE; a step that has no row yet is
-    /// added as done), the new current step is added (one multi-row INSERT that leaves existing rows alone).
+    /// The change since `before`: steps done since then are completed (a step that has no row yet is added as done),
+    /// the new current step is added. On PostgreSQL one statement does both; on SQLite an UPDATE, then a multi-row
+    /// INSERT that leaves existing rows alone.
     private static func recordChange(
         _ application: LoanApplication, since before: Position, on sql: any SQLDatabase, services: YidaiServices
     ) async throws {
@@ -125,28 +126,51 @@ enum JourneyFunnel {
         let next = application.stopStep == nil ? progress.nextStep : nil
         let newlyDone = steps.filter { completed.contains($0) && !before.completed.contains($0) }
         let now = services.clock.now()
-        var completedNow: Set<String> = []
-        if !newlyDone.isEmpty {
-            let journeySeconds = application.createdAt.map { max(0, now.timeIntervalSince($0)) }
-            // Seconds from entering to completing, computed where entered_at is (SQLite keeps dates as seconds
-            // since 1970, PostgreSQL as timestamptz).
-            let seconds: SQLQueryString = (sql.dialect.name == "sqlite")
-                ? "MAX(0, \(bind: now) - entered_at)" : "GREATEST(0, EXTRACT(EPOCH FROM (\(bind: now) - entered_at)))"
-            let loanRequest = JourneyStep.loanRequest.rawValue
-            let updated = try await sql.raw(
-                "UPDATE journey_steps SET completed_at = \(bind: now), seconds = " + seconds
-                    + ", journey_seconds = CASE WHEN step = \(bind: loanRequest) THEN COALESCE(\(bind: journeySeconds), journey_seconds) ELSE journey_seconds END"
-                    + " WHERE application_id = \(bind: id) AND completed_at IS NULL AND step IN (\(binds: newlyDone.map(\.rawValue))) RETURNING step"
-            ).all()
-            for row in updated { completedNow.insert(try row.decode(column: "step", as: String.self)) }
-            for step in completedNow { services.metrics.recordJourneyStep(step, "completed") }
-        }
-        // Rows to add: steps done now that had no open row, and the new current step if it is new.
-        var added: [(step: JourneyStep, done: Bool)] = newlyDone.filter { !completedNow.contains($0.rawValue) }.map { ($0, true) }
+        // The new current step, if it is new.
+        var entered: JourneyStep?
         if let next, steps.contains(next), !completed.contains(next), !before.completed.contains(next), next != before.current {
-            added.append((next, false))
+            entered = next
         }
-        try await add(added, of: application, now: now, on: sql, services: services)
+        guard !newlyDone.isEmpty else {
+            try await add(entered.map { [($0, false)] } ?? [], of: application, now: now, on: sql, services: services)
+            return
+        }
+        let journeySeconds = application.createdAt.map { max(0, now.timeIntervalSince($0)) }
+        let sqlite = sql.dialect.name == "sqlite"
+        // Seconds from entering to completing, computed where entered_at is (SQLite keeps dates as seconds since
+        // 1970, PostgreSQL as timestamptz).
+        let seconds: SQLQueryString = sqlite
+            ? "MAX(0, \(bind: now) - entered_at)" : "GREATEST(0, EXTRACT(EPOCH FROM (\(bind: now) - entered_at)))"
+        let loanRequest = JourneyStep.loanRequest.rawValue
+        let complete: SQLQueryString =
+            "UPDATE journey_steps SET completed_at = \(bind: now), seconds = " + seconds
+            + ", journey_seconds = CASE WHEN step = \(bind: loanRequest) THEN COALESCE(\(bind: journeySeconds), journey_seconds) ELSE journey_seconds END"
+            + " WHERE application_id = \(bind: id) AND completed_at IS NULL AND step IN (\(binds: newlyDone.map(\.rawValue))) RETURNING step"
+        // Rows to add: the steps done now, as done (a step whose row is there already keeps it: the insert leaves
+        // it alone, and the update above completes it if it was open), and the new current step.
+        let added: [(step: JourneyStep, done: Bool)] = newlyDone.map { ($0, true) } + (entered.map { [($0, false)] } ?? [])
+        if !sqlite {
+            // PostgreSQL: both in one statement. Its parts see the rows as they were before it, so the insert
+            // leaves alone every step that had a row, open or done, and the update touches no row the insert adds.
+            let rows = try await sql.raw(
+                "WITH done AS (" + complete + "), added AS (" + insertion(added, of: application, now: now, on: sql)
+                    + ") SELECT step, TRUE AS updated, NULL::timestamptz AS completed_at FROM done"
+                    + " UNION ALL SELECT step, FALSE AS updated, completed_at FROM added"
+            ).all()
+            for row in rows {
+                let step = try row.decode(column: "step", as: String.self)
+                if try row.decode(column: "updated", as: Bool.self) {
+                    services.metrics.recordJourneyStep(step, "completed")
+                } else {
+                    try count(inserted: row, step: step, services: services)
+                }
+            }
+            return
+        }
+        var completedNow: Set<String> = []
+        for row in try await sql.raw(complete).all() { completedNow.insert(try row.decode(column: "step", as: String.self)) }
+        for step in completedNow { services.metrics.recordJourneyStep(step, "completed") }
+        try await add(added.filter { !completedNow.contains($0.step.rawValue) }, of: application, now: now, on: sql, services: services)
     }
 
     /// Adds the application's rows for `added` steps, entered now (and done now when `done`), in one multi-row INSERT
@@ -156,6 +180,15 @@ enum JourneyFunnel {
         services: YidaiServices
     ) async throws {
         guard !added.isEmpty else { return }
+        for row in try await sql.raw(try insertion(added, of: application, now: now, on: sql)).all() {
+            try count(inserted: row, step: try row.decode(column: "step", as: String.self), services: services)
+        }
+    }
+
+    /// The INSERT of `add`, returning the steps it added with their `completed_at`.
+    private static func insertion(
+        _ added: [(step: JourneyStep, done: Bool)], of application: LoanApplication, now: Date, on sql: any SQLDatabase
+    ) throws -> SQLQueryString {
         let id = try application.requireID()
         let day = BusinessCalendar.civilDate(now).iso
         let branch: SQLQueryString = application.cmLast.map {
@@ -166,14 +199,12 @@ enum JourneyFunnel {
                 + "\(bind: done ? 0.0 : nil), \(bind: application.channelLast), \(bind: application.campaign), \(bind: application.cmLast), "
                 + branch + ")"
         }
-        let inserted = try await sql.raw(
-            "INSERT INTO journey_steps (id, application_id, step, day, entered_at, completed_at, seconds, channel, campaign, manager_code, branch_code) VALUES "
-                + values.joined(separator: ", ") + " ON CONFLICT (application_id, step) DO NOTHING RETURNING step, completed_at"
-        ).all()
-        for row in inserted {
-            let step = try row.decode(column: "step", as: String.self)
-            services.metrics.recordJourneyStep(step, "entered")
-            if try row.decode(column: "completed_at", as: Date?.self) != nil { services.metrics.recordJourneyStep(step, "completed") }
-        }
+        return "INSERT INTO journey_steps (id, application_id, step, day, entered_at, completed_at, seconds, channel, campaign, manager_code, branch_code) VALUES "
+            + values.joined(separator: ", ") + " ON CONFLICT (application_id, step) DO NOTHING RETURNING step, completed_at"
+    }
+
+    private static func count(inserted row: any SQLRow, step: String, services: YidaiServices) throws {
+        services.metrics.recordJourneyStep(step, "entered")
+        if try row.decode(column: "completed_at", as: Date?.self) != nil { services.metrics.recordJourneyStep(step, "completed") }
     }
 }
