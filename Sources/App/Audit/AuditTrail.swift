@@ -83,7 +83,7 @@ struct AuditTrail {
                 action, details, String(Int64((recordedAt.timeIntervalSince1970 * 1000).rounded())),
             ].joined(separator: "\u{1F}").utf8)
         guard let keyID else { return Hex.string(SHA256.hash(data: material)) }
-        guard let key = cipher.derivedKey(keyID: keyID, purpose: "yidai-audit-chain") else {
+        guard let key = cipher.derivedKey(keyID: keyID, purpose: FieldCipher.auditChainPurpose) else {
             throw AuditError("no key with id \(keyID) is in the key ring")
         }
         return Hex.string(HMAC<SHA256>.authenticationCode(for: material, using: key))

@@ -2,6 +2,7 @@ import Crypto
 import Fluent
 import Foundation
 import LendingCore
+import SQLKit
 
 /// Published credit-policy versions: immutable once published, one active, old ones kept for replay.
 /// A version is a folder's files (graph, sub-graphs, cases) stored whole, with the SHA-256 over them.
@@ -152,17 +153,39 @@ actor PolicyStore {
 
     static func label(_ version: PolicyVersion) -> String { "\(version.name)@v\(version.version)" }
 
-    /// Evaluates the active version with a trace.
+    /// Evaluates the active version with a trace. The active version is read from the database at every decision
+    /// (so a version published on any instance is in force on every one at once), but only its id and labels: its
+    /// files are read and compiled once per version and process.
     func decide(_ input: CreditDecisionInput, on db: Database) async throws -> PolicyOutcome {
-        guard let version = try await active(on: db) else {
-            throw APIError(.serviceUnavailable, code: "no_active_policy", message: "No credit policy is published yet.", messageZh: "系统暂未配置审批策略，请稍后再试。")
+        guard let sql = db as? any SQLDatabase else {
+            guard let version = try await active(on: db) else { throw Self.noActivePolicy }
+            return try evaluate(input, version: version)
         }
-        return try evaluate(input, version: version)
+        guard let row = try await sql.raw(
+            "SELECT id, name, version, sha256 FROM policy_versions WHERE active = \(bind: true) LIMIT 1"
+        ).first() else { throw Self.noActivePolicy }
+        let id = try row.decode(column: "id", as: UUID.self)
+        let label = "\(try row.decode(column: "name", as: String.self))@v\(try row.decode(column: "version", as: Int.self))"
+        let sha256 = try row.decode(column: "sha256", as: String.self)
+        let graph: DecisionGraph
+        if let known = compiled[id] {
+            graph = known
+        } else {
+            guard let version = try await PolicyVersion.find(id, on: db) else { throw Self.noActivePolicy }
+            graph = try compiledGraph(version)
+        }
+        return try Self.outcome(of: graph, input, version: label, sha256: sha256)
     }
 
+    static let noActivePolicy = APIError(
+        .serviceUnavailable, code: "no_active_policy", message: "No credit policy is published yet.", messageZh: "系统暂未配置审批策略，请稍后再试。")
+
     func evaluate(_ input: CreditDecisionInput, version: PolicyVersion) throws -> PolicyOutcome {
-        let graph = try compiledGraph(version)
+        try Self.outcome(of: try compiledGraph(version), input, version: Self.label(version), sha256: version.sha256)
+    }
+
+    private static func outcome(of graph: DecisionGraph, _ input: CreditDecisionInput, version: String, sha256: String) throws -> PolicyOutcome {
         let result = try graph.evaluate(input.value, trace: true)
-        return try PolicyOutcome(output: result.output, trace: result.traceJSON(), version: Self.label(version), sha256: version.sha256)
+        return try PolicyOutcome(output: result.output, trace: result.traceJSON(), version: version, sha256: sha256)
     }
 }

@@ -16,6 +16,7 @@ struct FieldCipher: @unchecked Sendable {
     /// oldest key of the ring, or a dedicated `YIDAI_INDEX_KEY`.
     init(keys: [String: Data], activeKeyID: String, indexSeed: Data) {
         self.keys = keys.mapValues { SymmetricKey(data: $0) }
+        self.auditChainKeys = self.keys.mapValues { Self.derive($0, purpose: Self.auditChainPurpose) }
         self.activeKeyID = activeKeyID
         // Separated from the encryption keys by HKDF, so an index never reveals a ciphertext key.
         self.indexKey = HKDF<SHA256>.deriveKey(
@@ -47,9 +48,17 @@ struct FieldCipher: @unchecked Sendable {
     /// A key for another purpose (the audit chain's HMAC), derived by HKDF from the ring's key `keyID`,
     /// so it rotates with the ring and never reveals the encryption key itself.
     func derivedKey(keyID: String, purpose: String) -> SymmetricKey? {
+        if purpose == Self.auditChainPurpose { return auditChainKeys[keyID] }
         guard let key = keys[keyID] else { return nil }
-        return HKDF<SHA256>.deriveKey(
-            inputKeyMaterial: key, salt: Data(purpose.utf8), info: Data("v1".utf8), outputByteCount: 32)
+        return Self.derive(key, purpose: purpose)
+    }
+
+    /// The audit chain's purpose: its keys are derived once, when the ring is loaded (every change appends an entry).
+    static let auditChainPurpose = "yidai-audit-chain"
+    private let auditChainKeys: [String: SymmetricKey]
+
+    private static func derive(_ key: SymmetricKey, purpose: String) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: key, salt: Data(purpose.utf8), info: Data("v1".utf8), outputByteCount: 32)
     }
 
     func sealOptional(_ plaintext: String?) throws -> String? { try plaintext.map(seal) }
