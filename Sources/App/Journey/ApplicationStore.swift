@@ -20,23 +20,28 @@ struct ApplicationStore {
         let expected = application.version
         let newState = application.state
         let now = services.clock.now()
+        let queued: Bool
         do {
-            try await write(application, expected: expected, newState: newState, now: now, actor: actor, action: action, details: details, also: also)
+            queued = try await write(application, expected: expected, newState: newState, now: now, actor: actor, action: action, details: details, also: also)
         } catch {
             application.version = expected  // nothing was saved
             throw error
         }
+        // The move queued a message: this instance's worker sends it now, not at its next look (once committed:
+        // inside a caller's transaction the worker would look before the message is there).
+        if queued && !db.inTransaction { services.jobs.signal() }
         application.loadedState = newState
         application.loadedFunnel = try? JourneyFunnel.position(application)
     }
 
+    /// Returns whether the move queued a message.
     private func write(
         _ application: LoanApplication, expected: Int, newState: String, now: Date, actor: String, action: String,
         details: [String: String], also: (@Sendable (any Database) async throws -> Void)?
-    ) async throws {
+    ) async throws -> Bool {
         let id = try application.requireID()
         let services = services
-        try await db.writeTransaction { tx in
+        return try await db.writeTransaction { tx in
             guard let sql = tx as? any SQLDatabase else { throw AuditError("applications need an SQL database") }
             application.version = expected + 1
             application.lastActivityAt = now
@@ -52,7 +57,7 @@ struct ApplicationStore {
                 _ = try await application.writeRow(on: sql, now: now, matching: expected + 1)
             }
             try await also?(tx)
-            if previous != newState { try await Milestones.applicationMoved(application, from: previous, on: tx, services: services) }
+            let queued = previous != newState ? try await Milestones.applicationMoved(application, from: previous, on: tx, services: services) : false
             // The funnel's rows change only when the completed steps or the current one do.
             if application.loadedFunnel == nil || (try? JourneyFunnel.position(application)) != application.loadedFunnel {
                 try await JourneyFunnel.record(application, on: tx, services: services, since: application.loadedFunnel)
@@ -60,6 +65,7 @@ struct ApplicationStore {
             var details = details
             if previous != newState { details["state"] = newState }
             try await AuditTrail(db: tx, services: services).record(application: id, actor: actor, action: action, details: details)
+            return queued
         }
     }
 

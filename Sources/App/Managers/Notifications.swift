@@ -76,13 +76,13 @@ struct Notifications {
         var sentApplication: UUID?
         var template = "-"
         do {
-            guard let notification = try await Notification.find(job.reference, on: db) else {
+            guard let (notification, recipient) = try await Self.message(job.reference, on: db) else {
                 throw NotificationError("notification \(job.reference) is missing")
             }
             template = notification.template
             if notification.state != State.queued {
                 jobState = BackgroundJobState.done
-            } else if let recipient = try await Self.recipient(of: notification.applicationID, on: db) {
+            } else if let recipient {
                 let vault = PersonVault(db: db, services: services)
                 let phone = try MobileNumber(try await vault.open(recipient.phoneSealed))
                 if notification.purpose == NotificationTemplate.Purpose.marketing.rawValue, recipient.privacyState != nil || recipient.optedOut {
@@ -131,33 +131,50 @@ struct Notifications {
 
 extension Notifications {
     /// Who a notification goes to: the application's phone (sealed), whether the person asked for erasure, and whether
-    /// the phone opted out of marketing; nil when the application no longer exists. One statement, no model read.
+    /// the phone opted out of marketing.
     struct Recipient {
         let phoneSealed: String
         let privacyState: String?
         let optedOut: Bool
     }
 
-    static func recipient(of applicationID: UUID, on db: any Database) async throws -> Recipient? {
+    /// What a job sends: its notification and the recipient, in one statement; nil when the notification is missing,
+    /// and no recipient when its application no longer exists.
+    struct Message {
+        let template: String
+        let state: String
+        let purpose: String
+        let textSealed: String
+        let applicationID: UUID
+    }
+
+    static func message(_ id: UUID, on db: any Database) async throws -> (Message, Recipient?)? {
         guard let sql = db as? any SQLDatabase else { throw NotificationError("notifications need an SQL database") }
         guard let row = try await sql.raw("""
-            SELECT a.phone_sealed, a.privacy_state,
+            SELECT n.template, n.state, n.purpose, n.text_sealed, n.application_id, a.id AS found, a.phone_sealed, a.privacy_state,
                 EXISTS (SELECT 1 FROM marketing_opt_outs o WHERE o.phone_index = a.phone_index) AS opted_out
-            FROM applications a WHERE a.id = \(bind: applicationID)
+            FROM notifications n LEFT JOIN applications a ON a.id = n.application_id WHERE n.id = \(bind: id)
             """).first()
         else { return nil }
-        return Recipient(
+        let message = Message(
+            template: try row.decode(column: "template", as: String.self), state: try row.decode(column: "state", as: String.self),
+            purpose: try row.decode(column: "purpose", as: String.self), textSealed: try row.decode(column: "text_sealed", as: String.self),
+            applicationID: try row.decode(column: "application_id", as: UUID.self))
+        guard try row.decode(column: "found", as: UUID?.self) != nil else { return (message, nil) }
+        let recipient = Recipient(
             phoneSealed: try row.decode(column: "phone_sealed", as: String.self),
             privacyState: try row.decode(column: "privacy_state", as: String?.self),
             optedOut: try row.decode(column: "opted_out", as: Bool.self))
+        return (message, recipient)
     }
 }
 
 /// The messages each change of an application or loan causes, queued in the change's own transaction. The one
 /// place that knows which event sends what (the templates' texts live in `NotificationTemplate`).
 enum Milestones {
-    /// Called by `ApplicationStore.commit` whenever an application's state changes.
-    static func applicationMoved(_ application: LoanApplication, from previous: String, on tx: any Database, services: YidaiServices) async throws {
+    /// Called by `ApplicationStore.commit` whenever an application's state changes; returns whether it queued a message.
+    @discardableResult
+    static func applicationMoved(_ application: LoanApplication, from previous: String, on tx: any Database, services: YidaiServices) async throws -> Bool {
         let id = try application.requireID()
         switch try application.applicationState {
         case .approved:
@@ -170,19 +187,23 @@ enum Milestones {
             try await Notifications.enqueue(
                 .contractReady, values: ["amount": application.loanAmount ?? "-"], application: id, phoneIndex: application.phoneIndex, eventKey: "contract:\(id)", on: tx, services: services)
         case .disbursed:
-            let loan = try await Loan.query(on: tx).filter(\.$applicationID == id).first()
-            var firstDue = "-"
-            if let loanID = loan?.id, let first = try await LoanInstallment.query(on: tx).filter(\.$loanID == loanID).filter(\.$number == 1).first() {
-                firstDue = first.dueDate
-            }
-            let amount = loan.map { Money.string(fen: $0.principalFen) } ?? (application.loanAmount ?? "-")
+            // The loan booked in this transaction and its first due date, in one statement.
+            guard let sql = tx as? any SQLDatabase else { throw NotificationError("notifications need an SQL database") }
+            let loan = try await sql.raw("""
+                SELECT l.principal_fen, i.due_date FROM loans l
+                LEFT JOIN loan_installments i ON i.loan_id = l.id AND i.number = 1
+                WHERE l.application_id = \(bind: id) LIMIT 1
+                """).first()
+            let firstDue = try loan?.decode(column: "due_date", as: String?.self) ?? "-"
+            let amount = try loan.map { Money.string(fen: try $0.decode(column: "principal_fen", as: Int64.self)) } ?? (application.loanAmount ?? "-")
             try await Notifications.enqueue(
                 .paidOut, values: ["amount": amount, "card": String((application.cardMasked ?? "----").suffix(4)), "firstDue": firstDue],
                 application: id, phoneIndex: application.phoneIndex, eventKey: "paid_out:\(id)", on: tx, services: services)
             try await LeadBook.applicationPaidOut(id, phoneIndex: application.phoneIndex, on: tx, services: services)
         default:
-            break
+            return false
         }
+        return true
     }
 
     /// Called by `LoanBook.updateStatus` when a loan changes status.

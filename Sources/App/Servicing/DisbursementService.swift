@@ -31,9 +31,13 @@ struct DisbursementService {
 
     /// Disburses `applicationID` (ownership checked by the caller); idempotent and safe to race.
     func disburse(applicationID: UUID) async throws -> Outcome {
-        if let done = try await booked(applicationID) { return done }
-        let payment = try await start(applicationID)
-        return try await finish(payment)
+        guard let application = try await LoanApplication.load(applicationID, on: db) else { throw APIError.notFound("application") }
+        // A loan is booked in the transaction that moves the application on from disbursing: before that there is
+        // none to look for.
+        let state = try application.applicationState
+        if state != .contractSigned && state != .disbursing, let done = try await booked(applicationID) { return done }
+        let payment = try await start(applicationID, loaded: application)
+        return try await finish(payment, application: application)
     }
 
     private func booked(_ applicationID: UUID) async throws -> Outcome? {
@@ -44,8 +48,11 @@ struct DisbursementService {
     }
 
     /// The payout instruction of the application, created with the move to disbursing if there is none yet.
-    private func start(_ applicationID: UUID, retried: Bool = false) async throws -> Payment {
-        guard let application = try await LoanApplication.load(applicationID, on: db) else { throw APIError.notFound("application") }
+    /// `loaded` is the application as the caller just read it.
+    private func start(_ applicationID: UUID, loaded: LoanApplication? = nil, retried: Bool = false) async throws -> Payment {
+        var found = loaded
+        if found == nil { found = try await LoanApplication.load(applicationID, on: db) }
+        guard let application = found else { throw APIError.notFound("application") }
         let key = Self.key(for: applicationID)
         let state = try application.applicationState
         switch state {
@@ -104,8 +111,9 @@ struct DisbursementService {
         return PaymentAnswer(status: PaymentAnswer.status(for: outcome.payment), view: view)
     }
 
-    /// Sends the instruction unless the provider already has it, and books what it answers.
-    func finish(_ payment: Payment) async throws -> Outcome {
+    /// Sends the instruction unless the provider already has it, and books what it answers. `application`, when
+    /// the caller has it, is the payment's application as read before the instruction was created (its card).
+    func finish(_ payment: Payment, application: LoanApplication? = nil) async throws -> Outcome {
         guard payment.state == .pending else {
             let loan = try await Loan.query(on: db).filter(\.$applicationID == payment.applicationID).first()
             return Outcome(status: loan == nil ? .badGateway : .ok, loan: loan, payment: payment)
@@ -115,7 +123,7 @@ struct DisbursementService {
             if let known = try await context.gateway.status(idempotencyKey: payment.idempotencyKey), known.outcome != .timedOut {
                 result = known
             } else {
-                let card = try await context.card(ofApplication: payment.applicationID)
+                let card = try await context.card(of: application, id: payment.applicationID)
                 result = try await context.gateway.payout(to: card, amountFen: payment.requestedFen, idempotencyKey: payment.idempotencyKey)
             }
         } catch let error as APIError {
@@ -124,20 +132,18 @@ struct DisbursementService {
             context.logger.warning("Payments provider did not answer the disbursement \(payment.idempotencyKey): \(error)")
             result = PaymentResult(outcome: .timedOut, providerReference: nil, amountFen: 0)
         }
-        var bookedHere = false
         switch result.outcome {
         case .timedOut:
             return Outcome(status: .accepted, loan: nil, payment: payment)
         case .failed:
             try await markRefused(payment, result: result)
         case .succeeded:
-            bookedHere = try await book(payment, result: result)
+            // 201 only for the request that booked the loan; the others that raced it see it as it is (200).
+            if let loan = try await book(payment, result: result) { return Outcome(status: .created, loan: loan, payment: payment) }
         }
         guard let current = try await Payment.find(payment.id, on: db) else { throw APIError.notFound("payment") }
         let loan = try await Loan.query(on: db).filter(\.$applicationID == payment.applicationID).first()
-        // 201 only for the request that booked the loan; the others that raced it see it as it is (200).
-        let status: HTTPStatus = loan == nil ? .badGateway : (bookedHere ? .created : .ok)
-        return Outcome(status: status, loan: loan, payment: current)
+        return Outcome(status: loan == nil ? .badGateway : .ok, loan: loan, payment: current)
     }
 
     /// Marks the instruction as `state` if it is still pending; false when another request got there first.
@@ -177,10 +183,11 @@ struct DisbursementService {
     }
 
     /// The money left: the loan starts on the business date with the plan the contract stated, its ledger entry
-    /// and audit entry, all in one transaction.
-    private func book(_ payment: Payment, result: PaymentResult) async throws -> Bool {
+    /// and audit entry, all in one transaction. Returns the loan, with `payment` updated as stored, or nil when
+    /// another request booked it first.
+    private func book(_ payment: Payment, result: PaymentResult) async throws -> Loan? {
         guard let application = try await LoanApplication.load(payment.applicationID, on: db) else { throw APIError.notFound("application") }
-        guard try application.applicationState == .disbursing else { return false }
+        guard try application.applicationState == .disbursing else { return nil }
         let context = self.context
         let date = try await context.businessDates.current()
         let terms = try LoanTermsBuilder.requestedLoan(application)
@@ -222,11 +229,16 @@ struct DisbursementService {
                     PostingRules.disbursement(principalFen: terms.principalFen), reference: "disbursement:\(payment.id!)",
                     loanID: loan.id, businessDate: date, memo: "disbursement to the verified debit card")
             }
-            return true
+            payment.state = .succeeded
+            payment.movedFen = result.amountFen
+            payment.providerReference = result.providerReference
+            payment.loanID = loan.id
+            payment.completedAt = now
+            return loan
         } catch is AlreadySettled {
-            return false
+            return nil
         } catch let error as APIError where error.code == "application_changed" {
-            return false
+            return nil
         }
     }
 }

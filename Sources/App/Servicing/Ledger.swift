@@ -28,15 +28,17 @@ struct Ledger {
         entry.memo = memo
         entry.postedAt = clock.now()
         try await entry.create(on: db)
-        for line in posting.lines {
+        // Every line in one INSERT.
+        try await posting.lines.map { line in
             let row = JournalLine()
+            row.id = UUID()
             row.entryID = entry.id!
             row.loanID = loanID
             row.account = line.account.rawValue
             row.debitFen = line.debitFen
             row.creditFen = line.creditFen
-            try await row.create(on: db)
-        }
+            return row
+        }.create(on: db)
         return true
     }
 

@@ -25,7 +25,14 @@ struct ServicingContext: Sendable {
 
     /// The verified debit card of an application (disbursement and collection go to and from it only).
     func card(ofApplication id: UUID) async throws -> BankCardNumber {
-        guard let application = try await LoanApplication.load(id, on: db), let sealed = application.cardSealed else {
+        try await card(of: nil, id: id)
+    }
+
+    /// The card of `application` when the caller has read it already, else of the application `id` read now.
+    func card(of application: LoanApplication?, id: UUID) async throws -> BankCardNumber {
+        var found = application
+        if found == nil { found = try await LoanApplication.load(id, on: db) }
+        guard let application = found, let sealed = application.cardSealed else {
             throw APIError(.conflict, code: "card_missing", message: "The application has no verified debit card.", messageZh: "未找到已验证的银行卡。")
         }
         return try BankCardNumber(try await PersonVault(db: db, services: services).open(sealed))

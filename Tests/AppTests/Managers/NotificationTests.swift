@@ -17,6 +17,28 @@ struct NotificationTests {
         await outboxTexts(providers, phone: phone).filter { $0.contains(containing) }
     }
 
+    @Test("a decision's message wakes this instance's worker as soon as it is committed; a step that queues no message does not")
+    func decisionWakesTheWorker() async throws {
+        try await withYidai { app, clock, providers in
+            var p = Applicant("P01", app: app, clock: clock, providers: providers)
+            try await p.signIn()
+            try await p.walkToAuthorized()
+            await app.yidai.jobs.wait(upTo: .milliseconds(1))  // whatever an earlier step signalled
+            #expect(try await p.aboutYou().0 == .ok)
+            let timer = ContinuousClock()
+            var started = timer.now
+            await app.yidai.jobs.wait(upTo: .milliseconds(300))
+            #expect(timer.now - started >= .milliseconds(250), "about-you queues no message, so nothing wakes the worker")
+            #expect(try await p.decide().0 == .ok)
+            started = timer.now
+            await app.yidai.jobs.wait(upTo: .seconds(30))
+            #expect(timer.now - started < .seconds(5))
+            // The message is there for the worker to send when it wakes.
+            #expect(try await Self.run(app) == 1)
+            #expect(await Self.texts(providers, p.phone, containing: "审批通过").count == 1)
+        }
+    }
+
     @Test("a whole loan sends one message per milestone: decision, contract, payout, due soon, overdue day 1 and 7, paid off")
     func wholeLoan() async throws {
         try await withYidai { app, clock, providers in
@@ -31,6 +53,7 @@ struct NotificationTests {
             let paidOut = await Self.texts(providers, p.phone, containing: "已发放至尾号")
             #expect(paidOut.count == 1)
             #expect(paidOut.first?.contains("3000.00元") == true || paidOut.first?.contains("3,000.00") == true, "\(paidOut)")
+            #expect(paidOut.first?.contains("2026-08-25") == true, "the first due date: \(paidOut)")
             // The first installment is due 2026-08-25: reminders 3 days before, then 1 and 7 days after (the card is empty).
             let loanID = payout[path: "loan.id"] as? String ?? ""
             try await ServicingHarness.setCard(app, p.card, balance: 0)
