@@ -2,6 +2,7 @@ import Fluent
 import Foundation
 import LendingCore
 import Providers
+import SQLKit
 import Vapor
 
 /// Step 1 of the journey: the SMS code, signing in (the phone's open application resumed, or a new one), the signed-in
@@ -68,7 +69,7 @@ extension JourneyService {
                     application.channelLast = channel
                     application.cmLastAt = journey.now
                 }
-                try await application.create(on: tx)
+                if let sql = tx as? any SQLDatabase { try await application.insertRow(on: sql) } else { try await application.create(on: tx) }
                 try await journey.audit.record(application: application.id, actor: "applicant", action: "application.started",
                                                details: ["phone": phone.masked, "cm": referral ?? "-", "channel": channel ?? "-", "state": "started"])
             }
@@ -102,11 +103,7 @@ extension JourneyService {
     }
 
     fileprivate func openApplication(phoneIndex: String) async throws -> LoanApplication? {
-        let candidates = try await LoanApplication.query(on: db)
-            .filter(\.$phoneIndex == phoneIndex)
-            .sort(\.$lastActivityAt, .descending)
-            .all()
-        for application in candidates {
+        for application in try await LoanApplication.load(phoneIndex: phoneIndex, on: db) {
             try await expireIfIdle(application)
             let state = try application.applicationState
             if state != .cancelled && state != .expired { return application }

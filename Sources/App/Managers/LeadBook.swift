@@ -213,8 +213,10 @@ struct LeadBook {
     /// The phone started (or resumed) an application: its open leads become `applying`.
     static func applicationStarted(_ applicationID: UUID, phoneIndex: String, on tx: any Database, services: YidaiServices) async throws {
         let now = services.clock.now()
+        let open = [LeadStatus.new.rawValue, LeadStatus.contacted.rawValue]
+        guard try await hasLeads(phoneIndex: phoneIndex, statuses: open, on: tx) else { return }
         let leads = try await Lead.query(on: tx).filter(\.$phoneIndex == phoneIndex)
-            .filter(\.$status ~~ [LeadStatus.new.rawValue, LeadStatus.contacted.rawValue])
+            .filter(\.$status ~~ open)
             .filter(\.$createdAt > now.addingTimeInterval(-dedupWindow)).all()
         let book = LeadBook(db: tx, services: services)
         for lead in leads {
@@ -229,11 +231,21 @@ struct LeadBook {
         }
     }
 
+    /// Whether the phone has a lead in one of `statuses`: one plain statement, since most applicants came without a
+    /// lead and Fluent's query would cost more than the answer.
+    private static func hasLeads(phoneIndex: String, statuses: [String], on db: any Database) async throws -> Bool {
+        guard let sql = db as? any SQLDatabase else { return true }
+        return try await sql.raw(
+            "SELECT 1 AS found FROM leads WHERE phone_index = \(bind: phoneIndex) AND status IN (\(binds: statuses)) LIMIT 1"
+        ).first() != nil
+    }
+
     /// The application's loan was paid out: the leads that led to it are converted.
     static func applicationPaidOut(_ applicationID: UUID, phoneIndex: String, on tx: any Database, services: YidaiServices) async throws {
         let now = services.clock.now()
-        let leads = try await Lead.query(on: tx).filter(\.$phoneIndex == phoneIndex)
-            .filter(\.$status ~~ [LeadStatus.new.rawValue, LeadStatus.contacted.rawValue, LeadStatus.applying.rawValue]).all()
+        let open = [LeadStatus.new.rawValue, LeadStatus.contacted.rawValue, LeadStatus.applying.rawValue]
+        guard try await hasLeads(phoneIndex: phoneIndex, statuses: open, on: tx) else { return }
+        let leads = try await Lead.query(on: tx).filter(\.$phoneIndex == phoneIndex).filter(\.$status ~~ open).all()
         let book = LeadBook(db: tx, services: services)
         for lead in leads where lead.applicationID == nil || lead.applicationID == applicationID {
             lead.status = LeadStatus.converted.rawValue

@@ -31,6 +31,32 @@ extension LoanApplication {
         return try decoded(row)
     }
 
+    /// The applications of a phone, the most recently active first.
+    static func load(phoneIndex: String, on db: any Database) async throws -> [LoanApplication] {
+        guard let sql = db as? any SQLDatabase else {
+            return try await query(on: db).filter(\.$phoneIndex == phoneIndex).sort(\.$lastActivityAt, .descending).all()
+        }
+        return try await sql.raw(
+            "SELECT \(unsafeRaw: selectList) FROM applications WHERE phone_index = \(bind: phoneIndex) ORDER BY last_activity_at DESC"
+        ).all().map(decoded)
+    }
+
+    /// Inserts this new application's row, every column, as Fluent's `create` would (an id if it has none, both
+    /// timestamps from the system clock); it then saves as an update.
+    func insertRow(on sql: any SQLDatabase) async throws {
+        if id == nil { id = UUID() }
+        let stamp = Date()
+        createdAt = stamp
+        updatedAt = stamp
+        let columns: [(name: String, value: any Encodable & Sendable)] = [("id", id), ("created_at", createdAt)] + savedColumns
+        var statement: SQLQueryString = "INSERT INTO applications (\(unsafeRaw: columns.map(\.name).joined(separator: ", "))) VALUES ("
+        for (index, column) in columns.enumerated() {
+            statement += "\(unsafeRaw: index == 0 ? "" : ", ")\(bind: column.value)"
+        }
+        try await sql.raw(statement + ")").run()
+        $id.exists = true
+    }
+
     /// A model from a row holding every column (as `load` selects them); it saves as an update.
     static func decoded(_ row: any SQLRow) throws -> LoanApplication {
         let application = LoanApplication()

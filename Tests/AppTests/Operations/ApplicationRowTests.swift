@@ -1,6 +1,7 @@
 import Fluent
 import Foundation
 import Providers
+import SQLKit
 import Testing
 import Vapor
 
@@ -33,6 +34,42 @@ struct ApplicationRowTests {
             #expect(try Self.fields(loaded) == Self.fields(found))
             #expect(loaded.decision != nil && loaded.cardSealed != nil && loaded.authorizationSignedAt != nil)
             #expect(loaded.$id.exists)
+        }
+    }
+
+    @Test("a new application inserted by the plain statement is stored as Fluent's create stores it, and saves as an update")
+    func insertedRowMatchesFluent() async throws {
+        try await withYidai { app, clock, providers in
+            // setup: a copy of a filled-in application under a new id and phone, one written each way
+            let id = try await Self.decided(app, clock, providers)
+            let source = try #require(try await LoanApplication.load(id, on: app.db))
+            func copy(_ phone: String) -> LoanApplication {
+                let new = LoanApplication(phoneIndex: phone, phoneSealed: source.phoneSealed, state: source.state, now: clock.now)
+                new.cmFirst = source.cmFirst; new.campaign = "row-test"; new.nameSealed = source.nameSealed
+                new.cardSealed = source.cardSealed; new.cardMasked = source.cardMasked; new.faceAttempts = 2
+                new.decision = source.decision; new.creditLimit = source.creditLimit; new.decidedAt = source.decidedAt
+                new.loanTermMonths = 6; new.idConfirmedAt = source.idConfirmedAt
+                return new
+            }
+            let byFluent = copy("row-fluent")
+            try await byFluent.create(on: app.db)
+            let byStatement = copy("row-plain")
+            // MUT
+            try await app.db.writeTransaction { tx in try await byStatement.insertRow(on: tx as! any SQLDatabase) }
+            // validation: the same fields stored, but for the id, the phone and the two timestamps
+            let fluentRow = try #require(try await LoanApplication.load(try byFluent.requireID(), on: app.db))
+            let plainRow = try #require(try await LoanApplication.load(try byStatement.requireID(), on: app.db))
+            var (a, b) = (try Self.fields(fluentRow), try Self.fields(plainRow))
+            for key in ["id", "phoneIndex", "createdAt", "updatedAt"] { (a[key], b[key]) = (nil, nil) }
+            #expect(a == b)
+            #expect(plainRow.createdAt != nil && plainRow.updatedAt != nil)
+            #expect(try Self.fields(plainRow) == Self.fields(byStatement))
+            // and the model knows it exists: a later save updates the row instead of inserting a second one
+            #expect(byStatement.$id.exists)
+            byStatement.campaign = "saved-later"
+            try await byStatement.save(on: app.db)
+            #expect(try await LoanApplication.query(on: app.db).filter(\.$phoneIndex == "row-plain").count() == 1)
+            #expect(try await LoanApplication.find(try byStatement.requireID(), on: app.db)?.campaign == "saved-later")
         }
     }
 
