@@ -1,7 +1,9 @@
 import Crypto
 import Fluent
+import FluentPostgresDriver
 import Foundation
 import LendingCore
+import PostgresNIO
 import SQLKit
 import Vapor
 
@@ -37,10 +39,7 @@ struct AuditTrail {
         let cipher = cipher
         try await db.writeTransaction { tx in
             guard let sql = tx as? any SQLDatabase else { throw AuditError("the audit trail needs an SQL database") }
-            let rows = try await sql.raw(
-                "UPDATE audit_head SET sequence = sequence + 1 WHERE id = 1 RETURNING sequence, entry_hash"
-            ).all()
-            guard let head = rows.first else { throw AuditError("the audit head row is missing (run the migrations)") }
+            guard let head = try await PreparedStatements.all(AdvanceHead(), on: tx).first else { throw AuditError("the audit head row is missing (run the migrations)") }
             let sequence = try head.decode(column: "sequence", as: Int.self)
             let previousHash = try head.decode(column: "entry_hash", as: String.self)
             let recordedAt = Self.truncated(clock.now())
@@ -51,17 +50,59 @@ struct AuditTrail {
             // Plain values and statements, no `AuditEntry` model: this runs in every change's transaction, and a
             // model's field wrappers and Fluent's reflection over them cost more than the insert itself. On
             // PostgreSQL the head's new hash is written by the same statement as the entry.
-            let sqlite = tx.isSQLite
-            let headUpdate: SQLQueryString = sqlite
-                ? "" : "WITH head AS (UPDATE audit_head SET entry_hash = \(bind: entryHash) WHERE id = 1) "
-            try await sql.raw(headUpdate + """
-                INSERT INTO audit_entries (id, sequence, application_id, actor, action, details, recorded_at, previous_hash, entry_hash, key_id)
-                VALUES (\(bind: UUID()), \(bind: sequence), \(bind: application), \(bind: actor), \(bind: action),
-                        \(bind: detailsJSON), \(bind: recordedAt), \(bind: previousHash), \(bind: entryHash), \(bind: keyID))
-                """).run()
-            if sqlite {
+            let append = Append(
+                id: UUID(), sequence: sequence, application: application, actor: actor, action: action, details: detailsJSON,
+                recordedAt: recordedAt, previousHash: previousHash, entryHash: entryHash, keyID: keyID)
+            if tx.isSQLite {
+                // SQLite has no data-modifying WITH: the entry, then the head.
+                try await sql.raw(PreparedStatements.text(Append.insert, append.values)).run()
                 try await sql.raw("UPDATE audit_head SET entry_hash = \(bind: entryHash) WHERE id = 1").run()
+            } else {
+                _ = try await PreparedStatements.all(append, on: tx)
             }
+        }
+    }
+
+    /// Takes the head's row (appends queue here until the transaction ends) with its next sequence number and the
+    /// newest entry's hash.
+    struct AdvanceHead: PreparedRowStatement {
+        static let sql = "UPDATE audit_head SET sequence = sequence + 1 WHERE id = 1 RETURNING sequence, entry_hash"
+        var values: [any Encodable & Sendable] { [] }
+        func makeBindings() -> PostgresBindings { PostgresBindings() }
+    }
+
+    /// PostgreSQL's append: the entry and the head's new hash in one statement (`$1` is the entry's hash).
+    struct Append: PreparedRowStatement {
+        static let insert = """
+            INSERT INTO audit_entries (id, sequence, application_id, actor, action, details, recorded_at, previous_hash, entry_hash, key_id) \
+            VALUES ($2, $3, $4, $5, $6, $7, $8, $9, $1, $10)
+            """
+        static let sql = "WITH head AS (UPDATE audit_head SET entry_hash = $1 WHERE id = 1) " + insert
+        static let bindingDataTypes: [PostgresDataType] = [.text, .uuid, .int8, .uuid, .text, .text, .text, .timestamptz, .text, .text]
+        let id: UUID
+        let sequence: Int
+        let application: UUID?
+        let actor, action, details: String
+        let recordedAt: Date
+        let previousHash, entryHash, keyID: String
+
+        var values: [any Encodable & Sendable] {
+            [entryHash, id, sequence, application, actor, action, details, recordedAt, previousHash, keyID]
+        }
+
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 10)
+            bindings.append(entryHash)
+            bindings.append(id)
+            bindings.append(sequence)
+            bindings.append(application)
+            bindings.append(actor)
+            bindings.append(action)
+            bindings.append(details)
+            bindings.append(recordedAt)
+            bindings.append(previousHash)
+            bindings.append(keyID)
+            return bindings
         }
     }
 

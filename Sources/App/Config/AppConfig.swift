@@ -59,6 +59,11 @@ struct AppConfig: Sendable {
             database = .sqlite(path: dataDirectory + "/yidai.sqlite")
         }
 
+        // Read once per process by `PreparedStatements`; a value that is neither on nor off refuses to start.
+        if PreparedStatements.setting(env["YIDAI_PG_PREPARED"]) == nil {
+            throw ConfigurationError("YIDAI_PG_PREPARED must be on or off (got \(env["YIDAI_PG_PREPARED"] ?? ""))")
+        }
+
         var keys: [String: Data] = [:]
         var activeKeyID = ""
         var indexSeed: Data?

@@ -1,5 +1,7 @@
 import Fluent
+import FluentPostgresDriver
 import Foundation
+import PostgresNIO
 import SQLKit
 import Vapor
 
@@ -46,17 +48,8 @@ struct ApplicantAuthenticator: AsyncRequestAuthenticator {
         let now = request.yidai.clock.now()
         // Every applicant request asks this, and nearly every one then reads the session's application: one plain
         // statement reads both (not the models), and the application is kept for the request (`signedInApplication`).
-        guard let sql = request.db as? any SQLDatabase,
-            let row = try await sql.raw("""
-                SELECT s.id AS session_id, s.application_id AS session_application_id, s.phone_index AS session_phone_index,
-                    \(unsafeRaw: Self.applicationColumns),
-                    kk.id AS kept_key_id, kk.wrapped AS kept_key_wrapped, kg.id AS general_key_id, kg.wrapped AS general_key_wrapped
-                FROM applicant_sessions s LEFT JOIN applications a ON a.id = s.application_id
-                    LEFT JOIN person_keys kk ON kk.phone_index = a.phone_index AND kk.data_class = 'kept'
-                    LEFT JOIN person_keys kg ON kg.phone_index = a.phone_index AND kg.data_class = 'general'
-                WHERE s.token_hash = \(bind: SecretHash.sha256Hex(token)) AND s.revoked_at IS NULL AND s.expires_at > \(bind: now)
-                """).first()
-        else { return }
+        let session = Session(tokenHash: SecretHash.sha256Hex(token), now: now)
+        guard let row = try await PreparedStatements.all(session, on: request.db).first else { return }
         let applicant = SignedInApplicant(
             sessionID: try row.decode(column: "session_id", as: UUID.self),
             applicationID: try row.decode(column: "session_application_id", as: UUID.self),
@@ -76,6 +69,31 @@ struct ApplicantAuthenticator: AsyncRequestAuthenticator {
             }
         }
         request.auth.login(applicant)
+    }
+
+    /// The session of a token hash, if it is neither revoked nor expired at `now`, with its application and the
+    /// person's two data keys.
+    struct Session: PreparedRowStatement {
+        static let sql = """
+            SELECT s.id AS session_id, s.application_id AS session_application_id, s.phone_index AS session_phone_index,
+                \(applicationColumns),
+                kk.id AS kept_key_id, kk.wrapped AS kept_key_wrapped, kg.id AS general_key_id, kg.wrapped AS general_key_wrapped
+            FROM applicant_sessions s LEFT JOIN applications a ON a.id = s.application_id
+                LEFT JOIN person_keys kk ON kk.phone_index = a.phone_index AND kk.data_class = 'kept'
+                LEFT JOIN person_keys kg ON kg.phone_index = a.phone_index AND kg.data_class = 'general'
+            WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2
+            """
+        static let bindingDataTypes: [PostgresDataType] = [.text, .timestamptz]
+        let tokenHash: String
+        let now: Date
+
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 2)
+            bindings.append(tokenHash)
+            bindings.append(now)
+            return bindings
+        }
+        var values: [any Encodable & Sendable] { [tokenHash, now] }
     }
 
     func token(in request: Request) -> String? {

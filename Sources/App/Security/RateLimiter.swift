@@ -1,5 +1,7 @@
 import Fluent
+import FluentPostgresDriver
 import Foundation
+import PostgresNIO
 import SQLKit
 
 /// The limits that protect people (sign-ins and SMS codes per client address, decisions and uploads per
@@ -25,25 +27,48 @@ struct RateLimiter: Sendable {
         let start = Int(floor(seconds / Double(window))) * window
         let elapsed = seconds - Double(start)
         let weight = max(0, 1 - elapsed / Double(window))
-        let (previous, expires, room) = (start - window, start + 2 * window, Double(rule.limit - 1))
-        let statement: SQLQueryString = """
-            INSERT INTO rate_counters (counter_key, window_start, hits, expires_at)
-            SELECT \(bind: key), \(bind: start), 1, \(bind: expires)
-            WHERE COALESCE((SELECT p.hits FROM rate_counters p WHERE p.counter_key = \(bind: key) AND p.window_start = \(bind: previous)), 0) * \(bind: weight) <= \(bind: room)
-            ON CONFLICT (counter_key, window_start) DO UPDATE SET hits = rate_counters.hits + 1
-            WHERE rate_counters.hits + COALESCE((SELECT p.hits FROM rate_counters p WHERE p.counter_key = \(bind: key) AND p.window_start = \(bind: previous)), 0) * \(bind: weight) <= \(bind: room)
-            RETURNING hits
-            """
+        let count = Count(key: key, start: start, expires: start + 2 * window, previous: start - window, weight: weight, room: Double(rule.limit - 1))
         let counted: Bool
         if db.isSQLite {
             // SQLite's writers take turns (see writeTransaction); one statement needs no more.
-            counted = try await db.writeTransaction { tx in try await !(tx as! any SQLDatabase).raw(statement).all().isEmpty }
+            counted = try await db.writeTransaction { tx in try await !(tx as! any SQLDatabase).raw(count.text).all().isEmpty }
         } else {
-            counted = try await !sql.raw(statement).all().isEmpty
+            counted = try await !PreparedStatements.all(count, on: db).isEmpty
         }
         if Int.random(in: 0..<200) == 0 { try? await prune(db, now: Int(seconds)) }
         if counted { return nil }
         return try await wait(key, rule: rule, start: start, elapsed: elapsed, sql: sql)
+    }
+
+    /// Counts one hit in `key`'s window starting at `start` unless the window's hits with the previous window's,
+    /// weighted by `weight`, would pass `room`; returns the count when it counted, no row when it refused.
+    struct Count: PreparedRowStatement {
+        let key: String
+        let start, expires, previous: Int
+        let weight, room: Double
+
+        static let sql = """
+            INSERT INTO rate_counters (counter_key, window_start, hits, expires_at)
+            SELECT $1, $2, 1, $3
+            WHERE COALESCE((SELECT p.hits FROM rate_counters p WHERE p.counter_key = $1 AND p.window_start = $4), 0) * $5 <= $6
+            ON CONFLICT (counter_key, window_start) DO UPDATE SET hits = rate_counters.hits + 1
+            WHERE rate_counters.hits + COALESCE((SELECT p.hits FROM rate_counters p WHERE p.counter_key = $1 AND p.window_start = $4), 0) * $5 <= $6
+            RETURNING hits
+            """
+        static let bindingDataTypes: [PostgresDataType] = [.text, .int8, .int8, .int8, .float8, .float8]
+
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 6)
+            bindings.append(key)
+            bindings.append(start)
+            bindings.append(expires)
+            bindings.append(previous)
+            bindings.append(weight)
+            bindings.append(room)
+            return bindings
+        }
+
+        var values: [any Encodable & Sendable] { [key, start, expires, previous, weight, room] }
     }
 
     /// The seconds until `key` would be allowed again, from the two windows' counts.

@@ -1,0 +1,97 @@
+import Fluent
+import Foundation
+import Logging
+import FluentPostgresDriver
+import PostgresNIO
+import SQLKit
+
+/// The hot path's fixed statements as PostgreSQL prepared statements: parsed and planned once per connection, then
+/// only bound and executed. Every applicant request authenticates with one, every change appends to the audit
+/// trail with two, and every limited step counts with one; as plain statements PostgreSQL parsed and planned each
+/// one again, and the app serialised its text and decoded its row description every time.
+///
+/// Reached through Fluent: a Fluent PostgreSQL database is also a `PostgresDatabase`, whose `withConnection` gives the
+/// transaction's own connection inside a transaction, else one from the pool. On SQLite, or with
+/// `YIDAI_PG_PREPARED=off` (for a connection pooler in transaction mode that does not carry prepared statements:
+/// PgBouncer before 1.21, or without `max_prepared_statements`), `rows` answers nil and the caller runs the same
+/// statement as plain text.
+enum PreparedStatements {
+    /// `YIDAI_PG_PREPARED`: `on` (the default) or `off`; read once per process (`AppConfig` refuses another value).
+    static let enabled = setting(ProcessInfo.processInfo.environment["YIDAI_PG_PREPARED"]) ?? true
+
+    /// The value of `YIDAI_PG_PREPARED`, or nil when it is neither on nor off (unset is on).
+    static func setting(_ raw: String?) -> Bool? {
+        switch raw?.trimmingCharacters(in: .whitespaces).lowercased() {
+        case nil, "", "on", "1", "true": true
+        case "off", "0", "false": false
+        default: nil
+        }
+    }
+
+    private static let logger = Logger(label: "yidai.sql.prepared")
+
+    /// Runs `statement` on `db`'s PostgreSQL connection and returns its rows; nil when `db` is not PostgreSQL or
+    /// prepared statements are off.
+    static func rows<Statement: PostgresPreparedStatement>(_ statement: Statement, on db: any Database) async throws -> [any SQLRow]?
+    where Statement.Row == PostgresRow {
+        guard enabled, let postgres = db as? any PostgresDatabase else { return nil }
+        let rows = try await postgres.withConnection { connection in
+            connection.eventLoop.makeFutureWithTask {
+                var rows: [PostgresRow] = []
+                for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
+                return rows
+            }
+        }.get()
+        return rows.map { $0.sql() }
+    }
+}
+
+extension PreparedStatements {
+    /// `sql` with each `$n` bound to `values[n - 1]`: the same statement as plain text, for SQLite or with prepared
+    /// statements off.
+    static func text(_ sql: String, _ values: [any Encodable & Sendable]) -> SQLQueryString {
+        var query: SQLQueryString = ""
+        var literal = ""
+        var rest = Substring(sql)
+        while let dollar = rest.firstIndex(of: "$") {
+            literal += rest[..<dollar]
+            let digits = rest[rest.index(after: dollar)...].prefix(while: \.isASCIIDigit)
+            guard let number = Int(digits), number >= 1, number <= values.count else {
+                literal += "$"
+                rest = rest[rest.index(after: dollar)...]
+                continue
+            }
+            query += "\(unsafeRaw: literal)\(bind: values[number - 1])"
+            literal = ""
+            rest = rest[digits.endIndex...]
+        }
+        return query + "\(unsafeRaw: literal + rest)"
+    }
+}
+
+extension Character {
+    fileprivate var isASCIIDigit: Bool { isASCII && isNumber }
+}
+
+/// A prepared statement whose rows are read as SQL rows, with its values also as a list for the same statement as
+/// plain text.
+protocol PreparedRowStatement: PostgresPreparedStatement where Row == PostgresRow {
+    /// `$1`, `$2`, … of `sql`, in order.
+    var values: [any Encodable & Sendable] { get }
+}
+
+extension PreparedRowStatement {
+    func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
+
+    /// The statement as plain text, its values bound in place.
+    var text: SQLQueryString { PreparedStatements.text(Self.sql, values) }
+}
+
+extension PreparedStatements {
+    /// Runs `statement` prepared on PostgreSQL, else as plain text; its rows.
+    static func all<Statement: PreparedRowStatement>(_ statement: Statement, on db: any Database) async throws -> [any SQLRow] {
+        if let rows = try await rows(statement, on: db) { return rows }
+        guard let sql = db as? any SQLDatabase else { throw AuditError("\(Statement.self) needs an SQL database") }
+        return try await sql.raw(statement.text).all()
+    }
+}

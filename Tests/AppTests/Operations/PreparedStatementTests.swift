@@ -1,0 +1,71 @@
+import Fluent
+import FluentPostgresDriver
+import Foundation
+import PostgresNIO
+import SQLKit
+import Testing
+import Vapor
+
+@testable import App
+
+/// The hot path's fixed statements run prepared on PostgreSQL (`PreparedStatements`) and as the same plain text
+/// elsewhere: these tests hold the two to one meaning.
+@Suite("Prepared statements on the hot path")
+struct PreparedStatementTests {
+    /// A statement's plain text, serialised for `dialect`, with its binds in order.
+    static func serialized(_ query: SQLQueryString, on db: any SQLDatabase) -> (sql: String, binds: [String]) {
+        var serializer = SQLSerializer(database: db)
+        query.serialize(to: &serializer)
+        return (serializer.sql, serializer.binds.map { "\($0)" })
+    }
+
+    @Test("the plain text of a prepared statement binds each $n where it stands, repeated ones again, and leaves other dollars alone")
+    func textBindsEachPlaceholder() async throws {
+        try await withYidai { app, _, _ in
+            let sql = try #require(app.db as? any SQLDatabase)
+            let text = PreparedStatements.text("SELECT $1, $2, $1 WHERE x = '$' AND y = $3 AND z = $9", ["a", 2, "c"])
+            let (statement, binds) = Self.serialized(text, on: sql)
+            #expect(binds == ["a", "2", "a", "c"])
+            let placeholders = (1...4).map { (sql.dialect.name == "sqlite" ? "?" : "$") + String($0) }
+            #expect(statement == "SELECT \(placeholders[0]), \(placeholders[1]), \(placeholders[2]) WHERE x = '$' AND y = \(placeholders[3]) AND z = $9")
+            #expect(Self.serialized(PreparedStatements.text("SELECT 1", []), on: sql).sql == "SELECT 1")
+        }
+    }
+
+    @Test("YIDAI_PG_PREPARED is on unless it says off; anything else refuses to start")
+    func setting() {
+        #expect(PreparedStatements.setting(nil) == true)
+        #expect(PreparedStatements.setting("on") == true)
+        #expect(PreparedStatements.setting(" OFF ") == false)
+        #expect(PreparedStatements.setting("0") == false)
+        #expect(PreparedStatements.setting("sometimes") == nil)
+    }
+
+    @Test("on PostgreSQL the audit trail's and the limiter's statements run prepared, once per connection; elsewhere as plain text")
+    func preparedOnPostgres() async throws {
+        try await withYidai { app, clock, _ in
+            // MUT: an audit entry and a counted limit in one transaction, so both use its connection
+            let names = try await app.db.writeTransaction { tx -> [String] in
+                try await AuditTrail(db: tx, services: app.yidai).record(application: nil, actor: "test", action: "test.prepared", details: ["n": "1"])
+                try await AuditTrail(db: tx, services: app.yidai).record(application: nil, actor: "test", action: "test.prepared", details: ["n": "2"])
+                #expect(try await app.yidai.limiter.attempt("prepared-test", rule: .init(limit: 5, window: 60), now: clock.now, on: tx) == nil)
+                guard !tx.isSQLite, let sql = tx as? any SQLDatabase else { return [] }
+                return try await sql.raw("SELECT name FROM pg_prepared_statements").all().map { try $0.decode(column: "name", as: String.self) }
+            }
+            // validation: the entries chain as ever, whichever way they were written
+            let entries = try await AuditEntry.query(on: app.db).filter(\.$action == "test.prepared").sort(\.$sequence).all()
+            #expect(entries.map(\.details) == [#"{"n":"1"}"#, #"{"n":"2"}"#])
+            #expect(entries[1].previousHash == entries[0].entryHash)
+            #expect(entries[1].sequence == entries[0].sequence + 1)
+            let report = try await AuditVerifier(db: app.db, services: app.yidai).verify()
+            #expect(report.isIntact, "\(report.problems)")
+            if app.db.isSQLite {
+                #expect(names.isEmpty)
+            } else {
+                for statement: any PostgresPreparedStatement.Type in [AuditTrail.AdvanceHead.self, AuditTrail.Append.self, RateLimiter.Count.self] {
+                    #expect(names.contains(statement.name), "\(statement.name) not among \(names)")
+                }
+            }
+        }
+    }
+}
