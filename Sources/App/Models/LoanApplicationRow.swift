@@ -1,5 +1,7 @@
 import Fluent
+import FluentPostgresDriver
 import Foundation
+import PostgresNIO
 import SQLKit
 
 /// An application's row read and written with plain statements, for the journey's hot path (every applicant request
@@ -191,11 +193,54 @@ extension LoanApplication {
     /// `version`. Returns false (and writes nothing) when another request changed it.
     func writeRow(on sql: any SQLDatabase, now: Date, matching: Int) async throws -> Bool {
         updatedAt = now
-        var statement: SQLQueryString = "UPDATE applications SET "
-        for (index, column) in savedColumns.enumerated() {
-            statement += "\(unsafeRaw: index == 0 ? "" : ", ")\(unsafeRaw: column.name) = \(bind: column.value)"
+        let write = Write(values: savedColumns.map(\.value) + [try requireID(), matching])
+        return try await !PreparedStatements.all(write, on: sql).isEmpty
+    }
+
+    /// `writeRow`'s statement: every saved column (`$1`…), then the id and the version it must still have.
+    struct Write: PreparedRowStatement {
+        /// The saved columns with the type each binds as, from a new application's values (their Swift types).
+        private static let columns: [(name: String, type: PostgresDataType?)] =
+            LoanApplication(phoneIndex: "", phoneSealed: "", state: "", now: Date()).savedColumns.map {
+                ($0.name, dataType(of: type(of: $0.value)))
+            }
+        /// Columns whose Swift type has no binding here (`ApplicationRowTests` keeps this empty).
+        static var unboundColumns: [String] { columns.filter { $0.type == nil }.map(\.name) }
+
+        static let sql = "UPDATE applications SET "
+            + columns.enumerated().map { "\($1.name) = $\($0 + 1)" }.joined(separator: ", ")
+            + " WHERE id = $\(columns.count + 1) AND version = $\(columns.count + 2) RETURNING id"
+        static let bindingDataTypes: [PostgresDataType] = columns.map { $0.type ?? .text } + [.uuid, .int8]
+
+        let values: [any Encodable & Sendable]
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: values.count)
+            for (index, value) in values.enumerated() {
+                switch value {
+                case let text as String: bindings.append(text)
+                case let number as Int: bindings.append(number)
+                case let date as Date: bindings.append(date)
+                case let id as UUID: bindings.append(id)
+                default:
+                    // Only an absent optional binds as NULL; a value of another type is a mistake, never NULL.
+                    guard let optional = Mirror(reflecting: value).displayStyle, optional == .optional,
+                        Mirror(reflecting: value).children.isEmpty
+                    else { throw AuditError("application column \(index + 1) has a type the statement cannot bind: \(type(of: value))") }
+                    bindings.appendNull()
+                }
+            }
+            return bindings
         }
-        statement += " WHERE id = \(bind: try requireID()) AND version = \(bind: matching) RETURNING id"
-        return try await !sql.raw(statement).all().isEmpty
+
+        private static func dataType(of type: Any.Type) -> PostgresDataType? {
+            switch type {
+            case is String.Type, is String?.Type: .text
+            case is Int.Type, is Int?.Type: .int8
+            case is Date.Type, is Date?.Type: .timestamptz
+            case is UUID.Type, is UUID?.Type: .uuid
+            default: nil
+            }
+        }
     }
 }

@@ -1,7 +1,9 @@
 import Crypto
 import Fluent
+import FluentPostgresDriver
 import Foundation
 import NIOConcurrencyHelpers
+import PostgresNIO
 import SQLKit
 import Vapor
 
@@ -132,9 +134,8 @@ struct PersonVault {
     /// The person's key row of a class as this transaction sees it (a plain statement: every change that seals a
     /// value reads it, and Fluent's model reflection would cost more than the read).
     private func stored(phoneIndex: String, dataClass: DataClass, on sql: any SQLDatabase) async throws -> (UUID, SymmetricKey)? {
-        guard let row = try await sql.raw(
-            "SELECT id, wrapped FROM person_keys WHERE phone_index = \(bind: phoneIndex) AND data_class = \(bind: dataClass.rawValue)"
-        ).first() else { return nil }
+        guard let row = try await PreparedStatements.all(KeyOfClass(phoneIndex: phoneIndex, dataClass: dataClass.rawValue), on: sql).first
+        else { return nil }
         let id = try row.decode(column: "id", as: UUID.self)
         return (id, try unwrap(wrapped: try row.decode(column: "wrapped", as: String.self)))
     }
@@ -142,7 +143,7 @@ struct PersonVault {
     func key(id: UUID) async throws -> SymmetricKey? {
         if let cached = cipher.personKeys.lookup(id: id) { return cached }
         guard let sql = db as? any SQLDatabase else { throw FieldCipher.CipherError.malformed }
-        guard let row = try await sql.raw("SELECT wrapped FROM person_keys WHERE id = \(bind: id)").first() else { return nil }
+        guard let row = try await PreparedStatements.all(KeyWithID(id: id), on: sql).first else { return nil }
         // Keys used to open values are kept for a while (opening is what pages and lists do most).
         let key = try unwrap(wrapped: try row.decode(column: "wrapped", as: String.self))
         cipher.personKeys.store(id: id, key: key)
@@ -181,6 +182,34 @@ final class PersonKey: Model, @unchecked Sendable {
 /// Unwrapped person keys for a short while (30 s), for opening values, so that a page or a list does not read and
 /// unwrap the same key again and again. An erasure forgets the key here at once; other instances stop using their
 /// copy within the 30 s (the database row, and with it every value, is gone already).
+// The key reads of every seal and open (prepared on PostgreSQL, `PreparedStatements`).
+extension PersonVault {
+    struct KeyOfClass: PreparedRowStatement {
+        static let sql = "SELECT id, wrapped FROM person_keys WHERE phone_index = $1 AND data_class = $2"
+        static let bindingDataTypes: [PostgresDataType] = [.text, .text]
+        let phoneIndex, dataClass: String
+        var values: [any Encodable & Sendable] { [phoneIndex, dataClass] }
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 2)
+            bindings.append(phoneIndex)
+            bindings.append(dataClass)
+            return bindings
+        }
+    }
+
+    struct KeyWithID: PreparedRowStatement {
+        static let sql = "SELECT wrapped FROM person_keys WHERE id = $1"
+        static let bindingDataTypes: [PostgresDataType] = [.uuid]
+        let id: UUID
+        var values: [any Encodable & Sendable] { [id] }
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 1)
+            bindings.append(id)
+            return bindings
+        }
+    }
+}
+
 final class PersonKeyCache: @unchecked Sendable {
     private struct Entry {
         let key: SymmetricKey

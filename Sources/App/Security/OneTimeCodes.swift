@@ -1,6 +1,8 @@
 import Fluent
+import FluentPostgresDriver
 import Foundation
 import LendingCore
+import PostgresNIO
 import Providers
 import SQLKit
 import Vapor
@@ -65,10 +67,7 @@ struct OneTimeCodes {
             let dayAgo = now.addingTimeInterval(-86_400)
             guard let sql = tx as? any SQLDatabase else { throw AuditError("codes need an SQL database") }
             // Plain statements here and below: every journey sends and checks several codes.
-            let recent = try await sql.raw("""
-                SELECT purpose, sent_at FROM one_time_codes WHERE phone_index = \(bind: phoneIndex) AND sent_at > \(bind: dayAgo)
-                ORDER BY sent_at DESC
-                """).all().map { (purpose: try $0.decode(column: "purpose", as: String.self), sentAt: try $0.decode(column: "sent_at", as: Date.self)) }
+            let recent = try await PreparedStatements.all(Recent(phoneIndex: phoneIndex, since: dayAgo), on: sql).map { (purpose: try $0.decode(column: "purpose", as: String.self), sentAt: try $0.decode(column: "sent_at", as: Date.self)) }
             // The cooldown is per phone and purpose (the bank-card code may follow the sign-in code at once);
             // the daily cap counts every purpose.
             if let last = recent.first(where: { $0.purpose == purpose.rawValue }),
@@ -85,11 +84,9 @@ struct OneTimeCodes {
                     retryAfter: wait, message: "This phone has reached the limit of 10 codes a day.",
                     zh: "该手机号今日验证码次数已达上限，请明天再试。")
             }
-            try await sql.raw("""
-                INSERT INTO one_time_codes (id, phone_index, purpose, application_id, code_hash, salt, failed_attempts, expires_at, sent_at, client_index)
-                VALUES (\(bind: id), \(bind: phoneIndex), \(bind: purpose.rawValue), \(bind: applicationID), \(bind: codeHash),
-                        \(bind: salt), 0, \(bind: expiresAt), \(bind: now), \(bind: clientIndex))
-                """).run()
+            _ = try await PreparedStatements.all(
+                Insert(id: id, phoneIndex: phoneIndex, purpose: purpose.rawValue, applicationID: applicationID, codeHash: codeHash,
+                       salt: salt, expiresAt: expiresAt, sentAt: now, clientIndex: clientIndex), on: sql)
         }
         do {
             let (sms, text) = (services.providers.sms, "【易贷】您的\(purpose.smsText)为\(code)，5分钟内有效。请勿告诉他人。")
@@ -123,14 +120,7 @@ struct OneTimeCodes {
         // One statement counts the try against the phone's newest unused code for this purpose, if that code is
         // still valid and not locked, and returns it; only when it does not is the code read again, to say why.
         let counted = try await db.writeStatement { sql in
-            try await sql.raw("""
-                UPDATE one_time_codes SET failed_attempts = failed_attempts + 1
-                WHERE id = (SELECT id FROM one_time_codes
-                            WHERE phone_index = \(bind: phoneIndex) AND purpose = \(bind: purpose.rawValue) AND consumed_at IS NULL
-                            ORDER BY sent_at DESC LIMIT 1)
-                  AND failed_attempts < \(bind: max) AND consumed_at IS NULL AND expires_at > \(bind: now)
-                RETURNING id, code_hash, salt, failed_attempts
-                """).all().first
+            try await PreparedStatements.all(CountTry(phoneIndex: phoneIndex, purpose: purpose.rawValue, max: max, now: now), on: sql).first
         }
         guard let row = counted else {
             throw try await Self.refusal(phoneIndex: phoneIndex, purpose: purpose, now: now, field: field, on: db)
@@ -170,12 +160,98 @@ struct OneTimeCodes {
     func consume(_ proof: Proof, on tx: any Database) async throws {
         let now = services.clock.now()
         guard let sql = tx as? any SQLDatabase else { return }
-        let rows = try await sql.raw(
-            "UPDATE one_time_codes SET consumed_at = \(bind: now) WHERE id = \(bind: proof.id) AND consumed_at IS NULL RETURNING id"
-        ).all()
+        let rows = try await PreparedStatements.all(Consume(id: proof.id, now: now), on: sql)
         guard !rows.isEmpty else {
             throw APIError(.conflict, code: "code_already_used", message: "This SMS code has just been used by another request.",
                            messageZh: "该验证码已被使用，请重新获取。", field: "code")
+        }
+    }
+}
+
+// The codes' statements: every journey sends and checks several codes (prepared on PostgreSQL, `PreparedStatements`).
+extension OneTimeCodes {
+    /// The phone's codes sent since `since`, the newest first.
+    struct Recent: PreparedRowStatement {
+        static let sql = "SELECT purpose, sent_at FROM one_time_codes WHERE phone_index = $1 AND sent_at > $2 ORDER BY sent_at DESC"
+        static let bindingDataTypes: [PostgresDataType] = [.text, .timestamptz]
+        let phoneIndex: String
+        let since: Date
+        var values: [any Encodable & Sendable] { [phoneIndex, since] }
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 2)
+            bindings.append(phoneIndex)
+            bindings.append(since)
+            return bindings
+        }
+    }
+
+    /// A new code, no try counted yet.
+    struct Insert: PreparedRowStatement {
+        static let sql = """
+            INSERT INTO one_time_codes (id, phone_index, purpose, application_id, code_hash, salt, failed_attempts, expires_at, sent_at, client_index)
+            VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9)
+            """
+        static let bindingDataTypes: [PostgresDataType] = [.uuid, .text, .text, .uuid, .text, .text, .timestamptz, .timestamptz, .text]
+        let id: UUID
+        let phoneIndex, purpose: String
+        let applicationID: UUID?
+        let codeHash, salt: String
+        let expiresAt, sentAt: Date
+        let clientIndex: String?
+        var values: [any Encodable & Sendable] { [id, phoneIndex, purpose, applicationID, codeHash, salt, expiresAt, sentAt, clientIndex] }
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 9)
+            bindings.append(id)
+            bindings.append(phoneIndex)
+            bindings.append(purpose)
+            bindings.append(applicationID)
+            bindings.append(codeHash)
+            bindings.append(salt)
+            bindings.append(expiresAt)
+            bindings.append(sentAt)
+            bindings.append(clientIndex)
+            return bindings
+        }
+    }
+
+    /// Counts a try against the phone's newest unused code for the purpose, if it is valid and not locked, and
+    /// returns that code.
+    struct CountTry: PreparedRowStatement {
+        static let sql = """
+            UPDATE one_time_codes SET failed_attempts = failed_attempts + 1
+            WHERE id = (SELECT id FROM one_time_codes
+                        WHERE phone_index = $1 AND purpose = $2 AND consumed_at IS NULL
+                        ORDER BY sent_at DESC LIMIT 1)
+              AND failed_attempts < $3 AND consumed_at IS NULL AND expires_at > $4
+            RETURNING id, code_hash, salt, failed_attempts
+            """
+        static let bindingDataTypes: [PostgresDataType] = [.text, .text, .int8, .timestamptz]
+        let phoneIndex, purpose: String
+        let max: Int
+        let now: Date
+        var values: [any Encodable & Sendable] { [phoneIndex, purpose, max, now] }
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 4)
+            bindings.append(phoneIndex)
+            bindings.append(purpose)
+            bindings.append(max)
+            bindings.append(now)
+            return bindings
+        }
+    }
+
+    /// Uses the code up, unless it was used already.
+    struct Consume: PreparedRowStatement {
+        static let sql = "UPDATE one_time_codes SET consumed_at = $2 WHERE id = $1 AND consumed_at IS NULL RETURNING id"
+        static let bindingDataTypes: [PostgresDataType] = [.uuid, .timestamptz]
+        let id: UUID
+        let now: Date
+        var values: [any Encodable & Sendable] { [id, now] }
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 2)
+            bindings.append(id)
+            bindings.append(now)
+            return bindings
         }
     }
 }

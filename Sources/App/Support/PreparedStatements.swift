@@ -32,7 +32,7 @@ enum PreparedStatements {
 
     /// Runs `statement` on `db`'s PostgreSQL connection and returns its rows; nil when `db` is not PostgreSQL or
     /// prepared statements are off.
-    static func rows<Statement: PostgresPreparedStatement>(_ statement: Statement, on db: any Database) async throws -> [any SQLRow]?
+    static func rows<Statement: PostgresPreparedStatement>(_ statement: Statement, on db: any SQLDatabase) async throws -> [any SQLRow]?
     where Statement.Row == PostgresRow {
         guard enabled, let postgres = db as? any PostgresDatabase else { return nil }
         let rows = try await postgres.withConnection { connection in
@@ -89,9 +89,13 @@ extension PreparedRowStatement {
 
 extension PreparedStatements {
     /// Runs `statement` prepared on PostgreSQL, else as plain text; its rows.
-    static func all<Statement: PreparedRowStatement>(_ statement: Statement, on db: any Database) async throws -> [any SQLRow] {
+    static func all<Statement: PreparedRowStatement>(_ statement: Statement, on db: any SQLDatabase) async throws -> [any SQLRow] {
         if let rows = try await rows(statement, on: db) { return rows }
+        return try await db.raw(statement.text).all()
+    }
+
+    static func all<Statement: PreparedRowStatement>(_ statement: Statement, on db: any Database) async throws -> [any SQLRow] {
         guard let sql = db as? any SQLDatabase else { throw AuditError("\(Statement.self) needs an SQL database") }
-        return try await sql.raw(statement.text).all()
+        return try await all(statement, on: sql)
     }
 }

@@ -1,6 +1,8 @@
 import Fluent
+import FluentPostgresDriver
 import Foundation
 import NIOConcurrencyHelpers
+import PostgresNIO
 import SQLKit
 
 extension Database {
@@ -134,6 +136,19 @@ extension Database {
     /// than the write transaction itself, which already runs alone.
     func lock(name: String) async throws {
         guard let sql = self as? any SQLDatabase, sql.dialect.name != "sqlite" else { return }
-        try await sql.raw("SELECT pg_advisory_xact_lock(hashtextextended(\(bind: name), 0))").run()
+        _ = try await PreparedStatements.all(AdvisoryLock(name: name), on: sql)
+    }
+}
+
+/// Waits for the transaction-scoped advisory lock `name` (PostgreSQL only).
+struct AdvisoryLock: PreparedRowStatement {
+    static let sql = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"
+    static let bindingDataTypes: [PostgresDataType] = [.text]
+    let name: String
+    var values: [any Encodable & Sendable] { [name] }
+    func makeBindings() -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 1)
+        bindings.append(name)
+        return bindings
     }
 }

@@ -20,6 +20,9 @@ struct ApplicationRowTests {
         // and every column but the id and the creation time is written by a save
         let saved = LoanApplication(phoneIndex: "p", phoneSealed: "s", state: "started", now: Date()).savedColumns.map(\.name)
         #expect(saved.sorted() == LoanApplication.columnNames.filter { $0 != "id" && $0 != "created_at" }.sorted())
+        // and each saved column's type binds in the prepared save (a new type would fail every save otherwise)
+        #expect(LoanApplication.Write.unboundColumns.isEmpty)
+        #expect(LoanApplication.Write.bindingDataTypes.count == saved.count + 2)
     }
 
     @Test("an application read by the plain statement is the same as the one Fluent reads, field by field")

@@ -32,6 +32,15 @@ struct PreparedStatementTests {
         }
     }
 
+    @Test("the application's prepared save binds text, numbers, dates, ids and absent values, and refuses any other type instead of writing NULL")
+    func applicationSaveBindings() throws {
+        let absent: String? = nil
+        let values: [any Encodable & Sendable] = ["a", 3, Date(timeIntervalSince1970: 0), UUID(), absent]
+        #expect(try LoanApplication.Write(values: values).makeBindings().count == 5)
+        #expect(throws: AuditError.self) { try LoanApplication.Write(values: [3.5]).makeBindings() }
+        #expect(throws: AuditError.self) { try LoanApplication.Write(values: [true]).makeBindings() }
+    }
+
     @Test("YIDAI_PG_PREPARED is on unless it says off; anything else refuses to start")
     func setting() {
         #expect(PreparedStatements.setting(nil) == true)
