@@ -52,13 +52,14 @@ class Database:
 
 
 class FleetServer(Server):
-    def __init__(self, data, url, keys=KEYS):
+    def __init__(self, data, url, keys=KEYS, **extra):
         super().__init__(data)
         self.url = url
         self.keys = keys
+        self.extra = extra
 
     def env(self):
-        env = dict(os.environ, YIDAI_DATA_DIR=self.data, DATABASE_URL=self.url)
+        env = dict(os.environ, YIDAI_DATA_DIR=self.data, DATABASE_URL=self.url, **self.extra)
         if self.keys:
             env["YIDAI_KEYS"] = self.keys
         else:
@@ -124,12 +125,22 @@ def test_an_instance_whose_key_ring_cannot_open_the_database_refuses_to_start_na
         assert "missing key id: fleet1" in stranger.stdout + stranger.stderr
 
 
+def test_an_instance_told_neither_on_nor_off_for_prepared_statements_refuses_to_start_naming_the_setting():
+    with Database() as db, tempfile.TemporaryDirectory() as a:
+        server = subprocess.run(
+            [BIN, "serve", "--hostname", "127.0.0.1", "--port", "0"], env=FleetServer(a, db.url, YIDAI_PG_PREPARED="sometimes").env(),
+            capture_output=True, text=True, timeout=120)
+        assert server.returncode != 0
+        assert "YIDAI_PG_PREPARED must be on or off (got sometimes)" in server.stdout + server.stderr
+
+
 def test_a_policy_published_through_one_instance_decides_on_the_other_and_a_signed_contract_is_paid_out_once():
     from server_support import to_requested_loan
 
     with Database() as db, tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b, \
             tempfile.TemporaryDirectory() as policies:
-        servers = [FleetServer(a, db.url), FleetServer(b, db.url)]
+        # B runs its statements as plain text (as behind a pooler that carries no prepared statements), A prepared.
+        servers = [FleetServer(a, db.url), FleetServer(b, db.url, YIDAI_PG_PREPARED="off")]
         try:
             assert not start_together(servers)
             # The risk team publishes through instance B's configuration (the shipped policy under another name).
