@@ -68,7 +68,6 @@ struct AuditTrail {
     struct AdvanceHead: PreparedRowStatement {
         static let sql = "UPDATE audit_head SET sequence = sequence + 1 WHERE id = 1 RETURNING sequence, entry_hash"
         var values: [any Encodable & Sendable] { [] }
-        func makeBindings() -> PostgresBindings { PostgresBindings() }
     }
 
     /// PostgreSQL's append: the entry and the head's new hash in one statement (`$1` is the entry's hash).
@@ -88,21 +87,6 @@ struct AuditTrail {
 
         var values: [any Encodable & Sendable] {
             [entryHash, id, sequence, application, actor, action, details, recordedAt, previousHash, keyID]
-        }
-
-        func makeBindings() -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 10)
-            bindings.append(entryHash)
-            bindings.append(id)
-            bindings.append(sequence)
-            bindings.append(application)
-            bindings.append(actor)
-            bindings.append(action)
-            bindings.append(details)
-            bindings.append(recordedAt)
-            bindings.append(previousHash)
-            bindings.append(keyID)
-            return bindings
         }
     }
 

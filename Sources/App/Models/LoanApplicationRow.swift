@@ -214,25 +214,6 @@ extension LoanApplication {
 
         let values: [any Encodable & Sendable]
 
-        func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: values.count)
-            for (index, value) in values.enumerated() {
-                switch value {
-                case let text as String: bindings.append(text)
-                case let number as Int: bindings.append(number)
-                case let date as Date: bindings.append(date)
-                case let id as UUID: bindings.append(id)
-                default:
-                    // Only an absent optional binds as NULL; a value of another type is a mistake, never NULL.
-                    guard let optional = Mirror(reflecting: value).displayStyle, optional == .optional,
-                        Mirror(reflecting: value).children.isEmpty
-                    else { throw AuditError("application column \(index + 1) has a type the statement cannot bind: \(type(of: value))") }
-                    bindings.appendNull()
-                }
-            }
-            return bindings
-        }
-
         private static func dataType(of type: Any.Type) -> PostgresDataType? {
             switch type {
             case is String.Type, is String?.Type: .text

@@ -189,12 +189,6 @@ extension PersonVault {
         static let bindingDataTypes: [PostgresDataType] = [.text, .text]
         let phoneIndex, dataClass: String
         var values: [any Encodable & Sendable] { [phoneIndex, dataClass] }
-        func makeBindings() -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 2)
-            bindings.append(phoneIndex)
-            bindings.append(dataClass)
-            return bindings
-        }
     }
 
     struct KeyWithID: PreparedRowStatement {
@@ -202,11 +196,6 @@ extension PersonVault {
         static let bindingDataTypes: [PostgresDataType] = [.uuid]
         let id: UUID
         var values: [any Encodable & Sendable] { [id] }
-        func makeBindings() -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 1)
-            bindings.append(id)
-            return bindings
-        }
     }
 }
 

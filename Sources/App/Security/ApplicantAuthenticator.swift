@@ -87,12 +87,6 @@ struct ApplicantAuthenticator: AsyncRequestAuthenticator {
         let tokenHash: String
         let now: Date
 
-        func makeBindings() -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 2)
-            bindings.append(tokenHash)
-            bindings.append(now)
-            return bindings
-        }
         var values: [any Encodable & Sendable] { [tokenHash, now] }
     }
 

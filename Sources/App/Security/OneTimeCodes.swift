@@ -177,12 +177,6 @@ extension OneTimeCodes {
         let phoneIndex: String
         let since: Date
         var values: [any Encodable & Sendable] { [phoneIndex, since] }
-        func makeBindings() -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 2)
-            bindings.append(phoneIndex)
-            bindings.append(since)
-            return bindings
-        }
     }
 
     /// A new code, no try counted yet.
@@ -199,19 +193,6 @@ extension OneTimeCodes {
         let expiresAt, sentAt: Date
         let clientIndex: String?
         var values: [any Encodable & Sendable] { [id, phoneIndex, purpose, applicationID, codeHash, salt, expiresAt, sentAt, clientIndex] }
-        func makeBindings() -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 9)
-            bindings.append(id)
-            bindings.append(phoneIndex)
-            bindings.append(purpose)
-            bindings.append(applicationID)
-            bindings.append(codeHash)
-            bindings.append(salt)
-            bindings.append(expiresAt)
-            bindings.append(sentAt)
-            bindings.append(clientIndex)
-            return bindings
-        }
     }
 
     /// Counts a try against the phone's newest unused code for the purpose, if it is valid and not locked, and
@@ -230,14 +211,6 @@ extension OneTimeCodes {
         let max: Int
         let now: Date
         var values: [any Encodable & Sendable] { [phoneIndex, purpose, max, now] }
-        func makeBindings() -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 4)
-            bindings.append(phoneIndex)
-            bindings.append(purpose)
-            bindings.append(max)
-            bindings.append(now)
-            return bindings
-        }
     }
 
     /// Uses the code up, unless it was used already.
@@ -247,11 +220,5 @@ extension OneTimeCodes {
         let id: UUID
         let now: Date
         var values: [any Encodable & Sendable] { [id, now] }
-        func makeBindings() -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 2)
-            bindings.append(id)
-            bindings.append(now)
-            return bindings
-        }
     }
 }

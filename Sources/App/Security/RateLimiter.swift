@@ -57,17 +57,6 @@ struct RateLimiter: Sendable {
             """
         static let bindingDataTypes: [PostgresDataType] = [.text, .int8, .int8, .int8, .float8, .float8]
 
-        func makeBindings() -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 6)
-            bindings.append(key)
-            bindings.append(start)
-            bindings.append(expires)
-            bindings.append(previous)
-            bindings.append(weight)
-            bindings.append(room)
-            return bindings
-        }
-
         var values: [any Encodable & Sendable] { [key, start, expires, previous, weight, room] }
     }
 

@@ -1,14 +1,15 @@
 import Fluent
+import FluentPostgresDriver
 import Foundation
 import Logging
-import FluentPostgresDriver
 import PostgresNIO
 import SQLKit
 
 /// The hot path's fixed statements as PostgreSQL prepared statements: parsed and planned once per connection, then
-/// only bound and executed. Every applicant request authenticates with one, every change appends to the audit
-/// trail with two, and every limited step counts with one; as plain statements PostgreSQL parsed and planned each
-/// one again, and the app serialised its text and decoded its row description every time.
+/// only bound and executed. Every applicant request authenticates with one, every change saves its application and
+/// appends to the audit trail with three, every limited step counts with one, and the SMS codes, the person keys and
+/// the advisory locks have theirs; as plain statements PostgreSQL parsed and planned each one again, and the app
+/// serialised its text and decoded its row description every time.
 ///
 /// Reached through Fluent: a Fluent PostgreSQL database is also a `PostgresDatabase`, whose `withConnection` gives the
 /// transaction's own connection inside a transaction, else one from the pool. On SQLite, or with
@@ -73,15 +74,36 @@ extension Character {
     fileprivate var isASCIIDigit: Bool { isASCII && isNumber }
 }
 
-/// A prepared statement whose rows are read as SQL rows, with its values also as a list for the same statement as
-/// plain text.
+/// A prepared statement whose rows are read as SQL rows. Its values are one list, bound in order to `$1`, `$2`, …
+/// whether it runs prepared or as plain text; `bindingDataTypes` names each one's type (an absent value has none of
+/// its own).
 protocol PreparedRowStatement: PostgresPreparedStatement where Row == PostgresRow {
-    /// `$1`, `$2`, … of `sql`, in order.
     var values: [any Encodable & Sendable] { get }
 }
 
 extension PreparedRowStatement {
     func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: values.count)
+        for (index, value) in values.enumerated() {
+            switch value {
+            case let text as String: bindings.append(text)
+            case let number as Int: bindings.append(number)
+            case let number as Double: bindings.append(number)
+            case let date as Date: bindings.append(date)
+            case let id as UUID: bindings.append(id)
+            default:
+                // Only an absent optional binds as NULL; a value of another type is a mistake, never NULL.
+                let mirror = Mirror(reflecting: value)
+                guard mirror.displayStyle == .optional, mirror.children.isEmpty else {
+                    throw AuditError("\(Self.self): value \(index + 1) has a type no statement binds: \(type(of: value))")
+                }
+                bindings.appendNull()
+            }
+        }
+        return bindings
+    }
 
     /// The statement as plain text, its values bound in place.
     var text: SQLQueryString { PreparedStatements.text(Self.sql, values) }

@@ -146,9 +146,4 @@ struct AdvisoryLock: PreparedRowStatement {
     static let bindingDataTypes: [PostgresDataType] = [.text]
     let name: String
     var values: [any Encodable & Sendable] { [name] }
-    func makeBindings() -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 1)
-        bindings.append(name)
-        return bindings
-    }
 }

@@ -32,13 +32,46 @@ struct PreparedStatementTests {
         }
     }
 
-    @Test("the application's prepared save binds text, numbers, dates, ids and absent values, and refuses any other type instead of writing NULL")
-    func applicationSaveBindings() throws {
+    @Test("a prepared statement binds text, numbers, dates, ids and absent values, and refuses any other type instead of writing NULL")
+    func bindings() throws {
         let absent: String? = nil
-        let values: [any Encodable & Sendable] = ["a", 3, Date(timeIntervalSince1970: 0), UUID(), absent]
-        #expect(try LoanApplication.Write(values: values).makeBindings().count == 5)
-        #expect(throws: AuditError.self) { try LoanApplication.Write(values: [3.5]).makeBindings() }
+        let values: [any Encodable & Sendable] = ["a", 3, 2.5, Date(timeIntervalSince1970: 0), UUID(), absent]
+        #expect(try LoanApplication.Write(values: values).makeBindings().count == 6)
+        #expect(throws: AuditError.self) { try LoanApplication.Write(values: [Data()]).makeBindings() }
         #expect(throws: AuditError.self) { try LoanApplication.Write(values: [true]).makeBindings() }
+    }
+
+    @Test("every prepared statement names a type for each of its values, and its SQL uses each of them")
+    func everyStatementIsComplete() {
+        let now = Date()
+        let statements: [any PreparedRowStatement] = [
+            ApplicantAuthenticator.Session(tokenHash: "t", now: now),
+            AuditTrail.AdvanceHead(),
+            AuditTrail.Append(
+                id: UUID(), sequence: 1, application: nil, actor: "a", action: "b", details: "{}", recordedAt: now, previousHash: "p",
+                entryHash: "e", keyID: "k"),
+            RateLimiter.Count(key: "k", start: 0, expires: 1, previous: -1, weight: 0.5, room: 4),
+            OneTimeCodes.Recent(phoneIndex: "p", since: now),
+            OneTimeCodes.Insert(
+                id: UUID(), phoneIndex: "p", purpose: "sign_in", applicationID: nil, codeHash: "h", salt: "s", expiresAt: now, sentAt: now,
+                clientIndex: nil),
+            OneTimeCodes.CountTry(phoneIndex: "p", purpose: "sign_in", max: 5, now: now),
+            OneTimeCodes.Consume(id: UUID(), now: now),
+            PersonVault.KeyOfClass(phoneIndex: "p", dataClass: "kept"),
+            PersonVault.KeyWithID(id: UUID()),
+            AdvisoryLock(name: "n"),
+            LoanApplication.Write(
+                values: LoanApplication(phoneIndex: "p", phoneSealed: "s", state: "started", now: now).savedColumns.map(\.value) + [UUID(), 0]),
+        ]
+        for statement in statements {
+            let type = Swift.type(of: statement)
+            let count = statement.values.count
+            #expect(type.bindingDataTypes.count == count, "\(type)")
+            for n in 1...max(count, 1) where count > 0 {
+                #expect(type.sql.contains("$\(n)"), "\(type) has no $\(n)")
+            }
+            #expect(!type.sql.contains("$\(count + 1)"), "\(type) uses a value it does not have")
+        }
     }
 
     @Test("YIDAI_PG_PREPARED is on unless it says off; anything else refuses to start")
