@@ -39,7 +39,9 @@ struct AuditTrail {
         let cipher = cipher
         try await db.writeTransaction { tx in
             guard let sql = tx as? any SQLDatabase else { throw AuditError("the audit trail needs an SQL database") }
-            guard let head = try await PreparedStatements.all(AdvanceHead(), on: tx).first else { throw AuditError("the audit head row is missing (run the migrations)") }
+            guard let head = try await PreparedStatements.all(AdvanceHead(), on: tx).first else {
+                throw AuditError("the audit head row is missing (run the migrations)")
+            }
             let sequence = try head.decode(column: "sequence", as: Int.self)
             let previousHash = try head.decode(column: "entry_hash", as: String.self)
             let recordedAt = Self.truncated(clock.now())
@@ -47,9 +49,9 @@ struct AuditTrail {
             let entryHash = try Self.hash(
                 sequence: sequence, previousHash: previousHash, applicationID: application, actor: actor, action: action,
                 details: detailsJSON, recordedAt: recordedAt, keyID: keyID, cipher: cipher)
-            // Plain values and statements, no `AuditEntry` model: this runs in every change's transaction, and a
-            // model's field wrappers and Fluent's reflection over them cost more than the insert itself. On
-            // PostgreSQL the head's new hash is written by the same statement as the entry.
+            // Plain values and statements (prepared on PostgreSQL), no `AuditEntry` model: this runs in every
+            // change's transaction, and a model's field wrappers and Fluent's reflection over them cost more than the
+            // insert itself. On PostgreSQL the head's new hash is written by the same statement as the entry.
             let append = Append(
                 id: UUID(), sequence: sequence, application: application, actor: actor, action: action, details: detailsJSON,
                 recordedAt: recordedAt, previousHash: previousHash, entryHash: entryHash, keyID: keyID)

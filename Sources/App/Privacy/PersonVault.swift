@@ -179,9 +179,6 @@ final class PersonKey: Model, @unchecked Sendable {
     init() {}
 }
 
-/// Unwrapped person keys for a short while (30 s), for opening values, so that a page or a list does not read and
-/// unwrap the same key again and again. An erasure forgets the key here at once; other instances stop using their
-/// copy within the 30 s (the database row, and with it every value, is gone already).
 // The key reads of every seal and open (prepared on PostgreSQL, `PreparedStatements`).
 extension PersonVault {
     struct KeyOfClass: PreparedRowStatement {
@@ -199,6 +196,9 @@ extension PersonVault {
     }
 }
 
+/// Unwrapped person keys for a short while (30 s), for opening values, so that a page or a list does not read and
+/// unwrap the same key again and again. An erasure forgets the key here at once; other instances stop using their
+/// copy within the 30 s (the database row, and with it every value, is gone already).
 final class PersonKeyCache: @unchecked Sendable {
     private struct Entry {
         let key: SymmetricKey

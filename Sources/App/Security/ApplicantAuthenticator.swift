@@ -47,7 +47,8 @@ struct ApplicantAuthenticator: AsyncRequestAuthenticator {
         guard let token = token(in: request) else { return }
         let now = request.yidai.clock.now()
         // Every applicant request asks this, and nearly every one then reads the session's application: one plain
-        // statement reads both (not the models), and the application is kept for the request (`signedInApplication`).
+        // statement (prepared on PostgreSQL) reads both, not the models, and the application is kept for the request
+        // (`signedInApplication`).
         let session = Session(tokenHash: SecretHash.sha256Hex(token), now: now)
         guard let row = try await PreparedStatements.all(session, on: request.db).first else { return }
         let applicant = SignedInApplicant(

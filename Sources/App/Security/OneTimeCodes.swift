@@ -66,8 +66,10 @@ struct OneTimeCodes {
             try await tx.lock(name: "otp:" + phoneIndex)
             let dayAgo = now.addingTimeInterval(-86_400)
             guard let sql = tx as? any SQLDatabase else { throw AuditError("codes need an SQL database") }
-            // Plain statements here and below: every journey sends and checks several codes.
-            let recent = try await PreparedStatements.all(Recent(phoneIndex: phoneIndex, since: dayAgo), on: sql).map { (purpose: try $0.decode(column: "purpose", as: String.self), sentAt: try $0.decode(column: "sent_at", as: Date.self)) }
+            // Plain statements, prepared on PostgreSQL, here and below: every journey sends and checks several codes.
+            let recent = try await PreparedStatements.all(Recent(phoneIndex: phoneIndex, since: dayAgo), on: sql).map {
+                (purpose: try $0.decode(column: "purpose", as: String.self), sentAt: try $0.decode(column: "sent_at", as: Date.self))
+            }
             // The cooldown is per phone and purpose (the bank-card code may follow the sign-in code at once);
             // the daily cap counts every purpose.
             if let last = recent.first(where: { $0.purpose == purpose.rawValue }),

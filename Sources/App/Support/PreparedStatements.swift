@@ -1,7 +1,6 @@
 import Fluent
 import FluentPostgresDriver
 import Foundation
-import Logging
 import PostgresNIO
 import SQLKit
 
@@ -29,13 +28,12 @@ enum PreparedStatements {
         }
     }
 
-    private static let logger = Logger(label: "yidai.sql.prepared")
-
     /// Runs `statement` on `db`'s PostgreSQL connection and returns its rows; nil when `db` is not PostgreSQL or
     /// prepared statements are off.
     static func rows<Statement: PostgresPreparedStatement>(_ statement: Statement, on db: any SQLDatabase) async throws -> [any SQLRow]?
     where Statement.Row == PostgresRow {
         guard enabled, let postgres = db as? any PostgresDatabase else { return nil }
+        let logger = db.logger  // the request's, with its request id
         let rows = try await postgres.withConnection { connection in
             connection.eventLoop.makeFutureWithTask {
                 var rows: [PostgresRow] = []
