@@ -48,6 +48,7 @@ extension JourneyService {
             try await journey.codes.consume(proof, on: tx)
             try await tx.lock(name: "phone:" + phoneIndex)
             let application: LoanApplication
+            var started = false
             if let open = try await journey.openApplication(phoneIndex: phoneIndex) {
                 application = open
                 if let referral {
@@ -70,10 +71,8 @@ extension JourneyService {
                     application.cmLastAt = journey.now
                 }
                 if let sql = tx as? any SQLDatabase { try await application.insertRow(on: sql) } else { try await application.create(on: tx) }
-                try await journey.audit.record(application: application.id, actor: "applicant", action: "application.started",
-                                               details: ["phone": phone.masked, "cm": referral ?? "-", "channel": channel ?? "-", "state": "started"])
+                started = true
             }
-            try await LeadBook.applicationStarted(try application.requireID(), phoneIndex: phoneIndex, on: tx, services: journey.services)
             try await JourneyFunnel.record(application, on: tx, services: journey.services)
             let session = ApplicantSession()
             session.tokenHash = SecretHash.sha256Hex(token)
@@ -82,6 +81,13 @@ extension JourneyService {
             session.createdAt = journey.now
             session.expiresAt = journey.now.addingTimeInterval(Self.sessionLifetime)
             try await session.create(on: tx)
+            // The audit entries last, so the transaction holds the audit trail's head (which every audited change of
+            // the fleet waits for) for as few statements as it can: the start, then the phone's leads, if any.
+            if started {
+                try await journey.audit.record(application: application.id, actor: "applicant", action: "application.started",
+                                               details: ["phone": phone.masked, "cm": referral ?? "-", "channel": channel ?? "-", "state": "started"])
+            }
+            try await LeadBook.applicationStarted(try application.requireID(), phoneIndex: phoneIndex, on: tx, services: journey.services)
             return (token, session.expiresAt, application)
         }
     }
