@@ -202,7 +202,7 @@ extension LoanApplication {
         /// The saved columns with the type each binds as, from a new application's values (their Swift types).
         private static let columns: [(name: String, type: PostgresDataType?)] =
             LoanApplication(phoneIndex: "", phoneSealed: "", state: "", now: Date()).savedColumns.map {
-                ($0.name, dataType(of: type(of: $0.value)))
+                ($0.name, PreparedStatements.dataType(of: type(of: $0.value)))
             }
         /// Columns whose Swift type has no binding here (`ApplicationRowTests` keeps this empty).
         static var unboundColumns: [String] { columns.filter { $0.type == nil }.map(\.name) }
@@ -213,15 +213,5 @@ extension LoanApplication {
         static let bindingDataTypes: [PostgresDataType] = columns.map { $0.type ?? .text } + [.uuid, .int8]
 
         let values: [any Encodable & Sendable]
-
-        private static func dataType(of type: Any.Type) -> PostgresDataType? {
-            switch type {
-            case is String.Type, is String?.Type: .text
-            case is Int.Type, is Int?.Type: .int8
-            case is Date.Type, is Date?.Type: .timestamptz
-            case is UUID.Type, is UUID?.Type: .uuid
-            default: nil
-            }
-        }
     }
 }

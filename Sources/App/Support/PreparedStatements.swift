@@ -85,20 +85,11 @@ extension PreparedRowStatement {
     func makeBindings() throws -> PostgresBindings {
         var bindings = PostgresBindings(capacity: values.count)
         for (index, value) in values.enumerated() {
-            switch value {
-            case let text as String: bindings.append(text)
-            case let number as Int: bindings.append(number)
-            case let number as Double: bindings.append(number)
-            case let date as Date: bindings.append(date)
-            case let id as UUID: bindings.append(id)
-            default:
-                // Only an absent optional binds as NULL; a value of another type is a mistake, never NULL.
-                let mirror = Mirror(reflecting: value)
-                guard mirror.displayStyle == .optional, mirror.children.isEmpty else {
-                    throw AuditError("\(Self.self): value \(index + 1) has a type no statement binds: \(type(of: value))")
-                }
-                bindings.appendNull()
+            // Only the types `StatementValue` lists bind (an absent one as NULL); another type is a mistake, never NULL.
+            guard let value = value as? any StatementValue else {
+                throw AuditError("\(Self.self): value \(index + 1) has a type no statement binds: \(type(of: value))")
             }
+            try value.bind(into: &bindings)
         }
         return bindings
     }
@@ -117,5 +108,37 @@ extension PreparedStatements {
     static func all<Statement: PreparedRowStatement>(_ statement: Statement, on db: any Database) async throws -> [any SQLRow] {
         guard let sql = db as? any SQLDatabase else { throw AuditError("\(Statement.self) needs an SQL database") }
         return try await all(statement, on: sql)
+    }
+}
+
+/// The one list of Swift types a statement binds, each with the PostgreSQL type it binds as: `makeBindings` binds
+/// through it, and the application save's column types come from it, so the two cannot disagree. An optional of one
+/// of them binds its value, or NULL when absent.
+protocol StatementValue {
+    static var postgresType: PostgresDataType { get }
+    func bind(into bindings: inout PostgresBindings) throws
+}
+
+extension StatementValue where Self: PostgresEncodable {
+    func bind(into bindings: inout PostgresBindings) throws { try bindings.append(self) }
+}
+
+extension String: StatementValue { static var postgresType: PostgresDataType { .text } }
+extension Int: StatementValue { static var postgresType: PostgresDataType { .int8 } }
+extension Double: StatementValue { static var postgresType: PostgresDataType { .float8 } }
+extension Date: StatementValue { static var postgresType: PostgresDataType { .timestamptz } }
+extension UUID: StatementValue { static var postgresType: PostgresDataType { .uuid } }
+
+extension Optional: StatementValue where Wrapped: StatementValue {
+    static var postgresType: PostgresDataType { Wrapped.postgresType }
+    func bind(into bindings: inout PostgresBindings) throws {
+        if let value = self { try value.bind(into: &bindings) } else { bindings.appendNull() }
+    }
+}
+
+extension PreparedStatements {
+    /// The PostgreSQL type a value of `type` binds as; nil when statements do not bind it.
+    static func dataType(of type: Any.Type) -> PostgresDataType? {
+        (type as? any StatementValue.Type)?.postgresType
     }
 }

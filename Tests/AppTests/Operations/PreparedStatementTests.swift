@@ -39,6 +39,10 @@ struct PreparedStatementTests {
         #expect(try LoanApplication.Write(values: values).makeBindings().count == 6)
         #expect(throws: AuditError.self) { try LoanApplication.Write(values: [Data()]).makeBindings() }
         #expect(throws: AuditError.self) { try LoanApplication.Write(values: [true]).makeBindings() }
+        let absentFlag: Bool? = nil
+        #expect(throws: AuditError.self) { try LoanApplication.Write(values: [absentFlag]).makeBindings() }
+        #expect(PreparedStatements.dataType(of: Double?.self) == .float8 && PreparedStatements.dataType(of: Int.self) == .int8)
+        #expect(PreparedStatements.dataType(of: Bool.self) == nil)
     }
 
     @Test("every prepared statement names a type for each of its values, and its SQL uses each of them")
@@ -71,6 +75,10 @@ struct PreparedStatementTests {
                 #expect(type.sql.contains("$\(n)"), "\(type) has no $\(n)")
             }
             #expect(!type.sql.contains("$\(count + 1)"), "\(type) uses a value it does not have")
+            for (index, value) in statement.values.enumerated() {
+                let bound = PreparedStatements.dataType(of: Swift.type(of: value))
+                #expect(bound == type.bindingDataTypes[index], "\(type): value \(index + 1) binds as \(String(describing: bound))")
+            }
         }
     }
 
