@@ -70,6 +70,7 @@ func configure(
     let cipher = FieldCipher(keys: config.encryptionKeys, activeKeyID: config.activeKeyID, indexSeed: config.indexSeed)
     app.migrations.add(CreatePrivacy())
     app.migrations.add(CreateContractDrafts())
+    app.migrations.add(CreateAuditLanes())
     app.migrations.add(MovePersonDataToPersonKeys(cipher: cipher))
 
     _ = app.readiness  // created before any request can ask for it

@@ -82,14 +82,15 @@ SELECT gen_random_uuid(), 'bench-lead-' || s.i, 'bench', 'bench', '深圳',
        'LEAD-2026-01', s.started, s.started + interval '2 hours', 1, s.started, s.started
 FROM seed s JOIN managers g ON g.k = s.m WHERE s.i % 5 = 0;
 
--- Three audit entries per application after whatever the server already wrote (sign-ins, seeding), so the head row
--- still names the newest. Their hashes are placeholders: the chain is not verified here.
-INSERT INTO audit_entries (id, sequence, application_id, actor, action, details, recorded_at, previous_hash, entry_hash)
-SELECT gen_random_uuid(), h.sequence + row_number() OVER (ORDER BY s.i, e.n), s.id,
+-- Three audit entries per application after whatever the server already wrote (sign-ins, seeding), at the end of the
+-- chain's lane 1, so its head row still names the newest; numbered by the entries' sequence. Their hashes are
+-- placeholders: the chain is not verified here.
+INSERT INTO audit_entries (id, sequence, application_id, actor, action, details, recorded_at, previous_hash, entry_hash, lane, lane_position)
+SELECT gen_random_uuid(), nextval('audit_entries_sequence'), s.id,
        CASE WHEN e.n = 2 AND s.i % 50 = 0 THEN 'staff:' || lower(COALESCE(g.code, 'risk1')) ELSE 'applicant' END,
        (ARRAY['application.started', 'id_card.confirmed', 'decision.made'])[e.n + 1], '{}', s.started + (e.n || ' minutes')::interval,
-       'bench', 'bench'
-FROM seed s JOIN managers g ON g.k = s.m CROSS JOIN generate_series(0, 2) AS e(n) CROSS JOIN audit_head h;
-UPDATE audit_head SET sequence = (SELECT MAX(sequence) FROM audit_entries);
+       'bench', 'bench', 1, h.sequence + row_number() OVER (ORDER BY s.i, e.n)
+FROM seed s JOIN managers g ON g.k = s.m CROSS JOIN generate_series(0, 2) AS e(n) CROSS JOIN audit_head h WHERE h.id = 1;
+UPDATE audit_head SET sequence = (SELECT MAX(lane_position) FROM audit_entries WHERE lane = 1) WHERE id = 1;
 COMMIT;
 VACUUM ANALYZE;

@@ -11,12 +11,25 @@ import Vapor
 ///
 /// Each entry's hash is an HMAC, under a key derived from the field-encryption key ring (its id stored with the
 /// entry, so a rotation starts a new segment), over the entry and the previous entry's hash: without the key
-/// nobody can rewrite a row and recompute its successors. Appends queue on the one `audit_head` row (sequence
-/// and hash of the newest entry), so concurrent writers never race for a sequence number, and an append is
-/// always part of the transaction of the change it records. `AuditAnchoring` checkpoints the head, signed,
-/// so the tail cannot be cut unnoticed either.
+/// nobody can rewrite a row and recompute its successors. An append is always part of the transaction of the change
+/// it records.
+///
+/// The chain runs in `laneCount` lanes, each with its head row in `audit_head` (position and hash of its newest entry):
+/// an append takes its lane's row, so appends on the same lane queue there instead of racing for a position, and
+/// appends on different lanes do not wait for each other. On PostgreSQL a transaction's lane is its connection's
+/// (`pg_backend_pid()`), so it only ever holds one lane's row, and the database's sequence numbers the entries of
+/// every lane in the order they were taken; SQLite has one writer at a time and writes lane 1 only, where an entry's
+/// sequence is its position. `AuditAnchoring` checkpoints every lane's head, signed, so no tail can be cut unnoticed.
 struct AuditTrail {
     static let genesis = String(repeating: "0", count: 64)
+    /// Lanes of the chain (rows of `audit_head`); changing it needs a migration that adds the heads.
+    static let laneCount = 16
+
+    /// The hash a lane's first entry points to: lane 1's is the chain's original genesis, every other lane's its own.
+    static func genesis(lane: Int) -> String {
+        lane == 1 ? genesis : Hex.string(SHA256.hash(data: Data("yidai-audit-lane \(lane)".utf8)))
+    }
+
     let db: Database
     let clock: AppClock
     let cipher: FieldCipher
@@ -39,10 +52,11 @@ struct AuditTrail {
         let cipher = cipher
         try await db.writeTransaction { tx in
             guard let sql = tx as? any SQLDatabase else { throw AuditError("the audit trail needs an SQL database") }
-            guard let head = try await PreparedStatements.all(AdvanceHead(), on: tx).first else {
-                throw AuditError("the audit head row is missing (run the migrations)")
-            }
-            let sequence = try head.decode(column: "sequence", as: Int.self)
+            let rows = tx.isSQLite ? try await sql.raw(SQLQueryString(AdvanceLane.sqlite)).all() : try await PreparedStatements.all(AdvanceLane(), on: sql)
+            guard let head = rows.first else { throw AuditError("the audit lane's head row is missing (run the migrations)") }
+            let lane = try head.decode(column: "lane", as: Int.self)
+            let position = try head.decode(column: "position", as: Int.self)
+            let sequence = try head.decode(column: "entry_sequence", as: Int.self)
             let previousHash = try head.decode(column: "entry_hash", as: String.self)
             let recordedAt = Self.truncated(clock.now())
             let keyID = cipher.activeKeyID
@@ -51,44 +65,56 @@ struct AuditTrail {
                 details: detailsJSON, recordedAt: recordedAt, keyID: keyID, cipher: cipher)
             // Plain values and statements (prepared on PostgreSQL), no `AuditEntry` model: this runs in every
             // change's transaction, and a model's field wrappers and Fluent's reflection over them cost more than the
-            // insert itself. On PostgreSQL the head's new hash is written by the same statement as the entry.
+            // insert itself. On PostgreSQL the lane's new hash is written by the same statement as the entry.
             let append = Append(
                 id: UUID(), sequence: sequence, application: application, actor: actor, action: action, details: detailsJSON,
-                recordedAt: recordedAt, previousHash: previousHash, entryHash: entryHash, keyID: keyID)
+                recordedAt: recordedAt, previousHash: previousHash, entryHash: entryHash, keyID: keyID, lane: lane, position: position)
             if tx.isSQLite {
-                // SQLite has no data-modifying WITH: the entry, then the head.
+                // SQLite has no data-modifying WITH: the entry, then the lane's head.
                 try await sql.raw(PreparedStatements.text(Append.insert, append.values)).run()
-                try await sql.raw("UPDATE audit_head SET entry_hash = \(bind: entryHash) WHERE id = 1").run()
+                try await sql.raw("UPDATE audit_head SET entry_hash = \(bind: entryHash) WHERE id = \(bind: lane)").run()
             } else {
                 _ = try await PreparedStatements.all(append, on: tx)
             }
         }
     }
 
-    /// Takes the head's row (appends queue here until the transaction ends) with its next sequence number and the
-    /// newest entry's hash.
-    struct AdvanceHead: PreparedRowStatement {
-        static let sql = "UPDATE audit_head SET sequence = sequence + 1 WHERE id = 1 RETURNING sequence, entry_hash"
+    /// Takes this connection's lane's head row (appends on the lane queue here until the transaction ends) with the
+    /// lane's next position, its newest entry's hash and the entry's sequence number, taken while the row is held so
+    /// that sequences rise along every lane.
+    struct AdvanceLane: PreparedRowStatement {
+        static let sql = """
+            UPDATE audit_head SET sequence = sequence + 1 WHERE id = 1 + pg_backend_pid() % \(laneCount) \
+            RETURNING id AS lane, sequence AS position, entry_hash, nextval('audit_entries_sequence') AS entry_sequence
+            """
+        /// SQLite's: lane 1 only, where the sequence is the position.
+        static let sqlite = """
+            UPDATE audit_head SET sequence = sequence + 1 WHERE id = 1 \
+            RETURNING id AS lane, sequence AS position, entry_hash, sequence AS entry_sequence
+            """
+        static let bindingDataTypes: [PostgresDataType] = []
         var values: [any Encodable & Sendable] { [] }
     }
 
-    /// PostgreSQL's append: the entry and the head's new hash in one statement (`$1` is the entry's hash).
+    /// PostgreSQL's append: the entry and its lane's new hash in one statement (`$1` is the entry's hash, `$11` the lane).
     struct Append: PreparedRowStatement {
         static let insert = """
-            INSERT INTO audit_entries (id, sequence, application_id, actor, action, details, recorded_at, previous_hash, entry_hash, key_id) \
-            VALUES ($2, $3, $4, $5, $6, $7, $8, $9, $1, $10)
+            INSERT INTO audit_entries \
+            (id, sequence, application_id, actor, action, details, recorded_at, previous_hash, entry_hash, key_id, lane, lane_position) \
+            VALUES ($2, $3, $4, $5, $6, $7, $8, $9, $1, $10, $11, $12)
             """
-        static let sql = "WITH head AS (UPDATE audit_head SET entry_hash = $1 WHERE id = 1) " + insert
-        static let bindingDataTypes: [PostgresDataType] = [.text, .uuid, .int8, .uuid, .text, .text, .text, .timestamptz, .text, .text]
+        static let sql = "WITH head AS (UPDATE audit_head SET entry_hash = $1 WHERE id = $11) " + insert
+        static let bindingDataTypes: [PostgresDataType] = [.text, .uuid, .int8, .uuid, .text, .text, .text, .timestamptz, .text, .text, .int8, .int8]
         let id: UUID
         let sequence: Int
         let application: UUID?
         let actor, action, details: String
         let recordedAt: Date
         let previousHash, entryHash, keyID: String
+        let lane, position: Int
 
         var values: [any Encodable & Sendable] {
-            [entryHash, id, sequence, application, actor, action, details, recordedAt, previousHash, keyID]
+            [entryHash, id, sequence, application, actor, action, details, recordedAt, previousHash, keyID, lane, position]
         }
     }
 

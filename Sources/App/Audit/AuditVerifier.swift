@@ -4,13 +4,17 @@ import LendingCore
 @_spi(CMS) import X509
 
 /// `yidai audit verify`: everything an auditor needs to trust the trail.
-/// 1. The chain: sequences 1, 2, 3… without a gap, each entry pointing to its predecessor's hash, each hash the
-///    HMAC of the entry under its key (plain SHA-256 only for entries written before keyed hashes existed).
-/// 2. The head row agrees with the last entry.
-/// 3. Every anchor (table and file) carries the bank's valid signature, its entry is still there with the same
-///    hash, and the trail has not shrunk below the anchored count.
+/// 1. The chain, lane by lane: positions 1, 2, 3… without a gap, each entry pointing to its lane predecessor's hash
+///    (the first to the lane's genesis), each hash the HMAC of the entry under its key (plain SHA-256 only for entries
+///    written before keyed hashes existed), and no entry outside the lanes.
+/// 2. Every lane's head row agrees with the lane's last entry.
+/// 3. Every anchor (table and file) carries the bank's valid signature, each lane head it signed is still there with
+///    the same hash, and the trail has not shrunk below the anchored count.
 /// 4. Completeness: every application has its start and an entry for the state it is in, every loan its
 ///    disbursement, every finished payment its outcome.
+///
+/// A break is reported at an entry's sequence: the changed entry's own, or for a missing entry one after its lane
+/// predecessor's (the first sequence it could have had).
 struct AuditVerifier {
     let db: Database
     let services: YidaiServices
@@ -31,59 +35,97 @@ struct AuditVerifier {
     private struct Subject {
         var started = false
         var lastState: String?
+        var lastStateSequence = 0
+        var lastSequence = 0
+    }
+
+    /// What the walk of the lanes found, for the checks after it.
+    private struct Walk {
+        var entries: [String: (hash: String, sequence: Int)] = [:]  // by "lane:position"
+        var lastOfLane: [Int: (position: Int, sequence: Int)] = [:]
+        var applications: [UUID: Subject] = [:]
+        var mentioned = Set<String>()  // loan and payment ids named by an entry's details
         var lastSequence = 0
     }
 
     func verify() async throws -> Report {
         var report = Report()
-        var previous = AuditTrail.genesis
+        var walk = Walk()
+        let heads = try await AuditAnchoring.heads(on: db)
+        for head in heads {
+            try await walkLane(head, into: &walk, report: &report)
+        }
+        let outside = try await AuditEntry.query(on: db).filter(\.$lane !~ heads.map(\.lane)).count()
+        if outside > 0 {
+            report.entries += outside
+            report.fail(walk.lastSequence + 1, "\(outside) entries are in no lane of the chain: they were added outside the audit trail")
+        }
+        await checkAnchors(walk: walk, count: report.entries, into: &report)
+        try await checkCompleteness(walk: walk, into: &report)
+        return report
+    }
+
+    /// Walks one lane's entries in order, checking every link, then the lane's head row.
+    private func walkLane(_ head: AuditAnchoring.Head, into walk: inout Walk, report: inout Report) async throws {
+        var previous = AuditTrail.genesis(lane: head.lane)
         var expected = 1
-        let legacyUntil = try await AuditAnchoring.head(on: db).legacyUntil
-        var hashes: [Int: String] = [:]
-        var applications: [UUID: Subject] = [:]
-        var mentioned = Set<String>()  // loan and payment ids named by an entry's details
+        var previousSequence = 0
         var broken = false
-        var lastSequence = 0
+        let lane = head.lane
         while true {
-            let page = try await AuditEntry.query(on: db).filter(\.$sequence >= expected).sort(\.$sequence, .ascending).limit(2000).all()
+            let page = try await AuditEntry.query(on: db).filter(\.$lane == lane).filter(\.$lanePosition >= expected)
+                .sort(\.$lanePosition, .ascending).limit(2000).all()
             if page.isEmpty { break }
             for entry in page {
                 report.entries += 1
-                lastSequence = entry.sequence
+                let place = "entry \(entry.sequence) (lane \(lane), position \(entry.lanePosition))"
                 if !broken {
-                    if entry.sequence != expected {
-                        report.fail(expected, "entry \(expected) is missing (the next entry is \(entry.sequence))")
+                    if entry.lanePosition != expected {
+                        report.fail(
+                            previousSequence + 1,
+                            "position \(expected) of lane \(lane) is missing, after entry \(previousSequence) (the lane's next entry is \(place))")
                         broken = true
                     } else if entry.previousHash != previous {
-                        report.fail(entry.sequence, "entry \(entry.sequence) does not point to the hash of entry \(entry.sequence - 1)")
+                        report.fail(entry.sequence, "\(place) does not point to the hash of its lane's previous entry")
                         broken = true
-                    } else if entry.keyID == nil && entry.sequence > legacyUntil {
-                        report.fail(entry.sequence, "entry \(entry.sequence) has no key id (it was rewritten without the audit key)")
+                    } else if entry.keyID == nil && (lane != 1 || entry.lanePosition > head.legacyUntil) {
+                        report.fail(entry.sequence, "\(place) has no key id (it was rewritten without the audit key)")
                         broken = true
                     } else if (try? AuditTrail.hash(of: entry, cipher: services.cipher)) != entry.entryHash {
-                        report.fail(entry.sequence, "entry \(entry.sequence) was changed after it was written")
+                        report.fail(entry.sequence, "\(place) was changed after it was written")
                         broken = true
                     }
                 }
                 previous = entry.entryHash
-                expected = entry.sequence + 1
-                hashes[entry.sequence] = entry.entryHash
+                previousSequence = entry.sequence
+                expected = entry.lanePosition + 1
+                walk.entries["\(lane):\(entry.lanePosition)"] = (entry.entryHash, entry.sequence)
+                walk.lastSequence = max(walk.lastSequence, entry.sequence)
                 if let id = entry.applicationID {
-                    var subject = applications[id] ?? Subject()
+                    var subject = walk.applications[id] ?? Subject()
                     if entry.action == "application.started" { subject.started = true }
-                    if let state = Self.state(after: entry) { subject.lastState = state }
-                    subject.lastSequence = entry.sequence
-                    applications[id] = subject
+                    // Lanes interleave: the application's latest transition is the one with the highest sequence.
+                    if let state = Self.state(after: entry), entry.sequence > subject.lastStateSequence {
+                        subject.lastState = state
+                        subject.lastStateSequence = entry.sequence
+                    }
+                    subject.lastSequence = max(subject.lastSequence, entry.sequence)
+                    walk.applications[id] = subject
                 }
                 if let details = try? JSONDecoder().decode([String: String].self, from: Data(entry.details.utf8)) {
-                    for key in ["loan", "payment"] { if let value = details[key] { mentioned.insert(value.lowercased()) } }
+                    for key in ["loan", "payment"] { if let value = details[key] { walk.mentioned.insert(value.lowercased()) } }
                 }
             }
         }
-        try await checkHead(lastSequence: lastSequence, lastHash: hashes[lastSequence], into: &report)
-        await checkAnchors(hashes: hashes, count: report.entries, lastSequence: lastSequence, into: &report)
-        try await checkCompleteness(applications: applications, mentioned: mentioned, lastSequence: lastSequence, into: &report)
-        return report
+        let last = expected - 1
+        walk.lastOfLane[lane] = (last, previousSequence)
+        if head.position > last {
+            report.fail(previousSequence + 1, "lane \(lane) ends at position \(last) but its head says \(head.position): entries were deleted")
+        } else if head.position < last {
+            report.fail(nil, "lane \(lane) has entries after position \(head.position), added outside the audit trail")
+        } else if last > 0, head.entryHash != previous {
+            report.fail(previousSequence, "the head of lane \(lane) does not match its entry \(previousSequence)")
+        }
     }
 
     /// The state an entry says the application entered, if it records a transition.
@@ -99,23 +141,12 @@ struct AuditVerifier {
         }
     }
 
-    private func checkHead(lastSequence: Int, lastHash: String?, into report: inout Report) async throws {
-        let head = try await AuditAnchoring.head(on: db)
-        if head.sequence > lastSequence {
-            report.fail(lastSequence + 1, "the trail ends at entry \(lastSequence) but its head says \(head.sequence): entries were deleted")
-        } else if head.sequence < lastSequence {
-            report.fail(head.sequence + 1, "entries after \(head.sequence) were added outside the audit trail")
-        } else if lastSequence > 0, head.entryHash != lastHash {
-            report.fail(lastSequence, "the head's hash does not match entry \(lastSequence)")
-        }
-    }
-
-    private func checkAnchors(hashes: [Int: String], count: Int, lastSequence: Int, into report: inout Report) async {
-        var anchors: [(source: String, sequence: Int, hash: String, count: Int, millis: Int64, signature: String)] = []
+    private func checkAnchors(walk: Walk, count: Int, into report: inout Report) async {
+        var anchors: [(source: String, sequence: Int, hash: String, count: Int, millis: Int64, signature: String, lanes: String?)] = []
         if let rows = try? await AuditAnchor.query(on: db).sort(\.$sequence).all() {
             for row in rows {
                 let millis = Int64((row.anchoredAt.timeIntervalSince1970 * 1000).rounded())
-                anchors.append(("anchor table", row.sequence, row.entryHash, row.entryCount, millis, row.signature))
+                anchors.append(("anchor table", row.sequence, row.entryHash, row.entryCount, millis, row.signature, row.lanes))
             }
         }
         if let path = services.config.auditAnchorFile {
@@ -123,7 +154,7 @@ struct AuditVerifier {
                 let file = try AuditAnchoring.readFile(path)
                 for bad in file.bad { report.fail(nil, "line \(bad) of the anchor file \(path) is not an anchor") }
                 for line in file.lines {
-                    anchors.append(("anchor file", line.sequence, line.entryHash, line.entryCount, line.anchoredAtMillis, line.signature))
+                    anchors.append(("anchor file", line.sequence, line.entryHash, line.entryCount, line.anchoredAtMillis, line.signature, line.lanes))
                 }
             } catch {
                 report.fail(nil, "the anchor file \(path) cannot be read")
@@ -136,7 +167,7 @@ struct AuditVerifier {
             if !seen.insert(key).inserted { continue }
             report.anchorsChecked += 1
             let statement = AuditAnchoring.statement(
-                sequence: anchor.sequence, entryHash: anchor.hash, entryCount: anchor.count, anchoredAtMillis: anchor.millis)
+                sequence: anchor.sequence, entryHash: anchor.hash, entryCount: anchor.count, anchoredAtMillis: anchor.millis, lanes: anchor.lanes)
             let signature = Data(base64Encoded: anchor.signature) ?? Data()
             let date = Date(timeIntervalSince1970: Double(anchor.millis) / 1000)
             if case .invalid(let why) = await DetachedSignatureVerifier.verify(
@@ -145,19 +176,36 @@ struct AuditVerifier {
                 report.fail(anchor.sequence, "the \(anchor.source)'s anchor at entry \(anchor.sequence) is not signed by the bank: \(why)")
                 continue
             }
-            if anchor.sequence > lastSequence || count < anchor.count {
+            // An anchor from before lanes signed the one chain's head: lane 1, where position and sequence were one.
+            let signed = anchor.lanes.map { AuditAnchoring.Lanes.parse($0) } ?? [(1, anchor.sequence, anchor.hash)]
+            guard let signed else {
+                report.fail(nil, "the \(anchor.source)'s anchor at entry \(anchor.sequence) names no lane heads it can be checked against")
+                continue
+            }
+            if count < anchor.count {
                 report.fail(
-                    lastSequence + 1,
-                    "the trail has \(count) entries up to \(lastSequence), but the \(anchor.source) anchored \(anchor.count) up to entry \(anchor.sequence): the tail was cut")
-            } else if anchor.sequence > 0, hashes[anchor.sequence] != anchor.hash {
-                report.fail(anchor.sequence, "entry \(anchor.sequence) no longer has the hash the \(anchor.source) anchored")
+                    walk.lastSequence + 1,
+                    "the trail has \(count) entries, but the \(anchor.source) anchored \(anchor.count) up to entry \(anchor.sequence): the tail was cut")
+            }
+            for head in signed where head.position > 0 {
+                let last = walk.lastOfLane[head.lane] ?? (0, 0)
+                if head.position > last.position {
+                    report.fail(
+                        last.sequence + 1,
+                        "lane \(head.lane) ends at position \(last.position), but the \(anchor.source) anchored it up to position \(head.position): the tail was cut")
+                } else if let entry = walk.entries["\(head.lane):\(head.position)"], entry.hash != head.hash {
+                    report.fail(
+                        entry.sequence,
+                        "position \(head.position) of lane \(head.lane) no longer has the hash the \(anchor.source) anchored")
+                }
             }
         }
     }
 
-    private func checkCompleteness(
-        applications: [UUID: Subject], mentioned: Set<String>, lastSequence: Int, into report: inout Report
-    ) async throws {
+    private func checkCompleteness(walk: Walk, into report: inout Report) async throws {
+        let applications = walk.applications
+        let mentioned = walk.mentioned
+        let lastSequence = walk.lastSequence
         for application in try await LoanApplication.query(on: db).all() {
             guard let id = application.id else { continue }
             guard let subject = applications[id], subject.started else {

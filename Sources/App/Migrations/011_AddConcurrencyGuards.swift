@@ -25,10 +25,13 @@ struct AddConcurrencyGuards: AsyncMigration {
         try await sql.raw(
             "CREATE TABLE audit_head (id INTEGER PRIMARY KEY, sequence BIGINT NOT NULL, entry_hash TEXT NOT NULL, legacy_until BIGINT NOT NULL)"
         ).run()
-        let last = try await AuditEntry.query(on: database).sort(\.$sequence, .descending).first()
+        // Plain SQL, not the `AuditEntry` model: the model has the columns of later migrations too.
+        let last = try await sql.raw("SELECT sequence, entry_hash FROM audit_entries ORDER BY sequence DESC LIMIT 1").first()
+        let sequence = try last?.decode(column: "sequence", as: Int.self) ?? 0
+        let entryHash = try last?.decode(column: "entry_hash", as: String.self) ?? AuditTrail.genesis
         try await sql.insert(into: "audit_head")
             .columns("id", "sequence", "entry_hash", "legacy_until")
-            .values(SQLBind(1), SQLBind(last?.sequence ?? 0), SQLBind(last?.entryHash ?? AuditTrail.genesis), SQLBind(last?.sequence ?? 0))
+            .values(SQLBind(1), SQLBind(sequence), SQLBind(entryHash), SQLBind(sequence))
             .run()
         try await database.schema(AuditAnchor.schema)
             .id()

@@ -47,6 +47,9 @@ final class AuditEntry: Model, @unchecked Sendable {
     @Field(key: "entry_hash") var entryHash: String
     /// The key of the key ring whose HMAC `entryHash` is; nil for entries written before keyed hashes.
     @OptionalField(key: "key_id") var keyID: String?
+    /// The entry's lane of the chain and its place there (1, 2, 3…): `previousHash` is its lane predecessor's hash.
+    @Field(key: "lane") var lane: Int
+    @Field(key: "lane_position") var lanePosition: Int
 
     init() {}
 }
@@ -63,6 +66,8 @@ final class AuditAnchor: Model, @unchecked Sendable {
     /// Base64 of the bank's detached CMS signature over `AuditAnchoring.statement(...)`.
     @Field(key: "signature") var signature: String
     @Field(key: "certificate_sha256") var certificateSHA256: String
+    /// Every lane's head the anchor signed (`AuditAnchoring.Lanes`); nil for an anchor signed before lanes (of lane 1).
+    @OptionalField(key: "lanes") var lanes: String?
 
     init() {}
 }

@@ -13,7 +13,7 @@ extension Database {
     /// read and another process's writer waits instead of failing halfway with "database is locked". (SQLite's
     /// own busy wait blocks one of the few threads that run every SQLite call; two of them waiting on a writer
     /// that needs a thread to finish would stop the server, which is why this process never relies on it.)
-    /// PostgreSQL: rows are locked by the statements themselves (compare-and-set updates, the audit head).
+    /// PostgreSQL: rows are locked by the statements themselves (compare-and-set updates, the audit lanes' heads).
     /// Either way a lock conflict, deadlock or serialization failure reruns the whole transaction from the
     /// start, a few times, so a busy database never answers 500. Inside a transaction already, `body` joins it.
     func writeTransaction<T: Sendable>(_ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {

@@ -25,19 +25,44 @@ struct AuditTamperTests {
         try await (app.db as! any SQLDatabase).raw(text).run()
     }
 
+    /// The sequence the verifier names when `deleted` go missing: in each lane the first of them is missing just after
+    /// the entry before it there, whose sequence plus one it reports (1 at the start of a lane); the lowest of those.
+    static func breakSequence(deleting deleted: [AuditEntry], on db: Database) async throws -> Int {
+        let gone = Set(deleted.map { "\($0.lane):\($0.lanePosition)" })
+        var lowest = Int.max
+        for entry in deleted where !gone.contains("\(entry.lane):\(entry.lanePosition - 1)") {
+            let before = try await AuditEntry.query(on: db).filter(\.$lane == entry.lane).filter(\.$lanePosition == entry.lanePosition - 1).first()
+            lowest = min(lowest, (before?.sequence ?? 0) + 1)
+        }
+        return lowest
+    }
+
+    /// Deletes the newest `count` entries of the lane the newest entry is in, and points the lane's head at what is
+    /// left, as a careful attacker would; the sequence the verifier should name.
+    static func cutTail(_ app: Application, count: Int) async throws -> Int {
+        let newest = try #require(try await AuditEntry.query(on: app.db).sort(\.$sequence, .descending).first())
+        let lane = newest.lane
+        let deleted = try await AuditEntry.query(on: app.db).filter(\.$lane == lane).filter(\.$lanePosition > newest.lanePosition - count).all()
+        let expected = try await breakSequence(deleting: deleted, on: app.db)
+        let keep = max(newest.lanePosition - count, 0)
+        let survivor = try await AuditEntry.query(on: app.db).filter(\.$lane == lane).filter(\.$lanePosition == keep).first()
+        try await sql(app, "DELETE FROM audit_entries WHERE lane = \(bind: lane) AND lane_position > \(bind: keep)")
+        try await sql(
+            app,
+            "UPDATE audit_head SET sequence = \(bind: keep), entry_hash = \(bind: survivor?.entryHash ?? AuditTrail.genesis(lane: lane)) WHERE id = \(bind: lane)")
+        return expected
+    }
+
     @Test("deleting the newest entries is reported at the first missing one, even with the head row put back")
     func cutTail() async throws {
         try await withYidai { app, clock, providers in
-            let (anchored, _) = try await Self.anchoredJourney(app, clock, ProviderSetBox(set: providers))
-            // MUT: delete the last three entries and make the head point at what is left, as a careful attacker would.
-            let keep = anchored - 3
-            let survivor = try #require(try await AuditEntry.query(on: app.db).filter(\.$sequence == keep).first())
-            try await Self.sql(app, "DELETE FROM audit_entries WHERE sequence > \(bind: keep)")
-            try await Self.sql(app, "UPDATE audit_head SET sequence = \(bind: keep), entry_hash = \(bind: survivor.entryHash) WHERE id = 1")
+            _ = try await Self.anchoredJourney(app, clock, ProviderSetBox(set: providers))
+            // MUT: delete the last three entries of a lane and make its head point at what is left, as a careful attacker would.
+            let expected = try await Self.cutTail(app, count: 3)
             // validation
             let report = try await AuditVerifier(db: app.db, services: app.yidai).verify()
             #expect(!report.isIntact)
-            #expect(report.firstBrokenSequence == keep + 1)
+            #expect(report.firstBrokenSequence == expected)
         }
     }
 
@@ -45,10 +70,12 @@ struct AuditTamperTests {
     func rewriteAndRechain() async throws {
         try await withYidai { app, clock, providers in
             _ = try await Self.anchoredJourney(app, clock, ProviderSetBox(set: providers))
-            // MUT: change entry 3 and rebuild the chain after it with plain SHA-256, the best one can do without the key.
-            let entries = try await AuditEntry.query(on: app.db).sort(\.$sequence).all()
-            var previous = entries[1].entryHash
-            for entry in entries[2...] {
+            // MUT: change entry 3 and rebuild its lane's chain after it with plain SHA-256, the best one can do without the key.
+            let third = try #require(try await AuditEntry.query(on: app.db).filter(\.$sequence == 3).first())
+            let lane = try await AuditEntry.query(on: app.db).filter(\.$lane == third.lane).filter(\.$lanePosition >= third.lanePosition)
+                .sort(\.$lanePosition).all()
+            var previous = third.previousHash
+            for entry in lane {
                 if entry.sequence == 3 { entry.details = "{\"name\":\"someone else\"}" }
                 entry.previousHash = previous
                 entry.keyID = nil
@@ -56,7 +83,7 @@ struct AuditTamperTests {
                 try await entry.save(on: app.db)
                 previous = entry.entryHash
             }
-            try await Self.sql(app, "UPDATE audit_head SET entry_hash = \(bind: previous) WHERE id = 1")
+            try await Self.sql(app, "UPDATE audit_head SET entry_hash = \(bind: previous) WHERE id = \(bind: third.lane)")
             // validation
             let report = try await AuditVerifier(db: app.db, services: app.yidai).verify()
             #expect(!report.isIntact)
@@ -72,13 +99,14 @@ struct AuditTamperTests {
             try await other.signIn()
             _ = try await other.uploadIDCard()
             let victim = UUID(uuidString: other.applicationID)!
-            let first = try #require(try await AuditEntry.query(on: app.db).filter(\.$applicationID == victim).sort(\.$sequence).first())
+            let expected = try await Self.breakSequence(
+                deleting: try await AuditEntry.query(on: app.db).filter(\.$applicationID == victim).all(), on: app.db)
             // MUT
             try await AuditEntry.query(on: app.db).filter(\.$applicationID == victim).delete()
             // validation
             let report = try await AuditVerifier(db: app.db, services: app.yidai).verify()
             #expect(!report.isIntact)
-            #expect(report.firstBrokenSequence == first.sequence)
+            #expect(report.firstBrokenSequence == expected)
             #expect(report.problems.contains { $0.contains(victim.uuidString) })
         }
     }
@@ -102,16 +130,13 @@ struct AuditTamperTests {
             app.yidai = app.yidai.with(auditAnchorFile: file)
             let (anchored, _) = try await Self.anchoredJourney(app, clock, ProviderSetBox(set: providers))
             let lines = try AuditAnchoring.readFile(file).lines
-            #expect(lines.count == 1 && lines[0].sequence == anchored)
-            // MUT: cut the tail, fix the head, and delete the anchors the database holds.
+            #expect(lines.count == 1 && lines[0].sequence == anchored && lines[0].lanes != nil)
+            // MUT: cut a lane's tail, fix its head, and delete the anchors the database holds.
             try await Self.sql(app, "DELETE FROM audit_anchors")
-            let keep = anchored - 2
-            let survivor = try #require(try await AuditEntry.query(on: app.db).filter(\.$sequence == keep).first())
-            try await Self.sql(app, "DELETE FROM audit_entries WHERE sequence > \(bind: keep)")
-            try await Self.sql(app, "UPDATE audit_head SET sequence = \(bind: keep), entry_hash = \(bind: survivor.entryHash) WHERE id = 1")
+            let expected = try await Self.cutTail(app, count: 2)
             // validation
             let report = try await AuditVerifier(db: app.db, services: app.yidai).verify()
-            #expect(report.firstBrokenSequence == keep + 1)
+            #expect(report.firstBrokenSequence == expected)
             #expect(report.problems.contains { $0.contains("anchor file") })
         }
     }

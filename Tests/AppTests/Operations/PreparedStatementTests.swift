@@ -50,10 +50,10 @@ struct PreparedStatementTests {
         let now = Date()
         let statements: [any PreparedRowStatement] = [
             ApplicantAuthenticator.Session(tokenHash: "t", now: now),
-            AuditTrail.AdvanceHead(),
+            AuditTrail.AdvanceLane(),
             AuditTrail.Append(
                 id: UUID(), sequence: 1, application: nil, actor: "a", action: "b", details: "{}", recordedAt: now, previousHash: "p",
-                entryHash: "e", keyID: "k"),
+                entryHash: "e", keyID: "k", lane: 1, position: 1),
             RateLimiter.Count(key: "k", start: 0, expires: 1, previous: -1, weight: 0.5, room: 4),
             OneTimeCodes.Recent(phoneIndex: "p", since: now),
             OneTimeCodes.Insert(
@@ -107,12 +107,14 @@ struct PreparedStatementTests {
             #expect(entries.map(\.details) == [#"{"n":"1"}"#, #"{"n":"2"}"#])
             #expect(entries[1].previousHash == entries[0].entryHash)
             #expect(entries[1].sequence == entries[0].sequence + 1)
+            // one transaction, one lane: the second entry follows the first there
+            #expect(entries[1].lane == entries[0].lane && entries[1].lanePosition == entries[0].lanePosition + 1)
             let report = try await AuditVerifier(db: app.db, services: app.yidai).verify()
             #expect(report.isIntact, "\(report.problems)")
             if app.db.isSQLite {
                 #expect(names.isEmpty)
             } else {
-                for statement: any PostgresPreparedStatement.Type in [AuditTrail.AdvanceHead.self, AuditTrail.Append.self, RateLimiter.Count.self] {
+                for statement: any PostgresPreparedStatement.Type in [AuditTrail.AdvanceLane.self, AuditTrail.Append.self, RateLimiter.Count.self] {
                     #expect(names.contains(statement.name), "\(statement.name) not among \(names)")
                 }
             }
