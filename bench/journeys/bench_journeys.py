@@ -544,6 +544,7 @@ def summarize(label, concurrency, stats, started, elapsed, cpu, groups, ceilings
         "db_cores": round(cpu["db"] / 1000 / window, 2) if "db" in groups and window else None,
         "driver_cores": round(cpu["driver"] / 1000 / window, 2) if window else None,
         "machine_busy_pct": round(cpu["machine_busy_pct"], 1),
+        "machine_busy_journeys_pct": round(cpu["machine_busy_journeys_pct"], 1) if "machine_busy_journeys_pct" in cpu else None,
         "other_cores": round(cpu["machine_busy_pct"] / 100 * os.cpu_count()
                              - sum(cpu[k] for k in list(groups) + ["driver"]) / 1000 / window, 2) if window else None,
         "idle_cpu_ms_per_journey": {k: round(v * window / done, 2) for k, v in idle.items()} if idle and done else None,
@@ -587,6 +588,9 @@ def summarize(label, concurrency, stats, started, elapsed, cpu, groups, ceilings
         f(result["db_cpu_ms_per_journey"]) if "db" in groups else "not measured (no YIDAI_BENCH_PG_PID)",
         f(result["db_cores"], ".2f"), f(result["driver_cpu_ms_per_journey"]), f(result["driver_cores"], ".2f"),
         result["machine_busy_pct"], f(result["other_cores"], ".2f")))
+    if result.get("machine_busy_journeys_pct") is not None:
+        print(f"  machine {result['machine_busy_journeys_pct']:.0f} % busy while the journeys ran (the figures above also "
+              "span the wait for their jobs and a quiet worker tick)")
     if result["idle_cpu_ms_per_journey"]:
         print("  of which the idle rate (measured before the ceiling) accounts for: " + ", ".join(
             f"{k} {v:.1f}" for k, v in result["idle_cpu_ms_per_journey"].items()) + " ms per journey")
@@ -689,6 +693,9 @@ async def main_async(options):
         t0 = time.perf_counter()
         stats, started = await run_journeys(ctx, concurrency, count, options.seconds)
         elapsed = time.perf_counter() - t0
+        # How busy the machine was while the journeys ran: the window below also holds the wait for their jobs and
+        # a quiet worker tick, which would make a machine that ran flat out look half idle.
+        during = cpu_delta_ms(before, cpu_snapshot(groups))
         # The payouts and notifications the journeys queued belong to them: their CPU is counted, until the queue
         # is empty and one worker tick more (a claimed job's end) has gone by.
         waited = await wait_for_jobs(ctx.metrics_url)
@@ -697,6 +704,7 @@ async def main_async(options):
         cpu = cpu_delta_ms(before, cpu_snapshot(groups))
         cpu["jobs_drained_s"], cpu["jobs_left"] = waited if waited is not None else (None, None)
         cpu["window_s"] = time.perf_counter() - t0
+        cpu["machine_busy_journeys_pct"] = during["machine_busy_pct"]
         instances = int(os.environ.get("YIDAI_BENCH_INSTANCES") or len(urls))
         own = [c for c in ceilings if c["name"].startswith(label + ":")] or ceilings
         results.append(summarize(label, concurrency, stats, started, elapsed, cpu, groups, own, instances, idle))

@@ -83,7 +83,10 @@ struct AuditBrowser {
         let applicationId: UUID?
         let details: [String: String]
         let entryHash: String
+        /// The hash of the previous entry in the same lane of the chain (its lane's genesis for the first).
         let previousHash: String
+        let lane: Int
+        let lanePosition: Int
     }
 
     struct Page: Content {
@@ -116,7 +119,7 @@ struct AuditBrowser {
         EntryView(
             sequence: entry.sequence, recordedAt: entry.recordedAt, actor: entry.actor, action: entry.action, applicationId: entry.applicationID,
             details: (try? JSONDecoder().decode([String: String].self, from: Data(entry.details.utf8))) ?? ["raw": entry.details],
-            entryHash: entry.entryHash, previousHash: entry.previousHash)
+            entryHash: entry.entryHash, previousHash: entry.previousHash, lane: entry.lane, lanePosition: entry.lanePosition)
     }
 
     func page(_ filter: Filter) async throws -> Page {
@@ -176,11 +179,12 @@ struct AuditBrowser {
         ]
         lines += verification.problems.map { "problem," + ReportCSV.field($0) }
         lines.append("")
-        lines.append("sequence,recordedAt,actor,action,applicationId,details,entryHash,previousHash")
+        lines.append("sequence,recordedAt,actor,action,applicationId,details,entryHash,previousHash,lane,lanePosition")
         for entry in rows {
             let details = AuditTrail.canonicalJSON(entry.details)
             lines.append([String(entry.sequence), iso.string(from: entry.recordedAt), ReportCSV.field(entry.actor), ReportCSV.field(entry.action),
-                          entry.applicationId?.uuidString.lowercased() ?? "", ReportCSV.field(details), entry.entryHash, entry.previousHash]
+                          entry.applicationId?.uuidString.lowercased() ?? "", ReportCSV.field(details), entry.entryHash, entry.previousHash,
+                          String(entry.lane), String(entry.lanePosition)]
                 .joined(separator: ","))
         }
         return ReportCSV.response(lines.joined(separator: "\r\n") + "\r\n", name: "audit-\(stamp).csv")

@@ -99,11 +99,14 @@ struct AuditorViewTests {
             let entries = body["entries"] as? [[String: Any]] ?? []
             #expect(entries.compactMap { $0["sequence"] as? Int } == stored.map(\.sequence))
             #expect(entries.first?["entryHash"] as? String == stored.first?.entryHash)
+            #expect(entries.compactMap { $0["lane"] as? Int } == stored.map(\.lane))
+            #expect(entries.compactMap { $0["lanePosition"] as? Int } == stored.map(\.lanePosition))
             let csv = try await app.testing().sendRequest(.GET, "/api/v1/staff/audit-entries/export?format=csv&application=\(id)", headers: auditor.bearer)
             let lines = csv.body.string.split(separator: "\r\n", omittingEmptySubsequences: false).map(String.init)
             #expect(lines[0].hasSuffix("verification,entries,anchorsChecked,firstBrokenSequence,checkedAt"))
             #expect(lines[1].hasPrefix("intact,"))
-            #expect(lines.filter { $0.hasSuffix(stored.last!.previousHash) }.count == 1)
+            let last = stored.last!
+            #expect(lines.filter { $0.hasSuffix(",\(last.previousHash),\(last.lane),\(last.lanePosition)") }.count == 1)
             let exported = try await AuditEntry.query(on: app.db).filter(\.$action == "audit.exported").all()
             #expect(exported.count == 2 && exported.allSatisfy { $0.actor == "staff:auditor" && $0.applicationID?.uuidString.lowercased() == id })
             let (bad, badBody, _) = try await auditor.call(.GET, "/api/v1/staff/audit-entries/export?format=xml")
