@@ -91,7 +91,7 @@ struct AuditLaneTests {
         }
     }
 
-    @Test("an entry put in a lane that does not exist is reported as added outside the trail")
+    @Test("an entry put in a lane that does not exist is reported as added outside the trail, and a lane's deleted head row as missing")
     func entryOutsideTheLanes() async throws {
         try await withYidai { app, _, _ in
             try await AuditTrail(db: app.db, services: app.yidai).record(application: nil, actor: "test", action: "test.one", details: [:])
@@ -105,6 +105,13 @@ struct AuditLaneTests {
             let report = try await AuditVerifier(db: app.db, services: app.yidai).verify()
             #expect(!report.isIntact)
             #expect(report.problems.contains { $0.contains("in no lane of the chain") })
+            // MUT: a lane's head row deleted.
+            try await (app.db as! any SQLDatabase).raw("DELETE FROM audit_entries WHERE lane = 99").run()
+            let used = Set(try await AuditEntry.query(on: app.db).all().map(\.lane))
+            let unused = try #require(Set(1...AuditTrail.laneCount).subtracting(used).min())
+            try await (app.db as! any SQLDatabase).raw("DELETE FROM audit_head WHERE id = \(bind: unused)").run()
+            let headless = try await AuditVerifier(db: app.db, services: app.yidai).verify()
+            #expect(headless.problems == ["the head rows of lanes \(unused) are missing: they were deleted"])
         }
     }
 }

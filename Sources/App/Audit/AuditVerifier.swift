@@ -52,6 +52,10 @@ struct AuditVerifier {
         var report = Report()
         var walk = Walk()
         let heads = try await AuditAnchoring.heads(on: db)
+        let missing = Set(1...AuditTrail.laneCount).subtracting(heads.map(\.lane)).sorted()
+        if !missing.isEmpty {
+            report.fail(nil, "the head rows of lanes \(missing.map(String.init).joined(separator: ", ")) are missing: they were deleted")
+        }
         for head in heads {
             try await walkLane(head, into: &walk, report: &report)
         }
@@ -122,7 +126,9 @@ struct AuditVerifier {
         if head.position > last {
             report.fail(previousSequence + 1, "lane \(lane) ends at position \(last) but its head says \(head.position): entries were deleted")
         } else if head.position < last {
-            report.fail(nil, "lane \(lane) has entries after position \(head.position), added outside the audit trail")
+            report.fail(
+                walk.entries["\(lane):\(head.position + 1)"]?.sequence,
+                "lane \(lane) has entries after position \(head.position), added outside the audit trail")
         } else if last > 0, head.entryHash != previous {
             report.fail(previousSequence, "the head of lane \(lane) does not match its entry \(previousSequence)")
         }
