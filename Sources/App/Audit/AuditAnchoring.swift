@@ -38,6 +38,9 @@ struct AuditAnchoring {
             heads.filter { $0.position > 0 }.map { "\($0.lane):\($0.position):\($0.entryHash)" }.joined(separator: ";")
         }
 
+        /// What an anchor with lanes keeps as its `entryHash`: the SHA-256 of its lanes' text.
+        static func digest(_ text: String) -> String { Hex.string(SHA256.hash(data: Data(text.utf8))) }
+
         /// The heads in `text`; nil when it is not such a text.
         static func parse(_ text: String) -> [(lane: Int, position: Int, hash: String)]? {
             var heads: [(lane: Int, position: Int, hash: String)] = []
@@ -63,10 +66,11 @@ struct AuditAnchoring {
     }
 
     /// What is signed: the head, the number of entries and the time, in one fixed text. With `lanes`, every lane's
-    /// head (version 2); without, the one chain's head (version 1, the anchors signed before lanes).
+    /// head and the newest entry's sequence (version 2; `entryHash` is then the lanes' digest, checked apart); without,
+    /// the one chain's head (version 1, the anchors signed before lanes).
     static func statement(sequence: Int, entryHash: String, entryCount: Int, anchoredAtMillis: Int64, lanes: String? = nil) -> Data {
         if let lanes {
-            return Data("yidai-audit-anchor v2\nlanes=\(lanes)\ncount=\(entryCount)\nat=\(anchoredAtMillis)\n".utf8)
+            return Data("yidai-audit-anchor v2\nsequence=\(sequence)\nlanes=\(lanes)\ncount=\(entryCount)\nat=\(anchoredAtMillis)\n".utf8)
         }
         return Data("yidai-audit-anchor v1\nsequence=\(sequence)\nhash=\(entryHash)\ncount=\(entryCount)\nat=\(anchoredAtMillis)\n".utf8)
     }
@@ -88,7 +92,7 @@ struct AuditAnchoring {
         let millis = Int64((now.timeIntervalSince1970 * 1000).rounded())
         let anchor = AuditAnchor()
         anchor.sequence = newest ?? 0  // the newest entry's sequence, to sort anchors by; what is signed is `lanes`
-        anchor.entryHash = Hex.string(SHA256.hash(data: Data(lanes.utf8)))
+        anchor.entryHash = Lanes.digest(lanes)
         anchor.entryCount = count
         anchor.lanes = lanes
         anchor.reason = reason

@@ -184,8 +184,8 @@ struct AuditVerifier {
             }
             // An anchor from before lanes signed the one chain's head: lane 1, where position and sequence were one.
             let signed = anchor.lanes.map { AuditAnchoring.Lanes.parse($0) } ?? [(1, anchor.sequence, anchor.hash)]
-            guard let signed else {
-                report.fail(nil, "the \(anchor.source)'s anchor at entry \(anchor.sequence) names no lane heads it can be checked against")
+            guard let signed, anchor.lanes.map({ AuditAnchoring.Lanes.digest($0) == anchor.hash }) ?? true else {
+                report.fail(anchor.sequence, "the \(anchor.source)'s anchor at entry \(anchor.sequence) names no lane heads it can be checked against")
                 continue
             }
             if count < anchor.count {

@@ -150,6 +150,25 @@ struct AuditTamperTests {
             #expect(report.problems.contains { $0.contains("not signed by the bank") })
         }
     }
+
+    @Test("an anchor whose signed lane heads, or the digest kept beside them, were changed is refused")
+    func changedAnchorLanes() async throws {
+        try await withYidai { app, clock, providers in
+            _ = try await Self.anchoredJourney(app, clock, ProviderSetBox(set: providers))
+            let anchor = try #require(try await AuditAnchor.query(on: app.db).first())
+            let lanes = try #require(anchor.lanes)
+            #expect(anchor.entryHash == AuditAnchoring.Lanes.digest(lanes))
+            // MUT: the digest alone, then the lanes with a matching digest.
+            try await Self.sql(app, "UPDATE audit_anchors SET entry_hash = \(bind: String(repeating: "1", count: 64))")
+            let digest = try await AuditVerifier(db: app.db, services: app.yidai).verify()
+            #expect(digest.problems.contains { $0.contains("names no lane heads it can be checked against") })
+            let forged = lanes.replacingOccurrences(of: ":", with: ":1", options: [], range: lanes.range(of: ":"))
+            try await Self.sql(
+                app, "UPDATE audit_anchors SET lanes = \(bind: forged), entry_hash = \(bind: AuditAnchoring.Lanes.digest(forged))")
+            let report = try await AuditVerifier(db: app.db, services: app.yidai).verify()
+            #expect(report.problems.contains { $0.contains("not signed by the bank") })
+        }
+    }
 }
 
 /// Lets a helper take the provider set without a long parameter list.
