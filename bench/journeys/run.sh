@@ -16,6 +16,8 @@
 #
 # Before the journeys, the HTTP ceiling: wrk -t2 -c32 -d10s (WRK_SECONDS) against CEILING_PATHS (default a static
 # asset, /img/logo.svg, and /health, which counts a table) of one instance directly and, in nginx mode, through nginx.
+# WAITS=1 also samples pg_stat_activity every 20 ms during the levels (direct and nginx modes) and prints what the
+# backends inside a transaction waited for: locks (by statement), the server's next statement, the WAL.
 # Arguments go to the driver (--levels 1,8,32,64 --journeys-per-level 100 --seconds 120 --warmup 4 ...).
 #
 # PostgreSQL: its own PostgreSQL 15 in the temporary folder (binaries from /usr/lib/postgresql/*/bin, run as the
@@ -199,9 +201,24 @@ for m in "${modes[@]}"; do
   fi
   echo
   echo "# mode $m: $instances instance(s) of $bin (pids ${server_pids[*]}) on PostgreSQL (postmaster ${pg_pid:-?})$([ "$m" = nginx ] && echo ", behind nginx $(nginx -v 2>&1 | cut -d/ -f2) (pid $nginx_pid, port $nginx_port), YIDAI_TRUSTED_PROXIES=$trusted")"
+  sampler=""
+  if [ "${WAITS:-0}" = 1 ]; then
+    # What PostgreSQL's backends inside a transaction were doing, every 20 ms through the levels (not the warm-up's
+    # first seconds): on the CPU, waiting for a lock (and on which statement), for the server's next statement
+    # (ClientRead), or for the WAL.
+    : > "$work/waits-$m.txt"
+    ( sleep 3; while :; do psql -qAt "$url" -c "SELECT coalesce(wait_event_type, 'CPU') || ':' || coalesce(wait_event, '-') || ' ' || left(query, 40) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')" >> "$work/waits-$m.txt" 2>/dev/null; sleep 0.02; done ) &
+    sampler=$!
+  fi
   YIDAI_BENCH_MODE="$m" YIDAI_BENCH_INSTANCES="$instances" YIDAI_BENCH_URLS="$targets" YIDAI_BENCH_DIRECT_URLS="$(IFS=,; echo "${urls[*]}")" YIDAI_BENCH_SERVER_PIDS="${server_pids[*]}" YIDAI_BENCH_PG_PID="$pg_pid" \
     YIDAI_BENCH_PROXY_PIDS="$proxy_pids" YIDAI_BENCH_CEILING="$ceiling" \
     python3 bench/journeys/bench_journeys.py --wrk-seconds "$wrk_seconds" "$@" || status=$?
+  if [ -n "$sampler" ]; then
+    kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true
+    f="$work/waits-$m.txt"
+    echo "# waits ($m): $(wc -l < "$f") samples of backends inside a transaction; waiting for a lock $(grep -c '^Lock:' "$f"), of which on audit_head $(grep '^Lock:' "$f" | grep -c audit_head); for the server's next statement $(grep -c '^Client:ClientRead' "$f"); for the WAL $(grep -c 'WAL' "$f"); on the CPU $(grep -c '^CPU:' "$f")"
+    grep '^Lock:' "$f" | sort | uniq -c | sort -rn | head -5 | sed 's/^/#   /'
+  fi
   for log in "$work"/server-"$m"-*.log; do
     # Errors, and jobs that did not end well (a payout or notification job logs a warning when it must be retried).
     n=$(grep -ciE '\b(error|critical)\b|(payout|notification) job|jobs did not run' "$log" || true)
