@@ -42,6 +42,9 @@ struct AuditConsoleController: RouteCollection {
         let applicationHref: String?
         let details: String
         let hash: String
+        /// The entry's lane of the chain and its place there.
+        let lane: Int
+        let lanePosition: Int
     }
 
     struct Context: Encodable {
@@ -92,7 +95,7 @@ struct AuditConsoleController: RouteCollection {
                 return Row(sequence: entry.sequence, time: Self.time(entry.recordedAt), actor: entry.actor, action: entry.action,
                            application: app.map { String($0.prefix(8)) }, applicationHref: entry.applicationId.map(ConsolePaths.application),
                            details: entry.details.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "；"),
-                           hash: String(entry.entryHash.prefix(12)))
+                           hash: String(entry.entryHash.prefix(12)), lane: entry.lane, lanePosition: entry.lanePosition)
             }
             if let next = page.nextBefore { older = Self.href("/console/audit", filter.queryItems + [.init(name: "before", value: String(next))]) }
             if req.query[String.self, at: "verify"] == "1" { verification = try await browser.verify() }

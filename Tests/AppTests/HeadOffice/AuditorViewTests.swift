@@ -82,6 +82,9 @@ struct AuditorViewTests {
             let session = try await ConsolePagesTests.signIn(app, clock, "auditor")
             let page = try await ConsolePagesTests.page(app, .GET, "/console/audit?verify=1", session: session)
             #expect(page.html.contains("哈希链校验未通过") && page.html.contains("首个异常记录：\(victim.sequence)"))
+            #expect(page.html.contains("<th scope=\"col\">通道/位置</th>"))
+            let newest = try await AuditEntry.query(on: app.db).sort(\.$sequence, .descending).limit(3).all()
+            #expect(newest.contains { page.html.contains("<td>\($0.lane)/\($0.lanePosition)</td>") })
         }
     }
 
