@@ -121,57 +121,62 @@ struct AuditLaneUpgradeTests {
     @Test("a trail written and anchored as one chain before lanes verifies after the upgrade, goes on in lanes, and a cut of its old tail is still found by the old anchor")
     func upgrade() async throws {
         try await withYidai { app, clock, _ in
-            let sql = try #require(app.db as? any SQLDatabase)
-            // The database as it was before lanes: one chain, one head row, anchors without lanes.
-            try await sql.raw("DELETE FROM audit_entries").run()
-            try await sql.raw("DELETE FROM audit_anchors").run()
-            try await CreateAuditLanes().revert(on: app.db)
-            try await sql.raw("UPDATE audit_head SET sequence = 0, entry_hash = \(bind: AuditTrail.genesis)").run()
-            var previous = AuditTrail.genesis
-            let now = AuditTrail.truncated(clock.now)
-            for sequence in 1...5 {
-                let details = "{\"n\":\"\(sequence)\"}"
-                let hash = try AuditTrail.hash(
-                    sequence: sequence, previousHash: previous, applicationID: nil, actor: "test", action: "test.before_lanes", details: details,
-                    recordedAt: now, keyID: app.yidai.cipher.activeKeyID, cipher: app.yidai.cipher)
+            // Everything on one connection: SQLite checks a statement against its connection's copy of the schema, so
+            // another of the pool's connections that has not seen the columns dropped yet answers "duplicate column
+            // name" when they are added back (seen under a full parallel run, when the pool hands out both).
+            try await app.db.withConnection { db in
+                let sql = try #require(db as? any SQLDatabase)
+                // The database as it was before lanes: one chain, one head row, anchors without lanes.
+                try await sql.raw("DELETE FROM audit_entries").run()
+                try await sql.raw("DELETE FROM audit_anchors").run()
+                try await CreateAuditLanes().revert(on: db)
+                try await sql.raw("UPDATE audit_head SET sequence = 0, entry_hash = \(bind: AuditTrail.genesis)").run()
+                var previous = AuditTrail.genesis
+                let now = AuditTrail.truncated(clock.now)
+                for sequence in 1...5 {
+                    let details = "{\"n\":\"\(sequence)\"}"
+                    let hash = try AuditTrail.hash(
+                        sequence: sequence, previousHash: previous, applicationID: nil, actor: "test", action: "test.before_lanes", details: details,
+                        recordedAt: now, keyID: app.yidai.cipher.activeKeyID, cipher: app.yidai.cipher)
+                    try await sql.raw("""
+                        INSERT INTO audit_entries (id, sequence, application_id, actor, action, details, recorded_at, previous_hash, entry_hash, key_id) \
+                        VALUES (\(bind: UUID()), \(bind: sequence), NULL, 'test', 'test.before_lanes', \(bind: details), \(bind: now), \(bind: previous), \(bind: hash), \(bind: app.yidai.cipher.activeKeyID))
+                        """).run()
+                    previous = hash
+                }
+                try await sql.raw("UPDATE audit_head SET sequence = 5, entry_hash = \(bind: previous) WHERE id = 1").run()
+                let millis = Int64((now.timeIntervalSince1970 * 1000).rounded())
+                let signer = try BankSigningIdentity.cached(app.yidai.config.signing)
+                let signature = try signer.sign(
+                    AuditAnchoring.statement(sequence: 5, entryHash: previous, entryCount: 5, anchoredAtMillis: millis), at: now)
                 try await sql.raw("""
-                    INSERT INTO audit_entries (id, sequence, application_id, actor, action, details, recorded_at, previous_hash, entry_hash, key_id) \
-                    VALUES (\(bind: UUID()), \(bind: sequence), NULL, 'test', 'test.before_lanes', \(bind: details), \(bind: now), \(bind: previous), \(bind: hash), \(bind: app.yidai.cipher.activeKeyID))
+                    INSERT INTO audit_anchors (id, sequence, entry_hash, entry_count, reason, anchored_at, signature, certificate_sha256) \
+                    VALUES (\(bind: UUID()), 5, \(bind: previous), 5, 'before lanes', \(bind: now), \(bind: signature.base64EncodedString()), \(bind: signer.fingerprintSHA256))
                     """).run()
-                previous = hash
+                // MUT: the upgrade, then new entries in lanes.
+                try await CreateAuditLanes().prepare(on: db)
+                let upgraded = try await AuditVerifier(db: db, services: app.yidai).verify()
+                #expect(upgraded.isIntact && upgraded.entries == 5 && upgraded.anchorsChecked == 1, "\(upgraded.problems)")
+                for n in 1...3 {
+                    try await AuditTrail(db: db, services: app.yidai).record(application: nil, actor: "test", action: "test.in_lanes", details: ["n": "\(n)"])
+                }
+                let newer = try await AuditEntry.query(on: db).filter(\.$action == "test.in_lanes").all()
+                #expect(newer.allSatisfy { $0.sequence > 5 })
+                let report = try await AuditVerifier(db: db, services: app.yidai).verify()
+                #expect(report.isIntact && report.entries == 8, "\(report.problems)")
+                // Entries 4 and 5 of the old chain deleted: when the new entries went to other lanes they were lane 1's tail,
+                // and a careful attacker puts its head back, so only the anchor signed before lanes finds the cut; else the
+                // gap in lane 1 shows. Either way the break is named at entry 4.
+                let survivor = try #require(try await AuditEntry.query(on: db).filter(\.$sequence == 3).first())
+                try await sql.raw("DELETE FROM audit_entries WHERE lane = 1 AND lane_position > 3 AND sequence <= 5").run()
+                let left = try await AuditEntry.query(on: db).filter(\.$lane == 1).filter(\.$lanePosition > 3).count()
+                if left == 0 {
+                    try await sql.raw("UPDATE audit_head SET sequence = 3, entry_hash = \(bind: survivor.entryHash) WHERE id = 1").run()
+                }
+                let cut = try await AuditVerifier(db: db, services: app.yidai).verify()
+                #expect(cut.firstBrokenSequence == 4, "\(cut.problems)")
+                #expect(cut.problems.contains { $0.contains("anchor table") || $0.contains("missing") })
             }
-            try await sql.raw("UPDATE audit_head SET sequence = 5, entry_hash = \(bind: previous) WHERE id = 1").run()
-            let millis = Int64((now.timeIntervalSince1970 * 1000).rounded())
-            let signer = try BankSigningIdentity.cached(app.yidai.config.signing)
-            let signature = try signer.sign(
-                AuditAnchoring.statement(sequence: 5, entryHash: previous, entryCount: 5, anchoredAtMillis: millis), at: now)
-            try await sql.raw("""
-                INSERT INTO audit_anchors (id, sequence, entry_hash, entry_count, reason, anchored_at, signature, certificate_sha256) \
-                VALUES (\(bind: UUID()), 5, \(bind: previous), 5, 'before lanes', \(bind: now), \(bind: signature.base64EncodedString()), \(bind: signer.fingerprintSHA256))
-                """).run()
-            // MUT: the upgrade, then new entries in lanes.
-            try await CreateAuditLanes().prepare(on: app.db)
-            let upgraded = try await AuditVerifier(db: app.db, services: app.yidai).verify()
-            #expect(upgraded.isIntact && upgraded.entries == 5 && upgraded.anchorsChecked == 1, "\(upgraded.problems)")
-            for n in 1...3 {
-                try await AuditTrail(db: app.db, services: app.yidai).record(application: nil, actor: "test", action: "test.in_lanes", details: ["n": "\(n)"])
-            }
-            let newer = try await AuditEntry.query(on: app.db).filter(\.$action == "test.in_lanes").all()
-            #expect(newer.allSatisfy { $0.sequence > 5 })
-            let report = try await AuditVerifier(db: app.db, services: app.yidai).verify()
-            #expect(report.isIntact && report.entries == 8, "\(report.problems)")
-            // Entries 4 and 5 of the old chain deleted: when the new entries went to other lanes they were lane 1's tail,
-            // and a careful attacker puts its head back, so only the anchor signed before lanes finds the cut; else the
-            // gap in lane 1 shows. Either way the break is named at entry 4.
-            let survivor = try #require(try await AuditEntry.query(on: app.db).filter(\.$sequence == 3).first())
-            try await sql.raw("DELETE FROM audit_entries WHERE lane = 1 AND lane_position > 3 AND sequence <= 5").run()
-            let left = try await AuditEntry.query(on: app.db).filter(\.$lane == 1).filter(\.$lanePosition > 3).count()
-            if left == 0 {
-                try await sql.raw("UPDATE audit_head SET sequence = 3, entry_hash = \(bind: survivor.entryHash) WHERE id = 1").run()
-            }
-            let cut = try await AuditVerifier(db: app.db, services: app.yidai).verify()
-            #expect(cut.firstBrokenSequence == 4, "\(cut.problems)")
-            #expect(cut.problems.contains { $0.contains("anchor table") || $0.contains("missing") })
         }
     }
 }
