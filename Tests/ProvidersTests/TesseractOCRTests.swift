@@ -134,8 +134,9 @@ struct TesseractOCRTests {
         let front = try altered(original) { $0.rotated(quarters: 0) }
         let small = TesseractIDCardOCR(remembersTestCards: false, maxPending: 1, logger: Logger(label: "test.ocr"))
         let first = Task { try await small.read(front: front, back: back) }
-        // Once the first read is under way (a busy machine may start the task late).
-        for _ in 0..<500 where small.readsPending == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        // Once the first read is under way (a busy machine may start the task late: under the whole suite, with the
+        // other OCR tests reading at the same time, 5 s was once not enough).
+        for _ in 0..<3000 where small.readsPending == 0 { try await Task.sleep(for: .milliseconds(10)) }
         #expect(small.readsPending == 1)
         await #expect(throws: ProviderError.busy) { try await small.read(front: front, back: back) }
         let reading = try await first.value
