@@ -29,7 +29,7 @@ public final class TesseractIDCardOCR: IDCardOCR, @unchecked Sendable {
     /// Reads running or waiting for an engine at most; and how long one waits for an engine before giving up.
     let maxPending: Int
     let maxWait: TimeInterval
-    private let pending = PendingCount()
+    let pending = PendingCount()  // internal: the busy test holds the slots itself
     /// Reads running or waiting now (tests wait on it).
     var readsPending: Int { pending.current }
     private let engines: EnginePool

@@ -133,14 +133,17 @@ struct TesseractOCRTests {
         let (original, back) = try card("P03")
         let front = try altered(original) { $0.rotated(quarters: 0) }
         let small = TesseractIDCardOCR(remembersTestCards: false, maxPending: 1, logger: Logger(label: "test.ocr"))
-        let first = Task { try await small.read(front: front, back: back) }
-        // Once the first read is under way (a busy machine may start the task late: under the whole suite, with the
-        // other OCR tests reading at the same time, 5 s was once not enough).
-        for _ in 0..<3000 where small.readsPending == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        // The one slot taken, as a read under way takes it (holding it here, not by a read in a task: under the whole
+        // suite such a task once did not start for 30 s, and the test could not tell busy from late).
+        #expect(small.pending.enter(limit: small.maxPending))
         #expect(small.readsPending == 1)
         await #expect(throws: ProviderError.busy) { try await small.read(front: front, back: back) }
-        let reading = try await first.value
+        #expect(small.readsPending == 1)  // the refused read took nothing
+        small.pending.leave()
+        // With the slot free again a read goes through, and gives its slot back.
+        let reading = try await small.read(front: front, back: back)
         #expect(reading.idNumber == "11010819850122401X")
+        #expect(small.readsPending == 0)
     }
 
     @Test("a missing language model is the service unavailable, not a bad photo; running out of time is a timeout")
