@@ -37,11 +37,10 @@ struct PageBodyLimitTests {
             // setup
             var p = Applicant("P01", app: app, clock: clock, providers: providers)
             try await p.signIn()
-            let port = freeLoopbackPort()
-
-            // MUT
-            let upload = try await Self.post(app, port: port, "/apply/id-card", bytes: 3_000_000, token: p.token)
-            let form = try await Self.post(app, port: port + 1, "/apply/about-you", bytes: 3_000_000, token: p.token)
+            // MUT (each post runs a server of its own, each on a port found free: the port after the first one may be
+            // anyone's, and once was, "Address already in use")
+            let upload = try await Self.post(app, port: freeLoopbackPort(), "/apply/id-card", bytes: 3_000_000, token: p.token)
+            let form = try await Self.post(app, port: freeLoopbackPort(), "/apply/about-you", bytes: 3_000_000, token: p.token)
 
             // validation
             #expect(upload != .payloadTooLarge && upload != .forbidden, "\(upload)")
