@@ -47,35 +47,58 @@ struct AuditTrail {
     /// Appends one entry; joins the caller's transaction (so the entry commits or rolls back with the change),
     /// or runs in its own when there is none.
     func record(application: UUID?, actor: String, action: String, details: [String: String]) async throws {
-        let detailsJSON = Self.canonicalJSON(details)
-        let clock = clock
-        let cipher = cipher
+        let trail = self
         try await db.writeTransaction { tx in
             guard let sql = tx as? any SQLDatabase else { throw AuditError("the audit trail needs an SQL database") }
             let rows = tx.isSQLite ? try await sql.raw(SQLQueryString(AdvanceLane.sqlite)).all() : try await PreparedStatements.all(AdvanceLane(), on: sql)
             guard let head = rows.first else { throw AuditError("the audit lane's head row is missing (run the migrations)") }
-            let lane = try head.decode(column: "lane", as: Int.self)
-            let position = try head.decode(column: "position", as: Int.self)
-            let sequence = try head.decode(column: "entry_sequence", as: Int.self)
-            let previousHash = try head.decode(column: "entry_hash", as: String.self)
-            let recordedAt = Self.truncated(clock.now())
-            let keyID = cipher.activeKeyID
-            let entryHash = try Self.hash(
-                sequence: sequence, previousHash: previousHash, applicationID: application, actor: actor, action: action,
-                details: detailsJSON, recordedAt: recordedAt, keyID: keyID, cipher: cipher)
-            // Plain values and statements (prepared on PostgreSQL), no `AuditEntry` model: this runs in every
-            // change's transaction, and a model's field wrappers and Fluent's reflection over them cost more than the
-            // insert itself. On PostgreSQL the lane's new hash is written by the same statement as the entry.
-            let append = Append(
-                id: UUID(), sequence: sequence, application: application, actor: actor, action: action, details: detailsJSON,
-                recordedAt: recordedAt, previousHash: previousHash, entryHash: entryHash, keyID: keyID, lane: lane, position: position)
-            if tx.isSQLite {
-                // SQLite has no data-modifying WITH: the entry, then the lane's head.
-                try await sql.raw(PreparedStatements.text(Append.insert, append.values)).run()
-                try await sql.raw("UPDATE audit_head SET entry_hash = \(bind: entryHash) WHERE id = \(bind: lane)").run()
-            } else {
-                _ = try await PreparedStatements.all(append, on: tx)
+            try await trail.append(at: try TakenLane(head), application: application, actor: actor, action: action, details: details, on: sql)
+        }
+    }
+
+    /// A lane's head as the statement that took it returned it: the entry's lane, position and sequence, and the
+    /// hash it follows. Its entry must be appended next, in the same transaction (`append(at:…)`): until then the
+    /// lane's head row still holds the previous entry's hash.
+    struct TakenLane: Sendable {
+        let lane, position, sequence: Int
+        let previousHash: String
+
+        init(_ row: any SQLRow) throws {
+            // A statement that took the lane along with its own change: the lane's head row is missing.
+            guard let lane = try row.decode(column: "lane", as: Int?.self) else {
+                throw AuditError("the audit lane's head row is missing (run the migrations)")
             }
+            self.lane = lane
+            position = try row.decode(column: "position", as: Int.self)
+            sequence = try row.decode(column: "entry_sequence", as: Int.self)
+            previousHash = try row.decode(column: "entry_hash", as: String.self)
+        }
+    }
+
+    /// Appends one entry at a lane `sql` has just taken, in the transaction that took it (`record` takes the lane
+    /// itself; a change can take it in its own statement, as `LoanApplication.writeRowTakingLane` does, and save one).
+    func append(
+        at taken: TakenLane, application: UUID?, actor: String, action: String, details: [String: String], on sql: any SQLDatabase
+    ) async throws {
+        let detailsJSON = Self.canonicalJSON(details)
+        let recordedAt = Self.truncated(clock.now())
+        let keyID = cipher.activeKeyID
+        let entryHash = try Self.hash(
+            sequence: taken.sequence, previousHash: taken.previousHash, applicationID: application, actor: actor, action: action,
+            details: detailsJSON, recordedAt: recordedAt, keyID: keyID, cipher: cipher)
+        // Plain values and statements (prepared on PostgreSQL), no `AuditEntry` model: this runs in every
+        // change's transaction, and a model's field wrappers and Fluent's reflection over them cost more than the
+        // insert itself. On PostgreSQL the lane's new hash is written by the same statement as the entry.
+        let append = Append(
+            id: UUID(), sequence: taken.sequence, application: application, actor: actor, action: action, details: detailsJSON,
+            recordedAt: recordedAt, previousHash: taken.previousHash, entryHash: entryHash, keyID: keyID, lane: taken.lane,
+            position: taken.position)
+        if sql.dialect.name == "sqlite" {
+            // SQLite has no data-modifying WITH: the entry, then the lane's head.
+            try await sql.raw(PreparedStatements.text(Append.insert, append.values)).run()
+            try await sql.raw("UPDATE audit_head SET entry_hash = \(bind: entryHash) WHERE id = \(bind: taken.lane)").run()
+        } else {
+            _ = try await PreparedStatements.all(append, on: sql)
         }
     }
 

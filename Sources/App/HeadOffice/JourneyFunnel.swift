@@ -32,6 +32,10 @@ final class JourneyStepRecord: Model, @unchecked Sendable {
 enum JourneyFunnel {
     static let steps: [JourneyStep] = [.phone, .idCard, .face, .bankCard, .authorization, .aboutYou, .decision, .loanRequest]
 
+    /// The position of an application that has no funnel rows yet (one just created): as `since`, `record` then
+    /// writes its rows without reading any.
+    static let noRows = "|-"
+
     /// What the funnel rows of an application follow: its completed steps and its current one. A change that leaves
     /// this as it was when the application was read has nothing to write (`ApplicationStore.commit` skips `record`).
     static func position(_ application: LoanApplication) throws -> String {

@@ -5,6 +5,10 @@ import SQLKit
 
 /// Saves an application's change as a compare-and-set, with its audit entry, in one write transaction.
 ///
+/// On PostgreSQL the save also takes the audit trail's lane, so a change's entry costs one statement, not two; the
+/// lane's row is then held from the save to the commit (by this connection's transactions only, unless two
+/// connections share a lane).
+///
 /// The application carries the `version` it was read at. The save first moves the row from that version to the
 /// next in one statement; if another request changed the application in between, no row matches, nothing of
 /// this request is written (its extra rows, its consumed code, its audit entry all roll back) and the caller
@@ -46,15 +50,32 @@ struct ApplicationStore {
             application.version = expected + 1
             application.lastActivityAt = now
             let previous: String
+            // The audit lane, when the save took it (PostgreSQL): the change's entry must then be the next one.
+            var lane: AuditTrail.TakenLane?
             if let loaded = application.loadedState {
-                // Read by `load`: one statement moves the version on and writes the row; its state then was `loaded`.
-                guard try await application.writeRow(on: sql, now: now, matching: expected) else {
-                    throw Self.raced(state: try await Self.currentState(id, on: sql))
+                // Read by `load`: one statement moves the version on and writes the row (on PostgreSQL also taking the
+                // audit lane); its state then was `loaded`.
+                let matched: Bool
+                if tx.isSQLite {
+                    matched = try await application.writeRow(on: sql, now: now, matching: expected)
+                } else {
+                    lane = try await application.writeRowTakingLane(on: sql, now: now, matching: expected)
+                    matched = lane != nil
                 }
+                guard matched else { throw Self.raced(state: try await Self.currentState(id, on: sql)) }
                 previous = loaded
             } else {
                 previous = try await Self.advance(id, from: expected, on: tx)
                 _ = try await application.writeRow(on: sql, now: now, matching: expected + 1)
+            }
+            // The change's entry comes first, before whatever the change goes on to record (a review's own entries).
+            var details = details
+            if previous != newState { details["state"] = newState }
+            let audit = AuditTrail(db: tx, services: services)
+            if let lane {
+                try await audit.append(at: lane, application: id, actor: actor, action: action, details: details, on: sql)
+            } else {
+                try await audit.record(application: id, actor: actor, action: action, details: details)
             }
             try await also?(tx)
             let queued = previous != newState ? try await Milestones.applicationMoved(application, from: previous, on: tx, services: services) : false
@@ -62,9 +83,6 @@ struct ApplicationStore {
             if application.loadedFunnel == nil || (try? JourneyFunnel.position(application)) != application.loadedFunnel {
                 try await JourneyFunnel.record(application, on: tx, services: services, since: application.loadedFunnel)
             }
-            var details = details
-            if previous != newState { details["state"] = newState }
-            try await AuditTrail(db: tx, services: services).record(application: id, actor: actor, action: action, details: details)
             return queued
         }
     }

@@ -73,7 +73,8 @@ extension JourneyService {
                 if let sql = tx as? any SQLDatabase { try await application.insertRow(on: sql) } else { try await application.create(on: tx) }
                 started = true
             }
-            try await JourneyFunnel.record(application, on: tx, services: journey.services)
+            // A new application has no funnel rows to read first.
+            try await JourneyFunnel.record(application, on: tx, services: journey.services, since: started ? JourneyFunnel.noRows : nil)
             let session = ApplicantSession()
             session.tokenHash = SecretHash.sha256Hex(token)
             session.applicationID = try application.requireID()
@@ -81,8 +82,8 @@ extension JourneyService {
             session.createdAt = journey.now
             session.expiresAt = journey.now.addingTimeInterval(Self.sessionLifetime)
             try await session.create(on: tx)
-            // The audit entries last, so the transaction holds the audit trail's head (which every audited change of
-            // the fleet waits for) for as few statements as it can: the start, then the phone's leads, if any.
+            // The audit entries last, so the transaction holds its audit lane's head (which the other transactions
+            // on that lane wait for) for as few statements as it can: the start, then the phone's leads, if any.
             if started {
                 try await journey.audit.record(application: application.id, actor: "applicant", action: "application.started",
                                                details: ["phone": phone.masked, "cm": referral ?? "-", "channel": channel ?? "-", "state": "started"])

@@ -197,6 +197,26 @@ extension LoanApplication {
         return try await !PreparedStatements.all(write, on: sql).isEmpty
     }
 
+    /// `writeRow` on PostgreSQL, taking the audit trail's lane in the same statement (`AuditTrail.AdvanceLane`), so
+    /// the change's entry follows with one statement of its own. Returns nil (and writes nothing) when another
+    /// request changed the row; else the lane as the entry must be chained to it.
+    func writeRowTakingLane(on sql: any SQLDatabase, now: Date, matching: Int) async throws -> AuditTrail.TakenLane? {
+        updatedAt = now
+        let write = WriteTakingLane(values: savedColumns.map(\.value) + [try requireID(), matching])
+        guard let row = try await PreparedStatements.all(write, on: sql).first else { return nil }
+        return try AuditTrail.TakenLane(row)
+    }
+
+    /// `writeRow`'s statement and the lane's in one: a row only when the compare-and-set matched (the lane is then
+    /// taken too; when it did not, the transaction rolls back and gives the lane's position back).
+    struct WriteTakingLane: PreparedRowStatement {
+        static let sql = "WITH lane AS (\(AuditTrail.AdvanceLane.sql)), saved AS (\(Write.sql)) "
+            + "SELECT lane.lane, lane.position, lane.entry_hash, lane.entry_sequence FROM saved LEFT JOIN lane ON TRUE"
+        static let bindingDataTypes = Write.bindingDataTypes
+
+        let values: [any Encodable & Sendable]
+    }
+
     /// `writeRow`'s statement: every saved column (`$1`…), then the id and the version it must still have.
     struct Write: PreparedRowStatement {
         /// The saved columns with the type each binds as, from a new application's values (their Swift types).

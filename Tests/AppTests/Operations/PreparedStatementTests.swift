@@ -66,6 +66,8 @@ struct PreparedStatementTests {
             AdvisoryLock(name: "n"),
             LoanApplication.Write(
                 values: LoanApplication(phoneIndex: "p", phoneSealed: "s", state: "started", now: now).savedColumns.map(\.value) + [UUID(), 0]),
+            LoanApplication.WriteTakingLane(
+                values: LoanApplication(phoneIndex: "p", phoneSealed: "s", state: "started", now: now).savedColumns.map(\.value) + [UUID(), 0]),
         ]
         for statement in statements {
             let type = Swift.type(of: statement)
