@@ -263,7 +263,7 @@ struct ContractService {
             }
             throw error
         }
-        services.jobs.signal()  // the payout starts now, not at the worker's next tick
+        services.jobs.signal(kind: PayoutJobs.kind)  // the payout starts now, not at the worker's next tick
         return record
     }
 

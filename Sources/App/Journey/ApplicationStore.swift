@@ -33,7 +33,7 @@ struct ApplicationStore {
         }
         // The move queued a message: this instance's worker sends it now, not at its next look (once committed:
         // inside a caller's transaction the worker would look before the message is there).
-        if queued && !db.inTransaction { services.jobs.signal() }
+        if queued && !db.inTransaction { services.jobs.signal(kind: Notifications.jobKind) }
         application.loadedState = newState
         application.loadedFunnel = try? JourneyFunnel.position(application)
     }

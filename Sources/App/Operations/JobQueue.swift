@@ -8,10 +8,14 @@ import Vapor
 /// Wakes this instance's job worker when a request has just queued a job (after its transaction committed), so a
 /// payout starts at once rather than at the worker's next two-second tick; other instances find the job at their next
 /// tick. A signal sent while the worker is busy is kept (one), so a job queued meanwhile is not left for the tick.
+/// A signal names the queue it is for, so the woken worker claims from that queue only (a message's wake-up does not
+/// also ask the database for payouts); the worker still looks at every queue at each tick (`BackgroundWorker`).
 final class JobWakeUp: Sendable {
     private struct State: Sendable {
         var pending = false
-        var waiter: (id: Int, continuation: CheckedContinuation<Void, Never>)?
+        /// The queues the kept signals were for; nil when one of them named none (every queue).
+        var kinds: Set<String>? = []
+        var waiter: (id: Int, continuation: CheckedContinuation<Set<String>?, Never>)?
         var lastID = 0
     }
 
@@ -19,39 +23,48 @@ final class JobWakeUp: Sendable {
 
     init() {}
 
-    func signal() {
-        let waiter = state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
+    /// Wakes the worker for jobs of `kind`, or for every queue when it is nil.
+    func signal(kind: String? = nil) {
+        let woken = state.withLockedValue { state -> (CheckedContinuation<Set<String>?, Never>, Set<String>?)? in
             guard let waiter = state.waiter else {
+                if !state.pending { state.kinds = [] }
                 state.pending = true
+                if let kind { state.kinds?.insert(kind) } else { state.kinds = nil }
                 return nil
             }
             state.waiter = nil
-            return waiter.continuation
+            return (waiter.continuation, kind.map { [$0] })
         }
-        waiter?.resume()
+        if let woken { woken.0.resume(returning: woken.1) }
     }
 
-    /// Returns at a signal (at once if one came since the last wait), or after `timeout`.
-    func wait(upTo timeout: Duration) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let id = state.withLockedValue { state -> Int? in
+    /// Returns at a signal (at once if one came since the last wait) with the queues it was for, or after `timeout`
+    /// with nil (every queue).
+    @discardableResult
+    func wait(upTo timeout: Duration) async -> Set<String>? {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Set<String>?, Never>) in
+            enum Next { case kept(Set<String>?), waiting(Int) }
+            let next = state.withLockedValue { state -> Next in
                 if state.pending {
-                    state.pending = false
-                    return nil
+                    defer { (state.pending, state.kinds) = (false, []) }
+                    return .kept(state.kinds)
                 }
                 state.lastID += 1
                 state.waiter = (state.lastID, continuation)
-                return state.lastID
+                return .waiting(state.lastID)
             }
-            guard let id else { return continuation.resume() }
+            guard case .waiting(let id) = next else {
+                if case .kept(let kinds) = next { continuation.resume(returning: kinds) }
+                return
+            }
             Task { [state] in
                 try? await Task.sleep(for: timeout)
-                let expired = state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
+                let expired = state.withLockedValue { state -> CheckedContinuation<Set<String>?, Never>? in
                     guard let waiter = state.waiter, waiter.id == id else { return nil }  // woken by a signal already
                     state.waiter = nil
                     return waiter.continuation
                 }
-                expired?.resume()
+                expired?.resume(returning: nil)
             }
         }
     }

@@ -89,7 +89,7 @@ enum PayoutJobs {
 }
 
 /// The server's background work: due payout and notification jobs every two seconds, or at once when a request of this
-/// instance queued one (`JobWakeUp`), each backlog worked off batch after batch (`JobQueue.drain`); pending repayments
+/// instance queued one (`JobWakeUp`, then that job's queue only), each backlog worked off batch after batch (`JobQueue.drain`); pending repayments
 /// and an audit anchor every minute; the privacy job every hour.
 /// Runs in `serve` only (tests and commands drive the same functions themselves).
 final class BackgroundWorker: LifecycleHandler, @unchecked Sendable {
@@ -109,8 +109,16 @@ final class BackgroundWorker: LifecycleHandler, @unchecked Sendable {
                 .init(kind: PayoutJobs.kind, batch: PayoutJobs.batch) { try await PayoutJobs.runDue(servicing, limit: $0) },
                 .init(kind: Notifications.jobKind, batch: Notifications.batch) { try await notifications.runDue(limit: $0) },
             ]
+            // The queues a wake-up was for (nil: every queue); every queue is looked at at least every two seconds,
+            // for jobs other instances queued and jobs whose lease ran out, however often wake-ups come.
+            var woken: Set<String>? = nil
+            var lastLookAtAll = Date.distantPast
             while !Task.isCancelled {
-                let backlog = await JobQueue.drain(queues, maxBatches: 50, logger: logger)
+                if woken == nil || Date().timeIntervalSince(lastLookAtAll) >= 2 {
+                    woken = nil
+                    lastLookAtAll = Date()
+                }
+                let backlog = await JobQueue.drain(queues.filter { woken?.contains($0.kind) ?? true }, maxBatches: 50, logger: logger)
                 if Date().timeIntervalSince(lastAnchor) >= 60 {
                     lastAnchor = Date()
                     // Repayments whose provider answer was lost are finished here (asking again with the same
@@ -135,7 +143,8 @@ final class BackgroundWorker: LifecycleHandler, @unchecked Sendable {
                         logger.error("Privacy job failed: \(error)")
                     }
                 }
-                if !backlog { await application.yidai.jobs.wait(upTo: .seconds(2)) }
+                // After a backlog, every queue again (a queue left with due jobs is looked at at once).
+                woken = backlog ? nil : await application.yidai.jobs.wait(upTo: .seconds(2))
             }
         }
     }

@@ -202,11 +202,26 @@ struct JobQueueTests {
         let wake = JobWakeUp()
         let clock = ContinuousClock()
         let started = clock.now
-        async let waited: Void = wake.wait(upTo: .seconds(30))
+        async let waited = wake.wait(upTo: .seconds(30))
         try await Task.sleep(for: .milliseconds(50))
-        wake.signal()
-        await waited
+        wake.signal(kind: PayoutJobs.kind)
+        #expect(await waited == [PayoutJobs.kind])  // the payouts' queue only: no claim of messages for it
         #expect(clock.now - started < .seconds(5))
+    }
+
+    @Test("wake-ups kept while the worker was busy name every queue they were for, and one for no queue names them all")
+    func keptWakeUpsNameTheirQueues() async {
+        let wake = JobWakeUp()
+        wake.signal(kind: PayoutJobs.kind)
+        wake.signal(kind: Notifications.jobKind)
+        #expect(await wake.wait(upTo: .seconds(30)) == [PayoutJobs.kind, Notifications.jobKind])
+        wake.signal(kind: Notifications.jobKind)
+        wake.signal()
+        wake.signal(kind: PayoutJobs.kind)
+        #expect(await wake.wait(upTo: .seconds(30)) == nil)
+        #expect(await wake.wait(upTo: .milliseconds(100)) == nil)  // a timeout: every queue
+        wake.signal(kind: Notifications.jobKind)
+        #expect(await wake.wait(upTo: .seconds(30)) == [Notifications.jobKind])  // not the queues of earlier wake-ups
     }
 
     @Test("a wake-up sent while the worker was busy is kept for its next wait, and only one")
