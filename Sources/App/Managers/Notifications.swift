@@ -111,17 +111,30 @@ struct Notifications {
             try await db.writeTransaction { tx in
                 guard let sql = tx as? any SQLDatabase else { throw NotificationError("notifications need an SQL database") }
                 // Plain statements: every message of every journey ends here.
-                try await JobQueue.finish(jobID, state: finalJob, lastError: lastError, runAfter: runAfter, now: now, on: tx)
-                try await sql.raw("""
+                let finishing = JobQueue.finishing(jobID, state: finalJob, lastError: lastError, runAfter: runAfter, now: now)
+                let noting: SQLQueryString = """
                     UPDATE notifications SET attempts = \(bind: attempts), last_error = \(bind: lastError),
                         state = COALESCE(\(bind: finalNote), state),
                         sent_at = CASE WHEN \(bind: finalNote == State.sent) THEN \(bind: now) ELSE sent_at END
                     WHERE id = \(bind: id)
-                    """).run()
-                if let sentTo {
-                    try await AuditTrail(db: tx, services: services).record(
-                        application: sentTo, actor: "system", action: "notification.sent", details: ["template": sentTemplate, "notification": id.uuidString])
+                    """
+                let audit = AuditTrail(db: tx, services: services)
+                let details = ["template": sentTemplate, "notification": id.uuidString]
+                if tx.isSQLite {
+                    try await sql.raw(finishing).run()
+                    try await sql.raw(noting).run()
+                    if let sentTo { try await audit.record(application: sentTo, actor: "system", action: "notification.sent", details: details) }
+                    return
                 }
+                // PostgreSQL: the job, the message and, for a message sent, the audit lane in one statement, its entry next.
+                let updates: SQLQueryString = "WITH job AS (" + finishing + "), note AS (" + noting + ")"
+                guard let sentTo else { return try await sql.raw(updates + " SELECT 1 AS done").run() }
+                let rows = try await sql.raw(
+                    updates + ", lane AS (\(unsafeRaw: AuditTrail.AdvanceLane.sql)) SELECT lane, position, entry_hash, entry_sequence FROM lane"
+                ).all()
+                guard let lane = rows.first else { throw AuditError("the audit lane's head row is missing (run the migrations)") }
+                try await audit.append(at: try AuditTrail.TakenLane(lane), application: sentTo, actor: "system", action: "notification.sent",
+                                       details: details, on: sql)
             }
         } catch {
             logger.error("Notification job \(job.id?.uuidString ?? "?") could not be updated: \(error)")

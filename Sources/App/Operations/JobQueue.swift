@@ -92,11 +92,16 @@ enum JobQueue {
     /// transaction when there is one).
     static func finish(_ jobID: UUID, state: String, lastError: String?, runAfter: Date, now: Date, on db: any Database) async throws {
         try await db.writeStatement { sql in
-            try await sql.raw("""
-                UPDATE jobs SET state = \(bind: state), last_error = \(bind: lastError), run_after = \(bind: runAfter),
-                    locked_until = NULL, updated_at = \(bind: now) WHERE id = \(bind: jobID)
-                """).run()
+            try await sql.raw(finishing(jobID, state: state, lastError: lastError, runAfter: runAfter, now: now)).run()
         }
+    }
+
+    /// `finish`'s statement, for a caller that runs it as part of one of its own.
+    static func finishing(_ jobID: UUID, state: String, lastError: String?, runAfter: Date, now: Date) -> SQLQueryString {
+        """
+        UPDATE jobs SET state = \(bind: state), last_error = \(bind: lastError), run_after = \(bind: runAfter),
+            locked_until = NULL, updated_at = \(bind: now) WHERE id = \(bind: jobID)
+        """
     }
 
     /// One queue as the worker drains it: its kind, how many jobs a batch claims, and the run of one batch (returns

@@ -95,7 +95,7 @@ struct NotificationTests {
         }
     }
 
-    @Test("a gateway outage leaves the message queued and retried with backoff; it goes out once when the gateway is back")
+    @Test("a gateway outage leaves the message queued and retried with backoff; it goes out once when the gateway is back, audited once")
     func outage() async throws {
         try await withYidai { app, clock, providers in
             var p = Applicant("P01", app: app, clock: clock, providers: providers)
@@ -114,6 +114,13 @@ struct NotificationTests {
             #expect(await Self.texts(providers, p.phone, containing: "审批通过").count == 1)
             let done = try #require(try await Notification.find(note.id, on: app.db))
             #expect(done.state == "sent" && done.attempts == 3)
+            // Its job ended with it, and only the send is in the audit trail, once, in a chain that verifies.
+            let job = try #require(try await BackgroundJob.query(on: app.db).filter(\.$reference == note.requireID()).first())
+            #expect(job.state == BackgroundJobState.done && job.lockedUntil == nil && job.attempts == 3)
+            let noteID = try note.requireID().uuidString
+            let sent = try await AuditEntry.query(on: app.db).filter(\.$action == "notification.sent").all().filter { $0.details.contains(noteID) }
+            #expect(sent.count == 1)
+            #expect(try await AuditVerifier(db: app.db, services: app.yidai).verify().isIntact)
         }
     }
 
