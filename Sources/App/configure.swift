@@ -102,7 +102,7 @@ func configure(
     app.middleware.use(SecurityHeadersMiddleware(inlineStyleSource: { assets.inlineStyleSource }))  // outside the error renderer, so error pages get the headers too
     app.middleware.use(HashedAssetMiddleware(assets: assets))
     app.middleware.use(ErrorRenderingMiddleware())
-    app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory, defaultFile: nil))
+    app.middleware.use(PublicFilesMiddleware(publicDirectory: app.directory.publicDirectory))
 
     try ProductionGuard.check(app: app, config: config, providers: providers)
     // The sandbox outbox lives in the database: every instance shows the same messages, and a restart keeps them.

@@ -94,6 +94,25 @@ struct LightPagesTests {
         }
     }
 
+    @Test("Public/'s files are served under their plain names, percent-encoded too; the disk is asked only for paths under Public/'s top")
+    func plainFiles() async throws {
+        try await withYidai { app, _, _ in
+            let (status, headers, body) = try await Self.get(app, "/img/logo.svg")
+            #expect(status == .ok && headers.contentType?.subType == "svg+xml" && body.contains("<svg"))
+            let (encoded, _, same) = try await Self.get(app, "/%69mg/logo.svg")
+            #expect(encoded == .ok && same == body)
+            let (missing, _, _) = try await Self.get(app, "/img/none.svg")
+            #expect(missing == .notFound)
+            let (outside, _, _) = try await Self.get(app, "/css/../../Package.swift")
+            #expect(outside == .forbidden || outside == .notFound)
+        }
+        let top = PublicFilesMiddleware(publicDirectory: "Public/").topLevel
+        #expect(top.isSuperset(of: ["css", "img", "js"]))
+        #expect(PublicFilesMiddleware.firstPart(of: "/api/v1/application") == "api")
+        #expect(PublicFilesMiddleware.firstPart(of: "//%63ss/app.css") == "css")
+        #expect(PublicFilesMiddleware.firstPart(of: "/") == "")
+    }
+
     @Test("the stylesheet minifier keeps selectors and values and drops comments and spaces")
     func minify() {
         let css = "/* x */\n.a :hover ,\n.b > .c {\n  color : red ;\n  font-family: \"PingFang SC\", Arial;\n}\n@media (max-width: 360px) and (min-width: 1px) { .d { margin: 0 auto; } }"

@@ -208,3 +208,31 @@ struct InlineStyleTag: UnsafeUnescapedLeafTag {
         return !bypass
     }
 }
+
+/// Public/'s files under their plain names (Vapor's `FileMiddleware`), asked for only where one can be: a path whose
+/// first part names an entry at Public/'s top (`css`, `img`, `js`). `FileMiddleware` looks every path that reaches
+/// it up on the disk, an I/O thread's stat and two thread hops, and nearly every request is an API call or a page
+/// that no file answers. Public/'s top is read once at start: a new top-level entry needs a restart (its files
+/// below may change at any time).
+struct PublicFilesMiddleware: AsyncMiddleware {
+    let files: FileMiddleware
+    let topLevel: Set<String>
+
+    init(publicDirectory: String) {
+        files = FileMiddleware(publicDirectory: publicDirectory, defaultFile: nil)
+        topLevel = Set((try? FileManager.default.contentsOfDirectory(atPath: publicDirectory)) ?? [])
+    }
+
+    /// The first part of a request's path, percent-decoded as `FileMiddleware` decodes it.
+    static func firstPart(of path: String) -> Substring? {
+        guard let decoded = path.removingPercentEncoding else { return nil }
+        return decoded.drop { $0 == "/" }.prefix { $0 != "/" }
+    }
+
+    func respond(to request: Request, chainingTo next: AsyncResponder) async throws -> Response {
+        guard let first = Self.firstPart(of: request.url.path), topLevel.contains(String(first)) else {
+            return try await next.respond(to: request)
+        }
+        return try await files.respond(to: request, chainingTo: next)
+    }
+}
