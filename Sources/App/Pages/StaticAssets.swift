@@ -225,8 +225,11 @@ struct PublicFilesMiddleware: AsyncMiddleware {
 
     /// The first part of a request's path, percent-decoded as `FileMiddleware` decodes it.
     static func firstPart(of path: String) -> Substring? {
-        guard let decoded = path.removingPercentEncoding else { return nil }
-        return decoded.drop { $0 == "/" }.prefix { $0 != "/" }
+        // Foundation's decoding is dear, and a path without a % has nothing to decode.
+        guard !path.utf8.contains(UInt8(ascii: "%")) else {
+            return path.removingPercentEncoding.map { $0.drop { $0 == "/" }.prefix { $0 != "/" } }
+        }
+        return path.drop { $0 == "/" }.prefix { $0 != "/" }
     }
 
     func respond(to request: Request, chainingTo next: AsyncResponder) async throws -> Response {
