@@ -198,8 +198,9 @@ extension LoanApplication {
     }
 
     /// `writeRow` on PostgreSQL, taking the audit trail's lane in the same statement (`AuditTrail.AdvanceLane`), so
-    /// the change's entry follows with one statement of its own. Returns nil (and writes nothing) when another
-    /// request changed the row; else the lane as the entry must be chained to it.
+    /// the change's entry follows with one statement of its own. Returns nil when another request changed the row
+    /// (which is left as it was; the lane is taken all the same, so the caller's transaction must roll back, as
+    /// `ApplicationStore` does by throwing); else the lane as the entry must be chained to it.
     func writeRowTakingLane(on sql: any SQLDatabase, now: Date, matching: Int) async throws -> AuditTrail.TakenLane? {
         updatedAt = now
         let write = WriteTakingLane(values: savedColumns.map(\.value) + [try requireID(), matching])

@@ -89,8 +89,8 @@ enum PayoutJobs {
 }
 
 /// The server's background work: due payout and notification jobs every two seconds, or at once when a request of this
-/// instance queued one (`JobWakeUp`, then that job's queue only), each backlog worked off batch after batch (`JobQueue.drain`); pending repayments
-/// and an audit anchor every minute; the privacy job every hour.
+/// instance queued one (`JobWakeUp`, then that job's queue only), each backlog worked off batch after batch
+/// (`JobQueue.drain`); pending repayments and an audit anchor every minute; the privacy job every hour.
 /// Runs in `serve` only (tests and commands drive the same functions themselves).
 final class BackgroundWorker: LifecycleHandler, @unchecked Sendable {
     private var task: Task<Void, Never>?
