@@ -18,6 +18,9 @@
 # asset, /img/logo.svg, and /health, which counts a table) of one instance directly and, in nginx mode, through nginx.
 # WAITS=1 also samples pg_stat_activity every 20 ms during the levels (direct and nginx modes) and prints what the
 # backends inside a transaction waited for: locks (by statement), the server's next statement, the WAL.
+# PROFILE=1 also records the servers' stacks with perf (499 Hz, from 3 s into the levels; Debian's linux-perf) and
+# prints where their CPU went (bench/journeys/profile_summary.py: by layer, by module, the app's functions). perf
+# costs CPU too: journeys per second and CPU per journey of a profiled run are not comparable with another run's.
 # Arguments go to the driver (--levels 1,8,32,64 --journeys-per-level 100 --seconds 120 --warmup 4 ...).
 #
 # PostgreSQL: its own PostgreSQL 15 in the temporary folder (binaries from /usr/lib/postgresql/*/bin, run as the
@@ -210,9 +213,23 @@ for m in "${modes[@]}"; do
     ( sleep 3; while :; do psql -qAt "$url" -c "SELECT coalesce(wait_event_type, 'CPU') || ':' || coalesce(wait_event, '-') || ' ' || left(query, 40) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')" >> "$work/waits-$m.txt" 2>/dev/null; sleep 0.02; done ) &
     sampler=$!
   fi
+  profiler=""
+  if [ "${PROFILE:-0}" = 1 ]; then
+    command -v perf >/dev/null || { echo "PROFILE=1 needs perf (Debian: apt-get install linux-perf)" >&2; exit 2; }
+    ( sleep 3; exec perf record -q -F 499 -g -p "$(IFS=,; echo "${server_pids[*]}")" -o "$work/perf-$m.data" ) >/dev/null 2>&1 &
+    profiler=$!
+  fi
   YIDAI_BENCH_MODE="$m" YIDAI_BENCH_INSTANCES="$instances" YIDAI_BENCH_URLS="$targets" YIDAI_BENCH_DIRECT_URLS="$(IFS=,; echo "${urls[*]}")" YIDAI_BENCH_SERVER_PIDS="${server_pids[*]}" YIDAI_BENCH_PG_PID="$pg_pid" \
     YIDAI_BENCH_PROXY_PIDS="$proxy_pids" YIDAI_BENCH_CEILING="$ceiling" \
     python3 bench/journeys/bench_journeys.py --wrk-seconds "$wrk_seconds" "$@" || status=$?
+  if [ -n "$profiler" ]; then
+    kill -INT "$profiler" 2>/dev/null; wait "$profiler" 2>/dev/null || true
+    if [ -s "$work/perf-$m.data" ]; then
+      perf script -i "$work/perf-$m.data" 2>/dev/null | python3 bench/journeys/profile_summary.py --label "$m"
+    else
+      echo "# profile ($m): perf recorded nothing (perf_event_paranoid, or the levels ended within 3 s)"
+    fi
+  fi
   if [ -n "$sampler" ]; then
     kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true
     f="$work/waits-$m.txt"
