@@ -118,7 +118,7 @@ struct ApplicationRowTests {
         }
     }
 
-    @Test("two saves of copies read at the same version, at the same moment: exactly one is written, the other gets 409")
+    @Test("saves of copies read at the same version, at the same moment: exactly one is written, the others get 409, and the audit chain holds the winner's entry and verifies")
     func simultaneousSavesOneWins() async throws {
         try await withYidai { app, clock, providers in
             // setup: eight copies read at one version
@@ -155,6 +155,13 @@ struct ApplicationRowTests {
             let winner = try #require(copies.first { $0.version == version + 1 })
             #expect(found.campaign == winner.campaign)
             #expect(try await AuditEntry.query(on: app.db).filter(\.$action == "test.race").count() == 1)
+            // The losers had taken audit lanes in their saves (PostgreSQL): their places were given back, the chain
+            // verifies, and the next change goes on in the lanes.
+            #expect(try await AuditVerifier(db: app.db, services: app.yidai).verify().isIntact)
+            let next = try #require(try await LoanApplication.load(id, on: app.db))
+            next.campaign = "after"
+            try await store.commit(next, actor: "test", action: "test.after-race", details: [:])
+            #expect(try await AuditVerifier(db: app.db, services: app.yidai).verify().isIntact)
         }
     }
 
