@@ -104,6 +104,23 @@ enum JobQueue {
         """
     }
 
+    /// Which queues the worker looks at next: the ones a wake-up was for, but every queue at least every
+    /// `everyQueueAfter` seconds (for jobs other instances queued and jobs whose lease ran out), however often
+    /// wake-ups come.
+    struct Looks {
+        static let everyQueueAfter: TimeInterval = 2
+        private var lastAtEveryQueue = Date.distantPast
+
+        /// The queues to look at now (nil: every queue), after a wake-up for `woken` (nil: every queue, or a timeout).
+        mutating func next(woken: Set<String>?, now: Date) -> Set<String>? {
+            if woken == nil || now.timeIntervalSince(lastAtEveryQueue) >= Self.everyQueueAfter {
+                lastAtEveryQueue = now
+                return nil
+            }
+            return woken
+        }
+    }
+
     /// One queue as the worker drains it: its kind, how many jobs a batch claims, and the run of one batch (returns
     /// how many jobs ran).
     struct Drainable: Sendable {

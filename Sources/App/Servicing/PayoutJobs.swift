@@ -109,16 +109,11 @@ final class BackgroundWorker: LifecycleHandler, @unchecked Sendable {
                 .init(kind: PayoutJobs.kind, batch: PayoutJobs.batch) { try await PayoutJobs.runDue(servicing, limit: $0) },
                 .init(kind: Notifications.jobKind, batch: Notifications.batch) { try await notifications.runDue(limit: $0) },
             ]
-            // The queues a wake-up was for (nil: every queue); every queue is looked at at least every two seconds,
-            // for jobs other instances queued and jobs whose lease ran out, however often wake-ups come.
+            var looks = JobQueue.Looks()
             var woken: Set<String>? = nil
-            var lastLookAtAll = Date.distantPast
             while !Task.isCancelled {
-                if woken == nil || Date().timeIntervalSince(lastLookAtAll) >= 2 {
-                    woken = nil
-                    lastLookAtAll = Date()
-                }
-                let backlog = await JobQueue.drain(queues.filter { woken?.contains($0.kind) ?? true }, maxBatches: 50, logger: logger)
+                let kinds = looks.next(woken: woken, now: Date())
+                let backlog = await JobQueue.drain(queues.filter { kinds?.contains($0.kind) ?? true }, maxBatches: 50, logger: logger)
                 if Date().timeIntervalSince(lastAnchor) >= 60 {
                     lastAnchor = Date()
                     // Repayments whose provider answer was lost are finished here (asking again with the same

@@ -209,6 +209,21 @@ struct JobQueueTests {
         #expect(clock.now - started < .seconds(5))
     }
 
+    @Test("a worker woken for one queue looks at that queue only, and at every queue at least every two seconds however often it is woken")
+    func looksAtEveryQueueEveryTwoSeconds() {
+        var looks = JobQueue.Looks()
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        let messages: Set<String> = [Notifications.jobKind]
+        #expect(looks.next(woken: nil, now: start) == nil)  // the first look: every queue
+        #expect(looks.next(woken: messages, now: start.addingTimeInterval(0.5)) == messages)
+        #expect(looks.next(woken: messages, now: start.addingTimeInterval(1.9)) == messages)
+        #expect(looks.next(woken: messages, now: start.addingTimeInterval(2.0)) == nil)  // payouts too, woken or not
+        #expect(looks.next(woken: messages, now: start.addingTimeInterval(2.1)) == messages)
+        #expect(looks.next(woken: nil, now: start.addingTimeInterval(2.2)) == nil)  // a timeout: every queue
+        #expect(looks.next(woken: messages, now: start.addingTimeInterval(4.1)) == messages)  // two seconds from the last look at all
+        #expect(looks.next(woken: messages, now: start.addingTimeInterval(4.2)) == nil)
+    }
+
     @Test("wake-ups kept while the worker was busy name every queue they were for, and one for no queue names them all")
     func keptWakeUpsNameTheirQueues() async {
         let wake = JobWakeUp()
