@@ -216,7 +216,8 @@ for m in "${modes[@]}"; do
   profiler=""
   if [ "${PROFILE:-0}" = 1 ]; then
     command -v perf >/dev/null || { echo "PROFILE=1 needs perf (Debian: apt-get install linux-perf)" >&2; exit 2; }
-    ( sleep 3; exec perf record -q -F 499 -g -p "$(IFS=,; echo "${server_pids[*]}")" -o "$work/perf-$m.data" ) >/dev/null 2>&1 &
+    # perf's own delay, not a sleep before it: a background job ignores SIGINT until perf sets its handler.
+    perf record -q -D 3000 -F 499 -g -p "$(IFS=,; echo "${server_pids[*]}")" -o "$work/perf-$m.data" >/dev/null 2>&1 &
     profiler=$!
   fi
   YIDAI_BENCH_MODE="$m" YIDAI_BENCH_INSTANCES="$instances" YIDAI_BENCH_URLS="$targets" YIDAI_BENCH_DIRECT_URLS="$(IFS=,; echo "${urls[*]}")" YIDAI_BENCH_SERVER_PIDS="${server_pids[*]}" YIDAI_BENCH_PG_PID="$pg_pid" \
