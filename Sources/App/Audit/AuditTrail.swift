@@ -51,8 +51,7 @@ struct AuditTrail {
         try await db.writeTransaction { tx in
             guard let sql = tx as? any SQLDatabase else { throw AuditError("the audit trail needs an SQL database") }
             let rows = tx.isSQLite ? try await sql.raw(SQLQueryString(AdvanceLane.sqlite)).all() : try await PreparedStatements.all(AdvanceLane(), on: sql)
-            guard let head = rows.first else { throw AuditError("the audit lane's head row is missing (run the migrations)") }
-            try await trail.append(at: try TakenLane(head), application: application, actor: actor, action: action, details: details, on: sql)
+            try await trail.append(at: try TakenLane(rows.first), application: application, actor: actor, action: action, details: details, on: sql)
         }
     }
 
@@ -63,9 +62,10 @@ struct AuditTrail {
         let lane, position, sequence: Int
         let previousHash: String
 
-        init(_ row: any SQLRow) throws {
-            // A statement that took the lane along with its own change: the lane's head row is missing.
-            guard let lane = try row.decode(column: "lane", as: Int?.self) else {
+        /// The lane in the first row of a statement that took it (`AdvanceLane.taken`). No row, or a row without a
+        /// lane (a statement that took it along with its own change), means the lane's head row is missing.
+        init(_ row: (any SQLRow)?) throws {
+            guard let row, let lane = try row.decode(column: "lane", as: Int?.self) else {
                 throw AuditError("the audit lane's head row is missing (run the migrations)")
             }
             self.lane = lane
@@ -117,6 +117,9 @@ struct AuditTrail {
             """
         static let bindingDataTypes: [PostgresDataType] = []
         var values: [any Encodable & Sendable] { [] }
+
+        /// What a statement that takes the lane in a `WITH lane AS (…)` of its own selects for `TakenLane`.
+        static let taken = "lane.lane, lane.position, lane.entry_hash, lane.entry_sequence"
     }
 
     /// PostgreSQL's append: the entry and its lane's new hash in one statement (`$1` is the entry's hash, `$11` the lane).

@@ -212,7 +212,7 @@ extension LoanApplication {
     /// taken too; when it did not, the transaction rolls back and gives the lane's position back).
     struct WriteTakingLane: PreparedRowStatement {
         static let sql = "WITH lane AS (\(AuditTrail.AdvanceLane.sql)), saved AS (\(Write.sql)) "
-            + "SELECT lane.lane, lane.position, lane.entry_hash, lane.entry_sequence FROM saved LEFT JOIN lane ON TRUE"
+            + "SELECT \(AuditTrail.AdvanceLane.taken) FROM saved LEFT JOIN lane ON TRUE"
         static let bindingDataTypes = Write.bindingDataTypes
 
         let values: [any Encodable & Sendable]
