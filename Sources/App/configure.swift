@@ -72,6 +72,7 @@ func configure(
     app.migrations.add(CreateContractDrafts())
     app.migrations.add(CreateAuditLanes())
     app.migrations.add(MovePersonDataToPersonKeys(cipher: cipher))
+    app.migrations.add(CreateCodeSends())
 
     _ = app.readiness  // created before any request can ask for it
     app.views.use(.leaf)

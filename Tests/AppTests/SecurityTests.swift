@@ -1,4 +1,6 @@
 import Foundation
+import LendingCore
+import Providers
 import Testing
 import Vapor
 
@@ -119,6 +121,47 @@ struct RateLimitTests {
             }
             let (status, _, _) = try await p.call(.POST, "/api/v1/sms-codes", json: ["phone": p.phone], headers: [:])
             #expect(status == .tooManyRequests)
+        }
+    }
+
+    @Test("ten codes asked for one phone at the same moment: one is sent, the nine others are told to wait the 60 seconds")
+    func simultaneousSends() async throws {
+        try await withYidai { app, clock, providers async throws in
+            let p = Applicant("P03", app: app, clock: clock, providers: providers)
+            // MUT: ten at once
+            let statuses = await withTaskGroup(of: HTTPStatus.self) { group in
+                for _ in 0..<10 {
+                    group.addTask { (try? await p.call(.POST, "/api/v1/sms-codes", json: ["phone": p.phone], headers: [:]).0) ?? .internalServerError }
+                }
+                return await group.reduce(into: []) { $0.append($1) }
+            }
+            // validation: one sent and recorded, nine refused
+            #expect(statuses.filter { $0 == .accepted }.count == 1, "\(statuses)")
+            #expect(statuses.filter { $0 == .tooManyRequests }.count == 9, "\(statuses)")
+            #expect(try await (providers.sms as! SandboxSMSGateway).outbox(phone: MobileNumber(p.phone)).count == 1)
+            #expect(try await OneTimeCode.query(on: app.db).count() == 1)
+        }
+    }
+
+    @Test("a code the SMS gateway could not send does not count: the phone may ask again at once, and the ten a day stay ten")
+    func unsentCodeNotCounted() async throws {
+        try await withYidai { app, clock, providers async throws in
+            let p = Applicant("P04", app: app, clock: clock, providers: providers)
+            let sms = providers.sms as! SandboxSMSGateway
+            // setup: nine codes sent
+            for _ in 0..<9 {
+                #expect(try await p.call(.POST, "/api/v1/sms-codes", json: ["phone": p.phone], headers: [:]).0 == .accepted)
+                clock.advance(61)
+            }
+            // MUT: the gateway is down for the tenth
+            await sms.setOutage(ProviderError(code: "down", message: "down", messageZh: "down"))
+            #expect(try await p.call(.POST, "/api/v1/sms-codes", json: ["phone": p.phone], headers: [:]).0 == .serviceUnavailable)
+            await sms.setOutage(nil)
+            // validation: the tenth goes out at once, the eleventh is over the limit
+            #expect(try await p.call(.POST, "/api/v1/sms-codes", json: ["phone": p.phone], headers: [:]).0 == .accepted)
+            clock.advance(61)
+            #expect(try await p.call(.POST, "/api/v1/sms-codes", json: ["phone": p.phone], headers: [:]).0 == .tooManyRequests)
+            #expect(try await OneTimeCode.query(on: app.db).count() == 10)
         }
     }
 

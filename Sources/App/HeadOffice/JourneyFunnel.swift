@@ -1,6 +1,7 @@
 import Fluent
 import Foundation
 import LendingCore
+import PostgresNIO
 import SQLKit
 import Vapor
 
@@ -118,63 +119,111 @@ enum JourneyFunnel {
         }
     }
 
-    /// The change since `before`: steps done since then are completed (a step that has no row yet is added as done),
-    /// the new current step is added. On PostgreSQL one statement does both; on SQLite an UPDATE, then a multi-row
-    /// INSERT that leaves existing rows alone.
+    /// What a change since `before` writes: the steps done since then (completed, or added as done when they have no
+    /// row), and the new current step, if it is new (added).
+    struct Change: Sendable {
+        let newlyDone: [JourneyStep]
+        let entered: JourneyStep?
+        /// Seconds from the application's start: written on the loan request's row when it is completed.
+        let journeySeconds: Double?
+
+        init(_ application: LoanApplication, since before: Position, now: Date) throws {
+            let progress = try application.progress
+            let completed = Set(progress.completedSteps)
+            let next = application.stopStep == nil ? progress.nextStep : nil
+            newlyDone = steps.filter { completed.contains($0) && !before.completed.contains($0) }
+            if let next, steps.contains(next), !completed.contains(next), !before.completed.contains(next), next != before.current {
+                entered = next
+            } else {
+                entered = nil
+            }
+            journeySeconds = application.createdAt.map { max(0, now.timeIntervalSince($0)) }
+        }
+
+        var isEmpty: Bool { newlyDone.isEmpty && entered == nil }
+
+        /// Rows to add: the steps done now, as done (a step whose row is there already keeps it: the insert leaves it
+        /// alone, and the completion completes it if it was open), and the new current step.
+        var added: [(step: JourneyStep, done: Bool)] { newlyDone.map { ($0, true) } + (entered.map { [($0, false)] } ?? []) }
+    }
+
+    /// PostgreSQL's parts of a statement that writes a change: `done AS (…), added AS (…)`, the application's id at
+    /// `$<id>`, the change's own values (`values(of:…)`) from `$<first>` on, each part written only when `condition`
+    /// (SQL) holds. Its parts see the rows as they were before the statement, so the insert leaves alone every step
+    /// that had a row, open or done, and the update touches no row the insert adds. Selecting `results` then gives
+    /// what it wrote, for `count`.
+    static func changeParts(id: Int, first n: Int, when condition: String) -> String {
+        "done AS (UPDATE journey_steps SET completed_at = $\(n), seconds = GREATEST(0, EXTRACT(EPOCH FROM ($\(n) - entered_at))), "
+            + "journey_seconds = CASE WHEN step = '\(JourneyStep.loanRequest.rawValue)' THEN COALESCE($\(n + 1), journey_seconds) "
+            + "ELSE journey_seconds END WHERE application_id = $\(id) AND completed_at IS NULL AND step = ANY($\(n + 2)) "
+            + "AND \(condition) RETURNING step), "
+            + "added AS (INSERT INTO journey_steps (id, application_id, step, day, entered_at, completed_at, seconds, channel, campaign, "
+            + "manager_code, branch_code) SELECT u.id, $\(id), u.step, $\(n + 3), $\(n), CASE WHEN u.done THEN $\(n) END, "
+            + "CASE WHEN u.done THEN 0.0::float8 END, $\(n + 4), $\(n + 5), $\(n + 6), "
+            + "(SELECT branch_code FROM staff WHERE manager_code = $\(n + 6)) "
+            + "FROM unnest($\(n + 7)::uuid[], $\(n + 8)::text[], $\(n + 9)::bool[]) AS u(id, step, done) "
+            + "WHERE \(condition) ON CONFLICT (application_id, step) DO NOTHING RETURNING step, completed_at)"
+    }
+
+    /// The types of `changeParts`' values, in order.
+    static let changeTypes: [PostgresDataType] = [.timestamptz, .float8, .textArray, .text, .text, .text, .text, .uuidArray, .textArray, .boolArray]
+
+    /// What a statement with `changeParts` selects for `count`.
+    static let results = "(SELECT array_agg(step) FROM done) AS funnel_completed, (SELECT array_agg(step) FROM added) AS funnel_entered, "
+        + "(SELECT array_agg(step) FROM added WHERE completed_at IS NOT NULL) AS funnel_entered_done"
+
+    /// `changeParts`' values for `change` of `application`, written at `now`.
+    static func values(of change: Change, application: LoanApplication, now: Date) -> [any Encodable & Sendable] {
+        let added = change.added
+        return [
+            now, change.journeySeconds, change.newlyDone.map(\.rawValue), BusinessCalendar.civilDate(now).iso, application.channelLast,
+            application.campaign, application.cmLast, added.map { _ in UUID() }, added.map(\.step.rawValue), added.map(\.done),
+        ]
+    }
+
+    /// Counts in the metrics what a statement with `changeParts` wrote (its `results`).
+    static func count(results row: any SQLRow, services: YidaiServices) throws {
+        for step in try row.decode(column: "funnel_completed", as: [String]?.self) ?? [] { services.metrics.recordJourneyStep(step, "completed") }
+        for step in try row.decode(column: "funnel_entered", as: [String]?.self) ?? [] { services.metrics.recordJourneyStep(step, "entered") }
+        for step in try row.decode(column: "funnel_entered_done", as: [String]?.self) ?? [] {
+            services.metrics.recordJourneyStep(step, "completed")
+        }
+    }
+
+    /// A change on its own (PostgreSQL): `changeParts` and nothing else.
+    struct Move: PreparedRowStatement {
+        static let sql = "WITH " + changeParts(id: 1, first: 2, when: "TRUE") + " SELECT " + results
+        static let bindingDataTypes: [PostgresDataType] = [.uuid] + changeTypes
+        let values: [any Encodable & Sendable]
+    }
+
+    /// The change since `before`: on PostgreSQL one statement completes and adds (`Move`; the application's save
+    /// usually writes the change itself, `LoanApplication.writeRowTakingLane`); on SQLite an UPDATE (SQLite keeps
+    /// dates as seconds since 1970), then a multi-row INSERT that leaves existing rows alone.
     private static func recordChange(
         _ application: LoanApplication, since before: Position, on sql: any SQLDatabase, services: YidaiServices
     ) async throws {
         let id = try application.requireID()
-        let progress = try application.progress
-        let completed = Set(progress.completedSteps)
-        let next = application.stopStep == nil ? progress.nextStep : nil
-        let newlyDone = steps.filter { completed.contains($0) && !before.completed.contains($0) }
         let now = services.clock.now()
-        // The new current step, if it is new.
-        var entered: JourneyStep?
-        if let next, steps.contains(next), !completed.contains(next), !before.completed.contains(next), next != before.current {
-            entered = next
-        }
-        guard !newlyDone.isEmpty else {
-            try await add(entered.map { [($0, false)] } ?? [], of: application, now: now, on: sql, services: services)
+        let change = try Change(application, since: before, now: now)
+        if sql.dialect.name != "sqlite" {
+            guard !change.isEmpty else { return }
+            let rows = try await PreparedStatements.all(Move(values: [id] + values(of: change, application: application, now: now)), on: sql)
+            if let row = rows.first { try count(results: row, services: services) }
             return
         }
-        let journeySeconds = application.createdAt.map { max(0, now.timeIntervalSince($0)) }
-        let sqlite = sql.dialect.name == "sqlite"
-        // Seconds from entering to completing, computed where entered_at is (SQLite keeps dates as seconds since
-        // 1970, PostgreSQL as timestamptz).
-        let seconds: SQLQueryString = sqlite
-            ? "MAX(0, \(bind: now) - entered_at)" : "GREATEST(0, EXTRACT(EPOCH FROM (\(bind: now) - entered_at)))"
-        let loanRequest = JourneyStep.loanRequest.rawValue
+        guard !change.newlyDone.isEmpty else {
+            try await add(change.added, of: application, now: now, on: sql, services: services)
+            return
+        }
         let complete: SQLQueryString =
-            "UPDATE journey_steps SET completed_at = \(bind: now), seconds = " + seconds
-            + ", journey_seconds = CASE WHEN step = \(bind: loanRequest) THEN COALESCE(\(bind: journeySeconds), journey_seconds) ELSE journey_seconds END"
-            + " WHERE application_id = \(bind: id) AND completed_at IS NULL AND step IN (\(binds: newlyDone.map(\.rawValue))) RETURNING step"
-        // Rows to add: the steps done now, as done (a step whose row is there already keeps it: the insert leaves
-        // it alone, and the update above completes it if it was open), and the new current step.
-        let added: [(step: JourneyStep, done: Bool)] = newlyDone.map { ($0, true) } + (entered.map { [($0, false)] } ?? [])
-        if !sqlite {
-            // PostgreSQL: both in one statement. Its parts see the rows as they were before it, so the insert
-            // leaves alone every step that had a row, open or done, and the update touches no row the insert adds.
-            let rows = try await sql.raw(
-                "WITH done AS (" + complete + "), added AS (" + insertion(added, of: application, now: now, on: sql)
-                    + ") SELECT step, TRUE AS updated, NULL::timestamptz AS completed_at FROM done"
-                    + " UNION ALL SELECT step, FALSE AS updated, completed_at FROM added"
-            ).all()
-            for row in rows {
-                let step = try row.decode(column: "step", as: String.self)
-                if try row.decode(column: "updated", as: Bool.self) {
-                    services.metrics.recordJourneyStep(step, "completed")
-                } else {
-                    try count(inserted: row, step: step, services: services)
-                }
-            }
-            return
-        }
+            "UPDATE journey_steps SET completed_at = \(bind: now), seconds = MAX(0, \(bind: now) - entered_at)"
+            + ", journey_seconds = CASE WHEN step = \(bind: JourneyStep.loanRequest.rawValue) THEN COALESCE(\(bind: change.journeySeconds), journey_seconds) ELSE journey_seconds END"
+            + " WHERE application_id = \(bind: id) AND completed_at IS NULL AND step IN (\(binds: change.newlyDone.map(\.rawValue))) RETURNING step"
         var completedNow: Set<String> = []
         for row in try await sql.raw(complete).all() { completedNow.insert(try row.decode(column: "step", as: String.self)) }
         for step in completedNow { services.metrics.recordJourneyStep(step, "completed") }
-        try await add(added.filter { !completedNow.contains($0.step.rawValue) }, of: application, now: now, on: sql, services: services)
+        try await add(change.added.filter { !completedNow.contains($0.step.rawValue) }, of: application, now: now, on: sql, services: services)
     }
 
     /// Adds the application's rows for `added` steps, entered now (and done now when `done`), in one multi-row INSERT

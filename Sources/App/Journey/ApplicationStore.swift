@@ -52,15 +52,22 @@ struct ApplicationStore {
             let previous: String
             // The audit lane, when the save took it (PostgreSQL): the change's entry must then be the next one.
             var lane: AuditTrail.TakenLane?
+            // The funnel's rows change only when the completed steps or the current one do.
+            var funnelMoved = application.loadedFunnel == nil || (try? JourneyFunnel.position(application)) != application.loadedFunnel
             if let loaded = application.loadedState {
                 // Read by `load`: one statement moves the version on and writes the row (on PostgreSQL also taking the
-                // audit lane); its state then was `loaded`.
+                // audit lane, and writing the funnel's move since it was read); its state then was `loaded`.
                 let matched: Bool
                 if tx.isSQLite {
                     matched = try await application.writeRow(on: sql, now: now, matching: expected)
                 } else {
-                    lane = try await application.writeRowTakingLane(on: sql, now: now, matching: expected)
+                    var funnel: JourneyFunnel.Change?
+                    if funnelMoved, let since = application.loadedFunnel.flatMap(JourneyFunnel.Position.init) {
+                        funnel = try JourneyFunnel.Change(application, since: since, now: now)
+                    }
+                    lane = try await application.writeRowTakingLane(on: sql, now: now, matching: expected, funnel: funnel, services: services)
                     matched = lane != nil
+                    if funnel != nil { funnelMoved = false }  // written
                 }
                 guard matched else { throw Self.raced(state: try await Self.currentState(id, on: sql)) }
                 previous = loaded
@@ -79,8 +86,7 @@ struct ApplicationStore {
             }
             try await also?(tx)
             let queued = previous != newState ? try await Milestones.applicationMoved(application, from: previous, on: tx, services: services) : false
-            // The funnel's rows change only when the completed steps or the current one do.
-            if application.loadedFunnel == nil || (try? JourneyFunnel.position(application)) != application.loadedFunnel {
+            if funnelMoved {
                 try await JourneyFunnel.record(application, on: tx, services: services, since: application.loadedFunnel)
             }
             return queued

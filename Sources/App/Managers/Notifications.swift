@@ -44,14 +44,20 @@ struct Notifications {
         }
         guard let person else { throw NotificationError("application \(application) is missing") }
         let text = try await PersonVault(db: tx, services: services).seal(try template.render(values), phoneIndex: person, as: .general)
-        let rows = try await sql.raw("""
+        let insert: SQLQueryString = """
             INSERT INTO notifications (id, event_key, application_id, template, template_version, purpose, text_sealed, state, attempts, created_at)
             VALUES (\(bind: id), \(bind: eventKey), \(bind: application), \(bind: template.key), \(bind: template.version), \(bind: template.purpose.rawValue), \(bind: text), \(bind: State.queued), 0, \(bind: now))
             ON CONFLICT (event_key) DO NOTHING RETURNING id
-            """).all()
-        guard !rows.isEmpty else { return false }
-        try await JobQueue.enqueue(kind: jobKind, reference: id, on: tx, now: now)
-        return true
+            """
+        if tx.isSQLite {
+            // SQLite has no data-modifying WITH: the message, then its job.
+            guard try await !sql.raw(insert).all().isEmpty else { return false }
+            try await JobQueue.enqueue(kind: jobKind, reference: id, on: tx, now: now)
+            return true
+        }
+        // PostgreSQL: the message and its job in one statement; the job only when the message went in.
+        let queued = try await sql.raw("WITH note AS (" + insert + ") " + JobQueue.enqueueing(kind: jobKind, referenceFrom: "note", now: now)).all()
+        return !queued.isEmpty
     }
 
     /// Notifications a worker claims at a time.

@@ -201,11 +201,23 @@ extension LoanApplication {
     /// the change's entry follows with one statement of its own. Returns nil when another request changed the row
     /// (which is left as it was; the lane is taken all the same, so the caller's transaction must roll back, as
     /// `ApplicationStore` does by throwing); else the lane as the entry must be chained to it.
-    func writeRowTakingLane(on sql: any SQLDatabase, now: Date, matching: Int) async throws -> AuditTrail.TakenLane? {
+    ///
+    /// With `funnel`, the same statement also writes the application's move in the journey funnel (`JourneyFunnel`),
+    /// when the save matched, and counts it.
+    func writeRowTakingLane(
+        on sql: any SQLDatabase, now: Date, matching: Int, funnel: JourneyFunnel.Change? = nil, services: YidaiServices
+    ) async throws -> AuditTrail.TakenLane? {
         updatedAt = now
-        let write = WriteTakingLane(values: savedColumns.map(\.value) + [try requireID(), matching])
+        let values = savedColumns.map(\.value) + [try requireID(), matching]
+        guard let funnel, !funnel.isEmpty else {
+            guard let row = try await PreparedStatements.all(WriteTakingLane(values: values), on: sql).first else { return nil }
+            return try AuditTrail.TakenLane(row)
+        }
+        let write = WriteTakingLaneMovingFunnel(values: values + JourneyFunnel.values(of: funnel, application: self, now: now))
         guard let row = try await PreparedStatements.all(write, on: sql).first else { return nil }
-        return try AuditTrail.TakenLane(row)
+        let lane = try AuditTrail.TakenLane(row)
+        try JourneyFunnel.count(results: row, services: services)
+        return lane
     }
 
     /// `writeRow`'s statement and the lane's in one: a row only when the compare-and-set matched (the lane is then
@@ -214,6 +226,17 @@ extension LoanApplication {
         static let sql = "WITH lane AS (\(AuditTrail.AdvanceLane.sql)), saved AS (\(Write.sql)) "
             + "SELECT \(AuditTrail.AdvanceLane.taken) FROM saved LEFT JOIN lane ON TRUE"
         static let bindingDataTypes = Write.bindingDataTypes
+
+        let values: [any Encodable & Sendable]
+    }
+
+    /// `WriteTakingLane` that also writes the application's move in the funnel (`JourneyFunnel.changeParts`, written
+    /// only when the save matched), and selects what it wrote.
+    struct WriteTakingLaneMovingFunnel: PreparedRowStatement {
+        static let sql = "WITH lane AS (\(AuditTrail.AdvanceLane.sql)), saved AS (\(Write.sql)), "
+            + JourneyFunnel.changeParts(id: Write.idPlaceholder, first: Write.bindingDataTypes.count + 1, when: "EXISTS (SELECT 1 FROM saved)")
+            + " SELECT \(AuditTrail.AdvanceLane.taken), \(JourneyFunnel.results) FROM saved LEFT JOIN lane ON TRUE"
+        static let bindingDataTypes = Write.bindingDataTypes + JourneyFunnel.changeTypes
 
         let values: [any Encodable & Sendable]
     }
@@ -228,9 +251,11 @@ extension LoanApplication {
         /// Columns whose Swift type has no binding here (`ApplicationRowTests` keeps this empty).
         static var unboundColumns: [String] { columns.filter { $0.type == nil }.map(\.name) }
 
+        /// The application's id's placeholder number (`$n`).
+        static let idPlaceholder = columns.count + 1
         static let sql = "UPDATE applications SET "
             + columns.enumerated().map { "\($1.name) = $\($0 + 1)" }.joined(separator: ", ")
-            + " WHERE id = $\(columns.count + 1) AND version = $\(columns.count + 2) RETURNING id"
+            + " WHERE id = $\(idPlaceholder) AND version = $\(columns.count + 2) RETURNING id"
         static let bindingDataTypes: [PostgresDataType] = columns.map { $0.type ?? .text } + [.uuid, .int8]
 
         let values: [any Encodable & Sendable]

@@ -81,11 +81,22 @@ enum JobQueue {
     /// notification and payout queues one).
     static func enqueue(kind: String, reference: UUID, on tx: any Database, now: Date) async throws {
         guard let sql = tx as? any SQLDatabase else { throw AuditError("the job queue needs an SQL database") }
-        try await sql.raw("""
-            INSERT INTO jobs (id, kind, reference, state, attempts, run_after, locked_until, last_error, created_at, updated_at)
-            VALUES (\(bind: UUID()), \(bind: kind), \(bind: reference), \(bind: BackgroundJobState.queued), 0, \(bind: now), NULL, NULL,
-                    \(bind: now), \(bind: now))
-            """).run()
+        try await sql.raw(insertion + " VALUES (\(bind: UUID()), \(bind: kind), \(bind: reference)" + dueNow(now) + ")").run()
+    }
+
+    /// `enqueue`'s statement for a caller that queues its job in a statement of its own, after `WITH <table> AS (…)`
+    /// whose one row, if any, has the job's reference as `id`; returns the reference when it queued the job.
+    static func enqueueing(kind: String, referenceFrom table: String, now: Date) -> SQLQueryString {
+        insertion + " SELECT \(bind: UUID()), \(bind: kind), \(unsafeRaw: table).id" + dueNow(now)
+            + " FROM \(unsafeRaw: table) RETURNING reference"
+    }
+
+    private static let insertion: SQLQueryString =
+        "INSERT INTO jobs (id, kind, reference, state, attempts, run_after, locked_until, last_error, created_at, updated_at)"
+
+    /// The columns after the reference of a job due now: queued, no tries yet.
+    private static func dueNow(_ now: Date) -> SQLQueryString {
+        ", \(bind: BackgroundJobState.queued), 0, \(bind: now), NULL, NULL, \(bind: now), \(bind: now)"
     }
 
     /// Records how a claimed job's run ended and gives up its lease (a plain statement; inside the caller's

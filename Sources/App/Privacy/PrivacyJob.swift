@@ -180,6 +180,7 @@ struct PrivacyJob {
         try await sql.raw("DELETE FROM privacy_exports WHERE phone_index = \(bind: person)").run()
         try await sql.raw("DELETE FROM privacy_sessions WHERE phone_index = \(bind: person)").run()
         try await sql.raw("DELETE FROM one_time_codes WHERE phone_index = \(bind: person)").run()
+        try await sql.raw("DELETE FROM code_sends WHERE phone_index = \(bind: person)").run()
         try await sql.raw("DELETE FROM applicant_sessions WHERE phone_index = \(bind: person)").run()
         try await sql.raw("DELETE FROM sandbox_sms WHERE phone_index = \(bind: person)").run()
         try await sql.raw("DELETE FROM marketing_opt_outs WHERE phone_index = \(bind: person)").run()

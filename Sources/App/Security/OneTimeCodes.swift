@@ -47,9 +47,10 @@ struct OneTimeCodes {
         let resendAfterSeconds: Int
     }
 
-    /// Sends a code. The limits are checked and the code recorded in one write transaction that holds the
-    /// phone's lock, so two requests at the same moment cannot both slip under them; an SMS that could not be
-    /// sent is removed again and does not count.
+    /// Sends a code. The phone's sends of the last day are one row (`PhoneSends`): the limits are checked against it
+    /// and the code recorded with a compare-and-set on it, so two requests at the same moment cannot both slip under
+    /// them (the one that loses reads the row again and is checked again); an SMS that could not be sent is taken
+    /// off the row again and does not count.
     func send(to phone: MobileNumber, purpose: Purpose, applicationID: UUID?, clientAddress: String) async throws -> Sent {
         let now = services.clock.now()
         let phoneIndex = services.cipher.blindIndex(phone.value, purpose: "phone")
@@ -62,44 +63,41 @@ struct OneTimeCodes {
         let code = SecretHash.randomDigits(6)
         let salt = SecretHash.randomToken(bytes: 16)
         let (id, codeHash, expiresAt) = (UUID(), SecretHash.otp(code, salt: salt), now.addingTimeInterval(Self.validity))
-        try await db.writeTransaction { tx in
-            try await tx.lock(name: "otp:" + phoneIndex)
-            let dayAgo = now.addingTimeInterval(-86_400)
-            guard let sql = tx as? any SQLDatabase else { throw AuditError("codes need an SQL database") }
-            // Plain statements, prepared on PostgreSQL, here and below: every journey sends and checks several codes.
-            let recent = try await PreparedStatements.all(Recent(phoneIndex: phoneIndex, since: dayAgo), on: sql).map {
-                (purpose: try $0.decode(column: "purpose", as: String.self), sentAt: try $0.decode(column: "sent_at", as: Date.self))
-            }
-            // The cooldown is per phone and purpose (the bank-card code may follow the sign-in code at once);
-            // the daily cap counts every purpose.
-            if let last = recent.first(where: { $0.purpose == purpose.rawValue }),
-                now.timeIntervalSince(last.sentAt) < Self.resendInterval
-            {
-                let wait = max(1, Int((Self.resendInterval - now.timeIntervalSince(last.sentAt)).rounded(.up)))
-                throw APIError.tooManyRequests(
-                    retryAfter: wait, message: "A code for this step was sent to this phone less than 60 seconds ago. Try again in \(wait) seconds.",
-                    zh: "验证码已发送，请\(wait)秒后再试。")
-            }
-            if recent.count >= Self.dailyLimit, let oldest = recent.last {
-                let wait = max(1, Int((86_400 - now.timeIntervalSince(oldest.sentAt)).rounded(.up)))
-                throw APIError.tooManyRequests(
-                    retryAfter: wait, message: "This phone has reached the limit of 10 codes a day.",
-                    zh: "该手机号今日验证码次数已达上限，请明天再试。")
-            }
-            _ = try await PreparedStatements.all(
-                Insert(id: id, phoneIndex: phoneIndex, purpose: purpose.rawValue, applicationID: applicationID, codeHash: codeHash,
-                       salt: salt, expiresAt: expiresAt, sentAt: now, clientIndex: clientIndex), on: sql)
+        let insert = Insert(
+            id: id, phoneIndex: phoneIndex, purpose: purpose.rawValue, applicationID: applicationID, codeHash: codeHash, salt: salt,
+            expiresAt: expiresAt, sentAt: now, clientIndex: clientIndex)
+        try await PhoneSends.change(phoneIndex, now: now, recording: insert, on: db) { recent in
+            try Self.check(recent, purpose: purpose, now: now)
+            return [PhoneSends.Send(id: id, purpose: purpose.rawValue, at: now)] + recent
         }
         do {
             let (sms, text) = (services.providers.sms, "【易贷】您的\(purpose.smsText)为\(code)，5分钟内有效。请勿告诉他人。")
             try await services.metrics.measure(provider: "sms") { try await sms.send(to: phone, text: text) }
         } catch {
             // Not sent, so not counted against the phone's limits either.
+            try? await PhoneSends.change(phoneIndex, now: now, recording: nil, on: db) { recent in recent.filter { $0.id != id } }
             try? await db.writeStatement { sql in try await sql.raw("DELETE FROM one_time_codes WHERE id = \(bind: id)").run() }
             throw APIError(.serviceUnavailable, code: "service_unavailable", message: "The SMS service is not available right now. Please try again.",
                            messageZh: "短信服务暂时不可用，请稍后再试。")
         }
         return Sent(sentTo: phone.masked, expiresInSeconds: Int(Self.validity), resendAfterSeconds: Int(Self.resendInterval))
+    }
+
+    /// The phone's limits against its sends of the last day, the newest first: one send per purpose per 60 s (the
+    /// bank-card code may follow the sign-in code at once), and 10 a day of every purpose.
+    static func check(_ recent: [PhoneSends.Send], purpose: Purpose, now: Date) throws {
+        if let last = recent.first(where: { $0.purpose == purpose.rawValue }), now.timeIntervalSince(last.at) < resendInterval {
+            let wait = max(1, Int((resendInterval - now.timeIntervalSince(last.at)).rounded(.up)))
+            throw APIError.tooManyRequests(
+                retryAfter: wait, message: "A code for this step was sent to this phone less than 60 seconds ago. Try again in \(wait) seconds.",
+                zh: "验证码已发送，请\(wait)秒后再试。")
+        }
+        if recent.count >= dailyLimit, let oldest = recent.last {
+            let wait = max(1, Int((86_400 - now.timeIntervalSince(oldest.at)).rounded(.up)))
+            throw APIError.tooManyRequests(
+                retryAfter: wait, message: "This phone has reached the limit of 10 codes a day.",
+                zh: "该手机号今日验证码次数已达上限，请明天再试。")
+        }
     }
 
     /// A code that matched: consume it with `consume(_:on:)` in the transaction of the step it proves.
@@ -172,21 +170,103 @@ struct OneTimeCodes {
 
 // The codes' statements: every journey sends and checks several codes (prepared on PostgreSQL, `PreparedStatements`).
 extension OneTimeCodes {
-    /// The phone's codes sent since `since`, the newest first.
-    struct Recent: PreparedRowStatement {
-        static let sql = "SELECT purpose, sent_at FROM one_time_codes WHERE phone_index = $1 AND sent_at > $2 ORDER BY sent_at DESC"
-        static let bindingDataTypes: [PostgresDataType] = [.text, .timestamptz]
-        let phoneIndex: String
-        let since: Date
-        var values: [any Encodable & Sendable] { [phoneIndex, since] }
+    /// A phone's SMS codes of the last day (`code_sends`): the row every send checks and changes.
+    enum PhoneSends {
+        struct Send: Codable, Equatable, Sendable {
+            let id: UUID
+            let purpose: String
+            let at: Date
+        }
+
+        /// How many times a send reads the row again after another request changed it first.
+        static let tries = 8
+
+        /// The row's sends as stored: JSON, times as milliseconds since 1970.
+        static func encoded(_ sends: [Send]) -> String {
+            let encoder = JSONEncoder()
+            encoder.dateEncodingStrategy = .millisecondsSince1970
+            return String(decoding: (try? encoder.encode(sends)) ?? Data("[]".utf8), as: UTF8.self)
+        }
+
+        static func decoded(_ text: String) throws -> [Send] {
+            let decoder = JSONDecoder()
+            decoder.dateDecodingStrategy = .millisecondsSince1970
+            return try decoder.decode([Send].self, from: Data(text.utf8))
+        }
+
+        /// Changes the phone's sends of the last day (the newest first) with `change`, which may refuse by throwing,
+        /// and records `code` with the change: a compare-and-set on the row's version (a phone without a row has
+        /// version 0), read again and changed again when another request changed it first.
+        static func change(
+            _ phoneIndex: String, now: Date, recording code: Insert?, on db: any Database,
+            _ change: @Sendable ([Send]) throws -> [Send]
+        ) async throws {
+            guard let sql = db as? any SQLDatabase else { throw AuditError("codes need an SQL database") }
+            let dayAgo = now.addingTimeInterval(-86_400)
+            for _ in 0..<tries {
+                let row = try await PreparedStatements.all(Read(phoneIndex: phoneIndex), on: sql).first
+                let version = try row?.decode(column: "version", as: Int.self) ?? 0
+                let recent = try decoded(try row?.decode(column: "sends", as: String.self) ?? "[]").filter { $0.at > dayAgo }
+                let claim = Claim(phoneIndex: phoneIndex, sends: encoded(try change(recent)), now: now, version: version)
+                if try await claimed(claim, recording: code, on: db) { return }
+            }
+            throw APIError(.serviceUnavailable, code: "service_unavailable", message: "Too many requests for this phone at the same moment. Please try again.",
+                           messageZh: "该手机号同时请求过多，请稍后再试。")
+        }
+
+        /// Writes the claim and, if it matched, the code: in one statement on PostgreSQL, in one transaction on SQLite.
+        private static func claimed(_ claim: Claim, recording code: Insert?, on db: any Database) async throws -> Bool {
+            guard let code else { return try await !PreparedStatements.all(claim, on: db).isEmpty }
+            if db.isSQLite {
+                return try await db.writeTransaction { tx in
+                    guard try await !PreparedStatements.all(claim, on: tx).isEmpty else { return false }
+                    _ = try await PreparedStatements.all(code, on: tx)
+                    return true
+                }
+            }
+            return try await !PreparedStatements.all(ClaimRecording(values: claim.values + code.values), on: db).isEmpty
+        }
+
+        struct Read: PreparedRowStatement {
+            static let sql = "SELECT sends, version FROM code_sends WHERE phone_index = $1"
+            static let bindingDataTypes: [PostgresDataType] = [.text]
+            let phoneIndex: String
+            var values: [any Encodable & Sendable] { [phoneIndex] }
+        }
+
+        /// The row's new sends if its version is still `version` (or it has no row), returning the phone when written.
+        struct Claim: PreparedRowStatement {
+            static let sql = """
+                INSERT INTO code_sends AS c (phone_index, sends, version, updated_at) VALUES ($1, $2, 1, $3) \
+                ON CONFLICT (phone_index) DO UPDATE SET sends = excluded.sends, version = c.version + 1, updated_at = excluded.updated_at \
+                WHERE c.version = $4 RETURNING phone_index
+                """
+            static let bindingDataTypes: [PostgresDataType] = [.text, .text, .int8, .int8]
+            let phoneIndex, sends: String
+            let now: Date
+            let version: Int
+            var values: [any Encodable & Sendable] { [phoneIndex, sends, Int(now.timeIntervalSince1970), version] }
+        }
+
+        /// `Claim`, and the code (`Insert`'s values from `$5`) only when the claim was written.
+        struct ClaimRecording: PreparedRowStatement {
+            static let sql = "WITH claim AS (\(Claim.sql)) " + Insert.statement(first: Claim.bindingDataTypes.count + 1, when: "EXISTS (SELECT 1 FROM claim)")
+                + " RETURNING id"
+            static let bindingDataTypes = Claim.bindingDataTypes + Insert.bindingDataTypes
+            let values: [any Encodable & Sendable]
+        }
     }
 
     /// A new code, no try counted yet.
     struct Insert: PreparedRowStatement {
-        static let sql = """
-            INSERT INTO one_time_codes (id, phone_index, purpose, application_id, code_hash, salt, failed_attempts, expires_at, sent_at, client_index)
-            VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9)
-            """
+        static let sql = statement(first: 1, when: nil)
+        /// The insert with its values from `$<first>` on, made only `when` (SQL) holds.
+        static func statement(first n: Int, when condition: String?) -> String {
+            "INSERT INTO one_time_codes (id, phone_index, purpose, application_id, code_hash, salt, failed_attempts, expires_at, sent_at, client_index) "
+                + (condition == nil ? "VALUES (" : "SELECT ")
+                + "$\(n), $\(n + 1), $\(n + 2), $\(n + 3), $\(n + 4), $\(n + 5), 0, $\(n + 6), $\(n + 7), $\(n + 8)"
+                + (condition.map { " WHERE \($0)" } ?? ")")
+        }
         static let bindingDataTypes: [PostgresDataType] = [.uuid, .text, .text, .uuid, .text, .text, .timestamptz, .timestamptz, .text]
         let id: UUID
         let phoneIndex, purpose: String

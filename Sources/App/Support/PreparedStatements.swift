@@ -128,6 +128,10 @@ extension Int: StatementValue { static var postgresType: PostgresDataType { .int
 extension Double: StatementValue { static var postgresType: PostgresDataType { .float8 } }
 extension Date: StatementValue { static var postgresType: PostgresDataType { .timestamptz } }
 extension UUID: StatementValue { static var postgresType: PostgresDataType { .uuid } }
+/// An array (of text, ids, flags…) binds as PostgreSQL's array of its elements' type (PostgreSQL's statements only).
+extension Array: StatementValue where Element: PostgresArrayEncodable {
+    static var postgresType: PostgresDataType { Element.psqlArrayType }
+}
 
 extension Optional: StatementValue where Wrapped: StatementValue {
     static var postgresType: PostgresDataType { Wrapped.postgresType }

@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import LendingCore
 import Providers
 import SQLKit
 import Testing
@@ -162,6 +163,40 @@ struct ApplicationRowTests {
             next.campaign = "after"
             try await store.commit(next, actor: "test", action: "test.after-race", details: [:])
             #expect(try await AuditVerifier(db: app.db, services: app.yidai).verify().isIntact)
+        }
+    }
+
+    @Test("copies that each request the loan, saved at the same moment: the loan request is completed in the funnel once, by the one that won")
+    func simultaneousMovesOneFunnelMove() async throws {
+        try await withYidai { app, clock, providers in
+            // setup: eight copies of a decided application, each moving it on to the loan request
+            let id = try await Self.decided(app, clock, providers)
+            let store = ApplicationStore(db: app.db, services: app.yidai)
+            let metric = #"yidai_journey_steps_total{step="loan_request",event="completed"}"#
+            func completions() async -> Int {
+                let text = await app.yidai.metrics.render(db: app.db, now: clock.now)
+                return text.split(separator: "\n").first { $0.hasPrefix(metric) }.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
+            }
+            let before = await completions()
+            var copies: [LoanApplication] = []
+            for _ in 0..<8 {
+                let copy = try #require(try await LoanApplication.load(id, on: app.db))
+                copy.state = ApplicationState.loanRequested.rawValue
+                copies.append(copy)
+            }
+            // MUT: all saved at once
+            let saved = await withTaskGroup(of: Bool.self) { group in
+                for copy in copies {
+                    group.addTask { (try? await store.commit(copy, actor: "test", action: "test.race", details: [:])) != nil }
+                }
+                return await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+            }
+            // validation: one save, one completion counted, one completed row
+            #expect(saved == 1)
+            #expect(await completions() == before + 1)
+            let rows = try await JourneyStepRecord.query(on: app.db).filter(\.$applicationID == id).filter(\.$step == "loan_request").all()
+            #expect(rows.count == 1)
+            #expect(rows.first?.completedAt != nil)
         }
     }
 

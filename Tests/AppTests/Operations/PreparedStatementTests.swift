@@ -43,11 +43,21 @@ struct PreparedStatementTests {
         #expect(throws: AuditError.self) { try LoanApplication.Write(values: [absentFlag]).makeBindings() }
         #expect(PreparedStatements.dataType(of: Double?.self) == .float8 && PreparedStatements.dataType(of: Int.self) == .int8)
         #expect(PreparedStatements.dataType(of: Bool.self) == nil)
+        // Arrays bind as PostgreSQL's arrays of their elements (the funnel's steps and flags).
+        #expect(try LoanApplication.Write(values: [["a"], [UUID()], [true]]).makeBindings().count == 3)
+        #expect(PreparedStatements.dataType(of: [String].self) == .textArray && PreparedStatements.dataType(of: [Bool].self) == .boolArray)
     }
 
     @Test("every prepared statement names a type for each of its values, and its SQL uses each of them")
-    func everyStatementIsComplete() {
+    func everyStatementIsComplete() throws {
         let now = Date()
+        let code = OneTimeCodes.Insert(
+            id: UUID(), phoneIndex: "p", purpose: "sign_in", applicationID: nil, codeHash: "h", salt: "s", expiresAt: now, sentAt: now,
+            clientIndex: nil)
+        let application = LoanApplication(phoneIndex: "p", phoneSealed: "s", state: "started", now: now)
+        application.id = UUID()
+        let change = JourneyFunnel.values(
+            of: try JourneyFunnel.Change(application, since: try #require(JourneyFunnel.Position("|phone")), now: now), application: application, now: now)
         let statements: [any PreparedRowStatement] = [
             ApplicantAuthenticator.Session(tokenHash: "t", now: now),
             AuditTrail.AdvanceLane(),
@@ -55,10 +65,11 @@ struct PreparedStatementTests {
                 id: UUID(), sequence: 1, application: nil, actor: "a", action: "b", details: "{}", recordedAt: now, previousHash: "p",
                 entryHash: "e", keyID: "k", lane: 1, position: 1),
             RateLimiter.Count(key: "k", start: 0, expires: 1, previous: -1, weight: 0.5, room: 4),
-            OneTimeCodes.Recent(phoneIndex: "p", since: now),
-            OneTimeCodes.Insert(
-                id: UUID(), phoneIndex: "p", purpose: "sign_in", applicationID: nil, codeHash: "h", salt: "s", expiresAt: now, sentAt: now,
-                clientIndex: nil),
+            OneTimeCodes.PhoneSends.Read(phoneIndex: "p"),
+            OneTimeCodes.PhoneSends.Claim(phoneIndex: "p", sends: "[]", now: now, version: 0),
+            OneTimeCodes.PhoneSends.ClaimRecording(
+                values: OneTimeCodes.PhoneSends.Claim(phoneIndex: "p", sends: "[]", now: now, version: 0).values + code.values),
+            code,
             OneTimeCodes.CountTry(phoneIndex: "p", purpose: "sign_in", max: 5, now: now),
             OneTimeCodes.Consume(id: UUID(), now: now),
             PersonVault.KeyOfClass(phoneIndex: "p", dataClass: "kept"),
@@ -68,6 +79,8 @@ struct PreparedStatementTests {
                 values: LoanApplication(phoneIndex: "p", phoneSealed: "s", state: "started", now: now).savedColumns.map(\.value) + [UUID(), 0]),
             LoanApplication.WriteTakingLane(
                 values: LoanApplication(phoneIndex: "p", phoneSealed: "s", state: "started", now: now).savedColumns.map(\.value) + [UUID(), 0]),
+            LoanApplication.WriteTakingLaneMovingFunnel(values: application.savedColumns.map(\.value) + [UUID(), 0] + change),
+            JourneyFunnel.Move(values: [UUID()] + change),
         ]
         for statement in statements {
             let type = Swift.type(of: statement)
