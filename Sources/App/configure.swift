@@ -117,6 +117,7 @@ func configure(
 
     try routes(app)
     app.asyncCommands.use(AuditCommand(), as: "audit")
+    app.asyncCommands.use(DatabaseRoundTripsCommand(), as: "db-roundtrips")
     app.asyncCommands.use(SeedCommand(), as: "seed")
     app.asyncCommands.use(PrivacyCommand(), as: "privacy")
     app.asyncCommands.use(KeysCommand(), as: "keys")

@@ -6,6 +6,7 @@ Each test gets a fresh, empty database. Both servers share the key ring (YIDAI_K
 as two machines behind a load balancer would.
 """
 import base64
+import json
 import os
 import shutil
 import subprocess
@@ -132,6 +133,22 @@ def test_an_instance_told_neither_on_nor_off_for_prepared_statements_refuses_to_
             capture_output=True, text=True, timeout=120)
         assert server.returncode != 0
         assert "YIDAI_PG_PREPARED must be on or off (got sometimes)" in server.stdout + server.stderr
+
+
+def test_the_database_round_trip_ceiling_prints_each_kind_of_round_trip_with_its_cost_and_refuses_a_zero_count():
+    with Database() as db, tempfile.TemporaryDirectory() as a:
+        env = FleetServer(a, db.url).env()
+        run = subprocess.run([BIN, "db-roundtrips", "--count", "200"], env=env, capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stdout + run.stderr
+        line = next(l for l in run.stdout.splitlines() if l.startswith("RESULT "))
+        result = json.loads(line[len("RESULT "):])
+        assert result["kind"] == "db-roundtrips" and result["database"] == "postgresql" and result["count"] == 200
+        names = [r["name"] for r in result["results"]]
+        assert names == ["plain statement", "prepared statement", "empty transaction (BEGIN, COMMIT)", "prepared statement in a transaction"]
+        assert all(r["cpu_us"] > 0 and r["wall_us"] > 0 for r in result["results"])
+        refused = subprocess.run([BIN, "db-roundtrips", "--count", "0"], env=env, capture_output=True, text=True, timeout=120)
+        assert refused.returncode != 0
+        assert "--count must be at least 1 (got 0)" in refused.stdout + refused.stderr
 
 
 def test_a_policy_published_through_one_instance_decides_on_the_other_and_a_signed_contract_is_paid_out_once():

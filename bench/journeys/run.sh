@@ -16,6 +16,8 @@
 #
 # Before the journeys, the HTTP ceiling: wrk -t2 -c32 -d10s (WRK_SECONDS) against CEILING_PATHS (default a static
 # asset, /img/logo.svg, and /health, which counts a table) of one instance directly and, in nginx mode, through nginx.
+# Then the database ceiling: `yidai db-roundtrips` (ROUNDTRIPS round trips each, default 3000; 0 skips it) prints the
+# CPU a process of the server spends per round trip of a trivial statement, plain and prepared, and per BEGIN+COMMIT.
 # WAITS=1 also samples pg_stat_activity every 20 ms during the levels (direct and nginx modes) and prints what the
 # backends inside a transaction waited for: locks (by statement), the server's next statement, the WAL.
 # PROFILE=1 also records the servers' stacks with perf (499 Hz, from 3 s into the levels; Debian's linux-perf) and
@@ -204,6 +206,13 @@ for m in "${modes[@]}"; do
   fi
   echo
   echo "# mode $m: $instances instance(s) of $bin (pids ${server_pids[*]}) on PostgreSQL (postmaster ${pg_pid:-?})$([ "$m" = nginx ] && echo ", behind nginx $(nginx -v 2>&1 | cut -d/ -f2) (pid $nginx_pid, port $nginx_port), YIDAI_TRUSTED_PROXIES=$trusted")"
+  # The database ceiling, beside wrk's HTTP one: what a trivial statement's round trip costs a process of the server
+  # (its CPU and time per round trip; `yidai db-roundtrips`), which every statement of a journey pays first.
+  if [ "${ROUNDTRIPS:-3000}" -gt 0 ]; then
+    echo "# database ceiling (yidai db-roundtrips --count ${ROUNDTRIPS:-3000}, one statement at a time, the servers idle):"
+    DATABASE_URL="$url" YIDAI_KEYS="$keys" YIDAI_OCR=sandbox YIDAI_DATA_DIR="$work/data-$m-1" "$bin" db-roundtrips --count "${ROUNDTRIPS:-3000}" 2>/dev/null \
+      | grep -E '^(RESULT|[a-z].*per round trip)' | sed 's/^\([a-z]\)/#   \1/' || echo "#   (db-roundtrips failed)"
+  fi
   sampler=""
   if [ "${WAITS:-0}" = 1 ]; then
     # What PostgreSQL's backends inside a transaction were doing, every 20 ms through the levels (not the warm-up's
