@@ -165,6 +165,29 @@ struct RateLimitTests {
         }
     }
 
+    @Test("codes sent before the upgrade that brought each phone's row still count: the migration copies in the last day's codes")
+    func upgradeKeepsCounting() async throws {
+        try await withYidai { app, clock, providers async throws in
+            let p = Applicant("P05", app: app, clock: clock, providers: providers)
+            #expect(try await p.call(.POST, "/api/v1/sms-codes", json: ["phone": p.phone], headers: [:]).0 == .accepted)
+            clock.advance(61)
+            #expect(try await p.call(.POST, "/api/v1/sms-codes", json: ["phone": p.phone, "purpose": "lead"], headers: [:]).0 == .accepted)
+            // MUT: the database as it was before the rows (codes only), migrated again
+            let migration = CreateCodeSends(now: { clock.now })
+            try await migration.revert(on: app.db)
+            try await migration.prepare(on: app.db)
+            // validation: the lead code was 0 s ago, and nine more make the day's ten
+            let (status, _, _) = try await p.call(.POST, "/api/v1/sms-codes", json: ["phone": p.phone, "purpose": "lead"], headers: [:])
+            #expect(status == .tooManyRequests)
+            for _ in 0..<8 {
+                clock.advance(61)
+                #expect(try await p.call(.POST, "/api/v1/sms-codes", json: ["phone": p.phone], headers: [:]).0 == .accepted)
+            }
+            clock.advance(61)
+            #expect(try await p.call(.POST, "/api/v1/sms-codes", json: ["phone": p.phone], headers: [:]).0 == .tooManyRequests)
+        }
+    }
+
     @Test("five wrong tries kill a code, even the right one afterwards")
     func wrongTriesKillCode() async throws {
         try await withYidai { app, clock, providers in

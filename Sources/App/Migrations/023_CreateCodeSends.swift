@@ -7,13 +7,17 @@ import SQLKit
 /// and an insert in a transaction of their own. The phone's codes sent in the last day are copied in, so the limits
 /// go on counting them.
 struct CreateCodeSends: AsyncMigration {
+    /// The time the last day is counted back from (the clock's, in tests).
+    var now: @Sendable () -> Date = { Date() }
+
     func prepare(on database: Database) async throws {
         guard let sql = database as? any SQLDatabase else { return }
         try await sql.raw("""
             CREATE TABLE code_sends (
                 phone_index TEXT PRIMARY KEY, sends TEXT NOT NULL, version BIGINT NOT NULL, updated_at BIGINT NOT NULL)
             """).run()
-        let dayAgo = Date().addingTimeInterval(-86_400)
+        let now = now()
+        let dayAgo = now.addingTimeInterval(-86_400)
         var byPhone: [String: [OneTimeCodes.PhoneSends.Send]] = [:]
         for row in try await sql.raw(
             "SELECT id, phone_index, purpose, sent_at FROM one_time_codes WHERE sent_at > \(bind: dayAgo) ORDER BY sent_at DESC"
@@ -26,7 +30,7 @@ struct CreateCodeSends: AsyncMigration {
         for (phone, sends) in byPhone {
             try await sql.raw("""
                 INSERT INTO code_sends (phone_index, sends, version, updated_at)
-                VALUES (\(bind: phone), \(bind: OneTimeCodes.PhoneSends.encoded(sends)), 1, \(bind: Int(Date().timeIntervalSince1970)))
+                VALUES (\(bind: phone), \(bind: try OneTimeCodes.PhoneSends.encoded(sends)), 1, \(bind: Int(now.timeIntervalSince1970)))
                 """).run()
         }
     }

@@ -182,10 +182,10 @@ extension OneTimeCodes {
         static let tries = 8
 
         /// The row's sends as stored: JSON, times as milliseconds since 1970.
-        static func encoded(_ sends: [Send]) -> String {
+        static func encoded(_ sends: [Send]) throws -> String {
             let encoder = JSONEncoder()
             encoder.dateEncodingStrategy = .millisecondsSince1970
-            return String(decoding: (try? encoder.encode(sends)) ?? Data("[]".utf8), as: UTF8.self)
+            return String(decoding: try encoder.encode(sends), as: UTF8.self)
         }
 
         static func decoded(_ text: String) throws -> [Send] {
@@ -207,7 +207,7 @@ extension OneTimeCodes {
                 let row = try await PreparedStatements.all(Read(phoneIndex: phoneIndex), on: sql).first
                 let version = try row?.decode(column: "version", as: Int.self) ?? 0
                 let recent = try decoded(try row?.decode(column: "sends", as: String.self) ?? "[]").filter { $0.at > dayAgo }
-                let claim = Claim(phoneIndex: phoneIndex, sends: encoded(try change(recent)), now: now, version: version)
+                let claim = Claim(phoneIndex: phoneIndex, sends: try encoded(try change(recent)), now: now, version: version)
                 if try await claimed(claim, recording: code, on: db) { return }
             }
             throw APIError(.serviceUnavailable, code: "service_unavailable", message: "Too many requests for this phone at the same moment. Please try again.",
