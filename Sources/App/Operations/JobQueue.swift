@@ -78,7 +78,8 @@ enum JobQueue {
     static let lease: TimeInterval = 60
 
     /// Queues a job of `kind` for `reference`, due now, inside the caller's transaction (a plain statement: every
-    /// notification and payout queues one).
+    /// payout queues one, and on SQLite every notification; on PostgreSQL a notification's insert queues its job
+    /// itself, with `enqueueing`).
     static func enqueue(kind: String, reference: UUID, on tx: any Database, now: Date) async throws {
         guard let sql = tx as? any SQLDatabase else { throw AuditError("the job queue needs an SQL database") }
         try await sql.raw(insertion + " VALUES (\(bind: UUID()), \(bind: kind), \(bind: reference)" + dueNow(now) + ")").run()
