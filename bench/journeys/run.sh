@@ -17,7 +17,8 @@
 # Before the journeys, the HTTP ceiling: wrk -t2 -c32 -d10s (WRK_SECONDS) against CEILING_PATHS (default a static
 # asset, /img/logo.svg, and /health, which counts a table) of one instance directly and, in nginx mode, through nginx.
 # Then the database ceiling: `yidai db-roundtrips` (ROUNDTRIPS round trips each, default 3000; 0 skips it) prints the
-# CPU a process of the server spends per round trip of a trivial statement, plain and prepared, and per BEGIN+COMMIT.
+# CPU a process of the server spends per round trip of a trivial statement (plain, prepared, BEGIN+COMMIT, and prepared
+# inside a transaction).
 # WAITS=1 also samples pg_stat_activity every 20 ms during the levels (direct and nginx modes) and prints what the
 # backends inside a transaction waited for: locks (by statement), the server's next statement, the WAL.
 # PROFILE=1 also records the servers' stacks with perf (499 Hz, from 3 s into the levels; Debian's linux-perf) and
