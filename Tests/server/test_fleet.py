@@ -111,6 +111,30 @@ def test_two_instances_started_together_on_an_empty_database_both_serve_and_shar
                 server.stop()
 
 
+def test_codes_for_one_phone_asked_of_both_instances_at_the_same_moment_send_one_and_the_others_wait():
+    with Database() as db, tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
+        servers = [FleetServer(a, db.url), FleetServer(b, db.url)]
+        try:
+            errors = start_together(servers)
+            assert not errors, [open(s.log.name).read()[-2000:] for s in servers if s.log]
+            # Ten at once, alternating between the instances, each from an address of its own (no address limit).
+            results = [None] * 10
+
+            def ask(i):
+                results[i] = servers[i % 2].call("POST", "/api/v1/sms-codes", {"phone": "13900000079"}, source=f"127.0.1.{i + 1}")[0]
+
+            threads = [threading.Thread(target=ask, args=(i,)) for i in range(10)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert results.count(202) == 1, results
+            assert results.count(429) == 9, results
+        finally:
+            for server in servers:
+                server.stop()
+
+
 def test_an_instance_whose_key_ring_cannot_open_the_database_refuses_to_start_naming_the_key():
     with Database() as db, tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
         first = FleetServer(a, db.url)
