@@ -6,6 +6,7 @@ Each test gets a fresh, empty database. Both servers share the key ring (YIDAI_K
 as two machines behind a load balancer would.
 """
 import base64
+import contextlib
 import json
 import os
 import shutil
@@ -85,54 +86,54 @@ def start_together(servers):
     return errors
 
 
-def test_two_instances_started_together_on_an_empty_database_both_serve_and_share_the_sign_in_limit():
+@contextlib.contextmanager
+def two_instances():
+    """Two server processes started together on a fresh, empty database; stopped at the end."""
     with Database() as db, tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
         servers = [FleetServer(a, db.url), FleetServer(b, db.url)]
         try:
             errors = start_together(servers)
             assert not errors, [open(s.log.name).read()[-2000:] for s in servers if s.log]
-            for server in servers:
-                assert server.call("GET", "/health/ready")[0] == 200
-            # 20 sign-in tries from one address, alternating between the instances, are all the address gets.
-            statuses = []
-            for i in range(21):
-                status, _ = servers[i % 2].call("POST", "/api/v1/sessions", {"phone": "13900000077", "code": "123456"})
-                statuses.append(status)
-            assert 429 not in statuses[:20], statuses
-            assert statuses[20] == 429, statuses
-            # Another address is not held back by it.
-            assert servers[1].call("POST", "/api/v1/sessions", {"phone": "13900000078", "code": "123456"}, source="127.0.0.2")[0] != 429
-            # And a restart forgets nothing.
-            servers[0].stop()
-            servers[0].start()
-            assert servers[0].call("POST", "/api/v1/sessions", {"phone": "13900000077", "code": "123456"})[0] == 429
+            yield servers
         finally:
             for server in servers:
                 server.stop()
+
+
+def test_two_instances_started_together_on_an_empty_database_both_serve_and_share_the_sign_in_limit():
+    with two_instances() as servers:
+        for server in servers:
+            assert server.call("GET", "/health/ready")[0] == 200
+        # 20 sign-in tries from one address, alternating between the instances, are all the address gets.
+        statuses = []
+        for i in range(21):
+            status, _ = servers[i % 2].call("POST", "/api/v1/sessions", {"phone": "13900000077", "code": "123456"})
+            statuses.append(status)
+        assert 429 not in statuses[:20], statuses
+        assert statuses[20] == 429, statuses
+        # Another address is not held back by it.
+        assert servers[1].call("POST", "/api/v1/sessions", {"phone": "13900000078", "code": "123456"}, source="127.0.0.2")[0] != 429
+        # And a restart forgets nothing.
+        servers[0].stop()
+        servers[0].start()
+        assert servers[0].call("POST", "/api/v1/sessions", {"phone": "13900000077", "code": "123456"})[0] == 429
 
 
 def test_codes_for_one_phone_asked_of_both_instances_at_the_same_moment_send_one_and_the_others_wait():
-    with Database() as db, tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
-        servers = [FleetServer(a, db.url), FleetServer(b, db.url)]
-        try:
-            errors = start_together(servers)
-            assert not errors, [open(s.log.name).read()[-2000:] for s in servers if s.log]
-            # Ten at once, alternating between the instances, each from an address of its own (no address limit).
-            results = [None] * 10
+    with two_instances() as servers:
+        # Ten at once, alternating between the instances, each from an address of its own (no address limit).
+        results = [None] * 10
 
-            def ask(i):
-                results[i] = servers[i % 2].call("POST", "/api/v1/sms-codes", {"phone": "13900000079"}, source=f"127.0.1.{i + 1}")[0]
+        def ask(i):
+            results[i] = servers[i % 2].call("POST", "/api/v1/sms-codes", {"phone": "13900000079"}, source=f"127.0.1.{i + 1}")[0]
 
-            threads = [threading.Thread(target=ask, args=(i,)) for i in range(10)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            assert results.count(202) == 1, results
-            assert results.count(429) == 9, results
-        finally:
-            for server in servers:
-                server.stop()
+        threads = [threading.Thread(target=ask, args=(i,)) for i in range(10)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert results.count(202) == 1, results
+        assert results.count(429) == 9, results
 
 
 def test_an_instance_whose_key_ring_cannot_open_the_database_refuses_to_start_naming_the_key():
