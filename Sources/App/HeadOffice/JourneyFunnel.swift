@@ -33,10 +33,6 @@ final class JourneyStepRecord: Model, @unchecked Sendable {
 enum JourneyFunnel {
     static let steps: [JourneyStep] = [.phone, .idCard, .face, .bankCard, .authorization, .aboutYou, .decision, .loanRequest]
 
-    /// The position of an application that has no funnel rows yet (one just created): as `since`, `record` then
-    /// writes its rows without reading any.
-    static let noRows = "|-"
-
     /// What the funnel rows of an application follow: its completed steps and its current one. A change that leaves
     /// this as it was when the application was read has nothing to write (`ApplicationStore.commit` skips `record`).
     static func position(_ application: LoanApplication) throws -> String {
@@ -45,61 +41,30 @@ enum JourneyFunnel {
         return progress.completedSteps.map(\.rawValue).joined(separator: ",") + "|" + current
     }
 
-    /// Brings the application's funnel rows up to date. With `since`, the position the application had when it was
-    /// read (whose rows are then written already), only what changed since is written, without reading the rows
-    /// first; without it, the rows are read and whatever is missing is added.
+    /// Brings the application's funnel rows up to date, without reading them first. With `since`, the position the
+    /// application had when it was read (whose rows are written already), only what changed since is written; without
+    /// it, every step it has done and its current one, which leaves alone what is written already (the completion
+    /// touches open rows only, the insert only steps without a row), so an application that has rows or none gets
+    /// exactly the rows it lacks.
     static func record(
         _ application: LoanApplication, on tx: any Database, services: YidaiServices, since loaded: String? = nil
     ) async throws {
         // Plain statements: this runs in every change's transaction, and Fluent's reflection over the row model
         // cost more than the work.
         guard let sql = tx as? any SQLDatabase else { throw AuditError("the journey funnel needs an SQL database") }
-        if let loaded, let before = Position(loaded) {
-            try await recordChange(application, since: before, on: sql, services: services)
-            return
-        }
-        let id = try application.requireID()
-        let progress = try application.progress
-        let completed = Set(progress.completedSteps)
-        let next = application.stopStep == nil ? progress.nextStep : nil
-        var existing: [String: (id: UUID, enteredAt: Date, completed: Bool)] = [:]
-        for row in try await sql.raw(
-            "SELECT id, step, entered_at, completed_at FROM journey_steps WHERE application_id = \(bind: id)"
-        ).all() {
-            let step = try row.decode(column: "step", as: String.self)
-            guard existing[step] == nil else { continue }
-            existing[step] = (
-                try row.decode(column: "id", as: UUID.self), try row.decode(column: "entered_at", as: Date.self),
-                try row.decode(column: "completed_at", as: Date?.self) != nil)
-        }
-        let now = services.clock.now()
-        var added: [(step: JourneyStep, done: Bool)] = []
-        for step in steps {
-            let isDone = completed.contains(step)
-            let isCurrent = step == next
-            guard isDone || isCurrent else { continue }
-            if let row = existing[step.rawValue] {
-                if isDone && !row.completed {
-                    let seconds = max(0, now.timeIntervalSince(row.enteredAt))
-                    let journeySeconds = step == .loanRequest ? application.createdAt.map { max(0, now.timeIntervalSince($0)) } : nil
-                    try await sql.raw("""
-                        UPDATE journey_steps SET completed_at = \(bind: now), seconds = \(bind: seconds),
-                            journey_seconds = COALESCE(\(bind: journeySeconds), journey_seconds)
-                        WHERE id = \(bind: row.id)
-                        """).run()
-                    services.metrics.recordJourneyStep(step.rawValue, "completed")
-                }
-                continue
-            }
-            added.append((step, isDone))
-        }
-        try await add(added, of: application, now: now, on: sql, services: services)
+        let before = loaded.flatMap(Position.init) ?? Position(completed: [], current: nil)
+        try await recordChange(application, since: before, on: sql, services: services)
     }
 
     /// A funnel position as `position(_:)` writes it.
     struct Position: Equatable {
         let completed: Set<JourneyStep>
         let current: JourneyStep?
+
+        init(completed: Set<JourneyStep>, current: JourneyStep?) {
+            self.completed = completed
+            self.current = current
+        }
 
         init?(_ text: String) {
             let parts = text.split(separator: "|", omittingEmptySubsequences: false)

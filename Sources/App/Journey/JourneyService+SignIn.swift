@@ -73,8 +73,7 @@ extension JourneyService {
                 if let sql = tx as? any SQLDatabase { try await application.insertRow(on: sql) } else { try await application.create(on: tx) }
                 started = true
             }
-            // A new application has no funnel rows to read first.
-            try await JourneyFunnel.record(application, on: tx, services: journey.services, since: started ? JourneyFunnel.noRows : nil)
+            try await JourneyFunnel.record(application, on: tx, services: journey.services)
             let session = ApplicantSession()
             session.tokenHash = SecretHash.sha256Hex(token)
             session.applicationID = try application.requireID()
