@@ -73,6 +73,7 @@ func configure(
     app.migrations.add(CreateAuditLanes())
     app.migrations.add(MovePersonDataToPersonKeys(cipher: cipher))
     app.migrations.add(CreateCodeSends())
+    app.migrations.add(AddAuditSealing())
 
     _ = app.readiness  // created before any request can ask for it
     app.views.use(.leaf)
@@ -130,6 +131,7 @@ func configure(
 
     app.lifecycle.use(StartupTasks())
     app.lifecycle.use(BackgroundWorker())
+    app.lifecycle.use(AuditSealingWorker())
 }
 
 /// Migrations, demo data and the shipped policy run when the server starts (idempotent). Other commands

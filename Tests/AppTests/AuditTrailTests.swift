@@ -38,6 +38,7 @@ struct AuditTrailTests {
             try await p.signIn()
             _ = try await p.uploadIDCard()
             _ = try await p.confirmIDCard()
+            try await AuditSealing(db: app.db, services: app.yidai).sealAll()  // as the sealer does a moment after each change
             let trail = AuditVerifier(db: app.db, services: app.yidai)
             let entries = try await AuditEntry.query(on: app.db).sort(\.$sequence).all()
             #expect(entries.count >= 3)
@@ -56,10 +57,10 @@ struct AuditTrailTests {
 
 @Suite("Audit trail under concurrent changes")
 struct AuditLaneTests {
-    @Test("forty changes audited at the same moment each get their own place in a lane, sequences rise along every lane, and the chain verifies")
+    @Test("forty changes audited at the same moment each get their own entry; sealers at the same moment chain each exactly once, in order along every lane, and the chain verifies")
     func concurrentAppends() async throws {
         try await withYidai { app, _, _ in
-            // MUT: forty transactions append at once (on PostgreSQL from several connections, so several lanes).
+            // MUT: forty transactions append at once (on PostgreSQL each writes its entry unsealed, waiting for no lane).
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for n in 0..<40 {
                     group.addTask {
@@ -71,16 +72,27 @@ struct AuditLaneTests {
                 }
                 try await group.waitForAll()
             }
-            // validation
+            // MUT: four sealers at once, in batches of five, on connections of their own (so on several lanes).
+            let unsealed = try await AuditEntry.query(on: app.db).filter(\.$lane == 0).count()
+            #expect(unsealed == (app.db.isSQLite ? 0 : 40))
+            let sealed = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<4 {
+                    group.addTask { try await AuditSealing(db: app.db, cipher: app.yidai.cipher, logger: app.logger, batch: 5).sealAll() }
+                }
+                return try await group.reduce(0, +)
+            }
+            // validation: each entry sealed once, in its lane's next place
+            #expect(sealed == unsealed)
             let entries = try await AuditEntry.query(on: app.db).filter(\.$action == "test.concurrent").all()
             #expect(Set(entries.map(\.details)).count == 40)
             #expect(Set(entries.map(\.sequence)).count == 40)
+            #expect(!entries.contains { $0.lane == 0 })
             for lane in Set(entries.map(\.lane)) {
                 let along = try await AuditEntry.query(on: app.db).filter(\.$lane == lane).sort(\.$lanePosition).all()
                 #expect(along.map(\.lanePosition) == Array(1...along.count), "lane \(lane)")
                 #expect(along.map(\.sequence) == along.map(\.sequence).sorted(), "sequences fall along lane \(lane)")
             }
-            // SQLite writes one lane; PostgreSQL spreads the connections over lanes, so they do not queue for one head row.
+            // SQLite writes one lane; on PostgreSQL the sealers' connections spread over lanes.
             if app.db.isSQLite { #expect(Set(entries.map(\.lane)) == [1]) } else { #expect(Set(entries.map(\.lane)).count > 1) }
             let report = try await AuditVerifier(db: app.db, services: app.yidai).verify()
             #expect(report.isIntact, "\(report.problems)")
@@ -129,6 +141,7 @@ struct AuditLaneUpgradeTests {
                 // The database as it was before lanes: one chain, one head row, anchors without lanes.
                 try await sql.raw("DELETE FROM audit_entries").run()
                 try await sql.raw("DELETE FROM audit_anchors").run()
+                try await AddAuditSealing().revert(on: db)
                 try await CreateAuditLanes().revert(on: db)
                 try await sql.raw("UPDATE audit_head SET sequence = 0, entry_hash = \(bind: AuditTrail.genesis)").run()
                 var previous = AuditTrail.genesis
@@ -155,6 +168,7 @@ struct AuditLaneUpgradeTests {
                     """).run()
                 // MUT: the upgrade, then new entries in lanes.
                 try await CreateAuditLanes().prepare(on: db)
+                try await AddAuditSealing().prepare(on: db)
                 let upgraded = try await AuditVerifier(db: db, services: app.yidai).verify()
                 #expect(upgraded.isIntact && upgraded.entries == 5 && upgraded.anchorsChecked == 1, "\(upgraded.problems)")
                 for n in 1...3 {

@@ -176,7 +176,7 @@ def test_the_database_round_trip_ceiling_prints_each_kind_of_round_trip_with_its
         assert "--count must be at least 1 (got 0)" in refused.stdout + refused.stderr
 
 
-def test_a_policy_published_through_one_instance_decides_on_the_other_and_a_signed_contract_is_paid_out_once():
+def test_a_policy_published_through_one_instance_decides_on_the_other_a_signed_contract_is_paid_out_once_and_every_entry_is_sealed():
     from server_support import to_requested_loan
 
     with Database() as db, tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b, \
@@ -209,6 +209,19 @@ def test_a_policy_published_through_one_instance_decides_on_the_other_and_a_sign
             assert len(lines) == 1 and "attempts 1" in lines[0], jobs.stdout
             reconcile = servers[0].command("payments", "reconcile")
             assert reconcile.returncode == 0, reconcile.stdout + reconcile.stderr
+            # Every audited change was written with its change, unsealed, and the instances' sealers chained it within
+            # moments (nobody asked them to: no verification has run yet); then the whole trail verifies.
+            psql = [postgres_tool("psql"), *db.args, "-d", db.name, "-tAc"]
+            for _ in range(50):
+                left = subprocess.run([*psql, "SELECT count(*) FROM audit_entries WHERE lane = 0"], capture_output=True, text=True, check=True)
+                if left.stdout.strip() == "0":
+                    break
+                time.sleep(0.1)
+            assert left.stdout.strip() == "0", left.stdout
+            sealed = subprocess.run([*psql, "SELECT count(*) FROM audit_entries WHERE lane > 0"], capture_output=True, text=True, check=True)
+            assert int(sealed.stdout.strip()) >= 15, sealed.stdout
+            verify = servers[1].command("audit", "verify")
+            assert verify.returncode == 0, verify.stdout + verify.stderr
         finally:
             for server in servers:
                 server.stop()

@@ -78,6 +78,7 @@ struct AuditAnchoring {
     /// Anchors every lane's head. Without `force`, nothing is written when no lane has moved since the last anchor.
     @discardableResult
     func checkpoint(reason: String, force: Bool = false) async throws -> AuditAnchor? {
+        try await AuditSealing(db: db, services: services).sealAll()  // what waits to be chained, so the anchor covers it
         let heads = try await Self.heads(on: db)
         // Positions start at 1 and never skip, so the lanes' positions add up to the number of entries.
         let count = heads.reduce(0) { $0 + $1.position }
@@ -85,7 +86,7 @@ struct AuditAnchoring {
             return nil
         }
         guard let sql = db as? any SQLDatabase else { throw AuditError("the audit trail needs an SQL database") }
-        let newest = try await sql.raw("SELECT MAX(sequence) AS newest FROM audit_entries").first()?.decode(column: "newest", as: Int?.self)
+        let newest = try await sql.raw("SELECT MAX(sequence) AS newest FROM audit_entries WHERE lane > 0").first()?.decode(column: "newest", as: Int?.self)
         let lanes = Lanes.text(heads)
         let signer = try BankSigningIdentity.cached(services.config.signing)
         let now = AuditTrail.truncated(services.clock.now())

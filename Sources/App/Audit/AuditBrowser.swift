@@ -123,6 +123,7 @@ struct AuditBrowser {
     }
 
     func page(_ filter: Filter) async throws -> Page {
+        try await AuditSealing(db: db, services: services).sealAll()  // every entry shown with its place in the chain
         let rows = try await query(filter).limit(filter.limit + 1).all()
         let items = rows.prefix(filter.limit).map(Self.view)
         return Page(items: Array(items), nextBefore: rows.count > filter.limit ? items.last?.sequence : nil)

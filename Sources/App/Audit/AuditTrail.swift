@@ -15,11 +15,18 @@ import Vapor
 /// it records.
 ///
 /// The chain runs in `laneCount` lanes, each with its head row in `audit_head` (position and hash of its newest entry):
-/// an append takes its lane's row, so appends on the same lane queue there instead of racing for a position, and
-/// appends on different lanes do not wait for each other. On PostgreSQL a transaction's lane is its connection's
-/// (`pg_backend_pid()`), so it only ever holds one lane's row, and the database's sequence numbers the entries of
-/// every lane in the order they were taken; SQLite has one writer at a time and writes lane 1 only, where an entry's
-/// sequence is its position. `AuditAnchoring` checkpoints every lane's head, signed, so no tail can be cut unnoticed.
+/// whoever chains entries takes a lane's row, so chaining on the same lane queues there instead of racing for a
+/// position, and lanes do not wait for each other. `AuditAnchoring` checkpoints every lane's head, signed, so no tail
+/// can be cut unnoticed.
+///
+/// On PostgreSQL an entry is written unsealed, in the change's own statement (`Pending`): its content with the HMAC of
+/// that content under the audit key, and its sequence from the database sequence `audit_entries_sequence` (so an
+/// application's entries are numbered in the order its changes committed), in lane 0. `AuditSealing` then chains the
+/// unsealed entries, in the order of their sequence and batch by batch, into its connection's lane
+/// (`pg_backend_pid()`), within a moment of their commit, checking each content's HMAC first. So an audited change is
+/// one statement, not a transaction of four, and only sealers hold the lanes' rows. SQLite has one writer at a time:
+/// its entries are chained at once, in the change's transaction, on lane 1 only, where an entry's sequence is its
+/// position.
 struct AuditTrail {
     static let genesis = String(repeating: "0", count: 64)
     /// Lanes of the chain (rows of `audit_head`); changing it needs a migration that adds the heads.
@@ -33,115 +40,112 @@ struct AuditTrail {
     let db: Database
     let clock: AppClock
     let cipher: FieldCipher
+    /// This instance's sealer, woken when an unsealed entry was written.
+    let sealing: JobWakeUp?
 
-    init(db: Database, clock: AppClock, cipher: FieldCipher) {
+    init(db: Database, clock: AppClock, cipher: FieldCipher, sealing: JobWakeUp? = nil) {
         self.db = db
         self.clock = clock
         self.cipher = cipher
+        self.sealing = sealing
     }
 
     init(db: Database, services: YidaiServices) {
-        self.init(db: db, clock: services.clock, cipher: services.cipher)
+        self.init(db: db, clock: services.clock, cipher: services.cipher, sealing: services.sealing)
     }
 
     /// Appends one entry; joins the caller's transaction (so the entry commits or rolls back with the change),
-    /// or runs in its own when there is none.
+    /// or runs in its own when there is none. On PostgreSQL the entry is written unsealed, in one statement.
     func record(application: UUID?, actor: String, action: String, details: [String: String]) async throws {
-        let trail = self
+        if !db.isSQLite {
+            let pending = try Pending(application: application, actor: actor, action: action, details: details, now: clock.now(), cipher: cipher)
+            _ = try await PreparedStatements.all(pending, on: db)
+            sealing?.signal()
+            return
+        }
+        // SQLite (one writer at a time): the entry is chained in the change's transaction, on lane 1, where its
+        // sequence is its position. Lane 1's head row is taken first, then the entry, then the head's new hash.
+        let (clock, cipher) = (clock, cipher)
         try await db.writeTransaction { tx in
             guard let sql = tx as? any SQLDatabase else { throw AuditError("the audit trail needs an SQL database") }
-            let rows = tx.isSQLite ? try await sql.raw(SQLQueryString(AdvanceLane.sqlite)).all() : try await PreparedStatements.all(AdvanceLane(), on: sql)
-            try await trail.append(at: try TakenLane(rows.first), application: application, actor: actor, action: action, details: details, on: sql)
+            let head = try await sql.raw(
+                "UPDATE audit_head SET sequence = sequence + 1 WHERE id = 1 RETURNING id AS lane, sequence AS position, entry_hash"
+            ).first()
+            guard let head else { throw AuditError("the audit lane's head row is missing (run the migrations)") }
+            let lane = try head.decode(column: "lane", as: Int.self)
+            let position = try head.decode(column: "position", as: Int.self)
+            let previousHash = try head.decode(column: "entry_hash", as: String.self)
+            let detailsJSON = Self.canonicalJSON(details)
+            let recordedAt = Self.truncated(clock.now())
+            let keyID = cipher.activeKeyID
+            let entryHash = try Self.hash(
+                sequence: position, previousHash: previousHash, applicationID: application, actor: actor, action: action,
+                details: detailsJSON, recordedAt: recordedAt, keyID: keyID, cipher: cipher)
+            try await sql.raw("""
+                INSERT INTO audit_entries \
+                (id, sequence, application_id, actor, action, details, recorded_at, previous_hash, entry_hash, key_id, lane, lane_position) \
+                VALUES (\(bind: UUID()), \(bind: position), \(bind: application), \(bind: actor), \(bind: action), \(bind: detailsJSON), \
+                \(bind: recordedAt), \(bind: previousHash), \(bind: entryHash), \(bind: keyID), \(bind: lane), \(bind: position))
+                """).run()
+            try await sql.raw("UPDATE audit_head SET entry_hash = \(bind: entryHash) WHERE id = \(bind: lane)").run()
         }
     }
 
-    /// A lane's head as the statement that took it returned it: the entry's lane, position and sequence, and the
-    /// hash it follows. Its entry must be appended next, in the same transaction (`append(at:…)`): until then the
-    /// lane's head row still holds the previous entry's hash.
-    struct TakenLane: Sendable {
-        let lane, position, sequence: Int
-        let previousHash: String
+    /// An entry written before its place in the chain is known (PostgreSQL): its content, the HMAC of that content
+    /// under the active audit key (`contentMAC`), and a sequence from the database, in lane 0 at minus its sequence
+    /// with empty hashes, until `AuditSealing` chains it. On its own it is one statement (`sql`); a change writes it
+    /// in the change's own statement (`insert(first:after:)`).
+    struct Pending: PreparedRowStatement {
+        static let types: [PostgresDataType] = [.uuid, .uuid, .text, .text, .text, .timestamptz, .text, .text]
+        static let sql = insert(first: 1, after: nil)
+        static let bindingDataTypes = types
 
-        /// The lane in the first row of a statement that took it (`AdvanceLane.taken`). No row, or a row without a
-        /// lane (a statement that took it along with its own change), means the lane's head row is missing.
-        init(_ row: (any SQLRow)?) throws {
-            guard let row, let lane = try row.decode(column: "lane", as: Int?.self) else {
-                throw AuditError("the audit lane's head row is missing (run the migrations)")
-            }
-            self.lane = lane
-            position = try row.decode(column: "position", as: Int.self)
-            sequence = try row.decode(column: "entry_sequence", as: Int.self)
-            previousHash = try row.decode(column: "entry_hash", as: String.self)
-        }
-    }
-
-    /// Appends one entry at a lane `sql` has just taken, in the transaction that took it (`record` takes the lane
-    /// itself; a change can take it in its own statement, as `LoanApplication.writeRowTakingLane` does, and save one).
-    func append(
-        at taken: TakenLane, application: UUID?, actor: String, action: String, details: [String: String], on sql: any SQLDatabase
-    ) async throws {
-        let detailsJSON = Self.canonicalJSON(details)
-        let recordedAt = Self.truncated(clock.now())
-        let keyID = cipher.activeKeyID
-        let entryHash = try Self.hash(
-            sequence: taken.sequence, previousHash: taken.previousHash, applicationID: application, actor: actor, action: action,
-            details: detailsJSON, recordedAt: recordedAt, keyID: keyID, cipher: cipher)
-        // Plain values and statements (prepared on PostgreSQL), no `AuditEntry` model: this runs in every
-        // change's transaction, and a model's field wrappers and Fluent's reflection over them cost more than the
-        // insert itself. On PostgreSQL the lane's new hash is written by the same statement as the entry.
-        let append = Append(
-            id: UUID(), sequence: taken.sequence, application: application, actor: actor, action: action, details: detailsJSON,
-            recordedAt: recordedAt, previousHash: taken.previousHash, entryHash: entryHash, keyID: keyID, lane: taken.lane,
-            position: taken.position)
-        if sql.dialect.name == "sqlite" {
-            // SQLite has no data-modifying WITH: the entry, then the lane's head.
-            try await sql.raw(PreparedStatements.text(Append.insert, append.values)).run()
-            try await sql.raw("UPDATE audit_head SET entry_hash = \(bind: entryHash) WHERE id = \(bind: taken.lane)").run()
-        } else {
-            _ = try await PreparedStatements.all(append, on: sql)
-        }
-    }
-
-    /// Takes this connection's lane's head row (appends on the lane queue here until the transaction ends) with the
-    /// lane's next position, its newest entry's hash and the entry's sequence number, taken while the row is held so
-    /// that sequences rise along every lane.
-    struct AdvanceLane: PreparedRowStatement {
-        static let sql = """
-            UPDATE audit_head SET sequence = sequence + 1 WHERE id = 1 + pg_backend_pid() % \(laneCount) \
-            RETURNING id AS lane, sequence AS position, entry_hash, nextval('audit_entries_sequence') AS entry_sequence
-            """
-        /// SQLite's: lane 1 only, where the sequence is the position.
-        static let sqlite = """
-            UPDATE audit_head SET sequence = sequence + 1 WHERE id = 1 \
-            RETURNING id AS lane, sequence AS position, entry_hash, sequence AS entry_sequence
-            """
-        static let bindingDataTypes: [PostgresDataType] = []
-        var values: [any Encodable & Sendable] { [] }
-
-        /// What a statement that takes the lane in a `WITH lane AS (…)` of its own selects for `TakenLane`.
-        static let taken = "lane.lane, lane.position, lane.entry_hash, lane.entry_sequence"
-    }
-
-    /// PostgreSQL's append: the entry and its lane's new hash in one statement (`$1` is the entry's hash, `$11` the lane).
-    struct Append: PreparedRowStatement {
-        static let insert = """
-            INSERT INTO audit_entries \
-            (id, sequence, application_id, actor, action, details, recorded_at, previous_hash, entry_hash, key_id, lane, lane_position) \
-            VALUES ($2, $3, $4, $5, $6, $7, $8, $9, $1, $10, $11, $12)
-            """
-        static let sql = "WITH head AS (UPDATE audit_head SET entry_hash = $1 WHERE id = $11) " + insert
-        static let bindingDataTypes: [PostgresDataType] = [.text, .uuid, .int8, .uuid, .text, .text, .text, .timestamptz, .text, .text, .int8, .int8]
         let id: UUID
-        let sequence: Int
         let application: UUID?
         let actor, action, details: String
         let recordedAt: Date
-        let previousHash, entryHash, keyID: String
-        let lane, position: Int
+        let keyID, mac: String
 
-        var values: [any Encodable & Sendable] {
-            [entryHash, id, sequence, application, actor, action, details, recordedAt, previousHash, keyID, lane, position]
+        init(application: UUID?, actor: String, action: String, details: [String: String], now: Date, cipher: FieldCipher) throws {
+            id = UUID()
+            self.application = application
+            self.actor = actor
+            self.action = action
+            self.details = AuditTrail.canonicalJSON(details)
+            recordedAt = AuditTrail.truncated(now)
+            keyID = cipher.activeKeyID
+            mac = try AuditTrail.contentMAC(
+                id: id, applicationID: application, actor: actor, action: action, details: self.details, recordedAt: recordedAt, keyID: keyID,
+                cipher: cipher)
         }
+
+        /// Its values, in the order of `insert`'s placeholders.
+        var values: [any Encodable & Sendable] { [id, application, actor, action, details, recordedAt, keyID, mac] }
+
+        /// The insert with its values at `$first`…; with `source` (a `WITH` part of the same statement), once per row
+        /// of it, so only when the change it records was written.
+        static func insert(first n: Int, after source: String?) -> String {
+            "INSERT INTO audit_entries (id, sequence, application_id, actor, action, details, recorded_at, previous_hash, entry_hash, "
+                + "key_id, lane, lane_position, content_mac) SELECT $\(n)::uuid, s.n, $\(n + 1)::uuid, $\(n + 2), $\(n + 3), $\(n + 4), "
+                + "$\(n + 5)::timestamptz, '', '', $\(n + 6), 0, -s.n, $\(n + 7) "
+                + "FROM (SELECT nextval('audit_entries_sequence') AS n\(source.map { " FROM \($0)" } ?? "")) AS s"
+        }
+    }
+
+    /// The HMAC of an unsealed entry's content (`Pending`), under the audit key `keyID`: what the sealer checks before
+    /// chaining the entry. Its id is part of it, so a copy of the entry under another id does not match.
+    static func contentMAC(
+        id: UUID, applicationID: UUID?, actor: String, action: String, details: String, recordedAt: Date, keyID: String, cipher: FieldCipher
+    ) throws -> String {
+        let material = Data(
+            [
+                "yidai-audit-unsealed", id.uuidString, applicationID?.uuidString ?? "-", actor, action, details,
+                String(Int64((recordedAt.timeIntervalSince1970 * 1000).rounded())),
+            ].joined(separator: "\u{1F}").utf8)
+        guard let key = cipher.derivedKey(keyID: keyID, purpose: FieldCipher.auditChainPurpose) else {
+            throw AuditError("no key with id \(keyID) is in the key ring")
+        }
+        return Hex.string(HMAC<SHA256>.authenticationCode(for: material, using: key))
     }
 
     /// The HMAC of an entry under its key id; entries from before keyed hashes (no key id) used plain SHA-256.

@@ -13,6 +13,10 @@ import LendingCore
 /// 4. Completeness: every application has its start and an entry for the state it is in, every loan its
 ///    disbursement, every finished payment its outcome.
 ///
+/// 5. Entries not sealed yet (PostgreSQL writes an entry with its change and chains it a moment later; the verifier seals
+///    what is waiting first, so only entries written meanwhile remain): each one's content still matches the HMAC it
+///    was written with; one that does not was changed after it was written, and is never sealed.
+///
 /// A break is reported at an entry's sequence: the changed entry's own, or for a missing entry one after its lane
 /// predecessor's (the first sequence it could have had).
 struct AuditVerifier {
@@ -51,6 +55,7 @@ struct AuditVerifier {
     func verify() async throws -> Report {
         var report = Report()
         var walk = Walk()
+        try await AuditSealing(db: db, services: services).sealAll()
         let heads = try await AuditAnchoring.heads(on: db)
         let missing = Set(1...AuditTrail.laneCount).subtracting(heads.map(\.lane)).sorted()
         if !missing.isEmpty {
@@ -59,10 +64,19 @@ struct AuditVerifier {
         for head in heads {
             try await walkLane(head, into: &walk, report: &report)
         }
-        let outside = try await AuditEntry.query(on: db).filter(\.$lane !~ heads.map(\.lane)).count()
+        let outside = try await AuditEntry.query(on: db).filter(\.$lane !~ (heads.map(\.lane) + [0])).count()
         if outside > 0 {
             report.entries += outside
             report.fail(walk.lastSequence + 1, "\(outside) entries are in no lane of the chain: they were added outside the audit trail")
+        }
+        for entry in try await AuditSealing.unsealed(on: db) {
+            report.entries += 1
+            guard entry.isIntact(cipher: services.cipher) else {
+                report.fail(entry.sequence, "entry \(entry.sequence) (not sealed yet) was changed after it was written")
+                continue
+            }
+            Self.track(
+                application: entry.applicationID, sequence: entry.sequence, action: entry.action, details: entry.details, into: &walk)
         }
         await checkAnchors(walk: walk, count: report.entries, into: &report)
         try await checkCompleteness(walk: walk, into: &report)
@@ -104,21 +118,7 @@ struct AuditVerifier {
                 previousSequence = entry.sequence
                 expected = entry.lanePosition + 1
                 walk.entries["\(lane):\(entry.lanePosition)"] = (entry.entryHash, entry.sequence)
-                walk.lastSequence = max(walk.lastSequence, entry.sequence)
-                if let id = entry.applicationID {
-                    var subject = walk.applications[id] ?? Subject()
-                    if entry.action == "application.started" { subject.started = true }
-                    // Lanes interleave: the application's latest transition is the one with the highest sequence.
-                    if let state = Self.state(after: entry), entry.sequence > subject.lastStateSequence {
-                        subject.lastState = state
-                        subject.lastStateSequence = entry.sequence
-                    }
-                    subject.lastSequence = max(subject.lastSequence, entry.sequence)
-                    walk.applications[id] = subject
-                }
-                if let details = try? JSONDecoder().decode([String: String].self, from: Data(entry.details.utf8)) {
-                    for key in ["loan", "payment"] { if let value = details[key] { walk.mentioned.insert(value.lowercased()) } }
-                }
+                Self.track(application: entry.applicationID, sequence: entry.sequence, action: entry.action, details: entry.details, into: &walk)
             }
         }
         let last = expected - 1
@@ -134,15 +134,33 @@ struct AuditVerifier {
         }
     }
 
+    /// Notes what an entry says for the completeness checks: its application's start and latest transition, and the
+    /// loans and payments it names.
+    private static func track(application: UUID?, sequence: Int, action: String, details: String, into walk: inout Walk) {
+        walk.lastSequence = max(walk.lastSequence, sequence)
+        let parsed = try? JSONDecoder().decode([String: String].self, from: Data(details.utf8))
+        if let id = application {
+            var subject = walk.applications[id] ?? Subject()
+            if action == "application.started" { subject.started = true }
+            // Lanes interleave: the application's latest transition is the one with the highest sequence.
+            if let state = state(after: action, details: parsed), sequence > subject.lastStateSequence {
+                subject.lastState = state
+                subject.lastStateSequence = sequence
+            }
+            subject.lastSequence = max(subject.lastSequence, sequence)
+            walk.applications[id] = subject
+        }
+        for key in ["loan", "payment"] { if let value = parsed?[key] { walk.mentioned.insert(value.lowercased()) } }
+    }
+
     /// The state an entry says the application entered, if it records a transition.
-    static func state(after entry: AuditEntry) -> String? {
-        switch entry.action {
+    private static func state(after action: String, details: [String: String]?) -> String? {
+        switch action {
         case "application.started": return ApplicationState.started.rawValue
         case "application.cancelled": return ApplicationState.cancelled.rawValue
         case "application.expired": return ApplicationState.expired.rawValue
         default:
-            let details = try? JSONDecoder().decode([String: String].self, from: Data(entry.details.utf8))
-            if entry.action == "decision.made", let decision = details?["decision"] { return decision }
+            if action == "decision.made", let decision = details?["decision"] { return decision }
             return details?["state"]
         }
     }

@@ -163,7 +163,7 @@ enum JourneyFunnel {
     }
 
     /// The change since `before`: on PostgreSQL one statement completes and adds (`Move`; the application's save
-    /// usually writes the change itself, `LoanApplication.writeRowTakingLane`); on SQLite an UPDATE (SQLite keeps
+    /// usually writes the change itself, `LoanApplication.writeRowRecording`); on SQLite an UPDATE (SQLite keeps
     /// dates as seconds since 1970), then a multi-row INSERT that leaves existing rows alone.
     private static func recordChange(
         _ application: LoanApplication, since before: Position, on sql: any SQLDatabase, services: YidaiServices

@@ -3,11 +3,12 @@ import Foundation
 import LendingCore
 import SQLKit
 
-/// Saves an application's change as a compare-and-set, with its audit entry, in one write transaction.
+/// Saves an application's change as a compare-and-set, with its audit entry.
 ///
-/// On PostgreSQL the save also takes the audit trail's lane, so a change's entry costs one statement, not two; the
-/// lane's row is then held from the save to the commit (by this connection's transactions only, unless two
-/// connections share a lane).
+/// On PostgreSQL the save writes the change's audit entry (unsealed, `AuditTrail.Pending`) and its move in the journey
+/// funnel in the same statement, so a change that does nothing else is that one statement, with no transaction around
+/// it; a change that writes more (its `also`, a message its new state queues) is that statement and the rest in one
+/// transaction. SQLite writes the row, then the entry, in one write transaction.
 ///
 /// The application carries the `version` it was read at. The save first moves the row from that version to the
 /// next in one statement; if another request changed the application in between, no row matches, nothing of
@@ -45,32 +46,49 @@ struct ApplicationStore {
     ) async throws -> Bool {
         let id = try application.requireID()
         let services = services
+        application.version = expected + 1
+        application.lastActivityAt = now
+        // The funnel's rows change only when the completed steps or the current one do.
+        let funnelMoved = application.loadedFunnel == nil || (try? JourneyFunnel.position(application)) != application.loadedFunnel
+        if !db.isSQLite, let loaded = application.loadedState {
+            // Read by `load` (its state then was `loaded`), on PostgreSQL: one statement moves the version on, writes
+            // the row, the change's audit entry (unsealed) and the funnel's move since it was read.
+            var details = details
+            if loaded != newState { details["state"] = newState }
+            let entry = try AuditTrail.Pending(application: id, actor: actor, action: action, details: details, now: now, cipher: services.cipher)
+            let funnel = try application.loadedFunnel.flatMap(JourneyFunnel.Position.init).flatMap { since in
+                funnelMoved ? try JourneyFunnel.Change(application, since: since, now: now) : nil
+            }
+            let recount = funnelMoved && funnel == nil  // no position it was read at: the funnel is written from none
+            let queues = loaded != newState && Milestones.queuesMessage(entering: newState)
+            let save: @Sendable (any Database) async throws -> Void = { db in
+                guard let sql = db as? any SQLDatabase else { throw AuditError("applications need an SQL database") }
+                guard try await application.writeRowRecording(entry, on: sql, now: now, matching: expected, funnel: funnel, services: services) else {
+                    throw Self.raced(state: try await Self.currentState(id, on: sql))
+                }
+            }
+            defer { services.sealing.signal() }
+            guard also != nil || queues || recount else {
+                try await save(db)  // the whole change is this one statement
+                return false
+            }
+            return try await db.writeTransaction { tx in
+                try await save(tx)
+                try await also?(tx)
+                let queued = loaded != newState ? try await Milestones.applicationMoved(application, from: loaded, on: tx, services: services) : false
+                if recount { try await JourneyFunnel.record(application, on: tx, services: services, since: nil) }
+                return queued
+            }
+        }
         return try await db.writeTransaction { tx in
             guard let sql = tx as? any SQLDatabase else { throw AuditError("applications need an SQL database") }
-            application.version = expected + 1
-            application.lastActivityAt = now
             let previous: String
-            // The audit lane, when the save took it (PostgreSQL): the change's entry must then be the next one.
-            var lane: AuditTrail.TakenLane?
-            // The funnel's rows change only when the completed steps or the current one do.
-            var funnelMoved = application.loadedFunnel == nil || (try? JourneyFunnel.position(application)) != application.loadedFunnel
-            if let loaded = application.loadedState {
-                // Read by `load`: one statement moves the version on and writes the row (on PostgreSQL also taking the
-                // audit lane, and writing the funnel's move since it was read); its state then was `loaded`.
-                let matched: Bool
-                if tx.isSQLite {
-                    matched = try await application.writeRow(on: sql, now: now, matching: expected)
-                } else {
-                    var funnel: JourneyFunnel.Change?
-                    if funnelMoved, let since = application.loadedFunnel.flatMap(JourneyFunnel.Position.init) {
-                        funnel = try JourneyFunnel.Change(application, since: since, now: now)
-                    }
-                    lane = try await application.writeRowTakingLane(on: sql, now: now, matching: expected, funnel: funnel, services: services)
-                    matched = lane != nil
-                    if funnel != nil { funnelMoved = false }  // written
+            if application.loadedState != nil, tx.isSQLite {
+                // Read by `load`: one statement moves the version on and writes the row; its state then was `loaded`.
+                guard try await application.writeRow(on: sql, now: now, matching: expected) else {
+                    throw Self.raced(state: try await Self.currentState(id, on: sql))
                 }
-                guard matched else { throw Self.raced(state: try await Self.currentState(id, on: sql)) }
-                previous = loaded
+                previous = application.loadedState ?? newState
             } else {
                 previous = try await Self.advance(id, from: expected, on: tx)
                 _ = try await application.writeRow(on: sql, now: now, matching: expected + 1)
@@ -78,12 +96,7 @@ struct ApplicationStore {
             // The change's entry comes first, before whatever the change goes on to record (a review's own entries).
             var details = details
             if previous != newState { details["state"] = newState }
-            let audit = AuditTrail(db: tx, services: services)
-            if let lane {
-                try await audit.append(at: lane, application: id, actor: actor, action: action, details: details, on: sql)
-            } else {
-                try await audit.record(application: id, actor: actor, action: action, details: details)
-            }
+            try await AuditTrail(db: tx, services: services).record(application: id, actor: actor, action: action, details: details)
             try await also?(tx)
             let queued = previous != newState ? try await Milestones.applicationMoved(application, from: previous, on: tx, services: services) : false
             if funnelMoved {

@@ -114,32 +114,35 @@ struct Notifications {
         let (sentTo, sentTemplate) = (sentApplication, template)
         do {
             let jobID = try job.requireID()
+            // Plain statements: every message of every journey ends here.
+            let finishing = JobQueue.finishing(jobID, state: finalJob, lastError: lastError, runAfter: runAfter, now: now)
+            let noting: SQLQueryString = """
+                UPDATE notifications SET attempts = \(bind: attempts), last_error = \(bind: lastError),
+                    state = COALESCE(\(bind: finalNote), state),
+                    sent_at = CASE WHEN \(bind: finalNote == State.sent) THEN \(bind: now) ELSE sent_at END
+                WHERE id = \(bind: id)
+                """
+            let details = ["template": sentTemplate, "notification": id.uuidString]
+            guard db.isSQLite else {
+                // PostgreSQL: the job, the message and, for a message sent, its audit entry (unsealed) in one statement.
+                guard let sql = db as? any SQLDatabase else { throw NotificationError("notifications need an SQL database") }
+                var updates: SQLQueryString = "WITH job AS (" + finishing + "), note AS (" + noting + ")"
+                if let sentTo {
+                    let entry = try AuditTrail.Pending(
+                        application: sentTo, actor: "system", action: "notification.sent", details: details, now: now, cipher: services.cipher)
+                    updates = updates + ", entry AS (" + PreparedStatements.text(AuditTrail.Pending.insert(first: 1, after: nil), entry.values) + ")"
+                }
+                try await sql.raw(updates + " SELECT 1 AS done").run()
+                if sentTo != nil { services.sealing.signal() }
+                return
+            }
             try await db.writeTransaction { tx in
                 guard let sql = tx as? any SQLDatabase else { throw NotificationError("notifications need an SQL database") }
-                // Plain statements: every message of every journey ends here.
-                let finishing = JobQueue.finishing(jobID, state: finalJob, lastError: lastError, runAfter: runAfter, now: now)
-                let noting: SQLQueryString = """
-                    UPDATE notifications SET attempts = \(bind: attempts), last_error = \(bind: lastError),
-                        state = COALESCE(\(bind: finalNote), state),
-                        sent_at = CASE WHEN \(bind: finalNote == State.sent) THEN \(bind: now) ELSE sent_at END
-                    WHERE id = \(bind: id)
-                    """
-                let audit = AuditTrail(db: tx, services: services)
-                let details = ["template": sentTemplate, "notification": id.uuidString]
-                if tx.isSQLite {
-                    try await sql.raw(finishing).run()
-                    try await sql.raw(noting).run()
-                    if let sentTo { try await audit.record(application: sentTo, actor: "system", action: "notification.sent", details: details) }
-                    return
+                try await sql.raw(finishing).run()
+                try await sql.raw(noting).run()
+                if let sentTo {
+                    try await AuditTrail(db: tx, services: services).record(application: sentTo, actor: "system", action: "notification.sent", details: details)
                 }
-                // PostgreSQL: the job, the message and, for a message sent, the audit lane in one statement, its entry next.
-                let updates: SQLQueryString = "WITH job AS (" + finishing + "), note AS (" + noting + ")"
-                guard let sentTo else { return try await sql.raw(updates + " SELECT 1 AS done").run() }
-                let rows = try await sql.raw(
-                    updates + ", lane AS (\(unsafeRaw: AuditTrail.AdvanceLane.sql)) SELECT \(unsafeRaw: AuditTrail.AdvanceLane.taken) FROM lane"
-                ).all()
-                try await audit.append(at: try AuditTrail.TakenLane(rows.first), application: sentTo, actor: "system", action: "notification.sent",
-                                       details: details, on: sql)
             }
         } catch {
             logger.error("Notification job \(job.id?.uuidString ?? "?") could not be updated: \(error)")
@@ -190,11 +193,21 @@ extension Notifications {
 /// The messages each change of an application or loan causes, queued in the change's own transaction. The one
 /// place that knows which event sends what (the templates' texts live in `NotificationTemplate`).
 enum Milestones {
+    /// The states whose entry sends the applicant a message (`applicationMoved`).
+    static let messageStates: Set<ApplicationState> = [.approved, .declined, .loanRequested, .disbursed]
+
+    /// Whether entering `state` queues a message, so its change needs a transaction for it.
+    static func queuesMessage(entering state: String) -> Bool {
+        ApplicationState(rawValue: state).map(messageStates.contains) ?? false
+    }
+
     /// Called by `ApplicationStore.commit` whenever an application's state changes; returns whether it queued a message.
     @discardableResult
     static func applicationMoved(_ application: LoanApplication, from previous: String, on tx: any Database, services: YidaiServices) async throws -> Bool {
         let id = try application.requireID()
-        switch try application.applicationState {
+        let state = try application.applicationState
+        guard messageStates.contains(state) else { return false }
+        switch state {
         case .approved:
             try await Notifications.enqueue(
                 .decisionApproved, values: ["limit": application.creditLimit ?? "-", "rate": application.annualRate ?? "-"],

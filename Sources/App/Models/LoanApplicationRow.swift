@@ -197,46 +197,44 @@ extension LoanApplication {
         return try await !PreparedStatements.all(write, on: sql).isEmpty
     }
 
-    /// `writeRow` on PostgreSQL, taking the audit trail's lane in the same statement (`AuditTrail.AdvanceLane`), so
-    /// the change's entry follows with one statement of its own. Returns nil when another request changed the row
-    /// (which is left as it was; the lane is taken all the same, so the caller's transaction must roll back, as
-    /// `ApplicationStore` does by throwing); else the lane as the entry must be chained to it.
+    /// `writeRow` on PostgreSQL, writing the change's audit entry (unsealed, `AuditTrail.Pending`) in the same
+    /// statement, only when the save matched. Returns false (and writes nothing) when another request changed the row.
     ///
     /// With `funnel`, the same statement also writes the application's move in the journey funnel (`JourneyFunnel`),
     /// when the save matched, and counts it.
-    func writeRowTakingLane(
-        on sql: any SQLDatabase, now: Date, matching: Int, funnel: JourneyFunnel.Change? = nil, services: YidaiServices
-    ) async throws -> AuditTrail.TakenLane? {
+    func writeRowRecording(
+        _ entry: AuditTrail.Pending, on sql: any SQLDatabase, now: Date, matching: Int, funnel: JourneyFunnel.Change? = nil,
+        services: YidaiServices
+    ) async throws -> Bool {
         updatedAt = now
-        let values = savedColumns.map(\.value) + [try requireID(), matching]
+        let values = savedColumns.map(\.value) + [try requireID(), matching] + entry.values
         guard let funnel, !funnel.isEmpty else {
-            guard let row = try await PreparedStatements.all(WriteTakingLane(values: values), on: sql).first else { return nil }
-            return try AuditTrail.TakenLane(row)
+            return try await !PreparedStatements.all(WriteRecording(values: values), on: sql).isEmpty
         }
-        let write = WriteTakingLaneMovingFunnel(values: values + JourneyFunnel.values(of: funnel, application: self, now: now))
-        guard let row = try await PreparedStatements.all(write, on: sql).first else { return nil }
-        let lane = try AuditTrail.TakenLane(row)
+        let write = WriteRecordingMovingFunnel(values: values + JourneyFunnel.values(of: funnel, application: self, now: now))
+        guard let row = try await PreparedStatements.all(write, on: sql).first else { return false }
         try JourneyFunnel.count(results: row, services: services)
-        return lane
+        return true
     }
 
-    /// `writeRow`'s statement and the lane's in one: a row only when the compare-and-set matched (the lane is then
-    /// taken too; when it did not, the transaction rolls back and gives the lane's position back).
-    struct WriteTakingLane: PreparedRowStatement {
-        static let sql = "WITH lane AS (\(AuditTrail.AdvanceLane.sql)), saved AS (\(Write.sql)) "
-            + "SELECT \(AuditTrail.AdvanceLane.taken) FROM saved LEFT JOIN lane ON TRUE"
-        static let bindingDataTypes = Write.bindingDataTypes
+    /// `writeRow`'s statement and the change's audit entry in one: the entry is written, and a row returned, only when
+    /// the compare-and-set matched.
+    struct WriteRecording: PreparedRowStatement {
+        static let sql = "WITH saved AS (\(Write.sql)), entry AS (\(AuditTrail.Pending.insert(first: Write.bindingDataTypes.count + 1, after: "saved"))) "
+            + "SELECT id FROM saved"
+        static let bindingDataTypes = Write.bindingDataTypes + AuditTrail.Pending.types
 
         let values: [any Encodable & Sendable]
     }
 
-    /// `WriteTakingLane` that also writes the application's move in the funnel (`JourneyFunnel.changeParts`, written
+    /// `WriteRecording` that also writes the application's move in the funnel (`JourneyFunnel.changeParts`, written
     /// only when the save matched), and selects what it wrote.
-    struct WriteTakingLaneMovingFunnel: PreparedRowStatement {
-        static let sql = "WITH lane AS (\(AuditTrail.AdvanceLane.sql)), saved AS (\(Write.sql)), "
-            + JourneyFunnel.changeParts(id: Write.idPlaceholder, first: Write.bindingDataTypes.count + 1, when: "EXISTS (SELECT 1 FROM saved)")
-            + " SELECT \(AuditTrail.AdvanceLane.taken), \(JourneyFunnel.results) FROM saved LEFT JOIN lane ON TRUE"
-        static let bindingDataTypes = Write.bindingDataTypes + JourneyFunnel.changeTypes
+    struct WriteRecordingMovingFunnel: PreparedRowStatement {
+        static let sql = "WITH saved AS (\(Write.sql)), entry AS (\(AuditTrail.Pending.insert(first: Write.bindingDataTypes.count + 1, after: "saved"))), "
+            + JourneyFunnel.changeParts(
+                id: Write.idPlaceholder, first: WriteRecording.bindingDataTypes.count + 1, when: "EXISTS (SELECT 1 FROM saved)")
+            + " SELECT \(JourneyFunnel.results) FROM saved"
+        static let bindingDataTypes = WriteRecording.bindingDataTypes + JourneyFunnel.changeTypes
 
         let values: [any Encodable & Sendable]
     }

@@ -91,6 +91,36 @@ struct AuditTamperTests {
         }
     }
 
+    @Test("an entry changed, or forged, after it was written and before it was sealed is never sealed, and the verifier names it")
+    func changedBeforeSealing() async throws {
+        try await withYidai { app, clock, providers in
+            var p = Applicant("P01", app: app, clock: clock, providers: providers)
+            try await p.signIn()
+            _ = try await p.uploadIDCard()
+            guard !app.db.isSQLite else { return }  // SQLite chains every entry in its change's own transaction
+            let unsealed = try await AuditEntry.query(on: app.db).filter(\.$lane == 0).sort(\.$sequence).all()
+            #expect(unsealed.count >= 2)
+            let victim = unsealed[1]
+            // MUT: one entry's details changed, and one entry made up (its mark is not the audit key's)
+            try await Self.sql(app, "UPDATE audit_entries SET details = '{\"name\":\"someone else\"}' WHERE id = \(bind: victim.id!)")
+            try await Self.sql(app, """
+                INSERT INTO audit_entries (id, sequence, application_id, actor, action, details, recorded_at, previous_hash, entry_hash, key_id, \
+                lane, lane_position, content_mac) SELECT \(bind: UUID())::uuid, n, NULL, 'staff:nobody', 'loan.written_off', '{}', now(), '', '', \
+                \(bind: victim.keyID), 0, -n, \(bind: String(repeating: "a", count: 64)) FROM (SELECT nextval('audit_entries_sequence') AS n) AS s
+                """)
+            let sealed = try await AuditSealing(db: app.db, services: app.yidai).sealAll()
+            // validation: the others are sealed, these two never are, and the verifier names the first of them
+            #expect(sealed == unsealed.count - 1)
+            let left = try await AuditEntry.query(on: app.db).filter(\.$lane == 0).sort(\.$sequence).all()
+            #expect(left.count == 2 && left.first?.id == victim.id && left.last?.action == "loan.written_off")
+            #expect(try await AuditSealing(db: app.db, services: app.yidai).sealAll() == 0)
+            let report = try await AuditVerifier(db: app.db, services: app.yidai).verify()
+            #expect(!report.isIntact)
+            #expect(report.firstBrokenSequence == victim.sequence)
+            #expect(report.problems.filter { $0.contains("(not sealed yet) was changed after it was written") }.count == 2)
+        }
+    }
+
     @Test("deleting one application's entries is reported at the first of them")
     func deleteOneApplication() async throws {
         try await withYidai { app, clock, providers in
@@ -99,6 +129,7 @@ struct AuditTamperTests {
             try await other.signIn()
             _ = try await other.uploadIDCard()
             let victim = UUID(uuidString: other.applicationID)!
+            try await AuditSealing(db: app.db, services: app.yidai).sealAll()  // as the sealer does a moment after each change
             let expected = try await Self.breakSequence(
                 deleting: try await AuditEntry.query(on: app.db).filter(\.$applicationID == victim).all(), on: app.db)
             // MUT

@@ -94,6 +94,7 @@ struct AuditorViewTests {
             let p = try await Self.seed(app, clock, providers)
             let id = p.applicationID.lowercased()
             let auditor = try await staff("auditor", app: app, clock: clock)
+            try await AuditSealing(db: app.db, services: app.yidai).sealAll()  // as the export does before it reads
             let stored = try await AuditEntry.query(on: app.db).filter(\.$applicationID == UUID(uuidString: id)!).sort(\.$sequence).all()
             let json = try await app.testing().sendRequest(.GET, "/api/v1/staff/audit-entries/export?format=json&application=\(id)", headers: auditor.bearer)
             #expect(json.status == .ok)
