@@ -136,7 +136,8 @@ def cpu_delta_ms(before, after):
 # --- the job queue (payouts and notifications run after the journey) ------------------------------------------
 
 async def queued_jobs(session, metrics_url):
-    """Jobs queued in the fleet (yidai_jobs_queue_depth summed over kinds, from one server's /metrics), or None."""
+    """Jobs queued in the fleet (yidai_jobs_queue_depth summed over kinds, from one server's /metrics) and audit entries
+    waiting to be sealed (yidai_audit_unsealed_entries), or None."""
     try:
         async with session.get(metrics_url) as response:
             if response.status != 200:
@@ -145,7 +146,9 @@ async def queued_jobs(session, metrics_url):
     except (aiohttp.ClientError, asyncio.TimeoutError):
         return None
     values = [float(v) for v in re.findall(r"^yidai_jobs_queue_depth(?:\{[^}]*\})?\s+(\S+)", text, re.M)]
-    return int(sum(values)) if values else None
+    # The audit entries still to be sealed are the journeys' work too (the sealers chain them a moment later).
+    unsealed = [float(v) for v in re.findall(r"^yidai_audit_unsealed_entries\s+(\S+)", text, re.M)]
+    return int(sum(values) + sum(unsealed)) if values else None
 
 
 POLLS = "(benchmark) job-queue reads"

@@ -75,6 +75,12 @@ struct AuditSealing {
 
     private struct Refused: Error { let entries: [Unsealed] }
 
+    /// Whether any entry waits to be sealed: one plain read, cheaper than a batch's transaction that finds none.
+    func anyWaiting() async throws -> Bool {
+        guard !db.isSQLite, let sql = db as? any SQLDatabase else { return false }
+        return try await sql.raw("SELECT 1 AS waiting FROM audit_entries WHERE lane = 0 LIMIT 1").first() != nil
+    }
+
     /// Seals batch after batch until no unsealed entry is left that another sealer does not hold; returns how many
     /// entries it sealed. Entries whose content was changed are left unsealed and logged.
     @discardableResult
@@ -150,6 +156,8 @@ struct AuditSealing {
 /// everything left. Runs in `serve` on PostgreSQL only.
 final class AuditSealingWorker: LifecycleHandler, @unchecked Sendable {
     private var task: Task<Void, Never>?
+    /// What a request's wake-up names (`JobWakeUp.signal(kind:)`), so the worker tells it from its tick.
+    static let wakeUp = "audit"
     /// How long a wake-up waits for more entries before sealing.
     static let gathering: Duration = .milliseconds(50)
 
@@ -162,10 +170,15 @@ final class AuditSealingWorker: LifecycleHandler, @unchecked Sendable {
         let logger = application.logger
         task = Task {
             while !Task.isCancelled {
-                await wakeUp.wait(upTo: .seconds(1))
-                try? await Task.sleep(for: Self.gathering)
+                // Woken by a request of this instance: gather for a moment, then seal. At the tick: only if any waits.
+                let woken = await wakeUp.wait(upTo: .seconds(1)) != nil
+                if woken { try? await Task.sleep(for: Self.gathering) }
                 do {
-                    try await sealing.sealAll()
+                    if woken {
+                        try await sealing.sealAll()
+                    } else if try await sealing.anyWaiting() {
+                        try await sealing.sealAll()
+                    }
                 } catch {
                     logger.error("Sealing audit entries failed: \(error)")
                 }

@@ -60,7 +60,7 @@ struct AuditTrail {
         if !db.isSQLite {
             let pending = try Pending(application: application, actor: actor, action: action, details: details, now: clock.now(), cipher: cipher)
             _ = try await PreparedStatements.all(pending, on: db)
-            sealing?.signal()
+            sealing?.signal(kind: AuditSealingWorker.wakeUp)
             return
         }
         // SQLite (one writer at a time): the entry is chained in the change's transaction, on lane 1, where its

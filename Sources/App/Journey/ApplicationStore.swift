@@ -67,7 +67,7 @@ struct ApplicationStore {
                     throw Self.raced(state: try await Self.currentState(id, on: sql))
                 }
             }
-            defer { services.sealing.signal() }
+            defer { services.sealing.signal(kind: AuditSealingWorker.wakeUp) }
             guard also != nil || queues || recount else {
                 try await save(db)  // the whole change is this one statement
                 return false

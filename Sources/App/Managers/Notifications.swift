@@ -133,7 +133,7 @@ struct Notifications {
                     updates = updates + ", entry AS (" + PreparedStatements.text(AuditTrail.Pending.insert(first: 1, after: nil), entry.values) + ")"
                 }
                 try await sql.raw(updates + " SELECT 1 AS done").run()
-                if sentTo != nil { services.sealing.signal() }
+                if sentTo != nil { services.sealing.signal(kind: AuditSealingWorker.wakeUp) }
                 return
             }
             try await db.writeTransaction { tx in

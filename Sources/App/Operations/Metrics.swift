@@ -108,6 +108,14 @@ final class AppMetrics: Sendable {
                     jobGauge("depth", "Queued jobs (the fleet's), by kind", kind).set(0.0)
                     jobGauge("oldest_age", "Age in seconds of the oldest queued job, by kind", kind).set(0.0)
                 }
+                // Audit entries written with their change and not chained yet (`AuditSealing`): a moment's worth,
+                // unless the sealers have stopped.
+                let unsealed = try await sql.raw(
+                    "SELECT COUNT(*) AS waiting, MIN(recorded_at) AS oldest FROM audit_entries WHERE lane = 0").first()
+                auditGauge("entries", "Audit entries waiting to be sealed into the chain (the fleet's)").set(
+                    Double(try unsealed?.decode(column: "waiting", as: Int.self) ?? 0))
+                auditGauge("oldest_age", "Age in seconds of the oldest audit entry waiting to be sealed").set(
+                    try unsealed?.decode(column: "oldest", as: Date?.self).map { max(0, now.timeIntervalSince($0)) } ?? 0)
                 if let pool = databasePool {
                     // Fluent does not tell how many of its connections are lent out; PostgreSQL does (this scrape's own
                     // connection is among the busy ones).
@@ -132,6 +140,10 @@ final class AppMetrics: Sendable {
         registry.makeGauge(
             descriptor: MetricNameDescriptor(namespace: "yidai", subsystem: "jobs", metricName: "queue", unitName: name, helpText: help),
             labels: [("kind", kind)])
+    }
+
+    private func auditGauge(_ name: String, _ help: String) -> Gauge {
+        registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "yidai", subsystem: "audit", metricName: "unsealed", unitName: name, helpText: help))
     }
 
     private func poolGauge(_ name: String, _ help: String) -> Gauge {

@@ -144,7 +144,7 @@ struct OperationsEndpointTests {
         return result
     }
 
-    @Test("a scraper on the same machine reads requests by route and status, latency buckets, journey steps, decisions, outside-service calls and the job queue")
+    @Test("a scraper on the same machine reads requests by route and status, latency buckets, journey steps, decisions, outside-service calls, the job queue and the audit entries waiting to be sealed")
     func metricsContent() async throws {
         try await withYidai { app, clock, providers in
             var p = Applicant("P01", app: app, clock: clock, providers: providers)
@@ -158,6 +158,13 @@ struct OperationsEndpointTests {
             #expect(text.contains(#"yidai_jobs_queue_depth{kind="notification"}"#))
             #expect(text.contains(#"yidai_jobs_queue_oldest_age{kind="disbursement"} 0"#))
             #expect(text.contains("yidai_database_up 1"))
+            // The audit entries still to be sealed (on PostgreSQL every entry of the walk: no sealer runs in tests).
+            let unsealed = try await AuditEntry.query(on: app.db).filter(\.$lane == 0).count()
+            #expect(app.db.isSQLite ? unsealed == 0 : unsealed > 10)
+            let line = text.split(separator: "\n").first { $0.hasPrefix("yidai_audit_unsealed_entries ") } ?? ""
+            let reported: Double? = line.split(separator: " ").last.flatMap { Double(String($0)) }
+            #expect(reported == Double(unsealed), "\(line)")
+            #expect(text.contains("yidai_audit_unsealed_oldest_age "))
             if app.yidai.config.database != .sqliteInMemory {  // PostgreSQL: this instance's pool, as pg_stat_activity sees it
                 let max = DatabasePool.default.perLoop(eventLoops: System.coreCount) * System.coreCount
                 #expect(text.contains("yidai_database_connections_max \(max)"))
