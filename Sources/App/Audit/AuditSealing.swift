@@ -166,7 +166,8 @@ final class AuditSealingWorker: LifecycleHandler, @unchecked Sendable {
         let command = application.environment.arguments.dropFirst().first
         guard command == nil || command == "serve" || command?.hasPrefix("-") == true else { return }
         let sealing = AuditSealing(db: application.db, services: application.yidai)
-        let wakeUp = application.yidai.sealing
+        let (services, db) = (application.yidai, application.db)
+        let wakeUp = services.sealing
         let logger = application.logger
         task = Task {
             while !Task.isCancelled {
@@ -179,6 +180,8 @@ final class AuditSealingWorker: LifecycleHandler, @unchecked Sendable {
                     } else if try await sealing.anyWaiting() {
                         try await sealing.sealAll()
                     }
+                    // What this instance committed and has not seen sealed yet: sealed now, or deleted meanwhile.
+                    if services.auditWatch.count > 0 { try await services.auditWatch.check(on: db, services: services) }
                 } catch {
                     logger.error("Sealing audit entries failed: \(error)")
                 }
@@ -193,6 +196,7 @@ final class AuditSealingWorker: LifecycleHandler, @unchecked Sendable {
         guard task != nil else { return }
         do {
             try await AuditSealing(db: application.db, services: application.yidai).sealAll()
+            try await application.yidai.auditWatch.check(on: application.db, services: application.yidai)
         } catch {
             application.logger.error("Sealing audit entries at shutdown failed: \(error)")
         }

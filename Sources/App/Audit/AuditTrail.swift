@@ -40,18 +40,20 @@ struct AuditTrail {
     let db: Database
     let clock: AppClock
     let cipher: FieldCipher
-    /// This instance's sealer, woken when an unsealed entry was written.
+    /// This instance's sealer, woken when an unsealed entry was written, and its watch over what it wrote.
     let sealing: JobWakeUp?
+    let watch: AuditWatch?
 
-    init(db: Database, clock: AppClock, cipher: FieldCipher, sealing: JobWakeUp? = nil) {
+    init(db: Database, clock: AppClock, cipher: FieldCipher, sealing: JobWakeUp? = nil, watch: AuditWatch? = nil) {
         self.db = db
         self.clock = clock
         self.cipher = cipher
         self.sealing = sealing
+        self.watch = watch
     }
 
     init(db: Database, services: YidaiServices) {
-        self.init(db: db, clock: services.clock, cipher: services.cipher, sealing: services.sealing)
+        self.init(db: db, clock: services.clock, cipher: services.cipher, sealing: services.sealing, watch: services.auditWatch)
     }
 
     /// Appends one entry; joins the caller's transaction (so the entry commits or rolls back with the change),
@@ -59,7 +61,8 @@ struct AuditTrail {
     func record(application: UUID?, actor: String, action: String, details: [String: String]) async throws {
         if !db.isSQLite {
             let pending = try Pending(application: application, actor: actor, action: action, details: details, now: clock.now(), cipher: cipher)
-            _ = try await PreparedStatements.all(pending, on: db)
+            _ = try await db.writeStatement { sql in try await PreparedStatements.all(pending, on: sql) }
+            watch?.wrote(pending, on: db)
             sealing?.signal(kind: AuditSealingWorker.wakeUp)
             return
         }

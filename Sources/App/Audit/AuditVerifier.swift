@@ -17,6 +17,9 @@ import LendingCore
 ///    what is waiting first, so only entries written meanwhile remain): each one's content still matches the HMAC it
 ///    was written with; one that does not was changed after it was written, and is never sealed.
 ///
+/// 6. No entry was deleted between its commit and its seal: the instance that wrote it watches it until it is sealed,
+///    and records a deletion in the trail (`AuditWatch`), which is reported here.
+///
 /// A break is reported at an entry's sequence: the changed entry's own, or for a missing entry one after its lane
 /// predecessor's (the first sequence it could have had).
 struct AuditVerifier {
@@ -77,6 +80,14 @@ struct AuditVerifier {
             }
             Self.track(
                 application: entry.applicationID, sequence: entry.sequence, action: entry.action, details: entry.details, into: &walk)
+        }
+        // Entries deleted before they were sealed, as the sealer of the instance that wrote them recorded it.
+        for noted in try await AuditEntry.query(on: db).filter(\.$action == AuditWatch.deletedAction).sort(\.$sequence).all() {
+            let details = (try? JSONDecoder().decode([String: String].self, from: Data(noted.details.utf8))) ?? [:]
+            report.fail(
+                noted.sequence,
+                "entry \(details["entry"] ?? "?") (\(details["action"] ?? "?")) was deleted after it was written and before it was sealed "
+                    + "(its instance recorded this as entry \(noted.sequence))")
         }
         await checkAnchors(walk: walk, count: report.entries, into: &report)
         try await checkCompleteness(walk: walk, into: &report)

@@ -63,9 +63,11 @@ struct ApplicationStore {
             let queues = loaded != newState && Milestones.queuesMessage(entering: newState)
             let save: @Sendable (any Database) async throws -> Void = { db in
                 guard let sql = db as? any SQLDatabase else { throw AuditError("applications need an SQL database") }
-                guard try await application.writeRowRecording(entry, on: sql, now: now, matching: expected, funnel: funnel, services: services) else {
-                    throw Self.raced(state: try await Self.currentState(id, on: sql))
+                let matched = try await db.writeStatement { sql in
+                    try await application.writeRowRecording(entry, on: sql, now: now, matching: expected, funnel: funnel, services: services)
                 }
+                guard matched else { throw Self.raced(state: try await Self.currentState(id, on: sql)) }
+                services.auditWatch.wrote(entry, on: db)
             }
             defer { services.sealing.signal(kind: AuditSealingWorker.wakeUp) }
             guard also != nil || queues || recount else {

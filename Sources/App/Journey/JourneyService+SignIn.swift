@@ -81,8 +81,8 @@ extension JourneyService {
             session.createdAt = journey.now
             session.expiresAt = journey.now.addingTimeInterval(Self.sessionLifetime)
             try await session.create(on: tx)
-            // The audit entries last, so the transaction holds its audit lane's head (which the other transactions
-            // on that lane wait for) for as few statements as it can: the start, then the phone's leads, if any.
+            // The audit entries last: the start, then the phone's leads, if any (on SQLite each holds the lane's head
+            // until the commit).
             if started {
                 try await journey.audit.record(application: application.id, actor: "applicant", action: "application.started",
                                                details: ["phone": phone.masked, "cm": referral ?? "-", "channel": channel ?? "-", "state": "started"])

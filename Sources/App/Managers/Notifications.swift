@@ -125,15 +125,19 @@ struct Notifications {
             let details = ["template": sentTemplate, "notification": id.uuidString]
             guard db.isSQLite else {
                 // PostgreSQL: the job, the message and, for a message sent, its audit entry (unsealed) in one statement.
-                guard let sql = db as? any SQLDatabase else { throw NotificationError("notifications need an SQL database") }
                 var updates: SQLQueryString = "WITH job AS (" + finishing + "), note AS (" + noting + ")"
-                if let sentTo {
-                    let entry = try AuditTrail.Pending(
-                        application: sentTo, actor: "system", action: "notification.sent", details: details, now: now, cipher: services.cipher)
+                let entry = try sentTo.map {
+                    try AuditTrail.Pending(application: $0, actor: "system", action: "notification.sent", details: details, now: now, cipher: services.cipher)
+                }
+                if let entry {
                     updates = updates + ", entry AS (" + PreparedStatements.text(AuditTrail.Pending.insert(first: 1, after: nil), entry.values) + ")"
                 }
-                try await sql.raw(updates + " SELECT 1 AS done").run()
-                if sentTo != nil { services.sealing.signal(kind: AuditSealingWorker.wakeUp) }
+                let statement = updates + " SELECT 1 AS done"
+                try await db.writeStatement { sql in try await sql.raw(statement).run() }
+                if let entry {
+                    services.auditWatch.wrote(entry, on: db)
+                    services.sealing.signal(kind: AuditSealingWorker.wakeUp)
+                }
                 return
             }
             try await db.writeTransaction { tx in

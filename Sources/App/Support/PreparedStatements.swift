@@ -5,8 +5,8 @@ import PostgresNIO
 import SQLKit
 
 /// The hot path's fixed statements as PostgreSQL prepared statements: parsed and planned once per connection, then
-/// only bound and executed. Every applicant request authenticates with one, every change saves its application and
-/// appends to the audit trail with three, every limited step counts with one, and the SMS codes, the person keys and
+/// only bound and executed. Every applicant request authenticates with one, every change saves its application with
+/// its audit entry in one, an entry on its own is one, every limited step counts with one, and the SMS codes, the person keys and
 /// the advisory locks have theirs; as plain statements PostgreSQL parsed and planned each one again, and the app
 /// serialised its text and decoded its row description every time.
 ///

@@ -16,6 +16,8 @@ struct YidaiServices: Sendable {
     var jobs = JobWakeUp()
     /// Wakes this instance's audit sealer when a request wrote an unsealed entry (`AuditSealing`).
     var sealing = JobWakeUp()
+    /// The unsealed audit entries this instance committed, until it has seen them sealed (`AuditWatch`).
+    var auditWatch = AuditWatch()
 }
 
 extension YidaiServices {
@@ -23,7 +25,7 @@ extension YidaiServices {
     func with(auditAnchorFile: String?) -> YidaiServices {
         var config = config
         config.auditAnchorFile = auditAnchorFile
-        return YidaiServices(config: config, cipher: cipher, providers: providers, clock: clock, limiter: limiter, policies: policies, metrics: metrics, jobs: jobs, sealing: sealing)
+        return YidaiServices(config: config, cipher: cipher, providers: providers, clock: clock, limiter: limiter, policies: policies, metrics: metrics, jobs: jobs, sealing: sealing, auditWatch: auditWatch)
     }
 }
 

@@ -13,7 +13,8 @@ extension Database {
     /// read and another process's writer waits instead of failing halfway with "database is locked". (SQLite's
     /// own busy wait blocks one of the few threads that run every SQLite call; two of them waiting on a writer
     /// that needs a thread to finish would stop the server, which is why this process never relies on it.)
-    /// PostgreSQL: rows are locked by the statements themselves (compare-and-set updates, the audit lanes' heads).
+    /// PostgreSQL: rows are locked by the statements themselves (compare-and-set updates, the audit lanes' heads
+    /// when a sealer chains entries).
     /// Either way a lock conflict, deadlock or serialization failure reruns the whole transaction from the
     /// start, a few times, so a busy database never answers 500. Inside a transaction already, `body` joins it.
     func writeTransaction<T: Sendable>(_ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
@@ -35,14 +36,20 @@ extension Database {
     }
 
     private func retryingTransaction<T: Sendable>(_ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
-        try await DatabaseContention.retrying {
-            try await transaction { tx in
+        // The unsealed audit entries the transaction writes are watched once it commits (`AuditWatch`). The body runs
+        // in a task of the driver's, so the collector is set inside it.
+        let written = AuditWatch.Collector()
+        let result = try await DatabaseContention.retrying {
+            written.reset()
+            return try await transaction { tx in
                 if let sql = tx as? any SQLDatabase, sql.dialect.name == "sqlite" {
                     try await sql.raw("UPDATE write_gate SET turns = turns + 1 WHERE id = 1").run()
                 }
-                return try await body(tx)
+                return try await AuditWatch.Collector.$current.withValue(written) { try await body(tx) }
             }
         }
+        written.committed()
+        return result
     }
 
     var isSQLite: Bool { (self as? any SQLDatabase)?.dialect.name == "sqlite" }

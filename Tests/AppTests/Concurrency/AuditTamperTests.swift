@@ -121,6 +121,43 @@ struct AuditTamperTests {
         }
     }
 
+    @Test("an entry deleted after its change committed and before it was sealed is recorded by the instance that wrote it, and the verifier reports it; a rolled-back change's entry is never missed")
+    func deletedBeforeSealing() async throws {
+        try await withYidai { app, clock, providers in
+            var p = Applicant("P01", app: app, clock: clock, providers: providers)
+            try await p.signIn()
+            _ = try await p.uploadIDCard()
+            guard !app.db.isSQLite else { return }  // SQLite chains every entry in its change's own transaction
+            let watch = app.yidai.auditWatch
+            let watched = watch.count
+            #expect(watched == (try await AuditEntry.query(on: app.db).filter(\.$lane == 0).count()))
+            // A change that rolls back: its entry was never there, and is not watched.
+            await #expect(throws: AuditError.self) {
+                try await app.db.writeTransaction { tx in
+                    try await AuditTrail(db: tx, services: app.yidai).record(application: nil, actor: "test", action: "test.rolled_back", details: [:])
+                    throw AuditError("rolled back")
+                }
+            }
+            #expect(watch.count == watched)
+            let victim = try #require(try await AuditEntry.query(on: app.db).filter(\.$lane == 0).sort(\.$sequence, .descending).first())
+            // MUT: the newest entry deleted before any sealer saw it
+            try await Self.sql(app, "DELETE FROM audit_entries WHERE id = \(bind: victim.id!)")
+            let deleted = try await watch.check(on: app.db, services: app.yidai)
+            // validation: the instance recorded it, and the verifier reports it
+            #expect(deleted.map(\.id) == [victim.id!])
+            let noted = try await AuditEntry.query(on: app.db).filter(\.$action == AuditWatch.deletedAction).all()
+            #expect(noted.count == 1 && noted.first?.details.contains(victim.id!.uuidString.lowercased()) == true)
+            let report = try await AuditVerifier(db: app.db, services: app.yidai).verify()
+            #expect(!report.isIntact)
+            #expect(report.problems.contains { $0.contains("\(victim.action)) was deleted after it was written and before it was sealed") })
+            // Once sealed, nothing is watched any more (the deletion's own entry included).
+            #expect(try await watch.check(on: app.db, services: app.yidai).isEmpty)
+            try await AuditSealing(db: app.db, services: app.yidai).sealAll()
+            #expect(try await watch.check(on: app.db, services: app.yidai).isEmpty)
+            #expect(watch.count == 0)
+        }
+    }
+
     @Test("deleting one application's entries is reported at the first of them")
     func deleteOneApplication() async throws {
         try await withYidai { app, clock, providers in

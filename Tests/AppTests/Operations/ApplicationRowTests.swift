@@ -156,8 +156,8 @@ struct ApplicationRowTests {
             let winner = try #require(copies.first { $0.version == version + 1 })
             #expect(found.campaign == winner.campaign)
             #expect(try await AuditEntry.query(on: app.db).filter(\.$action == "test.race").count() == 1)
-            // The losers had taken audit lanes in their saves (PostgreSQL): their places were given back, the chain
-            // verifies, and the next change goes on in the lanes.
+            // The losers wrote no entry (their saves matched nothing, and the entry is written only for a matched save):
+            // the chain verifies, and the next change goes on.
             #expect(try await AuditVerifier(db: app.db, services: app.yidai).verify().isIntact)
             let next = try #require(try await LoanApplication.load(id, on: app.db))
             next.campaign = "after"
