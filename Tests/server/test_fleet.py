@@ -184,6 +184,11 @@ def test_a_policy_published_through_one_instance_decides_on_the_other_a_signed_c
         # B runs its statements as plain text (as behind a pooler that carries no prepared statements), A prepared.
         servers = [FleetServer(a, db.url), FleetServer(b, db.url, YIDAI_PG_PREPARED="off")]
         try:
+            # A fleet shares the bank's signing identity (YIDAI_SIGNING_KEY/CERT in production), so each instance's audit
+            # anchors verify on every other: B gets the development one A generates.
+            prepared = servers[0].command("jobs", "list")
+            assert prepared.returncode == 0, prepared.stdout + prepared.stderr
+            shutil.copytree(Path(a) / "signing", Path(b) / "signing")
             assert not start_together(servers)
             # The risk team publishes through instance B's configuration (the shipped policy under another name).
             folder = Path(policies) / "credit-fleet"

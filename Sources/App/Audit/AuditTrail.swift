@@ -40,20 +40,18 @@ struct AuditTrail {
     let db: Database
     let clock: AppClock
     let cipher: FieldCipher
-    /// This instance's sealer, woken when an unsealed entry was written, and its watch over what it wrote.
-    let sealing: JobWakeUp?
+    /// This instance's watch over the unsealed entries it wrote (`AuditWatch`).
     let watch: AuditWatch?
 
-    init(db: Database, clock: AppClock, cipher: FieldCipher, sealing: JobWakeUp? = nil, watch: AuditWatch? = nil) {
+    init(db: Database, clock: AppClock, cipher: FieldCipher, watch: AuditWatch? = nil) {
         self.db = db
         self.clock = clock
         self.cipher = cipher
-        self.sealing = sealing
         self.watch = watch
     }
 
     init(db: Database, services: YidaiServices) {
-        self.init(db: db, clock: services.clock, cipher: services.cipher, sealing: services.sealing, watch: services.auditWatch)
+        self.init(db: db, clock: services.clock, cipher: services.cipher, watch: services.auditWatch)
     }
 
     /// Appends one entry; joins the caller's transaction (so the entry commits or rolls back with the change),
@@ -63,7 +61,6 @@ struct AuditTrail {
             let pending = try Pending(application: application, actor: actor, action: action, details: details, now: clock.now(), cipher: cipher)
             _ = try await db.writeStatement { sql in try await PreparedStatements.all(pending, on: sql) }
             watch?.wrote(pending, on: db)
-            sealing?.signal(kind: AuditSealingWorker.wakeUp)
             return
         }
         // SQLite (one writer at a time): the entry is chained in the change's transaction, on lane 1, where its

@@ -69,7 +69,6 @@ struct ApplicationStore {
                 guard matched else { throw Self.raced(state: try await Self.currentState(id, on: sql)) }
                 services.auditWatch.wrote(entry, on: db)
             }
-            defer { services.sealing.signal(kind: AuditSealingWorker.wakeUp) }
             guard also != nil || queues || recount else {
                 try await save(db)  // the whole change is this one statement
                 return false

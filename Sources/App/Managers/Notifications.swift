@@ -134,10 +134,7 @@ struct Notifications {
                 }
                 let statement = updates + " SELECT 1 AS done"
                 try await db.writeStatement { sql in try await sql.raw(statement).run() }
-                if let entry {
-                    services.auditWatch.wrote(entry, on: db)
-                    services.sealing.signal(kind: AuditSealingWorker.wakeUp)
-                }
+                if let entry { services.auditWatch.wrote(entry, on: db) }
                 return
             }
             try await db.writeTransaction { tx in

@@ -14,8 +14,6 @@ struct YidaiServices: Sendable {
     var metrics = AppMetrics()
     /// Wakes this instance's job worker when a request queued a job.
     var jobs = JobWakeUp()
-    /// Wakes this instance's audit sealer when a request wrote an unsealed entry (`AuditSealing`).
-    var sealing = JobWakeUp()
     /// The unsealed audit entries this instance committed, until it has seen them sealed (`AuditWatch`).
     var auditWatch = AuditWatch()
 }
@@ -25,7 +23,7 @@ extension YidaiServices {
     func with(auditAnchorFile: String?) -> YidaiServices {
         var config = config
         config.auditAnchorFile = auditAnchorFile
-        return YidaiServices(config: config, cipher: cipher, providers: providers, clock: clock, limiter: limiter, policies: policies, metrics: metrics, jobs: jobs, sealing: sealing, auditWatch: auditWatch)
+        return YidaiServices(config: config, cipher: cipher, providers: providers, clock: clock, limiter: limiter, policies: policies, metrics: metrics, jobs: jobs, auditWatch: auditWatch)
     }
 }
 
