@@ -21,6 +21,15 @@ struct AuditTamperTests {
         return (try #require(anchor).sequence, UUID(uuidString: p.applicationID)!)
     }
 
+    /// A sign-in and an ID card's upload, whose entries wait unsealed (no sealer runs in tests); false on SQLite, which
+    /// chains every entry in its change's own transaction.
+    static func unsealedEntries(_ app: Application, _ clock: TestClock, _ providers: ProviderSet) async throws -> Bool {
+        var p = Applicant("P01", app: app, clock: clock, providers: providers)
+        try await p.signIn()
+        _ = try await p.uploadIDCard()
+        return !app.db.isSQLite
+    }
+
     static func sql(_ app: Application, _ text: SQLQueryString) async throws {
         try await (app.db as! any SQLDatabase).raw(text).run()
     }
@@ -94,10 +103,7 @@ struct AuditTamperTests {
     @Test("an entry changed, or forged, after it was written and before it was sealed is never sealed, and the verifier names it")
     func changedBeforeSealing() async throws {
         try await withYidai { app, clock, providers in
-            var p = Applicant("P01", app: app, clock: clock, providers: providers)
-            try await p.signIn()
-            _ = try await p.uploadIDCard()
-            guard !app.db.isSQLite else { return }  // SQLite chains every entry in its change's own transaction
+            guard try await Self.unsealedEntries(app, clock, providers) else { return }
             let unsealed = try await AuditEntry.query(on: app.db).filter(\.$lane == 0).sort(\.$sequence).all()
             #expect(unsealed.count >= 2)
             let victim = unsealed[1]
@@ -124,10 +130,7 @@ struct AuditTamperTests {
     @Test("an entry deleted after its change committed and before it was sealed is recorded by the instance that wrote it, and the verifier reports it; a rolled-back change's entry is never missed")
     func deletedBeforeSealing() async throws {
         try await withYidai { app, clock, providers in
-            var p = Applicant("P01", app: app, clock: clock, providers: providers)
-            try await p.signIn()
-            _ = try await p.uploadIDCard()
-            guard !app.db.isSQLite else { return }  // SQLite chains every entry in its change's own transaction
+            guard try await Self.unsealedEntries(app, clock, providers) else { return }
             let watch = app.yidai.auditWatch
             let watched = watch.count
             #expect(watched == (try await AuditEntry.query(on: app.db).filter(\.$lane == 0).count()))
