@@ -130,8 +130,9 @@ func configure(
     app.asyncCommands.use(JobsCommand(), as: "jobs")
 
     app.lifecycle.use(StartupTasks())
-    app.lifecycle.use(BackgroundWorker())
+    // Handlers stop in the reverse order: the job worker first, then the sealer, which seals what the jobs wrote too.
     app.lifecycle.use(AuditSealingWorker())
+    app.lifecycle.use(BackgroundWorker())
 }
 
 /// Migrations, demo data and the shipped policy run when the server starts (idempotent). Other commands
