@@ -1,6 +1,7 @@
 import Fluent
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import SQLKit
 import Vapor
 
@@ -20,6 +21,8 @@ struct AuditSealing {
     let logger: Logger
     /// Entries a batch takes at most.
     var batch = 500
+    /// The entries this sealer refused (their content was changed): left out of its later batches, and logged once.
+    private let refused = NIOLockedValueBox<Set<UUID>>([])
 
     init(db: Database, cipher: FieldCipher, logger: Logger, batch: Int = 500) {
         self.db = db
@@ -86,17 +89,16 @@ struct AuditSealing {
     func sealAll() async throws -> Int {
         guard !db.isSQLite else { return 0 }
         var sealed = 0
-        var refused: [UUID] = []
         while true {
             do {
-                let count = try await sealBatch(excluding: refused)
+                let count = try await sealBatch(excluding: Array(refused.withLockedValue { $0 }))
                 sealed += count
                 if count < batch { return sealed }
             } catch let error as Refused {
                 for entry in error.entries {
                     logger.critical("Audit entry \(entry.sequence) was changed after it was written and before it was sealed: it is left unsealed")
                 }
-                refused += error.entries.map(\.id)
+                refused.withLockedValue { $0.formUnion(error.entries.map(\.id)) }
             }
         }
     }
