@@ -50,26 +50,47 @@ struct ApplicantAuthenticator: AsyncRequestAuthenticator {
         // statement (prepared on PostgreSQL) reads both, not the models, and the application is kept for the request
         // (`signedInApplication`).
         let session = Session(tokenHash: SecretHash.sha256Hex(token), now: now)
-        guard let row = try await PreparedStatements.all(session, on: request.db).first else { return }
-        let applicant = SignedInApplicant(
-            sessionID: try row.decode(column: "session_id", as: UUID.self),
-            applicationID: try row.decode(column: "session_application_id", as: UUID.self),
-            phoneIndex: try row.decode(column: "session_phone_index", as: String.self))
-        if try row.decode(column: "id", as: UUID?.self) != nil {
-            let application = try LoanApplication.decoded(row)
+        let found: SignedIn?
+        if let sql = request.db as? any SQLDatabase, let rows = try await PreparedStatements.postgresRows(session, on: sql) {
+            found = try rows.first.map { try SignedIn($0.makeRandomAccess()) }
+        } else {
+            found = try await PreparedStatements.all(session, on: request.db).first.map { try SignedIn(SQLRowColumns(row: $0)) }
+        }
+        guard let found else { return }
+        if let application = found.application {
             request.storage[PreloadedApplication.self] = application
-            // The person's keys as committed when the request began (this statement runs in no transaction).
-            var keys: [PersonVault.DataClass: PersonVault.RequestKeys.Key] = [:]
-            for (dataClass, prefix) in [(PersonVault.DataClass.kept, "kept"), (.general, "general")] {
-                if let id = try row.decode(column: prefix + "_key_id", as: UUID?.self) {
-                    keys[dataClass] = .init(id: id, wrapped: try row.decode(column: prefix + "_key_wrapped", as: String.self))
-                }
-            }
-            if !keys.isEmpty {
-                request.storage[PreloadedPersonKeys.self] = PersonVault.RequestKeys(phoneIndex: application.phoneIndex, keys: keys)
+            if !found.keys.isEmpty {
+                request.storage[PreloadedPersonKeys.self] = PersonVault.RequestKeys(phoneIndex: application.phoneIndex, keys: found.keys)
             }
         }
-        request.auth.login(applicant)
+        request.auth.login(found.applicant)
+    }
+
+    /// What `Session` read: the applicant, their application (nil when it no longer exists) and the person's keys
+    /// as committed when the request began (the statement runs in no transaction).
+    struct SignedIn {
+        let applicant: SignedInApplicant
+        let application: LoanApplication?
+        let keys: [PersonVault.DataClass: PersonVault.RequestKeys.Key]
+
+        init<Row: RowColumns>(_ row: Row) throws {
+            applicant = SignedInApplicant(
+                sessionID: try row.column("session_id", as: UUID.self),
+                applicationID: try row.column("session_application_id", as: UUID.self),
+                phoneIndex: try row.column("session_phone_index", as: String.self))
+            var keys: [PersonVault.DataClass: PersonVault.RequestKeys.Key] = [:]
+            if try row.column("id", as: UUID?.self) != nil {
+                application = try LoanApplication.decoded(row)
+                for (dataClass, prefix) in [(PersonVault.DataClass.kept, "kept"), (.general, "general")] {
+                    if let id = try row.column(prefix + "_key_id", as: UUID?.self) {
+                        keys[dataClass] = .init(id: id, wrapped: try row.column(prefix + "_key_wrapped", as: String.self))
+                    }
+                }
+            } else {
+                application = nil
+            }
+            self.keys = keys
+        }
     }
 
     /// The session of a token hash, if it is neither revoked nor expired at `now`, with its application and the

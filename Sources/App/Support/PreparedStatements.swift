@@ -32,16 +32,21 @@ enum PreparedStatements {
     /// prepared statements are off.
     static func rows<Statement: PostgresPreparedStatement>(_ statement: Statement, on db: any SQLDatabase) async throws -> [any SQLRow]?
     where Statement.Row == PostgresRow {
+        try await postgresRows(statement, on: db)?.map { $0.sql() }
+    }
+
+    /// `rows`, as PostgreSQL's own rows.
+    static func postgresRows<Statement: PostgresPreparedStatement>(_ statement: Statement, on db: any SQLDatabase) async throws -> [PostgresRow]?
+    where Statement.Row == PostgresRow {
         guard enabled, let postgres = db as? any PostgresDatabase else { return nil }
         let logger = db.logger  // the request's, with its request id
-        let rows = try await postgres.withConnection { connection in
+        return try await postgres.withConnection { connection in
             connection.eventLoop.makeFutureWithTask {
                 var rows: [PostgresRow] = []
                 for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
                 return rows
             }
         }.get()
-        return rows.map { $0.sql() }
     }
 }
 
@@ -146,3 +151,28 @@ extension PreparedStatements {
         (type as? any StatementValue.Type)?.postgresType
     }
 }
+
+/// A row's columns read by name as the Swift types the statements bind. On PostgreSQL (`PostgresRandomAccessRow`)
+/// each column decodes straight from its cell, specialised for its type; through SQLKit (`SQLRowColumns`: SQLite,
+/// or prepared statements off) each goes through `SQLRow.decode`, whose PostgreSQL path tries several dynamic casts
+/// and builds a coding path per column (for the application's 58 columns, read on every applicant request, a tenth
+/// of a plain signed-in request's CPU).
+protocol RowColumns {
+    func column<T: PostgresDecodable & Decodable>(_ name: String, as type: T.Type) throws -> T
+}
+
+extension PostgresRandomAccessRow: RowColumns {
+    func column<T: PostgresDecodable & Decodable>(_ name: String, as type: T.Type) throws -> T {
+        guard contains(name) else { throw AuditError("the row has no column \(name)") }
+        return try self[name].decode(T.self, context: .default)
+    }
+}
+
+struct SQLRowColumns: RowColumns {
+    let row: any SQLRow
+
+    func column<T: PostgresDecodable & Decodable>(_ name: String, as type: T.Type) throws -> T {
+        try row.decode(column: name, as: T.self)
+    }
+}
+

@@ -41,6 +41,36 @@ struct ApplicationRowTests {
         }
     }
 
+    @Test("the application a signed-in request reads with its session is the same as the one Fluent reads, field by field, with the person's keys")
+    func sessionReadMatchesFluent() async throws {
+        try await withYidai { app, clock, providers in
+            // setup: a decided application and its applicant's session
+            var applicant = Applicant("P01", app: app, clock: clock, providers: providers)
+            _ = try await applicant.walkToDecision()
+            let id = try #require(UUID(uuidString: applicant.applicationID))
+            let session = ApplicantAuthenticator.Session(tokenHash: SecretHash.sha256Hex(applicant.token), now: clock.now)
+            // MUT: the session's row read as a request reads it (PostgreSQL's own row when prepared, else SQLKit's)
+            let found: ApplicantAuthenticator.SignedIn
+            if let rows = try await PreparedStatements.postgresRows(session, on: app.db as! any SQLDatabase) {
+                found = try ApplicantAuthenticator.SignedIn(try #require(rows.first).makeRandomAccess())
+            } else {
+                found = try ApplicantAuthenticator.SignedIn(SQLRowColumns(row: try #require(try await PreparedStatements.all(session, on: app.db).first)))
+            }
+            // validation
+            let read = try #require(found.application)
+            let byFluent = try #require(try await LoanApplication.find(id, on: app.db))
+            #expect(try Self.fields(read) == Self.fields(byFluent))
+            #expect(read.$id.exists && read.loadedState == byFluent.state)
+            #expect(found.applicant.applicationID == id && found.applicant.phoneIndex == byFluent.phoneIndex)
+            let keys = try await PersonKey.query(on: app.db).filter(\.$phoneIndex == byFluent.phoneIndex).all()
+            #expect(Set(found.keys.values.map(\.id)) == Set(keys.compactMap(\.id)))
+            #expect(!found.keys.isEmpty)
+            // and a session without a token that matches reads nothing
+            let none = ApplicantAuthenticator.Session(tokenHash: SecretHash.sha256Hex("not-a-token"), now: clock.now)
+            #expect(try await PreparedStatements.all(none, on: app.db).isEmpty)
+        }
+    }
+
     @Test("a new application inserted by the plain statement is stored as Fluent's create stores it, and saves as an update")
     func insertedRowMatchesFluent() async throws {
         try await withYidai { app, clock, providers in
