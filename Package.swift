@@ -47,6 +47,8 @@ let package = Package(
         .systemLibrary(name: "CQREncode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
         // Brotli from Debian (libbrotli-dev): responses compressed with br when the client accepts it.
         .systemLibrary(name: "CBrotli", pkgConfig: "libbrotlienc", providers: [.apt(["libbrotli-dev"])]),
+        // zlib from Debian (zlib1g-dev): responses gzipped from kept deflate streams (reset, not set up, per answer).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "App",
             dependencies: [
@@ -56,6 +58,7 @@ let package = Package(
                 "CPangoCairo",
                 "CQREncode",
                 "CBrotli",
+                "CZlib",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),

@@ -94,12 +94,13 @@ func configure(
     app.middleware = .init()
     app.middleware.use(RequestIDMiddleware())
     app.middleware.use(MetricsMiddleware(metrics: app.yidai.metrics))
-    app.middleware.use(BrotliMiddleware())  // br when the client accepts it (outside everything that makes a body)
+    app.middleware.use(CompressionMiddleware())  // br or gzip when the client accepts it (outside everything that makes a body)
     let assets = try StaticAssets(publicDirectory: app.directory.publicDirectory, reloads: !app.environment.isRelease)
     app.leaf.tags["asset"] = AssetTag(assets: assets)
     app.leaf.tags["inlineStyle"] = InlineStyleTag(assets: assets)
     app.leaf.tags["keepTogether"] = KeepTogetherTag()
-    // gzip for text (HTML, CSS, JS, JSON, SVG) when the client asks for it; PDFs and images stay as they are.
+    // The server's gzip, for text streamed from files (CompressionMiddleware compresses answers held in memory); PDFs
+    // and images stay as they are.
     app.http.server.configuration.responseCompression = .enabledForCompressibleTypes
     app.middleware.use(SecurityHeadersMiddleware(inlineStyleSource: { assets.inlineStyleSource }))  // outside the error renderer, so error pages get the headers too
     app.middleware.use(HashedAssetMiddleware(assets: assets))
