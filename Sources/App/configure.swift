@@ -105,7 +105,7 @@ func configure(
     app.middleware.use(SecurityHeadersMiddleware(inlineStyleSource: { assets.inlineStyleSource }))  // outside the error renderer, so error pages get the headers too
     app.middleware.use(HashedAssetMiddleware(assets: assets))
     app.middleware.use(ErrorRenderingMiddleware())
-    app.middleware.use(PublicFilesMiddleware(publicDirectory: app.directory.publicDirectory))
+    app.middleware.use(PublicFilesMiddleware(publicDirectory: app.directory.publicDirectory, assets: assets))
 
     try ProductionGuard.check(app: app, config: config, providers: providers)
     // The sandbox outbox lives in the database: every instance shows the same messages, and a restart keeps them.

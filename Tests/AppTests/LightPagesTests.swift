@@ -94,7 +94,7 @@ struct LightPagesTests {
         }
     }
 
-    @Test("Public/'s files are served under their plain names, percent-encoded too; the disk is asked only for paths under Public/'s top")
+    @Test("Public/'s files are served under their plain names, percent-encoded too, from memory with an ETag that answers 304; the disk is asked only for paths under Public/'s top, and for ranges")
     func plainFiles() async throws {
         try await withYidai { app, _, _ in
             let (status, headers, body) = try await Self.get(app, "/img/logo.svg")
@@ -105,6 +105,21 @@ struct LightPagesTests {
             #expect(missing == .notFound)
             let (outside, _, _) = try await Self.get(app, "/css/../../Package.swift")
             #expect(outside == .forbidden || outside == .notFound)
+            // From memory, as on the disk (the stylesheet unminified), with an ETag of the content that answers 304
+            let disk = try String(contentsOfFile: app.directory.publicDirectory + "css/console.css", encoding: .utf8)
+            let (cssStatus, cssHeaders, css) = try await Self.get(app, "/css/console.css")
+            #expect(cssStatus == .ok && css == disk && cssHeaders.first(name: .cacheControl) == "no-cache")
+            let etag = try #require(headers.first(name: .eTag))
+            #expect(etag.hasPrefix("\"") && etag != cssHeaders.first(name: .eTag))
+            for named in [etag, "W/" + etag, "\"other\", " + etag, "*"] {
+                let (again, againHeaders, againBody) = try await Self.get(app, "/img/logo.svg", headers: ["If-None-Match": named])
+                #expect(again == .notModified && againBody.isEmpty && againHeaders.first(name: .eTag) == etag, "\(named)")
+            }
+            let (changed, _, changedBody) = try await Self.get(app, "/img/logo.svg", headers: ["If-None-Match": "\"other\""])
+            #expect(changed == .ok && changedBody == body)
+            // and a range is still read from the disk
+            let (partial, _, part) = try await Self.get(app, "/img/logo.svg", headers: ["Range": "bytes=0-3"])
+            #expect(partial == .partialContent && part == "<svg")
         }
         let top = PublicFilesMiddleware(publicDirectory: "Public/").topLevel
         #expect(top.isSuperset(of: ["css", "img", "js"]))

@@ -22,6 +22,15 @@ final class StaticAssets: Sendable {
         var inlineStyle = ""
         var inlineStyleSource = ""
         var stamp: [String: Date] = [:]
+        /// "/img/logo.svg" → the file as it is on the disk, for its plain name (`PublicFilesMiddleware`).
+        var plain: [String: PlainFile] = [:]
+    }
+
+    /// A file under its plain name: its bytes as on the disk, its type, and an ETag from its content.
+    struct PlainFile: Sendable {
+        let body: ByteBuffer
+        let type: HTTPMediaType
+        let etag: String
     }
 
     /// The stylesheet inlined into every applicant page (until the browser holds its file).
@@ -56,6 +65,11 @@ final class StaticAssets: Sendable {
 
     func file(at hashedPath: String) -> (bytes: [UInt8], type: HTTPMediaType)? {
         current().files[hashedPath]
+    }
+
+    /// The file at a plain name ("/img/logo.svg"), as on the disk; nil when it is not one of Public/'s files.
+    func plainFile(at path: String) -> PlainFile? {
+        current().plain[path]
     }
 
     var inlineStyle: String { current().inlineStyle }
@@ -98,6 +112,9 @@ final class StaticAssets: Sendable {
         for (path, url) in all.filter({ $0.1.pathExtension != "css" }) + all.filter({ $0.1.pathExtension == "css" }) {
             var bytes = [UInt8](try Data(contentsOf: url))
             let ext = url.pathExtension
+            snapshot.plain[path] = PlainFile(
+                body: ByteBuffer(bytes: bytes), type: HTTPMediaType.fileExtension(ext) ?? .binary,
+                etag: "\"" + Hex.string(SHA256.hash(data: bytes).prefix(8)) + "\"")
             if ext == "css" {
                 var css = minifyCSS(String(decoding: bytes, as: UTF8.self))
                 for (plain, named) in snapshot.urls where plain.hasPrefix("/img/") {
@@ -217,10 +234,13 @@ struct InlineStyleTag: UnsafeUnescapedLeafTag {
 struct PublicFilesMiddleware: AsyncMiddleware {
     let files: FileMiddleware
     let topLevel: Set<String>
+    /// Public/'s files read at start (`StaticAssets`), answered from memory under their plain names.
+    let assets: StaticAssets?
 
-    init(publicDirectory: String) {
+    init(publicDirectory: String, assets: StaticAssets? = nil) {
         files = FileMiddleware(publicDirectory: publicDirectory, defaultFile: nil)
         topLevel = Set((try? FileManager.default.contentsOfDirectory(atPath: publicDirectory)) ?? [])
+        self.assets = assets
     }
 
     /// The first part of a request's path, percent-decoded as `FileMiddleware` decodes it.
@@ -236,6 +256,29 @@ struct PublicFilesMiddleware: AsyncMiddleware {
         guard let first = Self.firstPart(of: request.url.path), topLevel.contains(String(first)) else {
             return try await next.respond(to: request)
         }
+        // Public/'s own files from memory, with an ETag of their content: Vapor's file streaming made a date formatter
+        // for every Last-Modified, which cost a plain file more than a signed-in API request. A range, a
+        // percent-encoded path or a file added since the start is read from the disk as before.
+        if request.method == .GET || request.method == .HEAD, !request.headers.contains(name: .range),
+            let file = assets?.plainFile(at: request.url.path)
+        {
+            return Self.answer(file, to: request)
+        }
         return try await files.respond(to: request, chainingTo: next)
+    }
+
+    /// 304 when the request's If-None-Match names the file's ETag (weak or strong, or `*`), else the file.
+    static func answer(_ file: StaticAssets.PlainFile, to request: Request) -> Response {
+        var headers = HTTPHeaders()
+        headers.contentType = file.type
+        headers.replaceOrAdd(name: .eTag, value: file.etag)
+        let named = request.headers[.ifNoneMatch].flatMap { $0.split(separator: ",") }.map { tag in
+            let trimmed = tag.trimmingCharacters(in: .whitespaces)
+            return trimmed.hasPrefix("W/") ? String(trimmed.dropFirst(2)) : trimmed
+        }
+        if named.contains(file.etag) || named.contains("*") {
+            return Response(status: .notModified, headers: headers)
+        }
+        return Response(status: .ok, headers: headers, body: .init(buffer: file.body))
     }
 }
