@@ -105,7 +105,7 @@ step "Races, a crash and a fleet of two on one PostgreSQL, against servers of th
 # The fleet tests create their own databases on the PostgreSQL started above (skipped if it did not start).
 fleet_pg=""
 [ -f "$pg_data/postmaster.pid" ] && fleet_pg="postgres://yidai@127.0.0.1:$pg_port/postgres"
-YIDAI_TEST_POSTGRES_URL="$fleet_pg" YIDAI_BIN="$root/.build/debug/yidai" python3 -m pytest -q Tests/server 2>&1 | tee "$work/pytest-server.log"
+YIDAI_TEST_POSTGRES_URL="$fleet_pg" YIDAI_TEST_POSTGRES_SOCKET="${fleet_pg:+$pg_data/.s.PGSQL.$pg_port}" YIDAI_BIN="$root/.build/debug/yidai" python3 -m pytest -q Tests/server 2>&1 | tee "$work/pytest-server.log"
 if [ "${PIPESTATUS[0]}" = 0 ]; then record "races and crash on a real server (pytest)" ok; else record "races and crash on a real server (pytest)" FAILED; fi
 
 step "Real-browser walk in headless Chromium (pytest)"

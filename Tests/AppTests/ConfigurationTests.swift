@@ -33,6 +33,28 @@ struct ConfigurationTests {
         #expect(try AppConfigParsing.database("postgres://u@h/db") == .postgres(url: "postgres://u@h/db"))
     }
 
+    @Test("DATABASE_URL may reach PostgreSQL through its Unix socket; an address without a user, a path or a database is refused naming the part")
+    func socketDatabaseURLIsChecked() throws {
+        let url = "postgres+uds://yidai@localhost/var/run/postgresql/.s.PGSQL.5432#yidai"
+        #expect(try AppConfigParsing.database(url) == .postgres(url: url))
+        #expect(try AppConfigParsing.database("postgresql+uds://yidai:pw@/tmp/.s.PGSQL.5432#db") == .postgres(url: "postgresql+uds://yidai:pw@/tmp/.s.PGSQL.5432#db"))
+        let refused: [(String, String)] = [
+            ("postgres+uds://yidai@localhost/tmp/.s.PGSQL.5432", "needs the database after #"),
+            ("postgres+uds://yidai@localhost/#yidai", "needs the socket's absolute path"),
+            ("postgres+uds://yidai@db.example.com/tmp/.s.PGSQL.5432#yidai", "takes no host or port"),
+            ("postgres+uds://yidai@localhost:5432/tmp/.s.PGSQL.5432#yidai", "takes no host or port"),
+            ("postgres+uds://localhost/tmp/.s.PGSQL.5432#yidai", "names no user"),
+        ]
+        for (bad, named) in refused {
+            do {
+                _ = try AppConfigParsing.database(bad)
+                Issue.record("\(bad) was accepted")
+            } catch let error as ConfigurationError {
+                #expect(error.description.contains(named), "\(bad): \(error.description)")
+            }
+        }
+    }
+
     @Test("YIDAI_PUBLIC_URL, where managers' codes point, must be an http(s) address without query; a trailing slash is dropped")
     func publicURLIsChecked() throws {
         #expect(try AppConfig.publicBaseURL(nil) == "http://127.0.0.1:8080")

@@ -2,7 +2,8 @@
 
 Needs a PostgreSQL that the tests may create databases in: YIDAI_TEST_POSTGRES_URL, for example
 postgres://yidai@127.0.0.1:55432/postgres (scripts/test.sh sets it to the PostgreSQL it starts); skipped without it.
-Each test gets a fresh, empty database. Both servers share the key ring (YIDAI_KEYS) but not their data folders,
+YIDAI_TEST_POSTGRES_SOCKET, that PostgreSQL's Unix-domain socket (a path), adds the test of an instance reaching it
+through the socket. Each test gets a fresh, empty database. Both servers share the key ring (YIDAI_KEYS) but not their data folders,
 as two machines behind a load balancer would.
 """
 import base64
@@ -20,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from server_support import BIN, Server
+from server_support import BIN, Server, to_requested_loan
 
 BASE_URL = os.environ.get("YIDAI_TEST_POSTGRES_URL", "")
 pytestmark = pytest.mark.skipif(not BASE_URL, reason="set YIDAI_TEST_POSTGRES_URL to a PostgreSQL the tests may create databases in")
@@ -230,3 +231,36 @@ def test_a_policy_published_through_one_instance_decides_on_the_other_a_signed_c
         finally:
             for server in servers:
                 server.stop()
+
+
+SOCKET = os.environ.get("YIDAI_TEST_POSTGRES_SOCKET", "")
+
+
+@pytest.mark.skipif(not SOCKET, reason="set YIDAI_TEST_POSTGRES_SOCKET to the test PostgreSQL's socket (scripts/test.sh does)")
+def test_an_instance_reaches_postgresql_through_its_unix_socket_carries_a_journey_to_the_contract_and_opens_no_tcp_connection():
+    with Database() as db, tempfile.TemporaryDirectory() as a:
+        server = FleetServer(a, f"postgres+uds://{urlsplit(BASE_URL).username or 'postgres'}@localhost{SOCKET}#{db.name}")
+        try:
+            server.start()
+            assert server.call("GET", "/health/ready")[0] == 200
+            to_requested_loan(server, "13900000231")
+            # Every connection the instance holds came through the socket: PostgreSQL shows no client address for those.
+            sql = "SELECT count(*) FILTER (WHERE client_addr IS NULL), count(*) FROM pg_stat_activity WHERE application_name LIKE 'yidai-%'"
+            seen = subprocess.run([postgres_tool("psql"), *db.args, "-d", db.name, "-Atc", sql], capture_output=True, text=True, check=True)
+            by_socket, every = (int(n) for n in seen.stdout.strip().split("|"))
+            assert every > 0 and by_socket == every, seen.stdout
+        finally:
+            server.stop()
+
+
+@pytest.mark.parametrize("url, named", [
+    ("postgres+uds://yidai@localhost/tmp/.s.PGSQL.5432", "needs the database after #"),
+    ("postgres+uds://yidai@db.example.com:5432/tmp/.s.PGSQL.5432#yidai", "takes no host or port"),
+    ("postgres+uds://localhost/tmp/.s.PGSQL.5432#yidai", "names no user"),
+])
+def test_a_socket_address_missing_a_part_refuses_to_start_naming_what_is_missing(url, named):
+    with tempfile.TemporaryDirectory() as a:
+        run = subprocess.run([BIN, "serve", "--hostname", "127.0.0.1", "--port", "0"], env=FleetServer(a, url).env(),
+                             capture_output=True, text=True, timeout=120)
+        assert run.returncode != 0
+        assert named in run.stdout + run.stderr, run.stdout[-2000:] + run.stderr[-2000:]

@@ -26,6 +26,8 @@
 # costs CPU too: journeys per second and CPU per journey of a profiled run are not comparable with another run's.
 # Arguments go to the driver (--levels 1,8,32,64 --journeys-per-level 100 --seconds 120 --warmup 4 ...).
 #
+# PG_SOCKET=1: the servers (and `yidai db-roundtrips`) reach that PostgreSQL through its Unix-domain socket
+# (DATABASE_URL=postgres+uds://…) instead of loopback TCP; the driver's own psql calls still use TCP.
 # PostgreSQL: its own PostgreSQL 15 in the temporary folder (binaries from /usr/lib/postgresql/*/bin, run as the
 # postgres user when root), unless YIDAI_BENCH_POSTGRES_URL names one the benchmark may create databases in (then
 # PostgreSQL CPU is measured only if YIDAI_BENCH_PG_PID gives its postmaster's pid). Servers: YIDAI_BIN, default
@@ -90,6 +92,7 @@ if [ -n "${YIDAI_BENCH_POSTGRES_URL:-}" ]; then
   base="${YIDAI_BENCH_POSTGRES_URL%/*}"
   read -r -a pg_args < <(python3 -c 'import sys; from urllib.parse import urlsplit; u = urlsplit(sys.argv[1]); print("-h", u.hostname, "-p", u.port or 5432, "-U", u.username or "postgres")' "$YIDAI_BENCH_POSTGRES_URL")
   pg_pid="${YIDAI_BENCH_PG_PID:-}"
+  [ "${PG_SOCKET:-0}" = 1 ] && { echo "PG_SOCKET=1 needs the benchmark's own PostgreSQL (unset YIDAI_BENCH_POSTGRES_URL)" >&2; exit 2; }
   db_url() { echo "$base/$1?sslmode=disable"; }
 else
   pg_data="$work/pg"; pg_port=$(free_port)
@@ -98,12 +101,16 @@ else
   as_postgres pg_ctl -D "$pg_data" -o "-p $pg_port -k $pg_data -c listen_addresses=127.0.0.1 -c max_connections=200" -l "$pg_data/log" -w start >/dev/null
   pg_pid=$(head -1 "$pg_data/postmaster.pid")
   pg_args=(-h 127.0.0.1 -p "$pg_port" -U yidai)
-  db_url() { echo "postgres://yidai@127.0.0.1:$pg_port/$1?sslmode=disable"; }
+  if [ "${PG_SOCKET:-0}" = 1 ]; then
+    db_url() { echo "postgres+uds://yidai@localhost$pg_data/.s.PGSQL.$pg_port#$1"; }
+  else
+    db_url() { echo "postgres://yidai@127.0.0.1:$pg_port/$1?sslmode=disable"; }
+  fi
 fi
 
 keys="bench:$(python3 -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')"
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- Sources Package.swift 2>/dev/null || echo +changes)"
-echo "# $(date -Is) commit $commit; $bin built $(date -r "$bin" -Is 2>/dev/null || echo '?'); $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# $(date -Is) commit $commit; $bin built $(date -r "$bin" -Is 2>/dev/null || echo '?'); $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg); PostgreSQL over $([ "${PG_SOCKET:-0}" = 1 ] && echo "its Unix socket" || echo "loopback TCP")"
 status=0
 for m in "${modes[@]}"; do
   if [ "$m" = nginx ]; then instances="${INSTANCES:-2}"; trusted=127.0.0.1/32; else instances="${INSTANCES:-1}"; trusted=""; fi
