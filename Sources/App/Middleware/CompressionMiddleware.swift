@@ -35,8 +35,8 @@ struct CompressionMiddleware: AsyncMiddleware {
         }
         guard response.headers[.contentEncoding].isEmpty, let encoding = Self.encoding(for: request.headers[.acceptEncoding], type: response.headers.contentType)
         else { return response }
-        let immutable = response.headers[.cacheControl].contains { $0.contains("immutable") }
-        let key = encoding.rawValue + ":" + request.url.path
+        let immutable = Self.saysImmutable(response.headers[.cacheControl])
+        let key = encoding.rawValue + ":" + request.path
         var encoded: Data?
         if immutable { encoded = Self.kept.withLockedValue { $0[key] } }
         if encoded == nil {
@@ -69,15 +69,48 @@ struct CompressionMiddleware: AsyncMiddleware {
         return accepts(acceptEncoding, "gzip") ? .gzip : nil
     }
 
-    /// Whether `Accept-Encoding` lists `coding` with a weight above zero.
+    /// Whether `Accept-Encoding` lists `coding` (lowercase) with a weight above zero; names and `q` in any case. Read
+    /// as bytes: Foundation's trimming and lowercasing of every piece cost more than compressing a small answer.
     static func accepts(_ values: [String], _ coding: String) -> Bool {
-        for part in values.flatMap({ $0.split(separator: ",") }) {
-            let pieces = part.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-            guard pieces.first == coding else { continue }
-            if let q = pieces.dropFirst().first(where: { $0.hasPrefix("q=") }), let weight = Double(q.dropFirst(2)), weight <= 0 { return false }
-            return true
+        let wanted = Array(coding.utf8)
+        for value in values {
+            for part in value.utf8.split(separator: UInt8(ascii: ",")) {
+                var pieces = part.split(separator: UInt8(ascii: ";")).makeIterator()
+                guard let name = pieces.next(), asciiEqualIgnoringCase(trimmed(name), wanted) else { continue }
+                while let piece = pieces.next() {
+                    let parameter = trimmed(piece)
+                    guard parameter.count >= 2, parameter.first.map({ $0 | 0x20 }) == UInt8(ascii: "q"),
+                        parameter[parameter.index(after: parameter.startIndex)] == UInt8(ascii: "=")
+                    else { continue }
+                    // The first weight counts; one that does not read as a number leaves the coding accepted.
+                    if let weight = Double(String(decoding: parameter.dropFirst(2), as: UTF8.self)), weight <= 0 { return false }
+                    break
+                }
+                return true
+            }
         }
         return false
+    }
+
+    private static func trimmed(_ bytes: Substring.UTF8View.SubSequence) -> Substring.UTF8View.SubSequence {
+        let blank: (UInt8) -> Bool = { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+        guard let first = bytes.firstIndex(where: { !blank($0) }), let last = bytes.lastIndex(where: { !blank($0) }) else {
+            return bytes[bytes.endIndex...]
+        }
+        return bytes[first...last]
+    }
+
+    private static func asciiEqualIgnoringCase(_ bytes: Substring.UTF8View.SubSequence, _ lowercase: [UInt8]) -> Bool {
+        bytes.count == lowercase.count && zip(bytes, lowercase).allSatisfy { (($0 >= 65 && $0 <= 90) ? $0 | 0x20 : $0) == $1 }
+    }
+
+    /// Whether a Cache-Control value says `immutable` (any case), without Foundation's search.
+    static func saysImmutable(_ values: [String]) -> Bool {
+        let word = Array("immutable".utf8)
+        return values.contains { value in
+            value.utf8.split(whereSeparator: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") })
+                .contains { asciiEqualIgnoringCase($0, word) }
+        }
     }
 
     /// Text answers: pages, CSS, JS, JSON, SVG, XML, CSV.

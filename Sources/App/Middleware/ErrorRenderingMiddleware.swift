@@ -21,7 +21,7 @@ struct ErrorRenderingMiddleware: AsyncMiddleware {
             let cause = error is APIError ? "\(api.code): \(api.message)" : String(reflecting: error)
             request.logger.error(
                 "Unexpected error \(String(reflecting: type(of: error))): \(LogMasking.mask(cause))",
-                metadata: ["path": .string(request.url.path)])
+                metadata: ["path": .string(request.path)])
         }
         var headers = api.headers
         headers.replaceOrAdd(name: .cacheControl, value: "no-store")
@@ -48,7 +48,7 @@ struct ErrorRenderingMiddleware: AsyncMiddleware {
     }
 
     static func wantsJSON(_ request: Request) -> Bool {
-        let path = request.url.path
+        let path = request.path
         if path.hasPrefix("/api/") || path == "/api" || path == "/health" || path == "/openapi.json" { return true }
         return request.headers.accept.mediaTypes.contains(.json)
             && !request.headers.accept.mediaTypes.contains(.html)

@@ -19,7 +19,7 @@ struct SecurityHeadersMiddleware: AsyncMiddleware {
         headers.replaceOrAdd(
             name: "Content-Security-Policy",
             value: "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'\(styleExtra); script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
-        let path = request.url.path
+        let path = request.path
         let isStatic = path.hasPrefix("/css/") || path.hasPrefix("/js/") || path.hasPrefix("/img/")
         if isStatic {
             // Content-hashed names come with their own year-long immutable cache; a plain name may change

@@ -171,14 +171,14 @@ struct HashedAssetMiddleware: AsyncMiddleware {
     let assets: StaticAssets
 
     func respond(to request: Request, chainingTo next: AsyncResponder) async throws -> Response {
-        guard request.method == .GET || request.method == .HEAD, let file = assets.file(at: request.url.path) else {
+        guard request.method == .GET || request.method == .HEAD, let file = assets.file(at: request.path) else {
             return try await next.respond(to: request)
         }
         var headers = HTTPHeaders()
         headers.contentType = file.type
         headers.replaceOrAdd(name: .cacheControl, value: "public, max-age=31536000, immutable")
         let response = Response(status: .ok, headers: headers, body: .init(data: Data(file.bytes)))
-        let path = request.url.path
+        let path = request.path
         if path == assets.url(for: StaticAssets.inlinedStylesheet), let hash = StaticAssets.hash(in: path) {
             // The browser now holds this stylesheet: pages may link it instead of inlining it.
             response.cookies[StaticAssets.stylesheetCookie] = HTTPCookies.Value(
@@ -253,14 +253,14 @@ struct PublicFilesMiddleware: AsyncMiddleware {
     }
 
     func respond(to request: Request, chainingTo next: AsyncResponder) async throws -> Response {
-        guard let first = Self.firstPart(of: request.url.path), topLevel.contains(String(first)) else {
+        guard let first = Self.firstPart(of: request.path), topLevel.contains(String(first)) else {
             return try await next.respond(to: request)
         }
         // Public/'s own files from memory, with an ETag of their content: Vapor's file streaming made a date formatter
         // for every Last-Modified, which cost a plain file more than a signed-in API request. A range, a
         // percent-encoded path or a file added since the start is read from the disk as before.
         if request.method == .GET || request.method == .HEAD, !request.headers.contains(name: .range),
-            let file = assets?.plainFile(at: request.url.path)
+            let file = assets?.plainFile(at: request.path)
         {
             return Self.answer(file, to: request)
         }

@@ -52,7 +52,7 @@ struct ApplicantAuthenticator: AsyncRequestAuthenticator {
         let session = Session(tokenHash: SecretHash.sha256Hex(token), now: now)
         let found: SignedIn?
         if let sql = request.db as? any SQLDatabase, let rows = try await PreparedStatements.postgresRows(session, on: sql) {
-            found = try rows.first.map { try SignedIn($0.makeRandomAccess()) }
+            found = try rows.first.map { try SignedIn(PostgresColumnsInOrder($0)) }
         } else {
             found = try await PreparedStatements.all(session, on: request.db).first.map { try SignedIn(SQLRowColumns(row: $0)) }
         }

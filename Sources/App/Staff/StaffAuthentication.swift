@@ -229,12 +229,12 @@ struct StaffAuthenticator: AsyncMiddleware {
     static let enrolmentPaths: Set<String> = ["/api/v1/staff/enrolment", "/console/enrol", "/api/v1/staff/sessions/current", "/console/sign-out"]
 
     func respond(to request: Request, chainingTo next: AsyncResponder) async throws -> Response {
-        let isPage = !request.url.path.hasPrefix("/api/")
+        let isPage = !request.path.hasPrefix("/api/")
         guard let principal = try await Self.principal(for: request) else {
             if isPage { return request.redirect(to: ConsolePaths.signIn, redirectType: .normal) }
             throw Self.unauthorized
         }
-        if principal.enrolmentOnly && !Self.enrolmentPaths.contains(request.url.path) {
+        if principal.enrolmentOnly && !Self.enrolmentPaths.contains(request.path) {
             if isPage { return request.redirect(to: ConsolePaths.enrol, redirectType: .normal) }
             throw APIError(.forbidden, code: "enrolment_required", message: "Confirm your second factor first (POST /api/v1/staff/enrolment).",
                            messageZh: "请先完成动态验证码绑定。")
@@ -249,7 +249,7 @@ struct StaffAuthenticator: AsyncMiddleware {
 
     static func token(of request: Request) -> String? {
         if let bearer = request.headers.bearerAuthorization?.token, !bearer.isEmpty { return bearer }
-        if !request.url.path.hasPrefix("/api/"), let cookie = request.cookies[cookieName]?.string, !cookie.isEmpty { return cookie }
+        if !request.path.hasPrefix("/api/"), let cookie = request.cookies[cookieName]?.string, !cookie.isEmpty { return cookie }
         return nil
     }
 

@@ -88,6 +88,7 @@ extension PreparedRowStatement {
     func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
 
     func makeBindings() throws -> PostgresBindings {
+        let values = values  // most statements make their list when asked
         var bindings = PostgresBindings(capacity: values.count)
         for (index, value) in values.enumerated() {
             // Only the types `StatementValue` lists bind (an absent one as NULL); another type is a mistake, never NULL.
@@ -165,6 +166,28 @@ extension PostgresRandomAccessRow: RowColumns {
     func column<T: PostgresDecodable & Decodable>(_ name: String, as type: T.Type) throws -> T {
         guard contains(name) else { throw AuditError("the row has no column \(name)") }
         return try self[name].decode(T.self, context: .default)
+    }
+}
+
+/// A PostgreSQL row read by column name in the order its statement selected the columns (as the session's read and
+/// `LoanApplication.decoded` do): each read first tries the cell after the last one read, one comparison of the name,
+/// and looks the name up only when the reads skip a column or go back. The lookup by name hashes the name twice a
+/// column (`contains`, then the subscript, which would trap on a name the row lacks).
+final class PostgresColumnsInOrder: RowColumns {
+    private let row: PostgresRandomAccessRow
+    private var next = 0
+
+    init(_ row: PostgresRow) { self.row = row.makeRandomAccess() }
+
+    func column<T: PostgresDecodable & Decodable>(_ name: String, as type: T.Type) throws -> T {
+        if next < row.count {
+            let cell = row[next]
+            if cell.columnName == name {
+                next += 1
+                return try cell.decode(T.self, context: .default)
+            }
+        }
+        return try row.column(name, as: T.self)
     }
 }
 

@@ -52,7 +52,19 @@ struct ApplicationRowTests {
             // MUT: the session's row read as a request reads it (PostgreSQL's own row when prepared, else SQLKit's)
             let found: ApplicantAuthenticator.SignedIn
             if let rows = try await PreparedStatements.postgresRows(session, on: app.db as! any SQLDatabase) {
-                found = try ApplicantAuthenticator.SignedIn(try #require(rows.first).makeRandomAccess())
+                let row = try #require(rows.first)
+                found = try ApplicantAuthenticator.SignedIn(PostgresColumnsInOrder(row))
+                // read by name alone, the same; and read in another order than selected, or a column it lacks
+                let byName = try ApplicantAuthenticator.SignedIn(row.makeRandomAccess())
+                #expect(try Self.fields(try #require(byName.application)) == Self.fields(try #require(found.application)))
+                let shuffled = PostgresColumnsInOrder(row), random = row.makeRandomAccess()
+                #expect(try shuffled.column("state", as: String.self) == random.column("state", as: String.self))
+                #expect(try shuffled.column("id", as: UUID?.self) == id)
+                for _ in 0..<2 { #expect(try shuffled.column("phone_index", as: String.self) == random.column("phone_index", as: String.self)) }
+                #expect(try shuffled.column("session_id", as: UUID.self) == found.applicant.sessionID)
+                #expect(try shuffled.column("kept_key_id", as: UUID?.self) == random.column("kept_key_id", as: UUID?.self))
+                #expect(try shuffled.column("version", as: Int.self) == random.column("version", as: Int.self))
+                #expect(throws: (any Error).self) { try shuffled.column("no_such_column", as: String?.self) }
             } else {
                 found = try ApplicantAuthenticator.SignedIn(SQLRowColumns(row: try #require(try await PreparedStatements.all(session, on: app.db).first)))
             }

@@ -117,6 +117,16 @@ struct CompressionTests {
         #expect(!CompressionMiddleware.accepts(["brotli"], "br"))
         #expect(CompressionMiddleware.accepts(["deflate", "GZIP"], "gzip"))
         #expect(!CompressionMiddleware.accepts(["gzip;q=0, br"], "gzip"))
+        // spaces and tabs around names and weights, a weight in capitals, zero written long, a weight that is no number
+        #expect(CompressionMiddleware.accepts(["deflate ,\t gzip ; q=0.8 "], "gzip"))
+        #expect(!CompressionMiddleware.accepts(["gzip; Q=0.000"], "gzip"))
+        #expect(!CompressionMiddleware.accepts(["gzip ;level=1; q=0"], "gzip"))
+        #expect(CompressionMiddleware.accepts(["gzip;q=high"], "gzip"))
+        #expect(!CompressionMiddleware.accepts(["gzipx", "x-gzip", "", " , ;"], "gzip"))
+        #expect(!CompressionMiddleware.accepts([], "gzip"))
+        #expect(CompressionMiddleware.saysImmutable(["public, max-age=31536000, immutable"]))
+        #expect(CompressionMiddleware.saysImmutable(["no-cache", "Immutable"]))
+        #expect(!CompressionMiddleware.saysImmutable(["no-store", "immutables"]))
         let json = HTTPMediaType.json, html = HTTPMediaType.html, png = HTTPMediaType.png
         #expect(CompressionMiddleware.encoding(for: ["gzip, br"], type: json) == .br)
         #expect(CompressionMiddleware.encoding(for: ["gzip, br"], type: html) == .gzip)
