@@ -173,8 +173,9 @@ enum AppConfigParsing {
     }
 
     /// PostgreSQL on this machine through its Unix-domain socket (PostgresKit's form):
-    /// `postgres+uds://user[:password]@localhost/path/to/.s.PGSQL.5432#database`. The socket skips loopback TCP, about
-    /// a tenth of every statement's CPU in the server (BENCHMARKS.md); for a database, or a pooler, on the same host.
+    /// `postgres+uds://user[:password]@localhost/path/to/.s.PGSQL.5432#database`, for a database, or a pooler, on the
+    /// same host. It skips the kernel's loopback TCP; what that saves is measured in BENCHMARKS.md (session 16: inside
+    /// that machine's noise).
     static func postgresSocket(_ url: String) throws -> AppConfig.DatabaseChoice {
         let example = "postgres+uds://user@localhost/var/run/postgresql/.s.PGSQL.5432#database"
         guard let parts = URLComponents(string: url), let user = parts.user, !user.isEmpty else {
