@@ -126,6 +126,8 @@ public final class TesseractIDCardOCR: IDCardOCR, @unchecked Sendable {
             let fronts = [first, second].filter { Self.find(reader.front, in: $0).map { !$0.isBlank } == true }.count
             let backs = fronts == 2 ? 0 : [first, second].filter { Self.find(reader.back, in: $0).map { !$0.isBlank } == true }.count
             if fronts == 2 || backs == 2 { return .failure(.wrongSide) }
+            // Out of time during that check: its answer is incomplete, so the read timed out (not "unreadable").
+            guard Date() < deadline else { return .failure(.timeout) }
         }
         guard let f = sides.front, let b = sides.back, !f.isBlank, !b.isBlank else { return .failure(.unreadable) }
         return .success(IDCardReading(

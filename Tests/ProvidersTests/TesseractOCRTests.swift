@@ -10,7 +10,8 @@ import Testing
 @Suite("Tesseract ID card OCR", .serialized)
 struct TesseractOCRTests {
     /// Reads every photo afresh (the process-wide memory of test card readings is for the journeys).
-    let ocr = TesseractIDCardOCR(remembersTestCards: false, logger: Logger(label: "test.ocr"))
+    /// Patient (see `patientOCR` in the app's tests): the suite reads many cards at once on a busy machine.
+    let ocr = TesseractIDCardOCR(timeLimit: 180, remembersTestCards: false, maxWait: 600, logger: Logger(label: "test.ocr"))
 
     func card(_ key: String) throws -> (front: Data, back: Data) {
         (try #require(SandboxCards.image(person: key, side: .front)), try #require(SandboxCards.image(person: key, side: .back)))

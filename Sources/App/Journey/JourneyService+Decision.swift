@@ -122,7 +122,7 @@ extension JourneyService {
             "decision": outcome.decision, "creditLimit": application.creditLimit ?? "-", "annualRate": application.annualRate ?? "-",
             "policy": outcome.policyVersion, "reasons": outcome.reasons.map(\.code).joined(separator: ","),
         ]) { tx in
-            try await record.create(on: tx)
+            try await record.insert(on: tx)
         }
         services.metrics.recordDecision(outcome: target.rawValue)
     }

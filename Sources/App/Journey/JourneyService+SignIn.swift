@@ -80,7 +80,7 @@ extension JourneyService {
             session.phoneIndex = phoneIndex
             session.createdAt = journey.now
             session.expiresAt = journey.now.addingTimeInterval(Self.sessionLifetime)
-            try await session.create(on: tx)
+            try await session.insert(on: tx)
             // The audit entries last: the start, then the phone's leads, if any (on SQLite each holds the lane's head
             // until the commit).
             if started {

@@ -110,25 +110,41 @@ struct PersonVault {
             return (key.id, try unwrap(wrapped: key.wrapped))
         }
         guard let sql = db as? any SQLDatabase else { throw FieldCipher.CipherError.malformed }
-        if let found = try await stored(phoneIndex: phoneIndex, dataClass: dataClass, on: sql) { return found }
+        // On PostgreSQL one statement reads the key or, when the person has none, adds the one made here; elsewhere
+        // (SQLite, prepared statements off) a read, then the insert only when nothing was read.
         let fresh = SymmetricKey(size: .bits256)
-        let row = PersonKey()
-        row.id = UUID()
-        row.phoneIndex = phoneIndex
-        row.dataClass = dataClass.rawValue
-        row.wrapped = try cipher.seal(fresh.withUnsafeBytes { Data($0) }.base64EncodedString())
-        row.createdAt = Date()
-        let inserted = try await sql.raw("""
-            INSERT INTO person_keys (id, phone_index, data_class, wrapped, created_at) VALUES
-            (\(bind: row.id!), \(bind: row.phoneIndex), \(bind: row.dataClass), \(bind: row.wrapped), \(bind: row.createdAt))
-            ON CONFLICT (phone_index, data_class) DO NOTHING RETURNING id
-            """).all()
-        // Ours went in; otherwise another request made the person's key at this moment, and that one is read.
-        if !inserted.isEmpty { return (row.id!, fresh) }
+        let made = KeyOfClassOrNew(
+            phoneIndex: phoneIndex, dataClass: dataClass.rawValue, newID: UUID(),
+            wrapped: try cipher.seal(fresh.withUnsafeBytes { Data($0) }.base64EncodedString()), now: Date())
+        if let rows = try await PreparedStatements.rows(made, on: sql) {
+            if let row = rows.first {
+                return try row.decode(column: "id", as: UUID.self) == made.newID ? remembered(made.newID, fresh) : try opened(row)
+            }
+        } else {
+            if let found = try await stored(phoneIndex: phoneIndex, dataClass: dataClass, on: sql) { return found }
+            let inserted = try await sql.raw("""
+                INSERT INTO person_keys (id, phone_index, data_class, wrapped, created_at) VALUES
+                (\(bind: made.newID), \(bind: phoneIndex), \(bind: made.dataClass), \(bind: made.wrapped), \(bind: made.now))
+                ON CONFLICT (phone_index, data_class) DO NOTHING RETURNING id
+                """).all()
+            if !inserted.isEmpty { return remembered(made.newID, fresh) }
+        }
+        // Another request made the person's key at this moment, after this statement's snapshot: that one is read.
         guard let found = try await stored(phoneIndex: phoneIndex, dataClass: dataClass, on: sql) else {
             throw FieldCipher.CipherError.malformed
         }
         return found
+    }
+
+    /// A key about to be used for sealing is also kept for opening (`key(id:)`), as a key read to open would be: the
+    /// request that seals a value often shows it next.
+    private func remembered(_ id: UUID, _ key: SymmetricKey) -> (UUID, SymmetricKey) {
+        cipher.personKeys.store(id: id, key: key)
+        return (id, key)
+    }
+
+    private func opened(_ row: any SQLRow) throws -> (UUID, SymmetricKey) {
+        remembered(try row.decode(column: "id", as: UUID.self), try unwrap(wrapped: try row.decode(column: "wrapped", as: String.self)))
     }
 
     /// The person's key row of a class as this transaction sees it (a plain statement: every change that seals a
@@ -136,8 +152,7 @@ struct PersonVault {
     private func stored(phoneIndex: String, dataClass: DataClass, on sql: any SQLDatabase) async throws -> (UUID, SymmetricKey)? {
         guard let row = try await PreparedStatements.all(KeyOfClass(phoneIndex: phoneIndex, dataClass: dataClass.rawValue), on: sql).first
         else { return nil }
-        let id = try row.decode(column: "id", as: UUID.self)
-        return (id, try unwrap(wrapped: try row.decode(column: "wrapped", as: String.self)))
+        return try opened(row)
     }
 
     func key(id: UUID) async throws -> SymmetricKey? {
@@ -186,6 +201,25 @@ extension PersonVault {
         static let bindingDataTypes: [PostgresDataType] = [.text, .text]
         let phoneIndex, dataClass: String
         var values: [any Encodable & Sendable] { [phoneIndex, dataClass] }
+    }
+
+    /// The person's key of a class, or, when they have none, the new one (`$3`…`$5`) inserted and returned. Empty
+    /// only when another transaction added the person's key after this statement's snapshot (the insert then
+    /// conflicts, and the read did not see that row): read again.
+    struct KeyOfClassOrNew: PreparedRowStatement {
+        static let sql = """
+            WITH found AS (\(KeyOfClass.sql)), \
+            made AS (INSERT INTO person_keys (id, phone_index, data_class, wrapped, created_at) \
+            SELECT $3, $1, $2, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM found) \
+            ON CONFLICT (phone_index, data_class) DO NOTHING RETURNING id, wrapped) \
+            SELECT id, wrapped FROM found UNION ALL SELECT id, wrapped FROM made
+            """
+        static let bindingDataTypes: [PostgresDataType] = [.text, .text, .uuid, .text, .timestamptz]
+        let phoneIndex, dataClass: String
+        let newID: UUID
+        let wrapped: String
+        let now: Date
+        var values: [any Encodable & Sendable] { [phoneIndex, dataClass, newID, wrapped, now] }
     }
 
     struct KeyWithID: PreparedRowStatement {

@@ -37,15 +37,20 @@ extension Database {
 
     private func retryingTransaction<T: Sendable>(_ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
         // The unsealed audit entries the transaction writes are watched once it commits (`AuditWatch`). The body runs
-        // in a task of the driver's, so the collector is set inside it.
+        // in a task of the driver's, which inherits none of this task's values: the collector is set inside it, and
+        // so are the signed-in person's data keys that the request's first statement read (`PersonVault.requestKeys`),
+        // so that what the transaction seals does not read them again.
         let written = AuditWatch.Collector()
+        let keys = PersonVault.requestKeys
         let result = try await DatabaseContention.retrying {
             written.reset()
             return try await transaction { tx in
                 if let sql = tx as? any SQLDatabase, sql.dialect.name == "sqlite" {
                     try await sql.raw("UPDATE write_gate SET turns = turns + 1 WHERE id = 1").run()
                 }
-                return try await AuditWatch.Collector.$current.withValue(written) { try await body(tx) }
+                return try await AuditWatch.Collector.$current.withValue(written) {
+                    try await PersonVault.$requestKeys.withValue(keys) { try await body(tx) }
+                }
             }
         }
         written.committed()

@@ -74,6 +74,9 @@ struct PreparedStatementTests {
             OneTimeCodes.Consume(id: UUID(), now: now),
             PersonVault.KeyOfClass(phoneIndex: "p", dataClass: "kept"),
             PersonVault.KeyWithID(id: UUID()),
+            PersonVault.KeyOfClassOrNew(phoneIndex: "p", dataClass: "kept", newID: UUID(), wrapped: "w", now: now),
+            ApplicantSession.Insert(values: [UUID(), "t", UUID(), "p", now, now, Date?.none]),
+            DecisionRecord.Insert(values: [UUID(), UUID(), "v", "s", "{}", "{}", "[]", now]),
             AdvisoryLock(name: "n"),
             LoanApplication.Write(
                 values: LoanApplication(phoneIndex: "p", phoneSealed: "s", state: "started", now: now).savedColumns.map(\.value) + [UUID(), 0]),
@@ -95,6 +98,53 @@ struct PreparedStatementTests {
                 let bound = PreparedStatements.dataType(of: Swift.type(of: value))
                 #expect(bound == type.bindingDataTypes[index], "\(type): value \(index + 1) binds as \(String(describing: bound))")
             }
+        }
+    }
+
+    @Test("a sign-in's session and a decision's record written by their statements read back through their models as written")
+    func hotInsertsReadBackThroughTheirModels() async throws {
+        try await withYidai { app, clock, _ in
+            let now = Date(timeIntervalSince1970: (clock.now.timeIntervalSince1970 * 1000).rounded() / 1000)
+            let application = LoanApplication(phoneIndex: "p-insert", phoneSealed: "s", state: "started", now: now)
+            try await application.create(on: app.db)
+            let applicationID = try application.requireID()
+            // MUT: both rows through their statements, in a write transaction as the steps do
+            let (session, record) = try await app.db.writeTransaction { tx in
+                let session = ApplicantSession()
+                session.tokenHash = "hash-\(UUID())"
+                session.applicationID = applicationID
+                session.phoneIndex = "p-insert"
+                session.createdAt = now
+                session.expiresAt = now.addingTimeInterval(1800)
+                try await session.insert(on: tx)
+                let record = DecisionRecord()
+                record.applicationID = applicationID
+                record.policyVersion = "credit-v9"
+                record.policySHA256 = String(repeating: "a", count: 64)
+                record.inputJSON = #"{"age":30}"#
+                record.outputJSON = #"{"decision":"approved"}"#
+                record.traceJSON = "[]"
+                record.decidedAt = now
+                try await record.insert(on: tx)
+                return (session, record)
+            }
+            let readSession = try #require(try await ApplicantSession.find(try session.requireID(), on: app.db))
+            #expect(readSession.tokenHash == session.tokenHash && readSession.applicationID == applicationID && readSession.phoneIndex == "p-insert")
+            #expect(abs(readSession.createdAt.timeIntervalSince(now)) < 0.001 && abs(readSession.expiresAt.timeIntervalSince(now.addingTimeInterval(1800))) < 0.001)
+            #expect(readSession.revokedAt == nil)
+            let readRecord = try #require(try await DecisionRecord.find(try record.requireID(), on: app.db))
+            #expect(readRecord.applicationID == applicationID && readRecord.policyVersion == "credit-v9" && readRecord.policySHA256 == record.policySHA256)
+            #expect(readRecord.inputJSON == record.inputJSON && readRecord.outputJSON == record.outputJSON && readRecord.traceJSON == "[]")
+            #expect(abs(readRecord.decidedAt.timeIntervalSince(now)) < 0.001)
+            // a second session with the same token is refused by the unique token, and the first is untouched
+            let twin = ApplicantSession()
+            twin.tokenHash = session.tokenHash
+            twin.applicationID = applicationID
+            twin.phoneIndex = "p-insert"
+            twin.createdAt = now
+            twin.expiresAt = now
+            await #expect(throws: (any Error).self) { try await app.db.writeTransaction { tx in try await twin.insert(on: tx) } }
+            #expect(try await ApplicantSession.query(on: app.db).filter(\.$applicationID == applicationID).count() == 1)
         }
     }
 

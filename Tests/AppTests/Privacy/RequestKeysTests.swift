@@ -38,6 +38,47 @@ struct RequestKeysTests {
         }
     }
 
+    @Test("a step's transaction seals under the person's key read with the session too, and a transaction outside a request reads the database")
+    func transactionsSealUnderTheRequestKey() async throws {
+        try await withYidai { app, _, _ in
+            let cipher = app.yidai.cipher
+            let (storedID, _) = try await PersonVault(db: app.db, cipher: cipher).key(phoneIndex: "person-a", dataClass: .general)
+            let requestKey = SymmetricKey(size: .bits256)
+            let requestID = UUID()
+            let wrapped = try cipher.seal(requestKey.withUnsafeBytes { Data($0) }.base64EncodedString())
+            let keys = PersonVault.RequestKeys(phoneIndex: "person-a", keys: [.general: .init(id: requestID, wrapped: wrapped)])
+            // MUT: a write transaction opened inside the signed-in request (its body runs in a task of the driver's)
+            let inside = try await PersonVault.$requestKeys.withValue(keys) {
+                try await app.db.writeTransaction { tx in try await PersonVault(db: tx, cipher: cipher).key(phoneIndex: "person-a", dataClass: .general).0 }
+            }
+            #expect(inside == requestID)
+            let outside = try await app.db.writeTransaction { tx in try await PersonVault(db: tx, cipher: cipher).key(phoneIndex: "person-a", dataClass: .general).0 }
+            #expect(outside == storedID)
+        }
+    }
+
+    @Test("a person's key is made once, read back the same by every later call, and can open at once what it sealed")
+    func keyIsMadeOnceAndKeptForOpening() async throws {
+        try await withYidai { app, _, _ in
+            let cipher = app.yidai.cipher
+            let vault = PersonVault(db: app.db, cipher: cipher)
+            // MUT: the first call makes the key (one statement on PostgreSQL), the next ones read it
+            let (made, key) = try await vault.key(phoneIndex: "person-once", dataClass: .kept)
+            let (again, sameKey) = try await vault.key(phoneIndex: "person-once", dataClass: .kept)
+            #expect(again == made && sameKey == key)
+            let rows = try await PersonKey.query(on: app.db).filter(\.$phoneIndex == "person-once").all()
+            #expect(rows.map(\.id) == [made])
+            // the key is at hand for opening without a read, and it is the stored one
+            #expect(cipher.personKeys.lookup(id: made) == key)
+            let sealed = try await vault.seal("13800000000", phoneIndex: "person-once", as: .kept)
+            #expect(try await vault.open(sealed) == "13800000000")
+            // a destroyed key is forgotten here at once, and the next call makes a new one
+            try await vault.destroy(made)
+            #expect(cipher.personKeys.lookup(id: made) == nil)
+            #expect(try await vault.key(phoneIndex: "person-once", dataClass: .kept).0 != made)
+        }
+    }
+
     @Test("twenty values of a new person sealed at the same moment all end under the one key made for them, and all open")
     func concurrentFirstSealsShareOneKey() async throws {
         try await withYidai { app, _, _ in

@@ -26,11 +26,18 @@ let repositoryRoot: String = {
     return url.path
 }()
 
+/// The real OCR engine as the sandbox uses it, with one queue for every test (a read per processor at a time), but
+/// patient: when the whole suite runs, many tests read cards at once on a busy machine, and a read that waited or ran
+/// past the product's limits (15 s in the queue, 20 s to read) would answer "busy" or "timed out" instead of what
+/// the test checks. The product's limits have their own tests (`TesseractOCRTests`).
+let patientOCR = TesseractIDCardOCR(timeLimit: 180, maxPending: 256, maxWait: 600)
+
 /// Runs `body` against a fresh Yidai: migrated, seeded, the shipped policy published, sandbox providers.
 /// With `DATABASE_URL=postgres://…` each test gets its own PostgreSQL schema; otherwise an in-memory SQLite.
 func withYidai(sqliteFile: String? = nil, _ body: (Application, TestClock, ProviderSet) async throws -> Void) async throws {
     let clock = TestClock()
-    let providers = ProviderSet.sandbox(clock: { clock.now })
+    var providers = ProviderSet.sandbox(clock: { clock.now })
+    providers.ocr = patientOCR
     let app = try await Application.make(.testing)
     let schema = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
     let postgresURL = sqliteFile == nil ? ProcessInfo.processInfo.environment["DATABASE_URL"].flatMap { $0.hasPrefix("postgres") ? $0 : nil } : nil
