@@ -1,6 +1,8 @@
 import Foundation
 import LendingCore
 import Providers
+import SQLKit
+import Fluent
 import Testing
 import Vapor
 
@@ -108,6 +110,27 @@ struct RateLimitTests {
             #expect(Int(headers.first(name: "Retry-After") ?? "") ?? 0 > 0)
             clock.advance(61)
             #expect(try await p.call(.POST, "/api/v1/sms-codes", json: ["phone": p.phone], headers: [:]).0 == .accepted)
+        }
+    }
+
+    @Test("a new phone's first code and another purpose's code right after it are both kept on the phone's one row, newest first")
+    func sendsOfANewPhoneAndThen() async throws {
+        try await withYidai { app, clock, providers in
+            let p = Applicant("P01", app: app, clock: clock, providers: providers)
+            // MUT: the phone's first code (no row yet), then one for another purpose at once (the row exists now)
+            #expect(try await p.call(.POST, "/api/v1/sms-codes", json: ["phone": p.phone], headers: [:]).0 == .accepted)
+            clock.advance(1)
+            #expect(try await p.call(.POST, "/api/v1/sms-codes", json: ["phone": p.phone, "purpose": "lead"], headers: [:]).0 == .accepted)
+            // validation: one row for the phone, changed twice, with both sends; both codes stored
+            let phoneIndex = app.yidai.cipher.blindIndex(p.phone, purpose: "phone")
+            let sql = try #require(app.db as? any SQLDatabase)
+            let row = try #require(try await sql.raw("SELECT sends, version FROM code_sends WHERE phone_index = \(bind: phoneIndex)").first())
+            #expect(try row.decode(column: "version", as: Int.self) == 2)
+            let sends = try OneTimeCodes.PhoneSends.decoded(try row.decode(column: "sends", as: String.self))
+            #expect(sends.map(\.purpose) == ["lead", "sign_in"])
+            #expect(try await OneTimeCode.query(on: app.db).filter(\.$phoneIndex == phoneIndex).count() == 2)
+            // and the limits still read that row: a second lead code within the minute waits
+            #expect(try await p.call(.POST, "/api/v1/sms-codes", json: ["phone": p.phone, "purpose": "lead"], headers: [:]).0 == .tooManyRequests)
         }
     }
 

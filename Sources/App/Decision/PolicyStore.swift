@@ -1,6 +1,7 @@
 import Crypto
 import Fluent
 import Foundation
+import PostgresNIO
 import LendingCore
 import SQLKit
 
@@ -161,9 +162,7 @@ actor PolicyStore {
             guard let version = try await active(on: db) else { throw Self.noActivePolicy }
             return try evaluate(input, version: version)
         }
-        guard let row = try await sql.raw(
-            "SELECT id, name, version, sha256 FROM policy_versions WHERE active = \(bind: true) LIMIT 1"
-        ).first() else { throw Self.noActivePolicy }
+        guard let row = try await PreparedStatements.all(ActiveVersion(), on: sql).first else { throw Self.noActivePolicy }
         let id = try row.decode(column: "id", as: UUID.self)
         let label = "\(try row.decode(column: "name", as: String.self))@v\(try row.decode(column: "version", as: Int.self))"
         let sha256 = try row.decode(column: "sha256", as: String.self)
@@ -175,6 +174,13 @@ actor PolicyStore {
             graph = try compiledGraph(version)
         }
         return try Self.outcome(of: graph, input, version: label, sha256: sha256)
+    }
+
+    /// The active version's id and labels (prepared on PostgreSQL: every decision reads it).
+    struct ActiveVersion: PreparedRowStatement {
+        static let sql = "SELECT id, name, version, sha256 FROM policy_versions WHERE active LIMIT 1"
+        static let bindingDataTypes: [PostgresDataType] = []
+        var values: [any Encodable & Sendable] { [] }
     }
 
     static let noActivePolicy = APIError(

@@ -203,28 +203,55 @@ extension OneTimeCodes {
         ) async throws {
             guard let sql = db as? any SQLDatabase else { throw AuditError("codes need an SQL database") }
             let dayAgo = now.addingTimeInterval(-86_400)
+            // On PostgreSQL a send first assumes the phone has no row yet (a new applicant's first code): one statement
+            // claims and records the code, or, when the phone has a row after all, returns it, and the send is checked
+            // and tried again against that row. Elsewhere every try reads the row first.
+            var seen: (version: Int, sends: String)? = code != nil && !db.isSQLite && PreparedStatements.enabled ? (0, "[]") : nil
             for _ in 0..<tries {
-                let row = try await PreparedStatements.all(Read(phoneIndex: phoneIndex), on: sql).first
-                let version = try row?.decode(column: "version", as: Int.self) ?? 0
-                let recent = try decoded(try row?.decode(column: "sends", as: String.self) ?? "[]").filter { $0.at > dayAgo }
+                let version: Int, stored: String
+                if let known = seen {
+                    (version, stored) = known
+                } else {
+                    let row = try await PreparedStatements.all(Read(phoneIndex: phoneIndex), on: sql).first
+                    version = try row?.decode(column: "version", as: Int.self) ?? 0
+                    stored = try row?.decode(column: "sends", as: String.self) ?? "[]"
+                }
+                let recent = try decoded(stored).filter { $0.at > dayAgo }
                 let claim = Claim(phoneIndex: phoneIndex, sends: try encoded(try change(recent)), now: now, version: version)
-                if try await claimed(claim, recording: code, on: db) { return }
+                switch try await claimed(claim, recording: code, on: db) {
+                case .claimed: return
+                case .changedBefore(let row): seen = row
+                case .notClaimed: seen = nil
+                }
             }
             throw APIError(.serviceUnavailable, code: "service_unavailable", message: "Too many requests for this phone at the same moment. Please try again.",
                            messageZh: "该手机号同时请求过多，请稍后再试。")
         }
 
-        /// Writes the claim and, if it matched, the code: in one statement on PostgreSQL, in one transaction on SQLite.
-        private static func claimed(_ claim: Claim, recording code: Insert?, on db: any Database) async throws -> Bool {
-            guard let code else { return try await !PreparedStatements.all(claim, on: db).isEmpty }
+        enum Claimed {
+            case claimed
+            /// Not claimed: the row had changed; this is the row as the statement saw it.
+            case changedBefore((version: Int, sends: String))
+            /// Not claimed, and the row is to be read again.
+            case notClaimed
+        }
+
+        /// Writes the claim and, if it matched, the code: in one statement on PostgreSQL (which returns the phone's
+        /// row when the claim did not match), in one transaction on SQLite.
+        private static func claimed(_ claim: Claim, recording code: Insert?, on db: any Database) async throws -> Claimed {
+            guard let code else { return try await PreparedStatements.all(claim, on: db).isEmpty ? .notClaimed : .claimed }
             if db.isSQLite {
                 return try await db.writeTransaction { tx in
-                    guard try await !PreparedStatements.all(claim, on: tx).isEmpty else { return false }
+                    guard try await !PreparedStatements.all(claim, on: tx).isEmpty else { return .notClaimed }
                     _ = try await PreparedStatements.all(code, on: tx)
-                    return true
+                    return .claimed
                 }
             }
-            return try await !PreparedStatements.all(ClaimRecording(values: claim.values + code.values), on: db).isEmpty
+            guard let row = try await PreparedStatements.all(ClaimRecording(values: claim.values + code.values), on: db).first else {
+                return .notClaimed  // no row in this statement's snapshot: another request added it a moment ago
+            }
+            if try row.decode(column: "claimed", as: Bool.self) { return .claimed }
+            return .changedBefore((try row.decode(column: "version", as: Int.self), try row.decode(column: "sends", as: String.self)))
         }
 
         struct Read: PreparedRowStatement {
@@ -248,10 +275,13 @@ extension OneTimeCodes {
             var values: [any Encodable & Sendable] { [phoneIndex, sends, Int(now.timeIntervalSince1970), version] }
         }
 
-        /// `Claim`, and the code (`Insert`'s values from `$5`) only when the claim was written.
+        /// `Claim`, and the code (`Insert`'s values from `$5`) only when the claim was written: one row, `claimed` true;
+        /// otherwise the phone's row as this statement saw it (`claimed` false, its `sends` and `version`), or no row.
         struct ClaimRecording: PreparedRowStatement {
-            static let sql = "WITH claim AS (\(Claim.sql)) " + Insert.statement(first: Claim.bindingDataTypes.count + 1, when: "EXISTS (SELECT 1 FROM claim)")
-                + " RETURNING id"
+            static let sql = "WITH claim AS (\(Claim.sql)), code AS ("
+                + Insert.statement(first: Claim.bindingDataTypes.count + 1, when: "EXISTS (SELECT 1 FROM claim)") + " RETURNING id) "
+                + "SELECT true AS claimed, '' AS sends, 0::bigint AS version FROM code UNION ALL "
+                + "SELECT false, sends, version::bigint FROM code_sends WHERE phone_index = $1 AND NOT EXISTS (SELECT 1 FROM claim)"
             static let bindingDataTypes = Claim.bindingDataTypes + Insert.bindingDataTypes
             let values: [any Encodable & Sendable]
         }

@@ -1,6 +1,7 @@
 import Fluent
 import Foundation
 import LendingCore
+import PostgresNIO
 import SQLKit
 
 /// The bank's business date, separate from the wall clock: only end of day moves it.
@@ -11,10 +12,8 @@ struct BusinessDateStore {
 
     /// The current business date; the first read starts it at today's civil date in China.
     func current() async throws -> CivilDate {
-        // A plain statement: contracts and payments read it on every request.
-        if let sql = db as? any SQLDatabase,
-            let row = try await sql.raw("SELECT date FROM business_date WHERE name = \(bind: Self.name)").first()
-        {
+        // One statement (prepared on PostgreSQL): loan requests, contracts and payments read it on every request.
+        if let sql = db as? any SQLDatabase, let row = try await PreparedStatements.all(Read(name: Self.name), on: sql).first {
             return try StoredValues.date(try row.decode(column: "date", as: String.self), "business date")
         }
         let today = BusinessCalendar.civilDate(clock.now())
@@ -37,5 +36,12 @@ struct BusinessDateStore {
             try await BusinessDateRecord.query(on: tx).filter(\.$name == Self.name)
                 .set(\.$date, to: date.iso).set(\.$lastEODAt, to: now).update()
         }
+    }
+
+    struct Read: PreparedRowStatement {
+        static let sql = "SELECT date FROM business_date WHERE name = $1"
+        static let bindingDataTypes: [PostgresDataType] = [.text]
+        let name: String
+        var values: [any Encodable & Sendable] { [name] }
     }
 }

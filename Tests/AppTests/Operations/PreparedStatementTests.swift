@@ -77,6 +77,8 @@ struct PreparedStatementTests {
             PersonVault.KeyOfClassOrNew(phoneIndex: "p", dataClass: "kept", newID: UUID(), wrapped: "w", now: now),
             ApplicantSession.Insert(values: [UUID(), "t", UUID(), "p", now, now, Date?.none]),
             DecisionRecord.Insert(values: [UUID(), UUID(), "v", "s", "{}", "{}", "[]", now]),
+            BusinessDateStore.Read(name: "bank"),
+            PolicyStore.ActiveVersion(),
             AdvisoryLock(name: "n"),
             LoanApplication.Write(
                 values: LoanApplication(phoneIndex: "p", phoneSealed: "s", state: "started", now: now).savedColumns.map(\.value) + [UUID(), 0]),
