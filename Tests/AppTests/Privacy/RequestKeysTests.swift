@@ -10,6 +10,14 @@ import Vapor
 /// seals under them for that request instead of reading them again; outside such a request it reads the database.
 @Suite("A person's data keys read once per request")
 struct RequestKeysTests {
+    /// A general key handed to a request for `person` (as the authenticator would), which is not in the database.
+    static func requestKey(for person: String, cipher: FieldCipher) throws -> (UUID, SymmetricKey, PersonVault.RequestKeys) {
+        let key = SymmetricKey(size: .bits256)
+        let id = UUID()
+        let wrapped = try cipher.seal(key.withUnsafeBytes { Data($0) }.base64EncodedString())
+        return (id, key, PersonVault.RequestKeys(phoneIndex: person, keys: [.general: .init(id: id, wrapped: wrapped)]))
+    }
+
     @Test("within a signed-in request the vault seals under the person's key read with the session, and only that person's")
     func sealsUnderTheRequestKey() async throws {
         try await withYidai { app, _, _ in
@@ -18,10 +26,7 @@ struct RequestKeysTests {
             // setup: the person's stored general key, made the ordinary way
             let (storedID, _) = try await vault.key(phoneIndex: "person-a", dataClass: .general)
             // and a key handed to the request (as the authenticator would) that is not in the database
-            let requestKey = SymmetricKey(size: .bits256)
-            let requestID = UUID()
-            let wrapped = try cipher.seal(requestKey.withUnsafeBytes { Data($0) }.base64EncodedString())
-            let keys = PersonVault.RequestKeys(phoneIndex: "person-a", keys: [.general: .init(id: requestID, wrapped: wrapped)])
+            let (requestID, requestKey, keys) = try Self.requestKey(for: "person-a", cipher: cipher)
             try await PersonVault.$requestKeys.withValue(keys) {
                 // MUT: sealing for the request's person uses the request's key, without asking the database
                 let (id, key) = try await vault.key(phoneIndex: "person-a", dataClass: .general)
@@ -43,10 +48,7 @@ struct RequestKeysTests {
         try await withYidai { app, _, _ in
             let cipher = app.yidai.cipher
             let (storedID, _) = try await PersonVault(db: app.db, cipher: cipher).key(phoneIndex: "person-a", dataClass: .general)
-            let requestKey = SymmetricKey(size: .bits256)
-            let requestID = UUID()
-            let wrapped = try cipher.seal(requestKey.withUnsafeBytes { Data($0) }.base64EncodedString())
-            let keys = PersonVault.RequestKeys(phoneIndex: "person-a", keys: [.general: .init(id: requestID, wrapped: wrapped)])
+            let (requestID, _, keys) = try Self.requestKey(for: "person-a", cipher: cipher)
             // MUT: a write transaction opened inside the signed-in request (its body runs in a task of the driver's)
             let inside = try await PersonVault.$requestKeys.withValue(keys) {
                 try await app.db.writeTransaction { tx in try await PersonVault(db: tx, cipher: cipher).key(phoneIndex: "person-a", dataClass: .general).0 }
