@@ -37,6 +37,11 @@ postmaster's children read to the nanosecond (/proc/<pid>/task/*/schedstat) befo
 PostgreSQL milliseconds per step, and what was spent between requests less the idle rate (the payout and notification
 jobs after signing), so the step that costs most is named.
 
+With `--statements` (run.sh's STATEMENTS=1), after the levels: one journey more with PostgreSQL's statement log on
+(`ALTER SYSTEM SET log_statement = 'all'`, reset after) and a marker statement written through psql before and after
+every request: the statements each request sent, prepared and plain, and those sent between requests (the job
+worker's, the sealer's). A count, unlike CPU time, does not move with the machine's load.
+
 Goals (issue 16): zero errors at every concurrency, ≤ 15 ms server CPU per journey, ≥ 100 journeys/s, request p99
 < 50 ms; each level says which it meets.
 
@@ -303,6 +308,121 @@ async def step_cpu_pass(ctx, groups, journeys, label):
     return {"kind": "steps", "mode": label, "until": API_STEPS[-1], "journeys": len(stats.journeys), "errors": len(stats.errors),
             "steps": table, "background_ms_per_journey": {k: round(v, 3) for k, v in background.items()},
             "ms_per_journey": {k: round(v, 3) for k, v in whole.items()}}
+
+
+class MarkerProbe:
+    """Writes a marker statement into PostgreSQL's log before and after every request (`SELECT 'yidai-bench-mark N'`,
+    through psql), so the statements logged between two markers are that request's."""
+
+    def __init__(self, psql):
+        self.psql = psql
+        self.n = 0
+        self.steps = []  # (step, marker before, marker after)
+
+    def read(self):
+        self.n += 1
+        subprocess.run(self.psql + ["-qAtc", f"SELECT 'yidai-bench-mark {self.n}'"], check=True, capture_output=True)
+        return self.n
+
+    def add(self, step, before, after):
+        self.steps.append((step, before, after))
+
+
+# What the server does on its own, not for a request: the job worker (claims, notifications, a job's end) and the
+# audit sealer. A statement matching one of these, and every statement of a transaction holding one (on the same
+# backend, BEGIN to COMMIT), is counted between requests, wherever it falls in the log.
+BACKGROUND = re.compile(r"FROM jobs\b|UPDATE jobs\b|WITH job AS|SELECT n\.template|FROM audit_entries WHERE lane = 0|"
+                        r"WITH sealed AS|SELECT id, lane FROM audit_entries|audit_head")
+
+
+def logged_statements(text):
+    """(backend pid, kind, sql, background) of every statement in a PostgreSQL log (log_statement = all, the default
+    log_line_prefix '%m [%p] '): kind is the prepared statement's name, `<unnamed>` for a plain one through the
+    extended protocol, or `simple` for the simple protocol."""
+    out = []
+    for entry in re.split(r"\n(?=\d{4}-\d\d-\d\d )", text):
+        match = re.search(r"\[(\d+)\] LOG:  (?:statement|execute ([^:]*)): (.*)", entry, re.S)
+        if match:
+            out.append([int(match.group(1)), match.group(2) or "simple", " ".join(match.group(3).split()), False])
+    open_blocks = {}  # pid -> the statements of its open transaction
+    for statement in out:
+        pid, _, sql, _ = statement
+        statement[3] = bool(BACKGROUND.search(sql))
+        if sql.upper() in ("BEGIN", "START TRANSACTION"):
+            open_blocks[pid] = [statement]
+        elif pid in open_blocks:
+            block = open_blocks[pid]
+            block.append(statement)
+            if sql.upper() in ("COMMIT", "ROLLBACK"):
+                if any(s[3] for s in block):
+                    for s in block:
+                        s[3] = True
+                del open_blocks[pid]
+    return [tuple(s) for s in out]
+
+
+async def statements_pass(ctx, label):
+    """One journey with PostgreSQL's statement log on (ALTER SYSTEM, reloaded, reset after): statements per request,
+    prepared and plain, and those sent between requests (the job worker's, the sealer's)."""
+    psql = os.environ.get("YIDAI_BENCH_PSQL", "").split()
+    log_path = os.environ.get("YIDAI_BENCH_PG_LOG", "")
+    if not psql or not log_path or not os.path.exists(log_path):
+        print("\n(no YIDAI_BENCH_PSQL or PostgreSQL log: no statement count)")
+        return None
+    await wait_for_jobs(ctx.metrics_url)
+    await asyncio.sleep(2.5)
+    setting = lambda sql: subprocess.run(psql + ["-qAtc", sql], check=True, capture_output=True)
+    setting("ALTER SYSTEM SET log_statement = 'all'")
+    setting("SELECT pg_reload_conf()")
+    await asyncio.sleep(1)
+    offset = os.path.getsize(log_path)
+    probe = MarkerProbe(psql)
+    ctx.probe = probe
+    stats = Stats()
+    try:
+        await journey(ctx, ctx.allocate(), stats)
+        last = probe.read()
+    finally:
+        ctx.probe = None
+        setting("ALTER SYSTEM RESET log_statement")
+        setting("SELECT pg_reload_conf()")
+    await asyncio.sleep(0.5)
+    with open(log_path, errors="replace") as f:
+        f.seek(offset)
+        logged = logged_statements(f.read())
+    owner = {before: step for step, before, _ in probe.steps}
+    counts, between, current = {}, [], None
+    for _, kind, sql, background in logged:
+        mark = re.match(r"SELECT 'yidai-bench-mark (\d+)'", sql)
+        if mark:
+            n = int(mark.group(1))
+            current = owner.get(n)
+            if current is not None:
+                counts.setdefault((current, n), [])
+            if n == last:
+                break
+            continue
+        if sql.startswith(("ALTER SYSTEM", "SELECT pg_reload_conf")):
+            continue
+        if current is None or background:
+            between.append((kind, sql))
+        else:
+            counts[[k for k in counts if k[0] == current][-1]].append((kind, sql))
+    print(f"\n== {label}: statements per request (one journey, {len(stats.errors)} errors; PostgreSQL's statement log) ==")
+    print(f"  {'step':<24} {'statements':>10} {'prepared':>9} {'plain':>6}")
+    table, total = [], 0
+    for (step, _), statements in sorted(counts.items(), key=lambda item: item[0][1]):
+        plain = sum(1 for kind, _ in statements if kind in ("<unnamed>", "simple"))
+        table.append({"step": step, "statements": len(statements), "plain": plain})
+        total += len(statements)
+        print(f"  {step:<24} {len(statements):>10} {len(statements) - plain:>9} {plain:>6}")
+    print(f"  {'all requests':<24} {total:>10}")
+    print(f"  {'between requests':<24} {len(between):>10}  (the job worker's and the sealer's, while the journey ran: "
+          f"its statements, and every statement of a transaction holding one)")
+    for error in stats.errors[:3]:
+        print("  error:", error)
+    return {"kind": "statements", "mode": label, "until": API_STEPS[-1], "errors": len(stats.errors), "steps": table,
+            "requests_total": total, "between_requests": len(between)}
 
 
 # --- statistics ------------------------------------------------------------------------------------------------
@@ -716,6 +836,10 @@ async def main_async(options):
         step_result = await step_cpu_pass(ctx, groups, options.step_cpu, label)
         if step_result:
             results.append(step_result)
+    if options.statements:
+        statement_result = await statements_pass(ctx, label)
+        if statement_result:
+            results.append(statement_result)
 
     print()
     for result in ceilings + results:
@@ -741,6 +865,10 @@ def main():
     parser.add_argument("--step-cpu", type=int, default=0, metavar="N",
                         help="after the levels, N journeys one at a time with the server's and PostgreSQL's CPU read "
                              "around every request: CPU per step (0: no such pass)")
+    parser.add_argument("--statements", action="store_true",
+                        help="after the levels, one journey with PostgreSQL's statement log on: statements per request "
+                             "(needs YIDAI_BENCH_PSQL, the psql command for the benchmark's database, and "
+                             "YIDAI_BENCH_PG_LOG, its log file; run.sh sets both with STATEMENTS=1)")
     options = parser.parse_args()
     global API_STEPS, REQUESTS_PER_JOURNEY
     API_STEPS = API_STEPS[:API_STEPS.index(options.until) + 1]

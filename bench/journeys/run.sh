@@ -26,6 +26,9 @@
 # costs CPU too: journeys per second and CPU per journey of a profiled run are not comparable with another run's.
 # Arguments go to the driver (--levels 1,8,32,64 --journeys-per-level 100 --seconds 120 --warmup 4 ...).
 #
+# STATEMENTS=1: after the levels, one journey more with PostgreSQL's statement log on (ALTER SYSTEM, reset after):
+# the statements each request sent, prepared and plain, and those sent between requests (the job worker's, the
+# sealer's). Unlike CPU time, the count does not move with the machine's load, so two builds compare exactly.
 # PG_SOCKET=1: the servers (and `yidai db-roundtrips`) reach that PostgreSQL through its Unix-domain socket
 # (DATABASE_URL=postgres+uds://…) instead of loopback TCP; the driver's own psql calls still use TCP.
 # PostgreSQL: its own PostgreSQL 15 in the temporary folder (binaries from /usr/lib/postgresql/*/bin, run as the
@@ -237,9 +240,18 @@ for m in "${modes[@]}"; do
     perf record -q -D 3000 -F 499 -g -p "$(IFS=,; echo "${server_pids[*]}")" -o "$work/perf-$m.data" >/dev/null 2>&1 &
     profiler=$!
   fi
+  statements=()
+  if [ "${STATEMENTS:-0}" = 1 ]; then
+    if [ -n "$pg_data" ]; then
+      statements=(--statements)
+      export YIDAI_BENCH_PSQL="psql ${pg_args[*]} -d $db" YIDAI_BENCH_PG_LOG="$pg_data/log"
+    else
+      echo "# STATEMENTS=1 needs the benchmark's own PostgreSQL (its log): no statement count"
+    fi
+  fi
   YIDAI_BENCH_MODE="$m" YIDAI_BENCH_INSTANCES="$instances" YIDAI_BENCH_URLS="$targets" YIDAI_BENCH_DIRECT_URLS="$(IFS=,; echo "${urls[*]}")" YIDAI_BENCH_SERVER_PIDS="${server_pids[*]}" YIDAI_BENCH_PG_PID="$pg_pid" \
     YIDAI_BENCH_PROXY_PIDS="$proxy_pids" YIDAI_BENCH_CEILING="$ceiling" \
-    python3 bench/journeys/bench_journeys.py --wrk-seconds "$wrk_seconds" "$@" || status=$?
+    python3 bench/journeys/bench_journeys.py --wrk-seconds "$wrk_seconds" "${statements[@]}" "$@" || status=$?
   if [ -n "$profiler" ]; then
     kill -INT "$profiler" 2>/dev/null; wait "$profiler" 2>/dev/null || true
     if [ -s "$work/perf-$m.data" ]; then
