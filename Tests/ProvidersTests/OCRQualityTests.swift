@@ -11,7 +11,7 @@ import Testing
 /// scripts/ocr-quality.sh runs this test and prints the figures (OCR_QUALITY_REPORT names a file for them).
 @Suite("OCR quality on the generated photo set", .serialized)
 struct OCRQualityTests {
-    let ocr = TesseractIDCardOCR(timeLimit: 180, remembersTestCards: false, maxWait: 600, logger: Logger(label: "test.ocr"))  // patient: see TesseractOCRTests
+    let ocr = patientFreshOCR()
 
     /// What issue 14 asks for: ID number, name, address (character accuracy), validity.
     static let issueFloors = (id: 0.97, name: 0.93, address: 0.95, validity: 0.95)

@@ -5,13 +5,19 @@ import Testing
 
 @testable import Providers
 
+/// The engine reading every photo afresh (the process-wide memory of test card readings is for the journeys), and
+/// patient (see `patientOCR` in the app's tests): the whole suite reads many cards at once on a busy machine, and the
+/// product's limits (15 s in the queue, 20 s to read) have their own tests here.
+func patientFreshOCR() -> TesseractIDCardOCR {
+    TesseractIDCardOCR(timeLimit: 180, remembersTestCards: false, maxWait: 600, logger: Logger(label: "test.ocr"))
+}
+
 /// The real OCR engine (Tesseract, Debian's chi_sim model) on the shipped test cards and on photos altered from
 /// them: turned, swapped, smudged, or not a card at all.
 @Suite("Tesseract ID card OCR", .serialized)
 struct TesseractOCRTests {
     /// Reads every photo afresh (the process-wide memory of test card readings is for the journeys).
-    /// Patient (see `patientOCR` in the app's tests): the suite reads many cards at once on a busy machine.
-    let ocr = TesseractIDCardOCR(timeLimit: 180, remembersTestCards: false, maxWait: 600, logger: Logger(label: "test.ocr"))
+    let ocr = patientFreshOCR()
 
     func card(_ key: String) throws -> (front: Data, back: Data) {
         (try #require(SandboxCards.image(person: key, side: .front)), try #require(SandboxCards.image(person: key, side: .back)))

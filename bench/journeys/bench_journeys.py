@@ -391,14 +391,14 @@ async def statements_pass(ctx, label):
         f.seek(offset)
         logged = logged_statements(f.read())
     owner = {before: step for step, before, _ in probe.steps}
-    counts, between, current = {}, [], None
+    counts, between, current = {}, [], None  # current: (step, its marker) while a request runs
     for _, kind, sql, background in logged:
         mark = re.match(r"SELECT 'yidai-bench-mark (\d+)'", sql)
         if mark:
             n = int(mark.group(1))
-            current = owner.get(n)
+            current = (owner[n], n) if n in owner else None
             if current is not None:
-                counts.setdefault((current, n), [])
+                counts[current] = []
             if n == last:
                 break
             continue
@@ -407,7 +407,7 @@ async def statements_pass(ctx, label):
         if current is None or background:
             between.append((kind, sql))
         else:
-            counts[[k for k in counts if k[0] == current][-1]].append((kind, sql))
+            counts[current].append((kind, sql))
     print(f"\n== {label}: statements per request (one journey, {len(stats.errors)} errors; PostgreSQL's statement log) ==")
     print(f"  {'step':<24} {'statements':>10} {'prepared':>9} {'plain':>6}")
     table, total = [], 0

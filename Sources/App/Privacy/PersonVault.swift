@@ -111,23 +111,27 @@ struct PersonVault {
         }
         guard let sql = db as? any SQLDatabase else { throw FieldCipher.CipherError.malformed }
         // On PostgreSQL one statement reads the key or, when the person has none, adds the one made here; elsewhere
-        // (SQLite, prepared statements off) a read, then the insert only when nothing was read.
+        // (SQLite, prepared statements off) a read, then a key is made and inserted only when nothing was read.
         let fresh = SymmetricKey(size: .bits256)
-        let made = KeyOfClassOrNew(
-            phoneIndex: phoneIndex, dataClass: dataClass.rawValue, newID: UUID(),
-            wrapped: try cipher.seal(fresh.withUnsafeBytes { Data($0) }.base64EncodedString()), now: Date())
-        if let rows = try await PreparedStatements.rows(made, on: sql) {
-            if let row = rows.first {
-                return try row.decode(column: "id", as: UUID.self) == made.newID ? remembered(made.newID, fresh) : try opened(row)
-            }
-        } else {
+        func made() throws -> KeyOfClassOrNew {
+            KeyOfClassOrNew(
+                phoneIndex: phoneIndex, dataClass: dataClass.rawValue, newID: UUID(),
+                wrapped: try cipher.seal(fresh.withUnsafeBytes { Data($0) }.base64EncodedString()), now: Date())
+        }
+        if db.isSQLite || !PreparedStatements.enabled {
             if let found = try await stored(phoneIndex: phoneIndex, dataClass: dataClass, on: sql) { return found }
+            let made = try made()
             let inserted = try await sql.raw("""
                 INSERT INTO person_keys (id, phone_index, data_class, wrapped, created_at) VALUES
                 (\(bind: made.newID), \(bind: phoneIndex), \(bind: made.dataClass), \(bind: made.wrapped), \(bind: made.now))
                 ON CONFLICT (phone_index, data_class) DO NOTHING RETURNING id
                 """).all()
             if !inserted.isEmpty { return remembered(made.newID, fresh) }
+        } else {
+            let made = try made()
+            if let row = try await PreparedStatements.all(made, on: sql).first {
+                return try row.decode(column: "id", as: UUID.self) == made.newID ? remembered(made.newID, fresh) : try opened(row)
+            }
         }
         // Another request made the person's key at this moment, after this statement's snapshot: that one is read.
         guard let found = try await stored(phoneIndex: phoneIndex, dataClass: dataClass, on: sql) else {
