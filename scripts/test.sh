@@ -41,6 +41,7 @@ pkg-config --exists pangocairo 2>/dev/null || need_apt+=(libpango1.0-dev libcair
 pkg-config --exists libqrencode 2>/dev/null || need_apt+=(libqrencode-dev)
 pkg-config --exists libbrotlienc libbrotlidec 2>/dev/null || need_apt+=(libbrotli-dev)
 pkg-config --exists zlib 2>/dev/null || need_apt+=(zlib1g-dev)
+pkg-config --exists jemalloc 2>/dev/null || need_apt+=(libjemalloc-dev)  # the server's allocator
 # The ID card OCR: Tesseract (headers to build) and its Simplified Chinese model (to read).
 pkg-config --exists tesseract 2>/dev/null || need_apt+=(libtesseract-dev)
 ls /usr/share/tesseract-ocr/*/tessdata/chi_sim.traineddata >/dev/null 2>&1 || need_apt+=(tesseract-ocr-chi-sim)

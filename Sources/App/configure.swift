@@ -41,7 +41,7 @@ func configure(
         postgres.searchPath = databaseSchema.map { [$0] }
         let perLoop = config.databasePool.perLoop(eventLoops: System.coreCount)
         // Named in pg_stat_activity, so operators (and /metrics) see this instance's connections.
-        let instance = "yidai-\(ProcessInfo.processInfo.hostName.prefix(30))-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(4).lowercased())"
+        let instance = "yidai-\(ProcessInfo.processInfo.hostName.prefix(30))-\(ProcessInfo.processInfo.processIdentifier)-\(RandomID.uuid().uuidString.prefix(4).lowercased())"
         postgres.coreConfiguration.options.additionalStartupParameters.append(("application_name", instance))
         app.databases.use(.postgres(configuration: postgres, maxConnectionsPerEventLoop: perLoop, sqlLogLevel: .debug), as: .psql)
         metrics.databasePool = .init(applicationName: instance, maxConnections: perLoop * System.coreCount)

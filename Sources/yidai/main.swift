@@ -1,4 +1,5 @@
 import App
+import CJemalloc
 import Foundation
 import Vapor
 
@@ -17,6 +18,8 @@ ServerRuntime.runConcurrencyOnEventLoops()
 StructuredLogging.bootstrapFromEnvironment()  // LOG_FORMAT=json: one JSON object per line
 var env = try Environment.detect(arguments: [CommandLine.arguments[0]] + OfflineCommands.serverArguments(arguments))
 let app = try await Application.make(env)
+// The allocator is jemalloc's (linked, see Package.swift); said once, so a build that lost it shows in the log.
+app.logger.info("memory allocator: \(yidai_jemalloc_version().map { "jemalloc " + String(cString: $0) } ?? "the C library's malloc")")
 do {
     try await configure(app)
     try await app.execute()

@@ -663,6 +663,9 @@ def summarize(label, concurrency, stats, started, elapsed, cpu, groups, ceilings
         "proxy_cpu_ms_per_journey": per_journey("proxy") if "proxy" in groups else None,
         "db_cpu_ms_per_journey": per_journey("db") if "db" in groups else None,
         "driver_cpu_ms_per_journey": per_journey("driver"),
+        # The server's CPU per unit of PostgreSQL's in the same run: both move together with the machine's load, so
+        # the ratio compares builds that send the same statements far more steadily than either figure alone.
+        "server_per_db_cpu": round(cpu["server"] / cpu["db"], 3) if "server" in groups and "db" in groups and cpu.get("db") else None,
         "server_cores": round(cpu["server"] / 1000 / window, 2) if "server" in groups and window else None,
         "db_cores": round(cpu["db"] / 1000 / window, 2) if "db" in groups and window else None,
         "driver_cores": round(cpu["driver"] / 1000 / window, 2) if window else None,
@@ -711,6 +714,9 @@ def summarize(label, concurrency, stats, started, elapsed, cpu, groups, ceilings
         f(result["db_cpu_ms_per_journey"]) if "db" in groups else "not measured (no YIDAI_BENCH_PG_PID)",
         f(result["db_cores"], ".2f"), f(result["driver_cpu_ms_per_journey"]), f(result["driver_cores"], ".2f"),
         result["machine_busy_pct"], f(result["other_cores"], ".2f")))
+    if result["server_per_db_cpu"] is not None:
+        print(f"  server CPU ÷ PostgreSQL CPU: {result['server_per_db_cpu']:.3f} (steadier than either between rounds, for builds "
+              "that send the same statements: the machine's load moves both)")
     if result.get("machine_busy_journeys_pct") is not None:
         print(f"  machine {result['machine_busy_journeys_pct']:.0f} % busy while the journeys ran (the figures above also "
               "span the wait for their jobs and a quiet worker tick)")

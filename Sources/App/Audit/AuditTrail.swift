@@ -84,7 +84,7 @@ struct AuditTrail {
             try await sql.raw("""
                 INSERT INTO audit_entries \
                 (id, sequence, application_id, actor, action, details, recorded_at, previous_hash, entry_hash, key_id, lane, lane_position) \
-                VALUES (\(bind: UUID()), \(bind: position), \(bind: application), \(bind: actor), \(bind: action), \(bind: detailsJSON), \
+                VALUES (\(bind: RandomID.uuid()), \(bind: position), \(bind: application), \(bind: actor), \(bind: action), \(bind: detailsJSON), \
                 \(bind: recordedAt), \(bind: previousHash), \(bind: entryHash), \(bind: keyID), \(bind: lane), \(bind: position))
                 """).run()
             try await sql.raw("UPDATE audit_head SET entry_hash = \(bind: entryHash) WHERE id = \(bind: lane)").run()
@@ -96,6 +96,7 @@ struct AuditTrail {
     /// with empty hashes, until `AuditSealing` chains it. On its own it is one statement (`sql`); a change writes it
     /// in the change's own statement (`insert(first:after:)`).
     struct Pending: PreparedRowStatement {
+        static let name = "AuditTrail.Pending"
         static let types: [PostgresDataType] = [.uuid, .uuid, .text, .text, .text, .timestamptz, .text, .text]
         static let sql = insert(first: 1, after: nil)
         static let bindingDataTypes = types
@@ -107,7 +108,7 @@ struct AuditTrail {
         let keyID, mac: String
 
         init(application: UUID?, actor: String, action: String, details: [String: String], now: Date, cipher: FieldCipher) throws {
-            id = UUID()
+            id = RandomID.uuid()
             self.application = application
             self.actor = actor
             self.action = action
@@ -120,7 +121,7 @@ struct AuditTrail {
         }
 
         /// Its values, in the order of `insert`'s placeholders.
-        var values: [any Encodable & Sendable] { [id, application, actor, action, details, recordedAt, keyID, mac] }
+        var values: [any StatementValue & Sendable] { [id, application, actor, action, details, recordedAt, keyID, mac] }
 
         /// The insert with its values at `$first`…; with `source` (a `WITH` part of the same statement), once per row
         /// of it, so only when the change it records was written.

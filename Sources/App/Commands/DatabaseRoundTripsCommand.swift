@@ -19,10 +19,11 @@ struct DatabaseRoundTripsCommand: AsyncCommand {
 
     /// `SELECT $1`: as small as a statement gets.
     struct Echo: PreparedRowStatement {
+        static let name = "DatabaseRoundTrips.Echo"
         static let sql = "SELECT $1 AS echo"
         static let bindingDataTypes: [PostgresDataType] = [.text]
         let value: String
-        var values: [any Encodable & Sendable] { [value] }
+        var values: [any StatementValue & Sendable] { [value] }
     }
 
     struct Measured {

@@ -178,9 +178,10 @@ actor PolicyStore {
 
     /// The active version's id and labels (prepared on PostgreSQL: every decision reads it).
     struct ActiveVersion: PreparedRowStatement {
+        static let name = "PolicyStore.ActiveVersion"
         static let sql = "SELECT id, name, version, sha256 FROM policy_versions WHERE active LIMIT 1"
         static let bindingDataTypes: [PostgresDataType] = []
-        var values: [any Encodable & Sendable] { [] }
+        var values: [any StatementValue & Sendable] { [] }
     }
 
     static let noActivePolicy = APIError(

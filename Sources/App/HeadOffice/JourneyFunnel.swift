@@ -138,11 +138,11 @@ enum JourneyFunnel {
         + "(SELECT array_agg(step) FROM added WHERE completed_at IS NOT NULL) AS funnel_entered_done"
 
     /// `changeParts`' values for `change` of `application`, written at `now`.
-    static func values(of change: Change, application: LoanApplication, now: Date) -> [any Encodable & Sendable] {
+    static func values(of change: Change, application: LoanApplication, now: Date) -> [any StatementValue & Sendable] {
         let added = change.added
         return [
             now, change.journeySeconds, change.newlyDone.map(\.rawValue), BusinessCalendar.civilDate(now).iso, application.channelLast,
-            application.campaign, application.cmLast, added.map { _ in UUID() }, added.map(\.step.rawValue), added.map(\.done),
+            application.campaign, application.cmLast, added.map { _ in RandomID.uuid() }, added.map(\.step.rawValue), added.map(\.done),
         ]
     }
 
@@ -157,9 +157,10 @@ enum JourneyFunnel {
 
     /// A change on its own (PostgreSQL): `changeParts` and nothing else.
     struct Move: PreparedRowStatement {
+        static let name = "JourneyFunnel.Move"
         static let sql = "WITH " + changeParts(id: 1, first: 2, when: "TRUE") + " SELECT " + results
         static let bindingDataTypes: [PostgresDataType] = [.uuid] + changeTypes
-        let values: [any Encodable & Sendable]
+        let values: [any StatementValue & Sendable]
     }
 
     /// The change since `before`: on PostgreSQL one statement completes and adds (`Move`; the application's save
@@ -213,7 +214,7 @@ enum JourneyFunnel {
             "(SELECT branch_code FROM staff WHERE manager_code = \(bind: $0))"
         } ?? "NULL"
         let values: [SQLQueryString] = added.map { step, done in
-            "(\(bind: UUID()), \(bind: id), \(bind: step.rawValue), \(bind: day), \(bind: now), \(bind: done ? now : nil), "
+            "(\(bind: RandomID.uuid()), \(bind: id), \(bind: step.rawValue), \(bind: day), \(bind: now), \(bind: done ? now : nil), "
                 + "\(bind: done ? 0.0 : nil), \(bind: application.channelLast), \(bind: application.campaign), \(bind: application.cmLast), "
                 + branch + ")"
         }

@@ -1,6 +1,7 @@
 import Fluent
 import Foundation
 import LendingCore
+import PostgresNIO
 import Providers
 import SQLKit
 import Vapor
@@ -134,7 +135,7 @@ struct LeadBook {
                 return LeadReceipt(id: lead.id!, status: lead.status, updated: true)
             }
             let lead = Lead()
-            lead.id = UUID()
+            lead.id = RandomID.uuid()
             lead.phoneIndex = phoneIndex
             lead.phoneSealed = phoneSealed
             lead.nameSealed = nameSealed
@@ -231,13 +232,26 @@ struct LeadBook {
         }
     }
 
-    /// Whether the phone has a lead in one of `statuses`: one plain statement, since most applicants came without a
-    /// lead and Fluent's query would cost more than the answer.
+    /// Whether the phone has a lead in one of `statuses`: one statement (prepared on PostgreSQL), since most
+    /// applicants came without a lead and Fluent's query would cost more than the answer.
     private static func hasLeads(phoneIndex: String, statuses: [String], on db: any Database) async throws -> Bool {
         guard let sql = db as? any SQLDatabase else { return true }
+        if let rows = try await PreparedStatements.rows(HasLeads(phoneIndex: phoneIndex, statuses: statuses), on: sql) { return !rows.isEmpty }
+        // SQLite binds no arrays: the statuses as a list.
         return try await sql.raw(
             "SELECT 1 AS found FROM leads WHERE phone_index = \(bind: phoneIndex) AND status IN (\(binds: statuses)) LIMIT 1"
         ).first() != nil
+    }
+
+    /// `hasLeads`' statement on PostgreSQL: the statuses bound as one array.
+    struct HasLeads: PreparedRowStatement {
+        static let name = "LeadBook.HasLeads"
+        static let sql = "SELECT 1 AS found FROM leads WHERE phone_index = $1 AND status = ANY($2) LIMIT 1"
+        static let bindingDataTypes: [PostgresDataType] = [.text, .textArray]
+        let phoneIndex: String
+        let statuses: [String]
+
+        var values: [any StatementValue & Sendable] { [phoneIndex, statuses] }
     }
 
     /// The application's loan was paid out: the leads that led to it are converted.

@@ -119,7 +119,7 @@ struct ManagerDesk {
         let query = Lead.query(on: db)
         switch StaffPermissions.scope(for: principal.role, action: action) {
         case .ownCustomers:
-            guard let code = principal.managerCode else { return query.filter(\.$id == UUID()) }
+            guard let code = principal.managerCode else { return query.filter(\.$id == RandomID.uuid()) }
             return query.filter(\.$managerCode == code)
         case .branch:
             let org = try await applications.organisation()
@@ -474,7 +474,7 @@ struct Conversation {
             at = last.sentAt.addingTimeInterval(0.001)
         }
         let row = ConversationMessage()
-        row.id = UUID()
+        row.id = RandomID.uuid()
         row.applicationID = application
         row.sender = sender
         row.staffLogin = staff

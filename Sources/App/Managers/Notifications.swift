@@ -35,7 +35,7 @@ struct Notifications {
     ) async throws -> Bool {
         guard let sql = tx as? any SQLDatabase else { throw NotificationError("notifications need an SQL database") }
         let now = services.clock.now()
-        let id = UUID()
+        let id = RandomID.uuid()
         // The person's phone: given by a caller that holds the application, else read.
         var person = phoneIndex
         if person == nil {
@@ -280,7 +280,7 @@ enum MarketingOptOuts {
     static func record(phoneIndex: String, source: String, on tx: any Database, services: YidaiServices) async throws {
         guard let sql = tx as? any SQLDatabase else { return }
         let rows = try await sql.raw("""
-            INSERT INTO marketing_opt_outs (id, phone_index, source, at) VALUES (\(bind: UUID()), \(bind: phoneIndex), \(bind: source), \(bind: services.clock.now()))
+            INSERT INTO marketing_opt_outs (id, phone_index, source, at) VALUES (\(bind: RandomID.uuid()), \(bind: phoneIndex), \(bind: source), \(bind: services.clock.now()))
             ON CONFLICT (phone_index) DO NOTHING RETURNING id
             """).all()
         if !rows.isEmpty {
@@ -311,7 +311,7 @@ struct DatabaseSandboxOutbox: SandboxOutboxStore {
         let inserted = try await db.writeStatement { sql in
             try await sql.raw("""
                 INSERT INTO sandbox_sms (id, phone_index, phone_sealed, text_sealed, reference, sent_at, position)
-                VALUES (\(bind: UUID()), \(bind: index), \(bind: phone), \(bind: text), \(bind: reference), \(bind: message.sentAt),
+                VALUES (\(bind: RandomID.uuid()), \(bind: index), \(bind: phone), \(bind: text), \(bind: reference), \(bind: message.sentAt),
                         (SELECT COALESCE(MAX(position), 0) + 1 FROM sandbox_sms))
                 ON CONFLICT (reference) DO NOTHING RETURNING id
                 """).all()

@@ -65,7 +65,7 @@ struct LandingCounter {
         try await db.writeTransaction { tx in
             try await (tx as! any SQLDatabase).raw("""
                 INSERT INTO landing_counts (id, day, manager_code, channel, campaign, scans, visits)
-                VALUES (\(bind: UUID()), \(bind: day), \(bind: counted.managerCode), \(bind: counted.channel), \(bind: counted.campaign), \(bind: scans), 1)
+                VALUES (\(bind: RandomID.uuid()), \(bind: day), \(bind: counted.managerCode), \(bind: counted.channel), \(bind: counted.campaign), \(bind: scans), 1)
                 ON CONFLICT (day, manager_code, channel, campaign)
                 DO UPDATE SET scans = landing_counts.scans + excluded.scans, visits = landing_counts.visits + excluded.visits
                 """).run()

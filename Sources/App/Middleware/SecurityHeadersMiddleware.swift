@@ -37,8 +37,12 @@ struct SecurityHeadersMiddleware: AsyncMiddleware {
 /// Gives each request an id for the logs (and echoes it), so one applicant's trouble can be traced without PII.
 struct RequestIDMiddleware: AsyncMiddleware {
     func respond(to request: Request, chainingTo next: AsyncResponder) async throws -> Response {
-        let id = request.headers.first(name: "X-Request-ID").flatMap { $0.count <= 64 && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") } ? $0 : nil }
-            ?? UUID().uuidString
+        let id: String
+        if let sent = request.headers.first(name: "X-Request-ID") {
+            id = sent.count <= 64 && sent.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") } ? sent : RandomID.uuid().uuidString
+        } else {
+            id = request.id  // Vapor's own, a new UUID when no X-Request-ID came
+        }
         request.logger[metadataKey: "request-id"] = .string(id)
         // Outside services called for this request receive the same id (Providers' `OutsideCallContext`).
         let response = try await OutsideCallContext.$requestID.withValue(id) { try await next.respond(to: request) }

@@ -38,25 +38,42 @@ extension LoanApplication {
         guard let sql = db as? any SQLDatabase else {
             return try await query(on: db).filter(\.$phoneIndex == phoneIndex).sort(\.$lastActivityAt, .descending).all()
         }
-        return try await sql.raw(
-            "SELECT \(unsafeRaw: selectList) FROM applications WHERE phone_index = \(bind: phoneIndex) ORDER BY last_activity_at DESC"
-        ).all().map(decoded)
+        let statement = OfPhone(phoneIndex: phoneIndex)
+        if let rows = try await PreparedStatements.postgresRows(statement, on: sql) {
+            return try rows.map { try decoded(PostgresColumnsInOrder($0)) }
+        }
+        return try await PreparedStatements.all(statement, on: sql).map(decoded)
+    }
+
+    /// `load(phoneIndex:)`'s statement (the sign-in's).
+    struct OfPhone: PreparedRowStatement {
+        static let name = "LoanApplication.OfPhone"
+        static let sql = "SELECT \(selectList) FROM applications WHERE phone_index = $1 ORDER BY last_activity_at DESC"
+        static let bindingDataTypes: [PostgresDataType] = [.text]
+        let phoneIndex: String
+
+        var values: [any StatementValue & Sendable] { [phoneIndex] }
     }
 
     /// Inserts this new application's row, every column, as Fluent's `create` would (an id if it has none, both
     /// timestamps from the system clock); it then saves as an update.
     func insertRow(on sql: any SQLDatabase) async throws {
-        if id == nil { id = UUID() }
+        if id == nil { id = RandomID.uuid() }
         let stamp = Date()
         createdAt = stamp
         updatedAt = stamp
-        let columns: [(name: String, value: any Encodable & Sendable)] = [("id", id), ("created_at", createdAt)] + savedColumns
-        var statement: SQLQueryString = "INSERT INTO applications (\(unsafeRaw: columns.map(\.name).joined(separator: ", "))) VALUES ("
-        for (index, column) in columns.enumerated() {
-            statement += "\(unsafeRaw: index == 0 ? "" : ", ")\(bind: column.value)"
-        }
-        try await sql.raw(statement + ")").run()
+        _ = try await PreparedStatements.all(Insert(values: [id, createdAt] + savedColumns.map(\.value)), on: sql)
         $id.exists = true
+    }
+
+    /// `insertRow`'s statement: the id, the creation time, then every saved column (`Write`'s, in its order).
+    struct Insert: PreparedRowStatement {
+        static let name = "LoanApplication.Insert"
+        static let sql = "INSERT INTO applications (id, created_at, " + Write.columnNames.joined(separator: ", ") + ") VALUES ("
+            + (1...(Write.columnNames.count + 2)).map { "$\($0)" }.joined(separator: ", ") + ")"
+        static let bindingDataTypes: [PostgresDataType] = [.uuid, .timestamptz] + Write.bindingDataTypes.dropLast(2)
+
+        let values: [any StatementValue & Sendable]
     }
 
     /// A model from a row holding every column (as `load` selects them); it saves as an update.
@@ -131,7 +148,7 @@ extension LoanApplication {
 
     /// Every column a save writes, with its value: all but the id and the creation time. One list for the statement
     /// and for `ApplicationRowTests`, which checks it against `columnNames`, so a column cannot be read and never saved.
-    var savedColumns: [(name: String, value: any Encodable & Sendable)] {
+    var savedColumns: [(name: String, value: any StatementValue & Sendable)] {
         [
                 ("phone_index", phoneIndex),
                 ("phone_sealed", phoneSealed),
@@ -223,27 +240,30 @@ extension LoanApplication {
     /// `writeRow`'s statement and the change's audit entry in one: the entry is written, and a row returned, only when
     /// the compare-and-set matched.
     struct WriteRecording: PreparedRowStatement {
+        static let name = "LoanApplication.WriteRecording"
         static let sql = "WITH saved AS (\(Write.sql)), entry AS (\(AuditTrail.Pending.insert(first: Write.bindingDataTypes.count + 1, after: "saved"))) "
             + "SELECT id FROM saved"
         static let bindingDataTypes = Write.bindingDataTypes + AuditTrail.Pending.types
 
-        let values: [any Encodable & Sendable]
+        let values: [any StatementValue & Sendable]
     }
 
     /// `WriteRecording` that also writes the application's move in the funnel (`JourneyFunnel.changeParts`, written
     /// only when the save matched), and selects what it wrote.
     struct WriteRecordingMovingFunnel: PreparedRowStatement {
+        static let name = "LoanApplication.WriteRecordingMovingFunnel"
         static let sql = "WITH saved AS (\(Write.sql)), entry AS (\(AuditTrail.Pending.insert(first: Write.bindingDataTypes.count + 1, after: "saved"))), "
             + JourneyFunnel.changeParts(
                 id: Write.idPlaceholder, first: WriteRecording.bindingDataTypes.count + 1, when: "EXISTS (SELECT 1 FROM saved)")
             + " SELECT \(JourneyFunnel.results) FROM saved"
         static let bindingDataTypes = WriteRecording.bindingDataTypes + JourneyFunnel.changeTypes
 
-        let values: [any Encodable & Sendable]
+        let values: [any StatementValue & Sendable]
     }
 
     /// `writeRow`'s statement: every saved column (`$1`…), then the id and the version it must still have.
     struct Write: PreparedRowStatement {
+        static let name = "LoanApplication.Write"
         /// The saved columns with the type each binds as, from a new application's values (their Swift types).
         private static let columns: [(name: String, type: PostgresDataType?)] =
             LoanApplication(phoneIndex: "", phoneSealed: "", state: "", now: Date()).savedColumns.map {
@@ -251,6 +271,8 @@ extension LoanApplication {
             }
         /// Columns whose Swift type has no binding here (`ApplicationRowTests` keeps this empty).
         static var unboundColumns: [String] { columns.filter { $0.type == nil }.map(\.name) }
+        /// The saved columns, in the order of their placeholders.
+        static var columnNames: [String] { columns.map(\.name) }
 
         /// The application's id's placeholder number (`$n`).
         static let idPlaceholder = columns.count + 1
@@ -259,6 +281,6 @@ extension LoanApplication {
             + " WHERE id = $\(idPlaceholder) AND version = $\(columns.count + 2) RETURNING id"
         static let bindingDataTypes: [PostgresDataType] = columns.map { $0.type ?? .text } + [.uuid, .int8]
 
-        let values: [any Encodable & Sendable]
+        let values: [any StatementValue & Sendable]
     }
 }

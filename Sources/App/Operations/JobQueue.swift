@@ -82,13 +82,13 @@ enum JobQueue {
     /// itself, with `enqueueing`).
     static func enqueue(kind: String, reference: UUID, on tx: any Database, now: Date) async throws {
         guard let sql = tx as? any SQLDatabase else { throw AuditError("the job queue needs an SQL database") }
-        try await sql.raw(insertion + " VALUES (\(bind: UUID()), \(bind: kind), \(bind: reference)" + dueNow(now) + ")").run()
+        try await sql.raw(insertion + " VALUES (\(bind: RandomID.uuid()), \(bind: kind), \(bind: reference)" + dueNow(now) + ")").run()
     }
 
     /// `enqueue`'s statement for a caller that queues its job in a statement of its own, after `WITH <table> AS (…)`
     /// whose one row, if any, has the job's reference as `id`; returns the reference when it queued the job.
     static func enqueueing(kind: String, referenceFrom table: String, now: Date) -> SQLQueryString {
-        insertion + " SELECT \(bind: UUID()), \(bind: kind), \(unsafeRaw: table).id" + dueNow(now)
+        insertion + " SELECT \(bind: RandomID.uuid()), \(bind: kind), \(unsafeRaw: table).id" + dueNow(now)
             + " FROM \(unsafeRaw: table) RETURNING reference"
     }
 

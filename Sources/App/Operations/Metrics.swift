@@ -28,19 +28,49 @@ final class AppMetrics: Sendable {
         .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
     ]
 
-    /// One request answered: `route` is the route's pattern (`/api/v1/applications/:applicationID`), never the
-    /// concrete path, so an id never becomes a label.
-    func recordRequest(method: String, route: String, status: UInt, duration: Duration) {
+    /// A request's counter and latency histogram, kept by its matched route (the route object's identity), method and
+    /// status: the registry builds a metric's name and compares its labels at every lookup, and the route's pattern
+    /// is joined from its parts (together 0.75 % of the server's CPU on the journey benchmark). At most
+    /// `keptRequestSeries`; past that the registry is asked each time, as before.
+    private struct RequestSeries: Hashable {
+        let route: ObjectIdentifier?
+        let method: String
+        let status: UInt
+    }
+    static let keptRequestSeries = 2_000
+    private let requestSeries = NIOLockedValueBox<[RequestSeries: (Counter, DurationHistogram)]>([:])
+
+    /// One request answered (`MetricsMiddleware`): counted under its matched route's pattern.
+    func recordRequest(_ request: Request, status: UInt, duration: Duration) {
+        let key = RequestSeries(route: request.route.map(ObjectIdentifier.init), method: request.method.rawValue, status: status)
+        if let (counter, histogram) = requestSeries.withLockedValue({ $0[key] }) {
+            counter.increment()
+            histogram.record(duration)
+            return
+        }
+        let route = MetricsMiddleware.route(request)
+        let series = (requestCounter(method: key.method, route: route, status: status), requestHistogram(method: key.method, route: route))
+        requestSeries.withLockedValue { if $0.count < Self.keptRequestSeries { $0[key] = series } }
+        series.0.increment()
+        series.1.record(duration)
+    }
+
+    /// `route` is the route's pattern (`/api/v1/applications/:applicationID`), never the concrete path, so an id never
+    /// becomes a label.
+    private func requestCounter(method: String, route: String, status: UInt) -> Counter {
         registry.makeCounter(
             descriptor: MetricNameDescriptor(
                 namespace: "yidai", subsystem: "http", metricName: "requests", unitName: "total", helpText: "HTTP requests answered, by route pattern and status"),
             labels: [("method", method), ("route", route), ("status", String(status))]
-        ).increment()
+        )
+    }
+
+    private func requestHistogram(method: String, route: String) -> DurationHistogram {
         registry.makeDurationHistogram(
             descriptor: MetricNameDescriptor(
                 namespace: "yidai", subsystem: "http", metricName: "request_duration", unitName: "seconds", helpText: "Time to answer, by route pattern"),
             labels: [("method", method), ("route", route)], buckets: Self.latencyBuckets
-        ).record(duration)
+        )
     }
 
     /// One credit decision made by this instance: `approved`, `declined` or `referred`.
@@ -167,11 +197,10 @@ struct MetricsMiddleware: AsyncMiddleware {
         do {
             response = try await next.respond(to: request)
         } catch {
-            metrics.recordRequest(method: request.method.rawValue, route: Self.route(request), status: (error as? any AbortError)?.status.code ?? 500,
-                                  duration: clock.now - started)
+            metrics.recordRequest(request, status: (error as? any AbortError)?.status.code ?? 500, duration: clock.now - started)
             throw error
         }
-        metrics.recordRequest(method: request.method.rawValue, route: Self.route(request), status: response.status.code, duration: clock.now - started)
+        metrics.recordRequest(request, status: response.status.code, duration: clock.now - started)
         return response
     }
 

@@ -115,7 +115,7 @@ struct PersonVault {
         let fresh = SymmetricKey(size: .bits256)
         func made() throws -> KeyOfClassOrNew {
             KeyOfClassOrNew(
-                phoneIndex: phoneIndex, dataClass: dataClass.rawValue, newID: UUID(),
+                phoneIndex: phoneIndex, dataClass: dataClass.rawValue, newID: RandomID.uuid(),
                 wrapped: try cipher.seal(fresh.withUnsafeBytes { Data($0) }.base64EncodedString()), now: Date())
         }
         if db.isSQLite || !PreparedStatements.enabled {
@@ -201,16 +201,18 @@ final class PersonKey: Model, @unchecked Sendable {
 // The key reads of every seal and open (prepared on PostgreSQL, `PreparedStatements`).
 extension PersonVault {
     struct KeyOfClass: PreparedRowStatement {
+        static let name = "PersonVault.KeyOfClass"
         static let sql = "SELECT id, wrapped FROM person_keys WHERE phone_index = $1 AND data_class = $2"
         static let bindingDataTypes: [PostgresDataType] = [.text, .text]
         let phoneIndex, dataClass: String
-        var values: [any Encodable & Sendable] { [phoneIndex, dataClass] }
+        var values: [any StatementValue & Sendable] { [phoneIndex, dataClass] }
     }
 
     /// The person's key of a class, or, when they have none, the new one (`$3`…`$5`) inserted and returned. Empty
     /// only when another transaction added the person's key after this statement's snapshot (the insert then
     /// conflicts, and the read did not see that row): read again.
     struct KeyOfClassOrNew: PreparedRowStatement {
+        static let name = "PersonVault.KeyOfClassOrNew"
         static let sql = """
             WITH found AS (\(KeyOfClass.sql)), \
             made AS (INSERT INTO person_keys (id, phone_index, data_class, wrapped, created_at) \
@@ -223,14 +225,15 @@ extension PersonVault {
         let newID: UUID
         let wrapped: String
         let now: Date
-        var values: [any Encodable & Sendable] { [phoneIndex, dataClass, newID, wrapped, now] }
+        var values: [any StatementValue & Sendable] { [phoneIndex, dataClass, newID, wrapped, now] }
     }
 
     struct KeyWithID: PreparedRowStatement {
+        static let name = "PersonVault.KeyWithID"
         static let sql = "SELECT wrapped FROM person_keys WHERE id = $1"
         static let bindingDataTypes: [PostgresDataType] = [.uuid]
         let id: UUID
-        var values: [any Encodable & Sendable] { [id] }
+        var values: [any StatementValue & Sendable] { [id] }
     }
 }
 

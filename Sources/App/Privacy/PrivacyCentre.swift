@@ -148,7 +148,7 @@ struct PrivacyCentre {
         var masked = "—"
         if let first = applications.first, let phone = try await vault.openIfKept(first.phoneSealed) { masked = PersonalDataMask.phone(phone) }
         let candidate = ErasureRequest()
-        candidate.id = UUID()
+        candidate.id = RandomID.uuid()
         candidate.phoneIndex = phoneIndex
         candidate.phoneMasked = masked
         candidate.state = "accepted"

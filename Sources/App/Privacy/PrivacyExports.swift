@@ -33,7 +33,7 @@ extension PrivacyCentre {
         let document = Self.document(data, at: now)
         let pdf = try await NIOThreadPool.singleton.runIfActive { try PDFRenderer.render(document) }  // cairo blocks: off the event loops
         let row = PrivacyExport()
-        row.id = UUID()
+        row.id = RandomID.uuid()
         row.phoneIndex = phoneIndex
         row.jsonSealed = try await vault.seal(json.base64EncodedString(), phoneIndex: phoneIndex, as: .general)
         row.pdfSealed = try await vault.seal(pdf.base64EncodedString(), phoneIndex: phoneIndex, as: .general)

@@ -96,6 +96,7 @@ struct ApplicantAuthenticator: AsyncRequestAuthenticator {
     /// The session of a token hash, if it is neither revoked nor expired at `now`, with its application and the
     /// person's two data keys.
     struct Session: PreparedRowStatement {
+        static let name = "ApplicantAuthenticator.Session"
         static let sql = """
             SELECT s.id AS session_id, s.application_id AS session_application_id, s.phone_index AS session_phone_index,
                 \(applicationColumns),
@@ -109,7 +110,7 @@ struct ApplicantAuthenticator: AsyncRequestAuthenticator {
         let tokenHash: String
         let now: Date
 
-        var values: [any Encodable & Sendable] { [tokenHash, now] }
+        var values: [any StatementValue & Sendable] { [tokenHash, now] }
     }
 
     func token(in request: Request) -> String? {

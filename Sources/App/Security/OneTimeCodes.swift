@@ -62,7 +62,7 @@ struct OneTimeCodes {
         }
         let code = SecretHash.randomDigits(6)
         let salt = SecretHash.randomToken(bytes: 16)
-        let (id, codeHash, expiresAt) = (UUID(), SecretHash.otp(code, salt: salt), now.addingTimeInterval(Self.validity))
+        let (id, codeHash, expiresAt) = (RandomID.uuid(), SecretHash.otp(code, salt: salt), now.addingTimeInterval(Self.validity))
         let insert = Insert(
             id: id, phoneIndex: phoneIndex, purpose: purpose.rawValue, applicationID: applicationID, codeHash: codeHash, salt: salt,
             expiresAt: expiresAt, sentAt: now, clientIndex: clientIndex)
@@ -255,14 +255,16 @@ extension OneTimeCodes {
         }
 
         struct Read: PreparedRowStatement {
+            static let name = "OneTimeCodes.PhoneSends.Read"
             static let sql = "SELECT sends, version FROM code_sends WHERE phone_index = $1"
             static let bindingDataTypes: [PostgresDataType] = [.text]
             let phoneIndex: String
-            var values: [any Encodable & Sendable] { [phoneIndex] }
+            var values: [any StatementValue & Sendable] { [phoneIndex] }
         }
 
         /// The row's new sends if its version is still `version` (or it has no row), returning the phone when written.
         struct Claim: PreparedRowStatement {
+            static let name = "OneTimeCodes.PhoneSends.Claim"
             static let sql = """
                 INSERT INTO code_sends AS c (phone_index, sends, version, updated_at) VALUES ($1, $2, 1, $3) \
                 ON CONFLICT (phone_index) DO UPDATE SET sends = excluded.sends, version = c.version + 1, updated_at = excluded.updated_at \
@@ -272,23 +274,25 @@ extension OneTimeCodes {
             let phoneIndex, sends: String
             let now: Date
             let version: Int
-            var values: [any Encodable & Sendable] { [phoneIndex, sends, Int(now.timeIntervalSince1970), version] }
+            var values: [any StatementValue & Sendable] { [phoneIndex, sends, Int(now.timeIntervalSince1970), version] }
         }
 
         /// `Claim`, and the code (`Insert`'s values from `$5`) only when the claim was written: one row, `claimed` true;
         /// otherwise the phone's row as this statement saw it (`claimed` false, its `sends` and `version`), or no row.
         struct ClaimRecording: PreparedRowStatement {
+            static let name = "OneTimeCodes.PhoneSends.ClaimRecording"
             static let sql = "WITH claim AS (\(Claim.sql)), code AS ("
                 + Insert.statement(first: Claim.bindingDataTypes.count + 1, when: "EXISTS (SELECT 1 FROM claim)") + " RETURNING id) "
                 + "SELECT true AS claimed, '' AS sends, 0::bigint AS version FROM code UNION ALL "
                 + "SELECT false, sends, version::bigint FROM code_sends WHERE phone_index = $1 AND NOT EXISTS (SELECT 1 FROM claim)"
             static let bindingDataTypes = Claim.bindingDataTypes + Insert.bindingDataTypes
-            let values: [any Encodable & Sendable]
+            let values: [any StatementValue & Sendable]
         }
     }
 
     /// A new code, no try counted yet.
     struct Insert: PreparedRowStatement {
+        static let name = "OneTimeCodes.Insert"
         static let sql = statement(first: 1, when: nil)
         /// The insert with its values from `$<first>` on, made only `when` (SQL) holds.
         static func statement(first n: Int, when condition: String?) -> String {
@@ -304,12 +308,13 @@ extension OneTimeCodes {
         let codeHash, salt: String
         let expiresAt, sentAt: Date
         let clientIndex: String?
-        var values: [any Encodable & Sendable] { [id, phoneIndex, purpose, applicationID, codeHash, salt, expiresAt, sentAt, clientIndex] }
+        var values: [any StatementValue & Sendable] { [id, phoneIndex, purpose, applicationID, codeHash, salt, expiresAt, sentAt, clientIndex] }
     }
 
     /// Counts a try against the phone's newest unused code for the purpose, if it is valid and not locked, and
     /// returns that code.
     struct CountTry: PreparedRowStatement {
+        static let name = "OneTimeCodes.CountTry"
         static let sql = """
             UPDATE one_time_codes SET failed_attempts = failed_attempts + 1
             WHERE id = (SELECT id FROM one_time_codes
@@ -322,15 +327,16 @@ extension OneTimeCodes {
         let phoneIndex, purpose: String
         let max: Int
         let now: Date
-        var values: [any Encodable & Sendable] { [phoneIndex, purpose, max, now] }
+        var values: [any StatementValue & Sendable] { [phoneIndex, purpose, max, now] }
     }
 
     /// Uses the code up, unless it was used already.
     struct Consume: PreparedRowStatement {
+        static let name = "OneTimeCodes.Consume"
         static let sql = "UPDATE one_time_codes SET consumed_at = $2 WHERE id = $1 AND consumed_at IS NULL RETURNING id"
         static let bindingDataTypes: [PostgresDataType] = [.uuid, .timestamptz]
         let id: UUID
         let now: Date
-        var values: [any Encodable & Sendable] { [id, now] }
+        var values: [any StatementValue & Sendable] { [id, now] }
     }
 }

@@ -43,6 +43,7 @@ struct RateLimiter: Sendable {
     /// Counts one hit in `key`'s window starting at `start` unless the window's hits with the previous window's,
     /// weighted by `weight`, would pass `room`; returns the count when it counted, no row when it refused.
     struct Count: PreparedRowStatement {
+        static let name = "RateLimiter.Count"
         let key: String
         let start, expires, previous: Int
         let weight, room: Double
@@ -57,7 +58,7 @@ struct RateLimiter: Sendable {
             """
         static let bindingDataTypes: [PostgresDataType] = [.text, .int8, .int8, .int8, .float8, .float8]
 
-        var values: [any Encodable & Sendable] { [key, start, expires, previous, weight, room] }
+        var values: [any StatementValue & Sendable] { [key, start, expires, previous, weight, room] }
     }
 
     /// The seconds until `key` would be allowed again, from the two windows' counts.

@@ -39,9 +39,10 @@ struct BusinessDateStore {
     }
 
     struct Read: PreparedRowStatement {
+        static let name = "BusinessDateStore.Read"
         static let sql = "SELECT date FROM business_date WHERE name = $1"
         static let bindingDataTypes: [PostgresDataType] = [.text]
         let name: String
-        var values: [any Encodable & Sendable] { [name] }
+        var values: [any StatementValue & Sendable] { [name] }
     }
 }

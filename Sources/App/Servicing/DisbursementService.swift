@@ -74,7 +74,7 @@ struct DisbursementService {
         }
         let terms = try LoanTermsBuilder.requestedLoan(application)
         let payment = Payment()
-        payment.id = UUID()
+        payment.id = RandomID.uuid()
         payment.idempotencyKey = key
         payment.kind = "disbursement"
         payment.applicationID = applicationID
@@ -193,7 +193,7 @@ struct DisbursementService {
         let terms = try LoanTermsBuilder.requestedLoan(application)
         let plan = try LoanTermsBuilder.schedule(terms, startDate: date)
         let loan = Loan()
-        loan.id = UUID()
+        loan.id = RandomID.uuid()
         loan.applicationID = application.id!
         loan.phoneIndex = application.phoneIndex
         loan.principalFen = terms.principalFen

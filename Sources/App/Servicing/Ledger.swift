@@ -20,7 +20,7 @@ struct Ledger {
         }
         if try await JournalEntry.query(on: db).filter(\.$reference == reference).count() > 0 { return false }
         let entry = JournalEntry()
-        entry.id = UUID()
+        entry.id = RandomID.uuid()
         entry.reference = reference
         entry.kind = posting.kind.rawValue
         entry.loanID = loanID
@@ -31,7 +31,7 @@ struct Ledger {
         // Every line in one INSERT.
         try await posting.lines.map { line in
             let row = JournalLine()
-            row.id = UUID()
+            row.id = RandomID.uuid()
             row.entryID = entry.id!
             row.loanID = loanID
             row.account = line.account.rawValue

@@ -120,7 +120,7 @@ struct RepaymentService {
             if let fixedDate { date = fixedDate } else { date = try await context.on(book.tx).businessDates.current() }
             let amountFen = try Self.amountToCollect(instruction, loan: loan, positions: try book.positions, on: date)
             let payment = Payment()
-            payment.id = UUID()
+            payment.id = RandomID.uuid()
             payment.idempotencyKey = key
             payment.kind = kind
             payment.applicationID = loan.applicationID

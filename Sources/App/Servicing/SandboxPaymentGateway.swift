@@ -89,7 +89,7 @@ struct SandboxPaymentGateway: PaymentGateway {
                 instruction.requestedFen = amountFen
                 instruction.amountFen = moved
                 instruction.outcome = failure == nil ? PaymentOutcome.succeeded.rawValue : PaymentOutcome.failed.rawValue
-                instruction.reference = "SBX-" + UUID().uuidString.prefix(13).replacingOccurrences(of: "-", with: "").uppercased()
+                instruction.reference = "SBX-" + RandomID.uuid().uuidString.prefix(13).replacingOccurrences(of: "-", with: "").uppercased()
                 instruction.failureCode = failure
                 instruction.executedAt = now
                 try await instruction.create(on: tx)

@@ -93,7 +93,7 @@ final class LoanInstallment: Model, @unchecked Sendable {
         }
         var insert = sql.insert(into: schema).columns(insertedColumns)
         for row in rows {
-            let id = row.id ?? UUID()
+            let id = row.id ?? RandomID.uuid()
             row.id = id
             insert = insert.values(
                 SQLBind(id), SQLBind(row.loanID), SQLBind(row.number), SQLBind(row.dueDate), SQLBind(row.principalFen),

@@ -53,7 +53,7 @@ enum PreparedStatements {
 extension PreparedStatements {
     /// `sql` with each `$n` bound to `values[n - 1]`: the same statement as plain text, for SQLite or with prepared
     /// statements off.
-    static func text(_ sql: String, _ values: [any Encodable & Sendable]) -> SQLQueryString {
+    static func text(_ sql: String, _ values: [any StatementValue & Sendable]) -> SQLQueryString {
         var query: SQLQueryString = ""
         var literal = ""
         var rest = Substring(sql)
@@ -81,7 +81,7 @@ extension Character {
 /// whether it runs prepared or as plain text; `bindingDataTypes` names each one's type (an absent value has none of
 /// its own).
 protocol PreparedRowStatement: PostgresPreparedStatement where Row == PostgresRow {
-    var values: [any Encodable & Sendable] { get }
+    var values: [any StatementValue & Sendable] { get }
 }
 
 extension PreparedRowStatement {
@@ -90,13 +90,8 @@ extension PreparedRowStatement {
     func makeBindings() throws -> PostgresBindings {
         let values = values  // most statements make their list when asked
         var bindings = PostgresBindings(capacity: values.count)
-        for (index, value) in values.enumerated() {
-            // Only the types `StatementValue` lists bind (an absent one as NULL); another type is a mistake, never NULL.
-            guard let value = value as? any StatementValue else {
-                throw AuditError("\(Self.self): value \(index + 1) has a type no statement binds: \(type(of: value))")
-            }
-            try value.bind(into: &bindings)
-        }
+        // Only the types `StatementValue` lists bind (an absent one as NULL): another type does not compile.
+        for value in values { try value.bind(into: &bindings) }
         return bindings
     }
 
@@ -120,7 +115,7 @@ extension PreparedStatements {
 /// The one list of Swift types a statement binds, each with the PostgreSQL type it binds as: `makeBindings` binds
 /// through it, and the application save's column types come from it, so the two cannot disagree. An optional of one
 /// of them binds its value, or NULL when absent.
-protocol StatementValue {
+protocol StatementValue: Encodable {
     static var postgresType: PostgresDataType { get }
     func bind(into bindings: inout PostgresBindings) throws
 }
@@ -135,7 +130,7 @@ extension Double: StatementValue { static var postgresType: PostgresDataType { .
 extension Date: StatementValue { static var postgresType: PostgresDataType { .timestamptz } }
 extension UUID: StatementValue { static var postgresType: PostgresDataType { .uuid } }
 /// An array (of text, ids, flags…) binds as PostgreSQL's array of its elements' type (PostgreSQL's statements only).
-extension Array: StatementValue where Element: PostgresArrayEncodable {
+extension Array: StatementValue where Element: PostgresArrayEncodable & Encodable {
     static var postgresType: PostgresDataType { Element.psqlArrayType }
 }
 

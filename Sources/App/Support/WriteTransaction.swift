@@ -154,8 +154,9 @@ extension Database {
 
 /// Waits for the transaction-scoped advisory lock `name` (PostgreSQL only).
 struct AdvisoryLock: PreparedRowStatement {
+    static let name = "AdvisoryLock"
     static let sql = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"
     static let bindingDataTypes: [PostgresDataType] = [.text]
     let name: String
-    var values: [any Encodable & Sendable] { [name] }
+    var values: [any StatementValue & Sendable] { [name] }
 }

@@ -38,6 +38,11 @@ struct ApplicationRowTests {
             #expect(try Self.fields(loaded) == Self.fields(found))
             #expect(loaded.decision != nil && loaded.cardSealed != nil && loaded.authorizationSignedAt != nil)
             #expect(loaded.$id.exists)
+            // and by its phone, as the sign-in reads it (prepared on PostgreSQL)
+            let byPhone = try await LoanApplication.load(phoneIndex: found.phoneIndex, on: app.db)
+            #expect(byPhone.count == 1)
+            #expect(try byPhone.first.map(Self.fields) == Self.fields(found))
+            #expect(byPhone.first?.$id.exists == true)
         }
     }
 

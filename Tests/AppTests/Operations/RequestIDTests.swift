@@ -53,4 +53,22 @@ struct RequestIDTests {
             #expect(recording.requestIDs.withLockedValue { $0 }.last == "job-" + job.id!.uuidString.lowercased())
         }
     }
+
+    @Test("a request that sent no id, or one that is not letters, digits and dashes, gets a new id of its own back")
+    func requestsWithoutAUsableIDGetANewOne() async throws {
+        try await withYidai { app, _, _ in
+            var seen: Set<String> = []
+            for sent in [nil, "not ok; DROP", String(repeating: "a", count: 65)] as [String?] {
+                // MUT
+                let (_, _, headers) = try await TestHTTP.call(
+                    app, .POST, "/api/v1/sms-codes", json: ["phone": "12345"], headers: sent.map { ["X-Request-Id": $0] } ?? [:])
+                // validation: a fresh random id (a version 4 UUID), never the one sent, never one given before
+                let id = try #require(headers.first(name: "X-Request-Id"))
+                let uuid = try #require(UUID(uuidString: id), "\(id)")
+                #expect(uuid.uuid.6 >> 4 == 4)
+                #expect(id != sent)
+                #expect(seen.insert(id).inserted)
+            }
+        }
+    }
 }

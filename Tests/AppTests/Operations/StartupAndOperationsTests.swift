@@ -144,6 +144,31 @@ struct OperationsEndpointTests {
         return result
     }
 
+    @Test("every request is counted under its route and status, the same route's answers adding up however many arrive at once")
+    func requestCountsAddUpByRouteAndStatus() async throws {
+        try await withYidai { app, _, _ in
+            // MUT: twelve codes asked for at once (twelve phones), and two with a phone that is not one
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for n in 0..<12 {
+                    group.addTask { _ = try await TestHTTP.call(app, .POST, "/api/v1/sms-codes", json: ["phone": "139000001\(String(format: "%02d", n))"], headers: [:]) }
+                }
+                for _ in 0..<2 { group.addTask { _ = try await TestHTTP.call(app, .POST, "/api/v1/sms-codes", json: ["phone": "12345"], headers: [:]) } }
+                try await group.waitForAll()
+            }
+            let (_, text, _) = try await live(app, port: freePort(), .GET, "/metrics")
+            // validation
+            #expect(text.contains(#"yidai_http_requests_total{method="POST",route="/api/v1/sms-codes",status="202"} 12"#))
+            #expect(text.contains(#"yidai_http_requests_total{method="POST",route="/api/v1/sms-codes",status="422"} 2"#))
+            #expect(text.contains(#"yidai_http_request_duration_seconds_count{method="POST",route="/api/v1/sms-codes"} 14"#))
+            // a path no route matches is one label, whatever the path
+            _ = try await live(app, port: freePort(), .GET, "/no-such-page-1")
+            _ = try await live(app, port: freePort(), .GET, "/no-such-page-2")
+            let (_, after, _) = try await live(app, port: freePort(), .GET, "/metrics")
+            #expect(after.contains(#"yidai_http_requests_total{method="GET",route="unmatched",status="404"} 2"#))
+            #expect(!after.contains("no-such-page"))
+        }
+    }
+
     @Test("a scraper on the same machine reads requests by route and status, latency buckets, journey steps, decisions, outside-service calls, the job queue and the audit entries waiting to be sealed")
     func metricsContent() async throws {
         try await withYidai { app, clock, providers in
