@@ -8,7 +8,9 @@ import SQLKit
 /// On PostgreSQL the save writes the change's audit entry (unsealed, `AuditTrail.Pending`) and its move in the journey
 /// funnel in the same statement, so a change that does nothing else is that one statement, with no transaction around
 /// it; a change that writes more (its `also`, a message its new state queues) is that statement and the rest in one
-/// transaction. SQLite writes the row, then the entry, in one write transaction.
+/// transaction. A change proved by an SMS code uses the code up in the same statement: it locks the code and the
+/// application's row at the version it was read at, and writes both, or neither (`LoanApplication.Recording`). SQLite
+/// writes the row, then the entry, then uses the code, in one write transaction.
 ///
 /// The application carries the `version` it was read at. The save first moves the row from that version to the
 /// next in one statement; if another request changed the application in between, no row matches, nothing of
@@ -18,8 +20,10 @@ struct ApplicationStore {
     let db: Database
     let services: YidaiServices
 
+    /// `consuming`: the SMS code that proves this change, used up with it, or the change is refused (409
+    /// `code_already_used`) when another request used it first; a change that is refused leaves its code unused.
     func commit(
-        _ application: LoanApplication, actor: String, action: String, details: [String: String],
+        _ application: LoanApplication, actor: String, action: String, details: [String: String], consuming proof: OneTimeCodes.Proof? = nil,
         also: (@Sendable (any Database) async throws -> Void)? = nil
     ) async throws {
         let expected = application.version
@@ -27,7 +31,9 @@ struct ApplicationStore {
         let now = services.clock.now()
         let queued: Bool
         do {
-            queued = try await write(application, expected: expected, newState: newState, now: now, actor: actor, action: action, details: details, also: also)
+            queued = try await write(
+                application, expected: expected, newState: newState, now: now, actor: actor, action: action, details: details, consuming: proof,
+                also: also)
         } catch {
             application.version = expected  // nothing was saved
             throw error
@@ -42,10 +48,14 @@ struct ApplicationStore {
     /// Returns whether the move queued a message.
     private func write(
         _ application: LoanApplication, expected: Int, newState: String, now: Date, actor: String, action: String,
-        details: [String: String], also: (@Sendable (any Database) async throws -> Void)?
+        details: [String: String], consuming proof: OneTimeCodes.Proof?, also: (@Sendable (any Database) async throws -> Void)?
     ) async throws -> Bool {
         let id = try application.requireID()
         let services = services
+        // The code's use, where it is not part of the save's own statement: in the change's transaction, after the row.
+        let consume: @Sendable (any Database) async throws -> Void = { tx in
+            if let proof { try await OneTimeCodes(db: tx, services: services).consume(proof, on: tx) }
+        }
         application.version = expected + 1
         application.lastActivityAt = now
         // The funnel's rows change only when the completed steps or the current one do.
@@ -61,20 +71,22 @@ struct ApplicationStore {
             }
             let recount = funnelMoved && funnel == nil  // no position it was read at: the funnel is written from none
             let queues = loaded != newState && Milestones.queuesMessage(entering: newState)
-            let save: @Sendable (any Database) async throws -> Void = { db in
+            let save: @Sendable (any Database, OneTimeCodes.Proof?) async throws -> Void = { db, folded in
                 guard let sql = db as? any SQLDatabase else { throw AuditError("applications need an SQL database") }
                 let matched = try await db.writeStatement { sql in
-                    try await application.writeRowRecording(entry, on: sql, now: now, matching: expected, funnel: funnel, services: services)
+                    try await application.writeRowRecording(
+                        entry, on: sql, now: now, matching: expected, funnel: funnel, consuming: folded, services: services)
                 }
-                guard matched else { throw Self.raced(state: try await Self.currentState(id, on: sql)) }
+                guard matched else { throw try await Self.refusal(id, expected: expected, consuming: folded != nil, on: sql) }
                 services.auditWatch.wrote(entry, on: db)
             }
             guard also != nil || queues || recount else {
-                try await save(db)  // the whole change is this one statement
+                try await save(db, proof)  // the whole change is this one statement, the code's use included
                 return false
             }
             return try await db.writeTransaction { tx in
-                try await save(tx)
+                try await save(tx, nil)
+                try await consume(tx)
                 try await also?(tx)
                 let queued = loaded != newState ? try await Milestones.applicationMoved(application, from: loaded, on: tx, services: services) : false
                 if recount { try await JourneyFunnel.record(application, on: tx, services: services, since: nil) }
@@ -98,6 +110,7 @@ struct ApplicationStore {
             var details = details
             if previous != newState { details["state"] = newState }
             try await AuditTrail(db: tx, services: services).record(application: id, actor: actor, action: action, details: details)
+            try await consume(tx)
             try await also?(tx)
             let queued = previous != newState ? try await Milestones.applicationMoved(application, from: previous, on: tx, services: services) : false
             if funnelMoved {
@@ -115,6 +128,14 @@ struct ApplicationStore {
         ).all()
         if let row = rows.first { return try row.decode(column: "state", as: String.self) }
         throw raced(state: try await currentState(id, on: sql))
+    }
+
+    /// Why a save that matched nothing was refused: the application moved on from `expected` (409 naming its state
+    /// now), or, when it is still there and the save was to use a code, the code was used first.
+    static func refusal(_ id: UUID, expected: Int, consuming: Bool, on sql: any SQLDatabase) async throws -> APIError {
+        let current = try await sql.raw("SELECT state, version FROM applications WHERE id = \(bind: id)").first()
+        if consuming, let current, try current.decode(column: "version", as: Int.self) == expected { return OneTimeCodes.alreadyUsed }
+        return raced(state: try current?.decode(column: "state", as: String.self) ?? "missing")
     }
 
     static func currentState(_ id: UUID, on sql: any SQLDatabase) async throws -> String {

@@ -41,10 +41,9 @@ extension JourneyService {
         application.authorizationClient = client.address
         application.authorizationDevice = String(client.device.prefix(200))
         application.authorizationSMSProof = proof.id.uuidString
-        let codes = self.codes
-        try await save(application, action: "credit_authorization.signed", details: ["version": document.version, "sha256": document.sha256, "smsProof": proof.id.uuidString]) { tx in
-            try await codes.consume(proof, on: tx)
-        }
+        try await save(
+            application, action: "credit_authorization.signed", details: ["version": document.version, "sha256": document.sha256, "smsProof": proof.id.uuidString],
+            consuming: proof)
         let report = try await providerCall("bureau") {
             try await services.providers.bureau.report(name: identity.name, idNumber: identity.idNumber, authorizationReference: reference)
         }

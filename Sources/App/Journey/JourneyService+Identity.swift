@@ -190,10 +190,7 @@ extension JourneyService {
         application.pendingCardSealed = nil
         application.cardVerifiedAt = now
         application.state = ApplicationState.identityVerified.rawValue
-        let codes = self.codes
-        try await save(application, action: "bank_card.verified", details: ["card": card.masked, "state": "identity_verified"]) { tx in
-            try await codes.consume(proof, on: tx)
-        }
+        try await save(application, action: "bank_card.verified", details: ["card": card.masked, "state": "identity_verified"], consuming: proof)
     }
 
     private func limitUploads(_ application: LoanApplication) async throws {

@@ -90,10 +90,10 @@ struct JourneyService: Sendable {
     /// Saves the application, anything `also` writes and its audit entry in one transaction, as a compare-and-set
     /// on the application's version: a request that lost a race gets 409 and leaves nothing behind.
     func save(
-        _ application: LoanApplication, action: String, details: [String: String],
+        _ application: LoanApplication, action: String, details: [String: String], consuming proof: OneTimeCodes.Proof? = nil,
         also: (@Sendable (any Database) async throws -> Void)? = nil
     ) async throws {
-        try await store.commit(application, actor: "applicant", action: action, details: details, also: also)
+        try await store.commit(application, actor: "applicant", action: action, details: details, consuming: proof, also: also)
     }
 
     /// Outside services fail; the applicant gets a clear retry message and nothing is changed.

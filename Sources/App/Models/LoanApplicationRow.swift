@@ -221,43 +221,81 @@ extension LoanApplication {
     /// statement, only when the save matched. Returns false (and writes nothing) when another request changed the row.
     ///
     /// With `funnel`, the same statement also writes the application's move in the journey funnel (`JourneyFunnel`),
-    /// when the save matched, and counts it.
+    /// when the save matched, and counts it. With `consuming`, it also uses that SMS code up, and saves nothing (returns
+    /// false) when the code was used already.
     func writeRowRecording(
         _ entry: AuditTrail.Pending, on sql: any SQLDatabase, now: Date, matching: Int, funnel: JourneyFunnel.Change? = nil,
-        services: YidaiServices
+        consuming proof: OneTimeCodes.Proof? = nil, services: YidaiServices
     ) async throws -> Bool {
         updatedAt = now
-        let values = savedColumns.map(\.value) + [try requireID(), matching] + entry.values
-        guard let funnel, !funnel.isEmpty else {
-            return try await !PreparedStatements.all(WriteRecording(values: values), on: sql).isEmpty
+        var values = savedColumns.map(\.value) + [try requireID(), matching] + entry.values
+        let moving = funnel.map { !$0.isEmpty } ?? false
+        if let funnel, moving { values += JourneyFunnel.values(of: funnel, application: self, now: now) }
+        if let proof { values += [proof.id, now] }
+        let row: (any SQLRow)?
+        switch (moving, proof != nil) {
+        case (false, false): row = try await PreparedStatements.all(Recording(values: values), on: sql).first
+        case (true, false): row = try await PreparedStatements.all(RecordingMovingFunnel(values: values), on: sql).first
+        case (false, true): row = try await PreparedStatements.all(RecordingConsuming(values: values), on: sql).first
+        case (true, true): row = try await PreparedStatements.all(RecordingMovingFunnelConsuming(values: values), on: sql).first
         }
-        let write = WriteRecordingMovingFunnel(values: values + JourneyFunnel.values(of: funnel, application: self, now: now))
-        guard let row = try await PreparedStatements.all(write, on: sql).first else { return false }
-        try JourneyFunnel.count(results: row, services: services)
+        guard let row else { return false }
+        if moving { try JourneyFunnel.count(results: row, services: services) }
         return true
     }
 
-    /// `writeRow`'s statement and the change's audit entry in one: the entry is written, and a row returned, only when
-    /// the compare-and-set matched.
-    struct WriteRecording: PreparedRowStatement {
-        static let name = "LoanApplication.WriteRecording"
-        static let sql = "WITH saved AS (\(Write.sql)), entry AS (\(AuditTrail.Pending.insert(first: Write.bindingDataTypes.count + 1, after: "saved"))) "
-            + "SELECT id FROM saved"
-        static let bindingDataTypes = Write.bindingDataTypes + AuditTrail.Pending.types
+    /// The statements of `writeRowRecording`: `Write`'s save (`$1`…), then the change's audit entry, written only when
+    /// the save matched; `movingFunnel`: then the application's move in the funnel (`JourneyFunnel.changeParts`),
+    /// selecting what it wrote; `consuming`: then the SMS code's id and the time, the code and the application's row
+    /// locked first, so that the code is used and the row saved together or not at all (a save that loses to another
+    /// change leaves its code unused, and a code already used saves nothing).
+    static func recording(movingFunnel: Bool, consuming: Bool) -> String {
+        let afterEntry = Write.bindingDataTypes.count + AuditTrail.Pending.types.count + 1
+        let code = afterEntry + (movingFunnel ? JourneyFunnel.changeTypes.count : 0)
+        let (id, version) = (Write.idPlaceholder, Write.idPlaceholder + 1)
+        var parts: [String] = []
+        if consuming {
+            parts.append(
+                "proved AS (SELECT c.id FROM one_time_codes c, applications a WHERE c.id = $\(code) AND c.consumed_at IS NULL "
+                    + "AND a.id = $\(id) AND a.version = $\(version) FOR UPDATE OF c, a)")
+            parts.append("used AS (UPDATE one_time_codes SET consumed_at = $\(code + 1) WHERE id IN (SELECT id FROM proved) AND consumed_at IS NULL RETURNING id)")
+        }
+        parts.append("saved AS (\(Write.statement(when: consuming ? "EXISTS (SELECT 1 FROM used)" : nil)))")
+        parts.append("entry AS (\(AuditTrail.Pending.insert(first: Write.bindingDataTypes.count + 1, after: "saved")))")
+        if movingFunnel { parts.append(JourneyFunnel.changeParts(id: id, first: afterEntry, when: "EXISTS (SELECT 1 FROM saved)")) }
+        return "WITH " + parts.joined(separator: ", ") + " SELECT " + (movingFunnel ? JourneyFunnel.results : "id") + " FROM saved"
+    }
 
+    static func recordingTypes(movingFunnel: Bool, consuming: Bool) -> [PostgresDataType] {
+        Write.bindingDataTypes + AuditTrail.Pending.types + (movingFunnel ? JourneyFunnel.changeTypes : [])
+            + (consuming ? [.uuid, .timestamptz] : [])
+    }
+
+    struct Recording: PreparedRowStatement {
+        static let name = "LoanApplication.Recording"
+        static let sql = recording(movingFunnel: false, consuming: false)
+        static let bindingDataTypes = recordingTypes(movingFunnel: false, consuming: false)
         let values: [any StatementValue & Sendable]
     }
 
-    /// `WriteRecording` that also writes the application's move in the funnel (`JourneyFunnel.changeParts`, written
-    /// only when the save matched), and selects what it wrote.
-    struct WriteRecordingMovingFunnel: PreparedRowStatement {
-        static let name = "LoanApplication.WriteRecordingMovingFunnel"
-        static let sql = "WITH saved AS (\(Write.sql)), entry AS (\(AuditTrail.Pending.insert(first: Write.bindingDataTypes.count + 1, after: "saved"))), "
-            + JourneyFunnel.changeParts(
-                id: Write.idPlaceholder, first: WriteRecording.bindingDataTypes.count + 1, when: "EXISTS (SELECT 1 FROM saved)")
-            + " SELECT \(JourneyFunnel.results) FROM saved"
-        static let bindingDataTypes = WriteRecording.bindingDataTypes + JourneyFunnel.changeTypes
+    struct RecordingMovingFunnel: PreparedRowStatement {
+        static let name = "LoanApplication.RecordingMovingFunnel"
+        static let sql = recording(movingFunnel: true, consuming: false)
+        static let bindingDataTypes = recordingTypes(movingFunnel: true, consuming: false)
+        let values: [any StatementValue & Sendable]
+    }
 
+    struct RecordingConsuming: PreparedRowStatement {
+        static let name = "LoanApplication.RecordingConsuming"
+        static let sql = recording(movingFunnel: false, consuming: true)
+        static let bindingDataTypes = recordingTypes(movingFunnel: false, consuming: true)
+        let values: [any StatementValue & Sendable]
+    }
+
+    struct RecordingMovingFunnelConsuming: PreparedRowStatement {
+        static let name = "LoanApplication.RecordingMovingFunnelConsuming"
+        static let sql = recording(movingFunnel: true, consuming: true)
+        static let bindingDataTypes = recordingTypes(movingFunnel: true, consuming: true)
         let values: [any StatementValue & Sendable]
     }
 
@@ -276,9 +314,13 @@ extension LoanApplication {
 
         /// The application's id's placeholder number (`$n`).
         static let idPlaceholder = columns.count + 1
-        static let sql = "UPDATE applications SET "
-            + columns.enumerated().map { "\($1.name) = $\($0 + 1)" }.joined(separator: ", ")
-            + " WHERE id = $\(idPlaceholder) AND version = $\(columns.count + 2) RETURNING id"
+        static let sql = statement(when: nil)
+
+        /// The update, matching only when `condition` (SQL) holds too.
+        static func statement(when condition: String?) -> String {
+            "UPDATE applications SET " + columns.enumerated().map { "\($1.name) = $\($0 + 1)" }.joined(separator: ", ")
+                + " WHERE id = $\(idPlaceholder) AND version = $\(columns.count + 2)" + (condition.map { " AND " + $0 } ?? "") + " RETURNING id"
+        }
         static let bindingDataTypes: [PostgresDataType] = columns.map { $0.type ?? .text } + [.uuid, .int8]
 
         let values: [any StatementValue & Sendable]

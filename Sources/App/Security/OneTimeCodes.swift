@@ -161,11 +161,13 @@ struct OneTimeCodes {
         let now = services.clock.now()
         guard let sql = tx as? any SQLDatabase else { return }
         let rows = try await PreparedStatements.all(Consume(id: proof.id, now: now), on: sql)
-        guard !rows.isEmpty else {
-            throw APIError(.conflict, code: "code_already_used", message: "This SMS code has just been used by another request.",
-                           messageZh: "该验证码已被使用，请重新获取。", field: "code")
-        }
+        guard !rows.isEmpty else { throw Self.alreadyUsed }
     }
+
+    /// A checked code that another request used first.
+    static let alreadyUsed = APIError(
+        .conflict, code: "code_already_used", message: "This SMS code has just been used by another request.",
+        messageZh: "该验证码已被使用，请重新获取。", field: "code")
 }
 
 // The codes' statements: every journey sends and checks several codes (prepared on PostgreSQL, `PreparedStatements`).

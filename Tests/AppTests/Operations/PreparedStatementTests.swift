@@ -80,10 +80,13 @@ struct PreparedStatementTests {
             AdvisoryLock(name: "n"),
             LoanApplication.Write(
                 values: LoanApplication(phoneIndex: "p", phoneSealed: "s", state: "started", now: now).savedColumns.map(\.value) + [UUID(), 0]),
-            LoanApplication.WriteRecording(
+            LoanApplication.Recording(
                 values: LoanApplication(phoneIndex: "p", phoneSealed: "s", state: "started", now: now).savedColumns.map(\.value) + [UUID(), 0]
                     + entry.values),
-            LoanApplication.WriteRecordingMovingFunnel(values: application.savedColumns.map(\.value) + [UUID(), 0] + entry.values + change),
+            LoanApplication.RecordingMovingFunnel(values: application.savedColumns.map(\.value) + [UUID(), 0] + entry.values + change),
+            LoanApplication.RecordingConsuming(values: application.savedColumns.map(\.value) + [UUID(), 0] + entry.values + [UUID(), now]),
+            LoanApplication.RecordingMovingFunnelConsuming(
+                values: application.savedColumns.map(\.value) + [UUID(), 0] + entry.values + change + [UUID(), now]),
             JourneyFunnel.Move(values: [UUID()] + change),
             LoanApplication.OfPhone(phoneIndex: "p"),
             LoanApplication.Insert(values: [UUID(), now] + application.savedColumns.map(\.value)),
