@@ -41,12 +41,7 @@ struct CodeRaceTests {
         try await withRacingYidai { app, clock, providers in
             // setup
             var p = Applicant("P01", app: app, clock: clock, providers: providers)
-            try await p.signIn()
-            #expect(try await p.uploadIDCard().0 == .ok)
-            #expect(try await p.confirmIDCard().0 == .ok)
-            #expect(try await p.face().0 == .ok)
-            #expect(try await p.bankCard().0 == .accepted)
-            let right = await p.latestCode()
+            let right = try await p.walkToBankCardCode()
             let wrong = right == "999999" ? "999998" : "999999"
             let borrower = p
 

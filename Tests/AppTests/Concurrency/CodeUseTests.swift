@@ -103,12 +103,7 @@ struct CodeUseTests {
         try await withRacingYidai { app, clock, providers in
             // setup
             var p = Applicant("P01", app: app, clock: clock, providers: providers)
-            try await p.signIn()
-            #expect(try await p.uploadIDCard().0 == .ok)
-            #expect(try await p.confirmIDCard().0 == .ok)
-            #expect(try await p.face().0 == .ok)
-            #expect(try await p.bankCard().0 == .accepted)
-            let code = await p.latestCode()
+            let code = try await p.walkToBankCardCode()
             let borrower = p
             // MUT
             let answers = try await together(10) { _ in

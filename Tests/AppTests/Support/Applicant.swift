@@ -120,6 +120,17 @@ struct Applicant {
         return (status, body)
     }
 
+    /// Signs in and walks to the bank card's SMS code (ID card, face, the card's number); expects every step to pass.
+    /// Returns the code sent.
+    mutating func walkToBankCardCode() async throws -> String {
+        try await signIn()
+        #expect(try await uploadIDCard().0 == .ok)
+        #expect(try await confirmIDCard().0 == .ok)
+        #expect(try await face().0 == .ok)
+        #expect(try await bankCard().0 == .accepted)
+        return await latestCode()
+    }
+
     /// Walks identity (ID card, face, bank card) and the credit authorization of a signed-in applicant; expects every
     /// step to pass.
     func walkToAuthorized() async throws {
