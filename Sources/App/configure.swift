@@ -74,6 +74,7 @@ func configure(
     app.migrations.add(MovePersonDataToPersonKeys(cipher: cipher))
     app.migrations.add(CreateCodeSends())
     app.migrations.add(AddAuditSealing())
+    app.migrations.add(IndexStaffManagerCode())
 
     _ = app.readiness  // created before any request can ask for it
     app.views.use(.leaf)
