@@ -77,7 +77,7 @@ struct ApplicationStore {
                     try await application.writeRowRecording(
                         entry, on: sql, now: now, matching: expected, funnel: funnel, consuming: folded, services: services)
                 }
-                guard matched else { throw try await Self.refusal(id, expected: expected, consuming: folded != nil, on: sql) }
+                guard matched else { throw try await Self.refusal(id, usingCodeAt: folded != nil ? expected : nil, on: sql) }
                 services.auditWatch.wrote(entry, on: db)
             }
             guard also != nil || queues || recount else {
@@ -99,7 +99,7 @@ struct ApplicationStore {
             if application.loadedState != nil, tx.isSQLite {
                 // Read by `load`: one statement moves the version on and writes the row; its state then was `loaded`.
                 guard try await application.writeRow(on: sql, now: now, matching: expected) else {
-                    throw Self.raced(state: try await Self.currentState(id, on: sql))
+                    throw try await Self.refusal(id, on: sql)
                 }
                 previous = application.loadedState ?? newState
             } else {
@@ -127,20 +127,16 @@ struct ApplicationStore {
             "UPDATE applications SET version = version + 1 WHERE id = \(bind: id) AND version = \(bind: expected) RETURNING state"
         ).all()
         if let row = rows.first { return try row.decode(column: "state", as: String.self) }
-        throw raced(state: try await currentState(id, on: sql))
+        throw try await refusal(id, on: sql)
     }
 
-    /// Why a save that matched nothing was refused: the application moved on from `expected` (409 naming its state
-    /// now), or, when it is still there and the save was to use a code, the code was used first.
-    static func refusal(_ id: UUID, expected: Int, consuming: Bool, on sql: any SQLDatabase) async throws -> APIError {
+    /// Why a save that matched nothing was refused: the application moved on (409 naming its state now), or, when
+    /// the save was to use a code and the application is still at `usingCodeAt`, the version it was read at, the code
+    /// was used first.
+    static func refusal(_ id: UUID, usingCodeAt expected: Int? = nil, on sql: any SQLDatabase) async throws -> APIError {
         let current = try await sql.raw("SELECT state, version FROM applications WHERE id = \(bind: id)").first()
-        if consuming, let current, try current.decode(column: "version", as: Int.self) == expected { return OneTimeCodes.alreadyUsed }
+        if let expected, let current, try current.decode(column: "version", as: Int.self) == expected { return OneTimeCodes.alreadyUsed }
         return raced(state: try current?.decode(column: "state", as: String.self) ?? "missing")
-    }
-
-    static func currentState(_ id: UUID, on sql: any SQLDatabase) async throws -> String {
-        let current = try await sql.raw("SELECT state FROM applications WHERE id = \(bind: id)").first()
-        return try current?.decode(column: "state", as: String.self) ?? "missing"
     }
 
     static func raced(state: String) -> APIError {

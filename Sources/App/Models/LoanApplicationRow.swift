@@ -8,7 +8,7 @@ import SQLKit
 /// reads the application and every step saves it): Fluent finds a model's fields by reflection, on every query and
 /// every row, and for this 55-field model that cost more than the database's work. `LoanApplication` stays the one
 /// model; `ApplicationRowTests` fails when a field is added to it and not here, so no column can be skipped.
-extension LoanApplication {
+extension LoanApplication: ColumnsDecodable {
     /// Every column, in the model's order.
     static let columnNames = [
         "id", "phone_index", "phone_sealed", "state", "version", "stop_step", "stop_reason", "cm_first",
@@ -38,11 +38,7 @@ extension LoanApplication {
         guard let sql = db as? any SQLDatabase else {
             return try await query(on: db).filter(\.$phoneIndex == phoneIndex).sort(\.$lastActivityAt, .descending).all()
         }
-        let statement = OfPhone(phoneIndex: phoneIndex)
-        if let rows = try await PreparedStatements.postgresRows(statement, on: sql) {
-            return try rows.map { try decoded(PostgresColumnsInOrder($0)) }
-        }
-        return try await PreparedStatements.all(statement, on: sql).map(decoded)
+        return try await PreparedStatements.decoded(OfPhone(phoneIndex: phoneIndex), as: LoanApplication.self, on: sql)
     }
 
     /// `load(phoneIndex:)`'s statement (the sign-in's).

@@ -50,13 +50,8 @@ struct ApplicantAuthenticator: AsyncRequestAuthenticator {
         // statement (prepared on PostgreSQL) reads both, not the models, and the application is kept for the request
         // (`signedInApplication`).
         let session = Session(tokenHash: SecretHash.sha256Hex(token), now: now)
-        let found: SignedIn?
-        if let sql = request.db as? any SQLDatabase, let rows = try await PreparedStatements.postgresRows(session, on: sql) {
-            found = try rows.first.map { try SignedIn(PostgresColumnsInOrder($0)) }
-        } else {
-            found = try await PreparedStatements.all(session, on: request.db).first.map { try SignedIn(SQLRowColumns(row: $0)) }
-        }
-        guard let found else { return }
+        guard let sql = request.db as? any SQLDatabase else { throw AuditError("\(Session.self) needs an SQL database") }
+        guard let found = try await PreparedStatements.decoded(session, as: SignedIn.self, on: sql).first else { return }
         if let application = found.application {
             request.storage[PreloadedApplication.self] = application
             if !found.keys.isEmpty {
@@ -68,7 +63,7 @@ struct ApplicantAuthenticator: AsyncRequestAuthenticator {
 
     /// What `Session` read: the applicant, their application (nil when it no longer exists) and the person's keys
     /// as committed when the request began (the statement runs in no transaction).
-    struct SignedIn {
+    struct SignedIn: ColumnsDecodable {
         let applicant: SignedInApplicant
         let application: LoanApplication?
         let keys: [PersonVault.DataClass: PersonVault.RequestKeys.Key]
@@ -91,6 +86,8 @@ struct ApplicantAuthenticator: AsyncRequestAuthenticator {
             }
             self.keys = keys
         }
+
+        static func decoded<Row: RowColumns>(_ row: Row) throws -> SignedIn { try SignedIn(row) }
     }
 
     /// The session of a token hash, if it is neither revoked nor expired at `now`, with its application and the

@@ -186,6 +186,22 @@ final class PostgresColumnsInOrder: RowColumns {
     }
 }
 
+/// A value read by column name from a statement's row (`RowColumns`), whichever way the statement ran.
+protocol ColumnsDecodable {
+    static func decoded<Row: RowColumns>(_ row: Row) throws -> Self
+}
+
+extension PreparedStatements {
+    /// `statement`'s rows as `T`: on PostgreSQL each read in the order its statement selected the columns
+    /// (`PostgresColumnsInOrder`), elsewhere (SQLite, prepared statements off) through SQLKit's rows.
+    static func decoded<Statement: PreparedRowStatement, T: ColumnsDecodable>(
+        _ statement: Statement, as type: T.Type, on db: any SQLDatabase
+    ) async throws -> [T] {
+        if let rows = try await postgresRows(statement, on: db) { return try rows.map { try T.decoded(PostgresColumnsInOrder($0)) } }
+        return try await all(statement, on: db).map { try T.decoded(SQLRowColumns(row: $0)) }
+    }
+}
+
 struct SQLRowColumns: RowColumns {
     let row: any SQLRow
 
